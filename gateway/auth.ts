@@ -1,0 +1,202 @@
+/**
+ * Gateway authentication (API.md §1.3, DESIGN §3): bearer tokens are verified locally against
+ * identity's JWK Set (cached, refreshed on an unknown `kid`); the token's session family is checked
+ * through a short cache that revocations invalidate at once (PubSub from any replica, and the
+ * `revokedSessions` extension of responses passing through this gateway).
+ */
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type { TRPCClient } from '@trpc/client';
+import { AppError } from '../kernel/errors.ts';
+import { anonymousContext, type AuthContext } from '../kernel/context.ts';
+import { callInternal } from '../kernel/trpc.ts';
+import type { PubSub } from '../kernel/pubsub.ts';
+import { SESSION_REVOKED, type SessionRevokedEvent } from '../kernel/events.ts';
+import type { IdentityRouter } from '../subgraphs/identity/router.ts';
+
+/** Positive session-status entries live this long; revocations evict them immediately. */
+const SESSION_CACHE_MS = 10_000;
+/** A revoked family is remembered for the longest life of an access token. */
+const REVOKED_MEMORY_MS = 16 * 60_000;
+/** An unknown `kid` triggers at most one JWKS refetch per this interval. */
+const JWKS_REFETCH_MS = 5_000;
+
+interface SessionInfo {
+  revoked: boolean;
+  userExists: boolean;
+  role: 'user' | 'admin' | null;
+  plan: 'free' | 'pro' | null;
+  timezone: string | null;
+}
+
+export interface RequestCredentials {
+  authorization: string | undefined;
+  apiKey: string | undefined;
+  requestId: string;
+  clientIp: string | null;
+}
+
+/** How the request presents itself, before any verification (API.md §1.3 resolution steps 1–2). */
+export function credentialKind(c: Pick<RequestCredentials, 'authorization' | 'apiKey'>): 'bearer' | 'api_key' | 'none' {
+  if (c.authorization && /^bearer\s+/i.test(c.authorization)) return 'bearer';
+  if (c.apiKey !== undefined) return 'api_key';
+  return 'none';
+}
+
+export class Authenticator {
+  private jwks: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number } | null = null;
+  private jwksInFlight: Promise<void> | null = null;
+  private readonly sessions = new Map<string, { info: SessionInfo; until: number }>();
+  private readonly inFlight = new Map<string, Promise<SessionInfo>>();
+  private readonly revoked = new Map<string, number>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly identity: TRPCClient<IdentityRouter>,
+    private readonly pubsub: PubSub,
+  ) {}
+
+  /** Subscribes to revocations; call once before serving. */
+  async start(): Promise<void> {
+    this.unsubscribe = await this.pubsub.subscribe(SESSION_REVOKED, (payload) => {
+      const ids = (payload as Partial<SessionRevokedEvent>).sessionIds;
+      if (Array.isArray(ids)) this.markRevoked(ids.filter((x): x is string => typeof x === 'string'));
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  /** Records revoked families (from PubSub or a response's `revokedSessions` extension). */
+  markRevoked(sessionIds: readonly string[]): void {
+    const until = Date.now() + REVOKED_MEMORY_MS;
+    for (const id of sessionIds) {
+      this.revoked.set(id, until);
+      this.sessions.delete(id);
+    }
+    if (this.revoked.size > 10_000) {
+      const now = Date.now();
+      for (const [id, t] of this.revoked) if (t < now) this.revoked.delete(id);
+    }
+  }
+
+  /**
+   * Resolves the request's credentials into an AuthContext.
+   * @throws AppError INVALID_TOKEN, TOKEN_EXPIRED, TOKEN_REVOKED, INVALID_API_KEY
+   */
+  async authenticate(c: RequestCredentials): Promise<AuthContext> {
+    const kind = credentialKind(c);
+    if (kind === 'none') return anonymousContext(c.requestId, c.clientIp);
+    if (kind === 'api_key') {
+      // API keys are created by the organizations capability; until a key store exists none is valid.
+      throw new AppError('INVALID_API_KEY');
+    }
+    const token = (c.authorization ?? '').replace(/^bearer\s+/i, '').trim();
+    const claims = await this.verifyAccessToken(token);
+    const info = await this.session(claims.sid);
+    if (info.revoked) throw new AppError('TOKEN_REVOKED');
+    if (!info.userExists) throw new AppError('INVALID_TOKEN');
+    return {
+      ...anonymousContext(c.requestId, c.clientIp),
+      mode: 'bearer',
+      userId: claims.sub,
+      sessionId: claims.sid,
+      role: info.role,
+      plan: info.plan,
+      timezone: info.timezone,
+    };
+  }
+
+  private async verifyAccessToken(token: string): Promise<{ sub: string; sid: string }> {
+    if (!token) throw new AppError('INVALID_TOKEN');
+    let payload: JWTPayload;
+    try {
+      payload = await this.verifyWithJwks(token);
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED');
+      if (err instanceof AppError) throw err;
+      throw new AppError('INVALID_TOKEN');
+    }
+    if (payload.type !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+      throw new AppError('INVALID_TOKEN');
+    }
+    return { sub: payload.sub, sid: payload.sid };
+  }
+
+  private async verifyWithJwks(token: string): Promise<JWTPayload> {
+    const kid = kidOf(token);
+    if (!this.jwks || (kid && !this.jwks.kids.has(kid) && Date.now() - this.jwks.fetchedAt > JWKS_REFETCH_MS)) {
+      await this.refreshJwks();
+    }
+    if (!this.jwks) throw new AppError('SERVICE_UNAVAILABLE');
+    // Only ES256: `alg: none`, HS256-with-the-public-key and friends fail here.
+    const { payload } = await jwtVerify(token, this.jwks.set, { algorithms: ['ES256'] });
+    return payload;
+  }
+
+  private async refreshJwks(): Promise<void> {
+    this.jwksInFlight ??= (async () => {
+      try {
+        const set = (await callInternal(this.identity.jwks.query())) as JSONWebKeySet;
+        this.jwks = { set: createLocalJWKSet(set), kids: new Set(set.keys.map((k) => k.kid ?? '')), fetchedAt: Date.now() };
+      } finally {
+        this.jwksInFlight = null;
+      }
+    })();
+    await this.jwksInFlight;
+  }
+
+  private async session(sid: string): Promise<SessionInfo> {
+    const revokedUntil = this.revoked.get(sid);
+    if (revokedUntil && revokedUntil > Date.now()) return { revoked: true, userExists: true, role: null, plan: null, timezone: null };
+    const cached = this.sessions.get(sid);
+    if (cached && cached.until > Date.now()) return cached.info;
+    let pending = this.inFlight.get(sid);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const [status] = await callInternal(this.identity.sessionStatus.query({ sessionIds: [sid] }));
+          const info: SessionInfo = status
+            ? { revoked: status.revoked, userExists: status.userExists, role: status.role, plan: status.plan, timezone: status.timezone }
+            : { revoked: true, userExists: false, role: null, plan: null, timezone: null };
+          // A revocation that arrived while we were asking wins over the answer.
+          if (!this.revoked.has(sid)) {
+            if (info.revoked) this.markRevoked([sid]);
+            else this.sessions.set(sid, { info, until: Date.now() + SESSION_CACHE_MS });
+          }
+          return info;
+        } finally {
+          this.inFlight.delete(sid);
+        }
+      })();
+      this.inFlight.set(sid, pending);
+    }
+    return pending;
+  }
+}
+
+function kidOf(token: string): string | null {
+  const header = token.split('.')[0];
+  if (!header) return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    return parsed && typeof parsed === 'object' && 'kid' in parsed && typeof parsed.kid === 'string' ? parsed.kid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A request id per API.md §1.10: echo a valid `X-Request-ID`, otherwise a fresh UUID v4. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
+/** The client IP per API.md §1.3: socket peer, or the left-most X-Forwarded-For with TRUST_PROXY. */
+export function clientIpOf(peer: string | undefined, forwardedFor: string | string[] | undefined, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const first = (Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return peer ?? null;
+}

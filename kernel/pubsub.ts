@@ -1,0 +1,98 @@
+/**
+ * PubSub: in-memory within one process, Redis across processes (DESIGN §4). Payloads are JSON.
+ * A small implementation over ioredis (STACK.md trap 12): one connection publishes, one subscribes.
+ */
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+
+export type Handler = (payload: unknown) => void;
+
+export interface PubSub {
+  /** Delivers `payload` to every subscriber of `channel` (in this process or, with Redis, any). */
+  publish(channel: string, payload: unknown): Promise<void>;
+  /** Registers a handler; resolves once the subscription is active; returns an unsubscribe function. */
+  subscribe(channel: string, handler: Handler): Promise<() => void>;
+  /** Liveness check for /api/health/detailed. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  readonly kind: 'memory' | 'redis';
+}
+
+/** In-process PubSub; delivery is synchronous with `publish`, so ordering is preserved. */
+export function createMemoryPubSub(): PubSub {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    kind: 'memory',
+    async publish(channel, payload) {
+      // Round-trip through JSON so in-memory and Redis deliveries look the same to handlers.
+      emitter.emit(channel, JSON.parse(JSON.stringify(payload)));
+    },
+    async subscribe(channel, handler) {
+      emitter.on(channel, handler);
+      return () => emitter.off(channel, handler);
+    },
+    async ping() {},
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/** Redis-backed PubSub with reference-counted channel subscriptions. */
+export function createRedisPubSub(url: string, prefix = 'xentree:'): PubSub {
+  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const handlers = new Map<string, Set<Handler>>();
+  sub.on('message', (channel: string, message: string) => {
+    const set = handlers.get(channel);
+    if (!set) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      return;
+    }
+    for (const h of set) h(payload);
+  });
+  // Errors are surfaced through ping(); ioredis reconnects by itself.
+  pub.on('error', () => {});
+  sub.on('error', () => {});
+  return {
+    kind: 'redis',
+    async publish(channel, payload) {
+      await pub.publish(prefix + channel, JSON.stringify(payload));
+    },
+    async subscribe(channel, handler) {
+      const full = prefix + channel;
+      let set = handlers.get(full);
+      if (!set) {
+        set = new Set();
+        handlers.set(full, set);
+        await sub.subscribe(full);
+      }
+      set.add(handler);
+      return () => {
+        const s = handlers.get(full);
+        if (!s) return;
+        s.delete(handler);
+        if (s.size === 0) {
+          handlers.delete(full);
+          void sub.unsubscribe(full).catch(() => {});
+        }
+      };
+    },
+    async ping() {
+      await pub.ping();
+    },
+    async close() {
+      handlers.clear();
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
+
+export function createPubSub(redisUrl: string | null): PubSub {
+  return redisUrl ? createRedisPubSub(redisUrl) : createMemoryPubSub();
+}

@@ -1,0 +1,235 @@
+/**
+ * The subgraph server factory: one port serving the Apollo subgraph over HTTP (`/graphql`),
+ * graphql-ws on the same path, the internal tRPC router at `/trpc` and `/healthz`. Every
+ * subgraph is started through this, the same way in all-in-one mode, as its own process and in tests.
+ */
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { GraphQLError, Kind, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import type { AnyRouter } from '@trpc/server';
+import type { EntitySchema } from '@mikro-orm/postgresql';
+import type { MigrationObject } from '@mikro-orm/core';
+import type { Config, SubgraphName } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { PubSub } from './pubsub.ts';
+import { createOrm, type MikroORM } from './db.ts';
+import { AppError, toGraphQLExtensions } from './errors.ts';
+import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
+import { registerLocalRouter, type TrpcContext } from './trpc.ts';
+
+/** What a subgraph's services get when the process starts it. */
+export interface SubgraphDeps {
+  config: Config;
+  orm: MikroORM;
+  pubsub: PubSub;
+  logger: Logger;
+}
+
+/** What a started subgraph provides to the server. */
+export interface SubgraphRuntime<TCtx extends object> {
+  router: AnyRouter;
+  /** The per-request GraphQL context: a fresh EntityManager fork and fresh DataLoaders. */
+  requestContext(auth: AuthContext): TCtx;
+  close?(): Promise<void>;
+}
+
+/** A subgraph manifest: everything the launcher, composition and tests need to know about it. */
+export interface SubgraphManifest<TCtx extends object> {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TCtx>;
+  entities: EntitySchema[];
+  migrations: MigrationObject[];
+  /** Extra Apollo Server plugins (e.g. identity reports revoked sessions in `extensions`). */
+  plugins?: ApolloServerPlugin<TCtx>[];
+  setup(deps: SubgraphDeps): SubgraphRuntime<TCtx>;
+}
+
+export interface StartedSubgraph {
+  name: SubgraphName;
+  /** Base URL (http://host:port); GraphQL is at `${url}/graphql`, tRPC at `${url}/trpc`. */
+  url: string;
+  orm: MikroORM;
+  close(): Promise<void>;
+}
+
+export interface SubgraphServerOptions {
+  config: Config;
+  port: number;
+  host?: string;
+  pubsub: PubSub;
+  logger: Logger;
+  /** Register the router for in-process tRPC calls (all-in-one mode and tests). */
+  inProcess?: boolean;
+  onQuery?: (sql: string) => void;
+}
+
+/** Formats errors once for GraphQL: AppErrors keep their code, anything else is masked as INTERNAL. */
+export function formatSubgraphError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      if (original.code === 'INTERNAL') logger.error({ err: original.cause ?? original }, 'internal error');
+      return { ...formatted, message: original.message, extensions: toGraphQLExtensions(original) };
+    }
+    const code = formatted.extensions?.code;
+    // Parse/validation/coercion errors from graphql-js are the client's fault and safe to show.
+    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: original }, 'unexpected resolver error');
+    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL', status: 500 } };
+  };
+}
+
+/** Only federation's `_service` and `__typename` may be asked without a gateway context. */
+const requireContextPlugin: ApolloServerPlugin<{ auth: AuthContext | null }> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation }) {
+        if (contextValue.auth) return;
+        const open = operation?.operation === 'query' && operation.selectionSet.selections.every(
+          (s) => s.kind === Kind.FIELD && (s.name.value === '_service' || s.name.value === '__typename'),
+        );
+        if (!open) {
+          throw new GraphQLError('A valid internal context is required', { extensions: { code: 'UNAUTHENTICATED', status: 401, http: { status: 401 } } });
+        }
+      },
+    };
+  },
+};
+
+/**
+ * Starts one subgraph on `opts.port` (0 = any free port): runs its migrations, builds its services
+ * and serves GraphQL (HTTP + WebSocket) and tRPC. Returns its URL and a `close` that drains it.
+ */
+export async function createSubgraphServer<TCtx extends object>(manifest: SubgraphManifest<TCtx>, opts: SubgraphServerOptions): Promise<StartedSubgraph> {
+  const { config } = opts;
+  const logger = opts.logger.child({ subgraph: manifest.name });
+  const orm = await createOrm(config, { schema: manifest.name, entities: manifest.entities, migrations: manifest.migrations, onQuery: opts.onQuery }, logger);
+  const runtime = manifest.setup({ config, orm, pubsub: opts.pubsub, logger });
+  const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: manifest.resolvers as GraphQLResolverMap<unknown> });
+
+  type Ctx = TCtx & { auth: AuthContext | null };
+  const app = Fastify({ logger: false, bodyLimit: 12 * 1024 * 1024 });
+  const apollo = new ApolloServer<Ctx>({
+    schema,
+    introspection: true, // subgraphs are internal; the gateway decides what clients may introspect
+    includeStacktraceInErrorResponses: false,
+    formatError: formatSubgraphError(logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[])],
+  });
+  await apollo.start();
+
+  const contextFor = async (header: unknown): Promise<Ctx> => {
+    let auth: AuthContext | null = null;
+    if (typeof header === 'string') {
+      try {
+        auth = await verifyContext(header, config.internalServiceKey);
+      } catch {
+        auth = null;
+      }
+    }
+    const base = auth ? runtime.requestContext(auth) : ({} as TCtx);
+    return Object.assign(base, { auth });
+  };
+
+  const handler = fastifyApolloHandler(apollo, { context: async (req) => contextFor(req.headers[CONTEXT_HEADER]) });
+  app.get('/graphql', handler);
+  app.post('/graphql', handler);
+  app.get('/healthz', async () => ({ status: 'ok', subgraph: manifest.name }));
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: runtime.router,
+      async createContext({ req }: { req: { headers: Record<string, string | string[] | undefined> } }): Promise<TrpcContext> {
+        const svc = req.headers[SERVICE_HEADER];
+        const ctxHeader = req.headers[CONTEXT_HEADER];
+        const service = await verifyServiceCredential(typeof svc === 'string' ? svc : undefined, config.internalServiceKey);
+        let acting: AuthContext | null = null;
+        if (service && typeof ctxHeader === 'string') acting = await verifyContext(ctxHeader, config.internalServiceKey).catch(() => null);
+        return { service, acting };
+      },
+      onError({ error }: { error: { code: string } }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'tRPC internal error');
+      },
+    },
+  });
+
+  // graphql-ws on the same port and path: subscriptions authenticate with the context in connectionParams.
+  const wss = new WebSocketServer({ noServer: true });
+  const wsCleanup = useServer<Record<string, unknown>>(
+    {
+      schema,
+      context: async (ctx) => contextFor(ctx.connectionParams?.[CONTEXT_HEADER]),
+      onConnect: async (ctx) => {
+        const auth = await contextFor(ctx.connectionParams?.[CONTEXT_HEADER]);
+        return auth.auth !== null;
+      },
+    },
+    wss,
+  );
+  app.server.on('upgrade', (req, socket, head) => {
+    if (!req.url?.startsWith('/graphql')) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await app.listen({ port: opts.port, host: opts.host ?? config.host });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  const unregister = opts.inProcess ? registerLocalRouter(manifest.name, runtime.router) : () => {};
+  logger.info({ url }, 'subgraph listening');
+
+  let closed = false;
+  return {
+    name: manifest.name,
+    url,
+    orm,
+    async close() {
+      if (closed) return;
+      closed = true;
+      unregister();
+      await wsCleanup.dispose();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await apollo.stop();
+      await app.close();
+      await runtime.close?.();
+      await orm.close();
+    },
+  };
+}
+
+/** A subgraph with its context type erased, for lists of subgraphs (launcher, compose, tests). */
+export interface SubgraphEntry {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  start(opts: SubgraphServerOptions): Promise<StartedSubgraph>;
+  /** Runs this subgraph's pending migrations and closes the connection. */
+  migrate(config: Config, logger: Logger): Promise<void>;
+}
+
+export function subgraphEntry<TCtx extends object>(manifest: SubgraphManifest<TCtx>): SubgraphEntry {
+  return {
+    name: manifest.name,
+    typeDefs: manifest.typeDefs,
+    start: (opts) => createSubgraphServer(manifest, opts),
+    async migrate(config, logger) {
+      const orm = await createOrm(config, { schema: manifest.name, entities: manifest.entities, migrations: manifest.migrations }, logger, true);
+      await orm.close();
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The REST compatibility engine (DESIGN §5): each route in the table runs its named GraphQL
+ * operation in-process on the gateway's executor with the caller's auth, and renders API.md's
+ * statuses and bodies — 401/403/422/404/405 included. Adding an endpoint is one table entry plus
+ * one operation.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { AppError, isErrorCode, restBodyOf, type ErrorCode, type FieldError } from '../kernel/errors.ts';
+import { hasScope } from '../kernel/authz.ts';
+import type { AuthContext } from '../kernel/context.ts';
+import type { Logger } from '../kernel/logger.ts';
+import { credentialKind } from '../gateway/auth.ts';
+import { RequestValidationError, parseJsonBody, validateRequest, validationErrorBody, type ObjectSpec, type Source } from './validation.ts';
+import type { Route } from './route.ts';
+import { snakeCase } from './shape.ts';
+import { ROUTES } from './routes/index.ts';
+import type { HealthDetailed } from '../gateway/health.ts';
+
+export interface RestCompatDeps {
+  apollo: ApolloServer<{ auth: AuthContext }>;
+  authenticate(req: FastifyRequest): Promise<AuthContext>;
+  logger: Logger;
+  health(): Promise<HealthDetailed>;
+}
+
+const OPERATIONS_DIR = new URL('../schema/operations/', import.meta.url);
+
+/** Loads every named operation: name → the document text that defines it (with its fragments). */
+export function loadOperations(): Map<string, string> {
+  const ops = new Map<string, string>();
+  for (const file of readdirSync(OPERATIONS_DIR).filter((f) => f.endsWith('.graphql'))) {
+    const text = readFileSync(new URL(file, OPERATIONS_DIR), 'utf8');
+    for (const m of text.matchAll(/^(?:query|mutation|subscription)\s+([A-Za-z0-9_]+)/gm)) {
+      if (m[1]) ops.set(m[1], text);
+    }
+  }
+  return ops;
+}
+
+/** Sends an error in API.md's body for `code`. */
+function sendError(reply: FastifyReply, code: ErrorCode, message?: string, extras: Record<string, unknown> = {}, fields?: FieldError[]): FastifyReply {
+  const { status, body } = restBodyOf(code, message ?? new AppError(code).message, extras, fields);
+  return reply.status(status).send(body);
+}
+
+function sendAppError(reply: FastifyReply, err: AppError, requestId: string): FastifyReply {
+  if (err.code === 'INTERNAL') return sendError(reply, 'INTERNAL', undefined, { request_id: requestId });
+  return sendError(reply, err.code, err.message, err.extras, err.fields);
+}
+
+const EXT_INTERNAL_KEYS = new Set(['code', 'status', 'fields', 'serviceName', 'http', 'stacktrace', 'exception']);
+
+/** Maps a service's field errors (loc `["input","fullName"]`) to REST's (`["body","full_name"]`). */
+function restFields(fields: unknown): FieldError[] {
+  if (!Array.isArray(fields)) return [];
+  return fields.map((f: FieldError) => ({
+    ...f,
+    loc: ['body', ...f.loc.slice(f.loc[0] === 'input' ? 1 : 0).map((p) => (typeof p === 'string' ? snakeCase(p) : p))],
+  }));
+}
+
+function fromGraphQLError(e: GraphQLFormattedError): AppError {
+  const ext = e.extensions ?? {};
+  const code = ext.code;
+  if (!isErrorCode(code)) return new AppError('INTERNAL', { message: e.message });
+  const extras = Object.fromEntries(Object.entries(ext).filter(([k]) => !EXT_INTERNAL_KEYS.has(k)));
+  return new AppError(code, { message: e.message, extras, fields: code === 'BAD_USER_INPUT' ? restFields(ext.fields) : undefined });
+}
+
+/** Compiles a fastify path (`/api/x/:id`) to a matcher for 404-vs-405 decisions. */
+function pathMatcher(path: string): RegExp {
+  return new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:([A-Za-z0-9_]+)/g, '[^/]+')}$`);
+}
+
+/**
+ * Registers the route table, the 404/405 handling for `/api/*` and the REST error rendering.
+ * Everything lives in its own fastify scope so its body parsing does not affect `/graphql`.
+ */
+export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, routes: readonly Route[] = ROUTES): void {
+  const operations = loadOperations();
+  for (const r of routes) {
+    if (!operations.has(r.operation)) throw new Error(`Route ${r.id} names unknown operation ${r.operation}`);
+  }
+  const matchers = routes.map((r) => ({ route: r, re: pathMatcher(r.path) }));
+
+  app.register(async (api) => {
+    // Bodies are kept as text: JSON syntax errors must become FastAPI's 422 `json_invalid`.
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    api.addHook('onSend', async (_req, reply, payload) => {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+      return payload;
+    });
+
+    api.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+      if (err instanceof AppError) return sendAppError(reply, err, req.id);
+      if (err.statusCode === 413) return sendError(reply, 'FILE_TOO_LARGE', 'Request body is too large');
+      deps.logger.error({ err, requestId: req.id }, 'REST request failed');
+      return sendError(reply, 'INTERNAL', undefined, { request_id: req.id });
+    });
+
+    api.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0] ?? '';
+      const allowed = matchers.filter((m) => m.re.test(path)).map((m) => m.route.method);
+      if (allowed.length > 0) {
+        return reply.status(405).header('allow', [...new Set(allowed)].join(', ')).send({ detail: 'Method Not Allowed' });
+      }
+      return reply.status(404).send({ detail: 'Not Found' });
+    });
+
+    api.get('/api/health/detailed', async (req, reply) => {
+      const auth = await authorise(req, reply, { auth: 'B+K·adm', scope: 'api:read' });
+      if (!auth) return reply;
+      const health = await deps.health();
+      return reply.status(health.status === 'ok' ? 200 : 503).send(health);
+    });
+
+    for (const route of routes) {
+      api.route({ method: route.method, url: route.path, handler: (req, reply) => handle(route, req, reply) });
+    }
+  });
+
+  /**
+   * API.md §1.5 steps 2 and 4 (credentials, then API-key scope). Sends the error and returns null
+   * when the request may not proceed.
+   */
+  async function authorise(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth' | 'scope'>): Promise<AuthContext | null> {
+    const headers = { authorization: headerOf(req, 'authorization'), apiKey: headerOf(req, 'x-api-key') };
+    if (route.auth === 'P') {
+      const { anonymousContext } = await import('../kernel/context.ts');
+      return anonymousContext(req.id, req.ip);
+    }
+    const kind = credentialKind(headers);
+    if (kind === 'none') {
+      sendError(reply, 'UNAUTHENTICATED');
+      return null;
+    }
+    if (kind === 'api_key' && (route.auth === 'B' || route.auth === 'B·adm' || route.auth === 'B+I')) {
+      sendError(reply, 'BEARER_REQUIRED');
+      return null;
+    }
+    const auth = await deps.authenticate(req);
+    if (auth.mode === 'api_key' && route.scope && !hasScope(auth.scopes, route.scope)) {
+      sendError(reply, 'INSUFFICIENT_API_KEY_SCOPE', undefined, { required_scope: route.scope, granted_scopes: auth.scopes });
+      return null;
+    }
+    if ((route.auth === 'B·adm' || route.auth === 'B+K·adm') && auth.role !== 'admin') {
+      sendError(reply, 'ADMIN_REQUIRED');
+      return null;
+    }
+    return auth;
+  }
+
+  async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const auth = await authorise(req, reply, route);
+    if (!auth) return reply;
+
+    let input: { params: unknown; query: unknown; body: unknown };
+    try {
+      input = parseRequest(route, req);
+    } catch (err) {
+      if (err instanceof RequestValidationError) return reply.status(422).send(validationErrorBody(err.items));
+      throw err;
+    }
+
+    const query = operations.get(route.operation) ?? '';
+    const response = await deps.apollo.executeOperation(
+      { query, operationName: route.operation, variables: route.variables({ ...input, auth }) },
+      { contextValue: { auth } },
+    );
+    if (response.body.kind !== 'single') throw new AppError('INTERNAL', { message: 'Unexpected incremental response' });
+    const { data, errors } = response.body.singleResult;
+    if (errors && errors.length > 0) {
+      const first = errors[0];
+      if (first) return sendAppError(reply, fromGraphQLError(first), req.id);
+    }
+    const shaped = route.result((data ?? {}) as Record<string, unknown>);
+    if (shaped === null || shaped === undefined) {
+      return sendError(reply, 'NOT_FOUND', `${route.notFound ?? 'Resource'} not found`);
+    }
+    if (route.status === 204) return reply.status(204).send();
+    return reply.status(route.status).send(shaped);
+  }
+}
+
+function headerOf(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Path, query and body through the route's specs (API.md §1.5 step 5). */
+function parseRequest(route: Route, req: FastifyRequest): { params: unknown; query: unknown; body: unknown } {
+  const specs: Partial<Record<Source, ObjectSpec<unknown>>> = {};
+  const raw: Partial<Record<Source, unknown>> = {};
+  if (route.params) {
+    specs.path = route.params;
+    raw.path = req.params;
+  }
+  if (route.query) {
+    specs.query = route.query;
+    raw.query = req.query;
+  }
+  let body: unknown;
+  if (route.body) {
+    const text = typeof req.body === 'string' && req.body.length > 0 ? req.body : undefined;
+    if (route.body.kind === 'form') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      body = text !== undefined && type === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(text)) : {};
+      specs.form = route.body.spec;
+      raw.form = body;
+    } else {
+      body = parseJsonBody(text);
+      if (!(route.body.optional && body === undefined)) {
+        specs.body = route.body.spec;
+        raw.body = body;
+      }
+    }
+  }
+  const out = validateRequest(specs, raw);
+  return { params: out.path ?? {}, query: out.query ?? {}, body: route.body?.kind === 'form' ? out.form : out.body };
+}

@@ -1,0 +1,58 @@
+/**
+ * The shape of one REST route (DESIGN §5): method, path, auth mode and scope, request specs, the
+ * named GraphQL operation it runs, how to build its variables and how to shape its JSON.
+ */
+import type { AuthContext } from '../kernel/context.ts';
+import type { ObjectSpec } from './validation.ts';
+
+/** API.md §1.3 auth codes. */
+export type AuthMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
+/** API.md §1.9 rate-limit policies (null: not limited). */
+export type RatePolicy = 'auth' | 'ai' | 'upload' | 'public' | 'default' | null;
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  auth: AuthContext;
+}
+
+export interface RouteDef<P, Q, B> {
+  /** Stable id from API.md, e.g. `AUTH-1`. */
+  id: string;
+  method: HttpMethod;
+  /** fastify path syntax, e.g. `/api/api-keys/:key_id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthMode;
+  scope: string | null;
+  policy: RatePolicy;
+  params?: ObjectSpec<P>;
+  query?: ObjectSpec<Q>;
+  /** `json` bodies are parsed as JSON; `form` as application/x-www-form-urlencoded. */
+  body?: { kind: 'json' | 'form'; spec: ObjectSpec<B>; optional?: boolean };
+  /** Name of the operation in `schema/operations/*.graphql`. */
+  operation: string;
+  variables(input: RouteInput<P, Q, B>): Record<string, unknown>;
+  /** Shapes the operation's `data` into the documented JSON; `null` means 404 `notFound`. */
+  result(data: Record<string, unknown>): unknown;
+  /** Success status (200 unless API.md §1.6 says 201/204). */
+  status: 200 | 201 | 204;
+  /** Resource word for a null result (`"<Resource> not found"`). */
+  notFound?: string;
+  /** Documented response schema name, for OpenAPI. */
+  responseName?: string;
+}
+
+/** A route with its type parameters erased, for the table. */
+export interface Route extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result'> {
+  variables(input: RouteInput<unknown, unknown, unknown>): Record<string, unknown>;
+  result(data: Record<string, unknown>): unknown;
+}
+
+/** Declares a route; the generics tie the specs to `variables`. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B>): Route {
+  return def as Route;
+}

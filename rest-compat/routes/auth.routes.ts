@@ -1,0 +1,189 @@
+/** Authentication, AUTH-1..6 (API.md §3.1). */
+import { v, isEmail, isIanaZone, isHttpsUrl } from '../validation.ts';
+import { defineRoute, type Route } from '../route.ts';
+import { field, object } from '../shape.ts';
+
+const USERNAME = /^[a-z0-9_]{3,30}$/;
+const LANGUAGE = /^[a-z]{2}(-[A-Z]{2})?$/;
+
+const username = () => v.str({ lower: true, pattern: USERNAME });
+const timezone = () => v.custom(v.str(), (s) => (isIanaZone(s) ? null : 'Unknown time zone'));
+const language = () => v.str({ pattern: LANGUAGE });
+
+/** `UserProfile` from the `UserProfileFields` fragment. */
+export function userProfile(user: unknown): unknown {
+  const u = object(user);
+  if (!u) return null;
+  return {
+    id: u.id,
+    email: u.email,
+    username: u.username,
+    full_name: u.fullName ?? null,
+    timezone: u.timezone,
+    preferred_language: u.preferredLanguage,
+    avatar_url: u.avatarUrl ?? null,
+    live_nickname: u.liveNickname ?? null,
+    plan: String(u.plan).toLowerCase(),
+    role: String(u.role).toLowerCase(),
+    public_profile_enabled: u.publicProfileEnabled,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  };
+}
+
+function tokenResponse(payload: unknown): unknown {
+  const t = object(payload);
+  return t && { access_token: t.accessToken, token_type: t.tokenType, refresh_token: t.refreshToken };
+}
+
+const registerBody = v.object({
+  email: v.custom(v.str({ max: 254 }), (s) => (isEmail(s) ? null : 'value is not a valid email address')),
+  username: username(),
+  password: v.str({ min: 8, max: 128 }),
+  full_name: v.optional(v.nullable(v.str({ min: 1, max: 100 }))),
+  timezone: v.optional(timezone()),
+  preferred_language: v.optional(language()),
+});
+
+const loginForm = v.object({
+  username: v.str(),
+  password: v.str(),
+  grant_type: v.optional(v.str({ pattern: /^password$/ })),
+  scope: v.optional(v.str()),
+  client_id: v.optional(v.str()),
+  client_secret: v.optional(v.str()),
+});
+
+const refreshBody = v.object({ refresh_token: v.str({ min: 1, max: 512 }) });
+const logoutBody = v.object({ refresh_token: v.optional(v.nullable(v.str())) });
+
+const updateBody = v.object({
+  full_name: v.optional(v.nullable(v.str({ min: 1, max: 100 }))),
+  username: v.optional(username()),
+  timezone: v.optional(timezone()),
+  preferred_language: v.optional(language()),
+  avatar_url: v.optional(v.nullable(v.custom(v.str({ max: 2048 }), (s) => (isHttpsUrl(s) ? null : 'URL must be an absolute https:// URL')))),
+  public_profile_enabled: v.optional(v.bool()),
+});
+
+/** Copies only the keys present in `body`, renamed, so PATCH keeps "absent" distinct from null. */
+function present(body: Record<string, unknown>, names: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [from, to] of Object.entries(names)) if (Object.hasOwn(body, from) && body[from] !== undefined) out[to] = body[from];
+  return out;
+}
+
+export const authRoutes: Route[] = [
+  defineRoute({
+    id: 'AUTH-1',
+    method: 'POST',
+    path: '/api/auth/register',
+    summary: 'Register a new user',
+    tag: 'Authentication',
+    auth: 'P',
+    scope: null,
+    policy: 'auth',
+    body: { kind: 'json', spec: registerBody },
+    operation: 'Register',
+    variables: ({ body }) => ({
+      input: {
+        email: body.email,
+        username: body.username,
+        password: body.password,
+        ...present(body, { full_name: 'fullName', timezone: 'timezone', preferred_language: 'preferredLanguage' }),
+      },
+    }),
+    result: (data) => userProfile(field(data, 'register', 'user')),
+    status: 201,
+    responseName: 'UserProfile',
+  }),
+  defineRoute({
+    id: 'AUTH-2',
+    method: 'POST',
+    path: '/api/auth/login',
+    summary: 'Log in and get an access token',
+    tag: 'Authentication',
+    auth: 'P',
+    scope: null,
+    policy: 'auth',
+    body: { kind: 'form', spec: loginForm },
+    operation: 'Login',
+    variables: ({ body }) => ({ input: { username: body.username, password: body.password, grantType: body.grant_type ?? null } }),
+    result: (data) => tokenResponse(field(data, 'login')),
+    status: 200,
+    responseName: 'TokenResponse',
+  }),
+  defineRoute({
+    id: 'AUTH-3',
+    method: 'POST',
+    path: '/api/auth/refresh',
+    summary: 'Refresh an access token',
+    tag: 'Authentication',
+    auth: 'P',
+    scope: null,
+    policy: 'auth',
+    body: { kind: 'json', spec: refreshBody },
+    operation: 'RefreshToken',
+    variables: ({ body }) => ({ input: { refreshToken: body.refresh_token } }),
+    result: (data) => tokenResponse(field(data, 'refreshToken')),
+    status: 200,
+    responseName: 'TokenResponse',
+  }),
+  defineRoute({
+    id: 'AUTH-4',
+    method: 'POST',
+    path: '/api/auth/logout',
+    summary: 'Log out the current user',
+    tag: 'Authentication',
+    auth: 'B',
+    scope: null,
+    policy: 'default',
+    body: { kind: 'json', spec: logoutBody, optional: true },
+    operation: 'Logout',
+    variables: ({ body }) => ({ input: { refreshToken: body?.refresh_token ?? null } }),
+    result: (data) => ({ message: field(data, 'logout', 'message') }),
+    status: 200,
+    responseName: 'LogoutResponse',
+  }),
+  defineRoute({
+    id: 'AUTH-5',
+    method: 'GET',
+    path: '/api/auth/me',
+    summary: 'Get the current authenticated user',
+    tag: 'Authentication',
+    auth: 'B',
+    scope: null,
+    policy: 'default',
+    operation: 'Me',
+    variables: () => ({}),
+    result: (data) => userProfile(field(data, 'me')),
+    status: 200,
+    notFound: 'User',
+    responseName: 'UserProfile',
+  }),
+  defineRoute({
+    id: 'AUTH-6',
+    method: 'PATCH',
+    path: '/api/auth/me',
+    summary: 'Update the current authenticated user',
+    tag: 'Authentication',
+    auth: 'B',
+    scope: null,
+    policy: 'default',
+    body: { kind: 'json', spec: updateBody },
+    operation: 'UpdateMe',
+    variables: ({ body }) => ({
+      input: present(body, {
+        full_name: 'fullName',
+        username: 'username',
+        timezone: 'timezone',
+        preferred_language: 'preferredLanguage',
+        avatar_url: 'avatarUrl',
+        public_profile_enabled: 'publicProfileEnabled',
+      }),
+    }),
+    result: (data) => userProfile(field(data, 'updateMe', 'user')),
+    status: 200,
+    responseName: 'UserProfile',
+  }),
+];

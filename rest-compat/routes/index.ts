@@ -1,0 +1,5 @@
+/** The whole REST route table, area by area (API.md §3). */
+import type { Route } from '../route.ts';
+import { authRoutes } from './auth.routes.ts';
+
+export const ROUTES: readonly Route[] = [...authRoutes];

@@ -1,0 +1,51 @@
+/**
+ * Composes the supergraph at build time (CONVENTIONS: committed, a test fails when stale).
+ * Writes `schema/supergraph.graphql` (what the gateway loads) and `schema/api.graphql` (the
+ * client-facing schema, for codegen and review).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { composeServices } from '@apollo/composition';
+import { printSchema as printFederationSchema } from '@apollo/federation-internals';
+import { lexicographicSortSchema, printSchema, buildSchema, type DocumentNode } from 'graphql';
+
+export const SUPERGRAPH_PATH = new URL('./supergraph.graphql', import.meta.url);
+export const API_SCHEMA_PATH = new URL('./api.graphql', import.meta.url);
+
+export interface ComposedSchemas {
+  supergraph: string;
+  api: string;
+  hints: string[];
+}
+
+/**
+ * Composes the given subgraphs. Routing URLs in the supergraph are placeholders; the gateway
+ * replaces them with `SUBGRAPH_<NAME>_URL` at run time.
+ * @throws Error listing every composition error.
+ */
+export function composeSupergraph(subgraphs: readonly { name: string; typeDefs: DocumentNode }[]): ComposedSchemas {
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, typeDefs: s.typeDefs, url: `http://${s.name}.subgraph.invalid/graphql` })));
+  if (result.errors) throw new Error(`Composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
+  const api = printSchema(lexicographicSortSchema(buildSchema(printFederationSchema(result.schema.toAPISchema()))));
+  return { supergraph: result.supergraphSdl, api, hints: result.hints.map((h) => h.toString()) };
+}
+
+/** Writes both files; returns whether either changed. */
+export function writeComposed(composed: ComposedSchemas): boolean {
+  const before = [read(SUPERGRAPH_PATH), read(API_SCHEMA_PATH)];
+  writeFileSync(SUPERGRAPH_PATH, composed.supergraph.endsWith('\n') ? composed.supergraph : `${composed.supergraph}\n`);
+  writeFileSync(API_SCHEMA_PATH, composed.api.endsWith('\n') ? composed.api : `${composed.api}\n`);
+  return before[0] !== read(SUPERGRAPH_PATH) || before[1] !== read(API_SCHEMA_PATH);
+}
+
+function read(url: URL): string | null {
+  try {
+    return readFileSync(url, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The committed supergraph SDL the gateway serves. */
+export function loadSupergraph(): string {
+  return readFileSync(SUPERGRAPH_PATH, 'utf8');
+}

@@ -1,0 +1,72 @@
+/** The identity subgraph manifest: users, credentials, sessions and signing keys. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { SubgraphManifest } from '../../kernel/server.ts';
+import { UserSchema } from './user.entity.ts';
+import { RefreshTokenSchema, SessionFamilySchema } from './session.entity.ts';
+import { SigningKeySchema } from './signing-key.entity.ts';
+import { IdentityInitial } from './migrations/initial.migration.ts';
+import { PasswordHasher } from './password.hasher.ts';
+import { UserService } from './user.service.ts';
+import { SessionService } from './session.service.ts';
+import { SigningKeyService } from './signing-key.service.ts';
+import { createIdentityRouter } from './router.ts';
+import { createLoaders, type IdentityLoaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
+
+export type { IdentityRouter } from './router.ts';
+
+/** Per-request context of identity's resolvers. */
+export interface IdentityContext {
+  auth: AuthContext | null;
+  em: EntityManager;
+  services: { users: UserService; sessions: SessionService; keys: SigningKeyService };
+  loaders: IdentityLoaders;
+  /** Families revoked during this request; reported to the gateway in `extensions`. */
+  revokedSessions: string[];
+  /** Users created by this request, whose private fields the caller may see. */
+  selfIds: Set<string>;
+}
+
+export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+/**
+ * Reports sessions revoked by this request in `extensions.revokedSessions`, so the gateway that
+ * forwarded it rejects their tokens on the very next request (other replicas learn via PubSub).
+ */
+const reportRevocations: ApolloServerPlugin<IdentityContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        if (response.body.kind !== 'single' || !contextValue.revokedSessions?.length) return;
+        response.body.singleResult.extensions = { ...response.body.singleResult.extensions, revokedSessions: contextValue.revokedSessions };
+      },
+    };
+  },
+};
+
+export const identity: SubgraphManifest<IdentityContext> = {
+  name: 'identity',
+  typeDefs,
+  resolvers,
+  entities: [UserSchema, SessionFamilySchema, RefreshTokenSchema, SigningKeySchema],
+  migrations: [{ name: 'identity-0001-initial', class: IdentityInitial }],
+  plugins: [reportRevocations],
+  setup({ config, orm, pubsub }) {
+    const hasher = new PasswordHasher();
+    const keys = new SigningKeyService(orm, config.encryptionKey);
+    const users = new UserService(hasher, config.adminEmails);
+    const sessions = new SessionService(hasher, keys, pubsub);
+    const services = { users, sessions, keys };
+    return {
+      router: createIdentityRouter(orm, users, sessions, keys),
+      requestContext(auth) {
+        const em = orm.em.fork();
+        return { auth, em, services, loaders: createLoaders(em, users), revokedSessions: [], selfIds: new Set() };
+      },
+    };
+  },
+};

@@ -1,0 +1,15 @@
+/** Per-request DataLoaders: one SQL query per entity type per request. */
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { User } from './user.entity.ts';
+import type { UserService } from './user.service.ts';
+
+export interface IdentityLoaders {
+  userById: DataLoader<string, User | null>;
+}
+
+export function createLoaders(em: EntityManager, users: UserService): IdentityLoaders {
+  return {
+    userById: new DataLoader((ids) => users.byIds(em, ids)),
+  };
+}

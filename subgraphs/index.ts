@@ -1,0 +1,8 @@
+/**
+ * The list of subgraphs, for tooling (compose, migrate), the launcher and tests.
+ * Runtime code in the gateway never imports this.
+ */
+import { subgraphEntry, type SubgraphEntry } from '../kernel/server.ts';
+import { identity } from './identity/index.ts';
+
+export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity)];
