@@ -1,0 +1,164 @@
+/**
+ * Test harness: starts the whole stack (every subgraph in `subgraphs/index.ts` plus the gateway)
+ * on port 0. Default: embedded PGlite in memory and in-memory PubSub. With
+ * XENTREE_TEST_SERVICES=1 (the `services` vitest project): a fresh database on the real
+ * PostgreSQL and the real Redis.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, type Config, type SubgraphName } from '../kernel/config.ts';
+import { createLogger } from '../kernel/logger.ts';
+import { createStack, type Stack } from '../bin/stack.ts';
+
+export const SERVICES = process.env.XENTREE_TEST_SERVICES === '1';
+export const SERVICES_DATABASE_URL = process.env.DATABASE_URL_SERVICES ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SERVICES_REDIS_URL = process.env.REDIS_URL_SERVICES ?? 'redis://127.0.0.1:6379';
+
+/** Creates an empty database on the services PostgreSQL; returns its URL and a dropper. */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `xentree_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: SERVICES_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(SERVICES_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: SERVICES_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Environment for a test configuration (fresh secrets and data dir each time). */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    XENTREE_PGLITE: 'memory',
+    INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    XENTREE_ADMIN_EMAILS: 'admin@xentree.test',
+    ...extra,
+  };
+}
+
+export interface RestResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+export interface GraphQLResponse {
+  status: number;
+  headers: Headers;
+  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: (string | number)[] }[]; extensions?: Record<string, unknown> };
+}
+
+export interface TestStack {
+  url: string;
+  config: Config;
+  stack: Stack;
+  subgraphUrl(name: SubgraphName): string;
+  /** A REST call; `json` sends JSON, `form` sends urlencoded, `raw` sends a string as is. */
+  rest(method: string, path: string, opts?: { json?: unknown; form?: Record<string, string>; raw?: string; contentType?: string; headers?: Record<string, string> }): Promise<RestResponse>;
+  /** A GraphQL POST to the gateway. */
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  onQuery?: (subgraph: SubgraphName, sql: string) => void;
+}
+
+export async function startTestStack(opts: StartOptions = {}): Promise<TestStack> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'xentree-test-'));
+  const db = SERVICES ? await freshDatabase() : null;
+  const config = loadConfig(
+    testEnv({
+      XENTREE_DATA_DIR: dataDir,
+      ...(db ? { DATABASE_URL: db.url, REDIS_URL: SERVICES_REDIS_URL } : {}),
+      ...opts.env,
+    }),
+  );
+  const logger = createLogger(config.logLevel);
+  const stack = await createStack({ config, logger, port: 0, subgraphPorts: 0, onQuery: opts.onQuery });
+  const url = stack.gateway.url;
+
+  const rest: TestStack['rest'] = async (method, p, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    let body: string | undefined;
+    if (o.json !== undefined) {
+      body = JSON.stringify(o.json);
+      headers['content-type'] ??= 'application/json';
+    } else if (o.form) {
+      body = new URLSearchParams(o.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    } else if (o.raw !== undefined) {
+      body = o.raw;
+      headers['content-type'] ??= o.contentType ?? 'application/json';
+    }
+    const res = await fetch(`${url}${p}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+
+  const gql: TestStack['gql'] = async (query, variables, headers = {}) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse['body'] };
+  };
+
+  return {
+    url,
+    config,
+    stack,
+    subgraphUrl: (name) => stack.subgraphs.find((s) => s.name === name)?.url ?? '',
+    rest,
+    gql,
+    async close() {
+      await stack.close();
+      await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A unique user for one test. */
+export function newUser(prefix = 'user'): { email: string; username: string; password: string } {
+  counter += 1;
+  const tag = `${prefix}_${process.pid}_${counter}_${randomBytes(2).toString('hex')}`.toLowerCase().slice(0, 30);
+  return { email: `${tag}@example.com`, username: tag, password: 'correct horse battery' };
+}
+
+/** Registers and logs in a user through REST; returns the tokens and profile. */
+export async function registerAndLogin(t: TestStack, prefix = 'user'): Promise<{ user: ReturnType<typeof newUser>; id: string; access: string; refresh: string }> {
+  const user = newUser(prefix);
+  const reg = await t.rest('POST', '/api/auth/register', { json: user });
+  if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${reg.text}`);
+  const login = await t.rest('POST', '/api/auth/login', { form: { username: user.username, password: user.password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  const tokens = login.body as { access_token: string; refresh_token: string };
+  return { user, id: (reg.body as { id: string }).id, access: tokens.access_token, refresh: tokens.refresh_token };
+}
+
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
