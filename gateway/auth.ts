@@ -18,8 +18,9 @@ import type { IdentityRouter } from '../subgraphs/identity/router.ts';
 const SESSION_CACHE_MS = 10_000;
 /** A revoked family is remembered for the longest life of an access token. */
 const REVOKED_MEMORY_MS = 16 * 60_000;
-/** An unknown `kid` triggers at most one JWKS refetch per this interval. */
-const JWKS_REFETCH_MS = 5_000;
+/** An unknown `kid` triggers at most one JWKS refetch per this interval (a freshly rotated key is
+ * picked up at once; a flood of made-up kids costs identity at most a few calls per second). */
+const JWKS_REFETCH_MS = 250;
 
 interface SessionInfo {
   revoked: boolean;
@@ -95,8 +96,9 @@ export class Authenticator {
     const token = (c.authorization ?? '').replace(/^bearer\s+/i, '').trim();
     const claims = await this.verifyAccessToken(token);
     const info = await this.session(claims.sid);
-    if (info.revoked) throw new AppError('TOKEN_REVOKED');
+    // A deleted user's sessions are gone too: that is an invalid token, not a revoked one.
     if (!info.userExists) throw new AppError('INVALID_TOKEN');
+    if (info.revoked) throw new AppError('TOKEN_REVOKED');
     return {
       ...anonymousContext(c.requestId, c.clientIp),
       mode: 'bearer',
@@ -126,8 +128,13 @@ export class Authenticator {
 
   private async verifyWithJwks(token: string): Promise<JWTPayload> {
     const kid = kidOf(token);
-    if (!this.jwks || (kid && !this.jwks.kids.has(kid) && Date.now() - this.jwks.fetchedAt > JWKS_REFETCH_MS)) {
+    if (!this.jwks) {
       await this.refreshJwks();
+    } else if (kid && !this.jwks.kids.has(kid)) {
+      // Possibly a freshly rotated key: refetch, but no more often than the interval.
+      const wait = this.jwks.fetchedAt + JWKS_REFETCH_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!this.jwks.kids.has(kid)) await this.refreshJwks();
     }
     if (!this.jwks) throw new AppError('SERVICE_UNAVAILABLE');
     // Only ES256: `alg: none`, HS256-with-the-public-key and friends fail here.
@@ -162,7 +169,7 @@ export class Authenticator {
             : { revoked: true, userExists: false, role: null, plan: null, timezone: null };
           // A revocation that arrived while we were asking wins over the answer.
           if (!this.revoked.has(sid)) {
-            if (info.revoked) this.markRevoked([sid]);
+            if (info.revoked && info.userExists) this.markRevoked([sid]);
             else this.sessions.set(sid, { info, until: Date.now() + SESSION_CACHE_MS });
           }
           return info;

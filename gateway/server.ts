@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
@@ -128,7 +129,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   const formatError = (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (isErrorCode(code) && code !== 'INTERNAL') return formatted;
+    if (isErrorCode(code) && code !== 'INTERNAL') {
+      // Apollo prefixes errors thrown while building the context; clients get the registry message.
+      return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, '') };
+    }
     if (typeof code === 'string' && PASSTHROUGH_CODES.has(code)) return formatted;
     const serviceName = formatted.extensions?.serviceName;
     logger.error({ error: formatted }, 'masked error');
@@ -146,7 +150,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), statusFromErrors],
+    // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors],
   });
   await apollo.start();
 

@@ -102,12 +102,20 @@ export class ConfigError extends Error {
   }
 }
 
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null; // a corrupt file is regenerated
+  }
+}
+
 function loadDevSecrets(dataDir: string): { INTERNAL_SERVICE_KEY: string; ENCRYPTION_KEY: string } {
   const file = path.join(dataDir, 'secrets.json');
   if (existsSync(file)) {
     const parsed = z
       .object({ INTERNAL_SERVICE_KEY: secret, ENCRYPTION_KEY: secret })
-      .safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      .safeParse(parseJsonOrNull(readFileSync(file, 'utf8')));
     if (parsed.success) return parsed.data;
   }
   const fresh = {
@@ -117,6 +125,20 @@ function loadDevSecrets(dataDir: string): { INTERNAL_SERVICE_KEY: string; ENCRYP
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2), { mode: 0o600 });
   return fresh;
+}
+
+/** What production refuses to start without (unless explicitly allowed), from the raw environment. */
+function productionProblems(env: Record<string, string | undefined>): string[] {
+  const allowed = (name: string): boolean => bool.safeParse(env[name] ?? '').data === true;
+  const out: string[] = [];
+  if (!allowed('XENTREE_ALLOW_GENERATED_SECRETS')) {
+    if (!env.INTERNAL_SERVICE_KEY) out.push('INTERNAL_SERVICE_KEY: required in production');
+    if (!env.ENCRYPTION_KEY) out.push('ENCRYPTION_KEY: required in production');
+  }
+  if (!env.DATABASE_URL && !allowed('XENTREE_ALLOW_EMBEDDED_DB')) {
+    out.push('DATABASE_URL: required in production (or set XENTREE_ALLOW_EMBEDDED_DB=true)');
+  }
+  return out;
 }
 
 /**
@@ -141,6 +163,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const url = u.success ? u.data : undefined;
     subgraphUrls[name] = url ? url.replace(/\/graphql\/?$/, '').replace(/\/$/, '') : `http://127.0.0.1:${subgraphPorts[name]}`;
   }
+  // Checked on the raw values so that they are listed together with any invalid variable.
+  if (cleaned.NODE_ENV === 'production') problems.push(...productionProblems(cleaned));
   if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
@@ -148,18 +172,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   let internalServiceKey = e.INTERNAL_SERVICE_KEY;
   let encryptionKey = e.ENCRYPTION_KEY;
-  if (!internalServiceKey || !encryptionKey) {
-    if (production && !e.XENTREE_ALLOW_GENERATED_SECRETS) {
-      if (!internalServiceKey) problems.push('INTERNAL_SERVICE_KEY: required in production');
-      if (!encryptionKey) problems.push('ENCRYPTION_KEY: required in production');
-    } else {
-      const dev = loadDevSecrets(dataDir);
-      internalServiceKey ??= dev.INTERNAL_SERVICE_KEY;
-      encryptionKey ??= dev.ENCRYPTION_KEY;
-    }
-  }
-  if (production && !e.DATABASE_URL && !e.XENTREE_ALLOW_EMBEDDED_DB) {
-    problems.push('DATABASE_URL: required in production (or set XENTREE_ALLOW_EMBEDDED_DB=true)');
+  if ((!internalServiceKey || !encryptionKey) && (!production || e.XENTREE_ALLOW_GENERATED_SECRETS)) {
+    const dev = loadDevSecrets(dataDir);
+    internalServiceKey ??= dev.INTERNAL_SERVICE_KEY;
+    encryptionKey ??= dev.ENCRYPTION_KEY;
   }
   if (problems.length > 0 || !internalServiceKey || !encryptionKey) throw new ConfigError(problems);
 

@@ -74,19 +74,39 @@ export interface SubgraphServerOptions {
   onQuery?: (sql: string) => void;
 }
 
-/** Formats errors once for GraphQL: AppErrors keep their code, anything else is masked as INTERNAL. */
-export function formatSubgraphError(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) {
-      if (original.code === 'INTERNAL') logger.error({ err: original.cause ?? original }, 'internal error');
-      return { ...formatted, message: original.message, extensions: toGraphQLExtensions(original) };
-    }
-    const code = formatted.extensions?.code;
-    // Parse/validation/coercion errors from graphql-js are the client's fault and safe to show.
-    if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-    logger.error({ err: original }, 'unexpected resolver error');
-    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL', status: 500 } };
+/**
+ * Formats errors once for GraphQL: AppErrors keep their code, anything else is masked as INTERNAL.
+ * Logging happens in `logErrorsPlugin`, where the request id is known.
+ */
+export function formatSubgraphError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    if (original.code === 'INTERNAL') return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL', status: 500 } };
+    return { ...formatted, message: original.message, extensions: toGraphQLExtensions(original) };
+  }
+  const code = formatted.extensions?.code;
+  // Parse/validation/coercion errors from graphql-js are the client's fault and safe to show.
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL', status: 500 } };
+}
+
+/** Logs unexpected errors (anything but a non-INTERNAL AppError) with the request id and cause. */
+function logErrorsPlugin(logger: Logger): ApolloServerPlugin<{ auth: AuthContext | null }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const e of errors) {
+            const original = unwrapResolverError(e);
+            const expected = original instanceof AppError ? original.code !== 'INTERNAL' : typeof e.extensions?.code === 'string' && e.extensions.code !== 'INTERNAL_SERVER_ERROR';
+            if (!expected) {
+              const cause = original instanceof AppError ? (original.cause ?? original) : original;
+              logger.error({ err: cause, requestId: contextValue.auth?.requestId ?? null, path: e.path }, 'unexpected resolver error');
+            }
+          }
+        },
+      };
+    },
   };
 }
 
@@ -124,8 +144,8 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
     schema,
     introspection: true, // subgraphs are internal; the gateway decides what clients may introspect
     includeStacktraceInErrorResponses: false,
-    formatError: formatSubgraphError(logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[])],
+    formatError: formatSubgraphError,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[])],
   });
   await apollo.start();
 

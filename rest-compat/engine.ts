@@ -84,7 +84,12 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
   for (const r of routes) {
     if (!operations.has(r.operation)) throw new Error(`Route ${r.id} names unknown operation ${r.operation}`);
   }
-  const matchers = routes.map((r) => ({ route: r, re: pathMatcher(r.path) }));
+  // Gateway-owned paths take part in the 404-vs-405 decision too.
+  const owned: Pick<Route, 'method' | 'path'>[] = [
+    { method: 'GET', path: '/api/health' },
+    { method: 'GET', path: '/api/health/detailed' },
+  ];
+  const matchers = [...routes, ...owned].map((r) => ({ route: r, re: pathMatcher(r.path) }));
 
   app.register(async (api) => {
     // Bodies are kept as text: JSON syntax errors must become FastAPI's 422 `json_invalid`.
@@ -113,7 +118,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       return reply.status(404).send({ detail: 'Not Found' });
     });
 
-    api.get('/api/health/detailed', async (req, reply) => {
+    api.get('/api/health/detailed', { exposeHeadRoute: false }, async (req, reply) => {
       const auth = await authorise(req, reply, { auth: 'B+K·adm', scope: 'api:read' });
       if (!auth) return reply;
       const health = await deps.health();
@@ -121,7 +126,8 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     });
 
     for (const route of routes) {
-      api.route({ method: route.method, url: route.path, handler: (req, reply) => handle(route, req, reply) });
+      // No implicit HEAD routes: FastAPI answers HEAD on these paths with 405.
+      api.route({ method: route.method, url: route.path, exposeHeadRoute: false, handler: (req, reply) => handle(route, req, reply) });
     }
   });
 

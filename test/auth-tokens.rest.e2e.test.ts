@@ -2,6 +2,8 @@
  * Token lifecycle through REST: AUTH-3 refresh (rotation, reuse detection), AUTH-4 logout and
  * AUTH-5 me with every kind of bad credential. API.md §1.3, §1.7, §3.1, §4.1.
  */
+import { createHash } from 'node:crypto';
+import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
@@ -44,6 +46,22 @@ const me = (headers: Record<string, string> = {}) => t.rest('GET', '/api/auth/me
 const refresh = (token: unknown) => t.rest('POST', '/api/auth/refresh', { json: { refresh_token: token } });
 const logout = (access: string, json?: unknown) => t.rest('POST', '/api/auth/logout', { headers: bearer(access), ...(json === undefined ? {} : { json }) });
 const login = (u: { username: string; password: string }) => t.rest('POST', '/api/auth/login', { form: { username: u.username, password: u.password } });
+
+/** Runs SQL on the identity subgraph's database (for what REST cannot observe: refresh expiry). */
+async function identitySql(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+  const identity = t.stack.subgraphs.find((s) => s.name === 'identity');
+  if (!identity) throw new Error('identity subgraph not running');
+  return identity.orm.em.fork().getConnection().execute<Record<string, unknown>[]>(sql, params);
+}
+
+/** created_at/expires_at of a refresh token's row, in ms. */
+async function refreshRow(token: string): Promise<{ created: number; expires: number }> {
+  const hash = createHash('sha256').update(token).digest('hex');
+  const [row] = await identitySql('select created_at, expires_at from "identity"."refresh_tokens" where token_hash = ?', [hash]);
+  if (!row) throw new Error('refresh token row not found');
+  const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
+  return { created: ms(row.created_at), expires: ms(row.expires_at) };
+}
 
 /** A second session (family) of the same user. */
 async function secondSession(u: { username: string; password: string }): Promise<{ access: string; refresh: string }> {
@@ -118,6 +136,36 @@ describe('AUTH-3 POST /api/auth/refresh', () => {
     expect(profile.status).toBe(200);
     expect(profile.body).toEqual(profileOf(u));
     expect((await refresh(other.refresh)).status).toBe(200);
+  });
+
+  it('of two concurrent refreshes with one token, one wins and the other revokes the family', async () => {
+    const u = await registerAndLogin(t, 'rc');
+    const [a, b] = await Promise.all([refresh(u.refresh), refresh(u.refresh)]);
+    const [winner, loser] = a.status === 200 ? [a, b] : [b, a];
+    expect(winner.status).toBe(200);
+    expect(winner.body).toEqual(TOKEN_PAIR);
+    expect401(loser, coded('refresh_token_reused', 'Refresh token reuse detected; session revoked'));
+    expect401(await me(bearer(prop(winner.body, 'access_token'))), TOKEN_REVOKED);
+    expect401(await refresh(prop(winner.body, 'refresh_token')), INVALID_REFRESH);
+  });
+
+  it('each refresh token lives 30 days from its own issue; an expired one is invalid', async () => {
+    const DAYS_30 = 30 * 24 * 3600 * 1000;
+    const u = await registerAndLogin(t, 're');
+    const first = await refreshRow(u.refresh);
+    expect(first.expires - first.created).toBe(DAYS_30);
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await refresh(u.refresh);
+    expect(res.status).toBe(200);
+    const next = { access: prop(res.body, 'access_token'), refresh: prop(res.body, 'refresh_token') };
+    const second = await refreshRow(next.refresh);
+    expect(second.expires - second.created).toBe(DAYS_30);
+    expect(second.created).toBeGreaterThan(first.created);
+    const hash = createHash('sha256').update(next.refresh).digest('hex');
+    await identitySql('update "identity"."refresh_tokens" set expires_at = now() - interval \'1 second\' where token_hash = ?', [hash]);
+    expect401(await refresh(next.refresh), INVALID_REFRESH);
+    // Expiry is not reuse: the family stays alive.
+    expect((await me(bearer(next.access))).body).toEqual(profileOf(u));
   });
 
   it('401 invalid_refresh_token for an unknown token', async () => {
@@ -274,6 +322,23 @@ describe('AUTH-5 GET /api/auth/me', () => {
     const claims = { sub: u.id, sid: String(claimsOf(u.access).sid) };
     expect401(await me(bearer(forgeAlgNone(claims))), INVALID_TOKEN);
     expect401(await me(bearer(await forgeHs256WithPublicKey(t, claims))), INVALID_TOKEN);
+  });
+
+  it('401 invalid_token for an ES256 token signed by a key the identity service never published', async () => {
+    const u = await registerAndLogin(t, 'uk');
+    const { privateKey } = await generateKeyPair('ES256');
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sid: String(claimsOf(u.access).sid), type: 'access' };
+    for (const kid of ['not-a-published-kid', undefined]) {
+      const token = await new SignJWT(claims)
+        .setProtectedHeader(kid ? { alg: 'ES256', kid, typ: 'JWT' } : { alg: 'ES256', typ: 'JWT' })
+        .setSubject(u.id)
+        .setJti(crypto.randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + 900)
+        .sign(privateKey);
+      expect401(await me(bearer(token)), INVALID_TOKEN);
+    }
   });
 
   it('401 invalid_token for a token whose type is not "access"', async () => {

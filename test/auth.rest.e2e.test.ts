@@ -118,6 +118,16 @@ describe('AUTH-1 POST /api/auth/register', () => {
     expect(res.body).toEqual(coded('username_taken', 'Username is already taken'));
   });
 
+  it('concurrent duplicates: exactly one 201, the others 409', async () => {
+    const u = newUser('race');
+    const byEmail = await Promise.all([1, 2, 3].map((i) => register({ ...newUser(`race${i}`), email: u.email })));
+    expect(byEmail.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    for (const r of byEmail.filter((x) => x.status === 409)) expect(r.body).toEqual(coded('email_taken', 'Email is already registered'));
+    const byName = await Promise.all([1, 2, 3].map((i) => register({ ...newUser(`racu${i}`), username: u.username })));
+    expect(byName.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    for (const r of byName.filter((x) => x.status === 409)) expect(r.body).toEqual(coded('username_taken', 'Username is already taken'));
+  });
+
   it('422: password shorter than 8 characters', async () => {
     const res = await register({ ...newUser('pw'), password: 'abc' });
     expect(res.status).toBe(422);
@@ -362,6 +372,18 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
       ],
     });
     expect((await me(u.access)).body).toEqual(profile(u.user, { id: u.id }));
+  });
+
+  it('422 for invalid JSON and for no body at all', async () => {
+    const u = await registerAndLogin(t, 'pj');
+    const json = await t.rest('PATCH', '/api/auth/me', { raw: '{"full_name": "x",}', headers: bearer(u.access) });
+    expect(json.status).toBe(422);
+    expect(json.body).toEqual({
+      detail: [{ type: 'json_invalid', loc: ['body', 18], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting property name enclosed in double quotes' } }],
+    });
+    const none = await t.rest('PATCH', '/api/auth/me', { headers: bearer(u.access) });
+    expect(none.status).toBe(422);
+    expect(none.body).toEqual({ detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
   });
 
   it('ignores email, role and plan in the body', async () => {

@@ -1,0 +1,209 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'xentree-config-'));
+});
+afterEach(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const KEY = 'k'.repeat(32);
+const ENC = 'e'.repeat(32);
+
+/** Loads a config that must fail; returns its problems. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ XENTREE_DATA_DIR: dataDir, ...env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('loadConfig accepted an invalid environment');
+}
+
+const DEFAULT_PORTS = { identity: 4001, orgs: 4002, chat: 4003, knowledge: 4004, learning: 4005, live: 4006, integrations: 4007 };
+const DEFAULT_URLS = Object.fromEntries(Object.entries(DEFAULT_PORTS).map(([n, p]) => [n, `http://127.0.0.1:${p}`]));
+
+describe('loadConfig defaults', () => {
+  it('outside production: PORT 4000 on 127.0.0.1, introspection and IDE on, embedded stores', () => {
+    const config = loadConfig({ XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC });
+    expect(config).toEqual<Config>({
+      env: 'development',
+      production: false,
+      port: 4000,
+      host: '127.0.0.1',
+      dataDir,
+      pgliteMode: 'file',
+      logLevel: 'info',
+      databaseUrl: null,
+      redisUrl: null,
+      trustProxy: false,
+      corsOrigins: [],
+      adminEmails: [],
+      introspection: true,
+      ide: true,
+      internalServiceKey: KEY,
+      encryptionKey: ENC,
+      integrationTokenIssuer: 'xentree',
+      subgraphTimeoutMs: 10_000,
+      trpcTimeoutMs: 5_000,
+      trpcMaxBatch: 20,
+      subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
+      subgraphPorts: DEFAULT_PORTS,
+    });
+  });
+
+  it('in production: 0.0.0.0, introspection and IDE off unless asked for', () => {
+    const env = { NODE_ENV: 'production', XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, DATABASE_URL: 'postgres://db/x' };
+    expect(loadConfig(env)).toMatchObject({ env: 'production', production: true, host: '0.0.0.0', port: 4000, introspection: false, ide: false, databaseUrl: 'postgres://db/x' });
+    expect(loadConfig({ ...env, XENTREE_INTROSPECTION: 'true', XENTREE_IDE: '1', HOST: '10.0.0.5' })).toMatchObject({ host: '10.0.0.5', introspection: true, ide: true });
+  });
+
+  it('is silent under NODE_ENV=test unless LOG_LEVEL says otherwise', () => {
+    const env = { NODE_ENV: 'test', XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
+    expect(loadConfig(env).logLevel).toBe('silent');
+    expect(loadConfig({ ...env, LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it('treats empty strings as unset and parses lists, booleans and subgraph addresses', () => {
+    const config = loadConfig({
+      XENTREE_DATA_DIR: dataDir,
+      INTERNAL_SERVICE_KEY: KEY,
+      ENCRYPTION_KEY: ENC,
+      PORT: '',
+      REDIS_URL: '',
+      TRUST_PROXY: 'YES',
+      CORS_ORIGINS: ' https://a.example , ,https://b.example',
+      XENTREE_ADMIN_EMAILS: 'Root@Example.com,ops@example.com',
+      SUBGRAPH_IDENTITY_URL: 'http://identity:4001/graphql',
+      SUBGRAPH_CHAT_PORT: '5003',
+    });
+    expect(config).toMatchObject({
+      port: 4000,
+      redisUrl: null,
+      trustProxy: true,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      adminEmails: ['root@example.com', 'ops@example.com'],
+    });
+    expect(config.subgraphUrls).toEqual({ ...DEFAULT_URLS, identity: 'http://identity:4001', chat: 'http://127.0.0.1:5003' });
+    expect(config.subgraphPorts).toEqual({ ...DEFAULT_PORTS, chat: 5003 });
+  });
+});
+
+describe('loadConfig problems', () => {
+  it('lists every invalid variable at once', () => {
+    expect(problemsOf({ PORT: 'abc', REDIS_URL: 'http://x', SUBGRAPH_IDENTITY_PORT: '-1', INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC })).toEqual([
+      'PORT: Invalid input: expected number, received NaN',
+      'REDIS_URL: must be a redis:// URL',
+      'SUBGRAPH_IDENTITY_PORT: Too small: expected number to be >=0',
+    ]);
+  });
+
+  it('names each variable of a badly broken environment', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'staging',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://db/x',
+      TRUST_PROXY: 'maybe',
+      INTERNAL_SERVICE_KEY: 'short',
+      SUBGRAPH_CHAT_URL: 'ftp://chat',
+      SUBGRAPH_LIVE_PORT: '70000',
+    });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'NODE_ENV',
+      'LOG_LEVEL',
+      'DATABASE_URL',
+      'TRUST_PROXY',
+      'INTERNAL_SERVICE_KEY',
+      'SUBGRAPH_CHAT_URL',
+      'SUBGRAPH_LIVE_PORT',
+    ]);
+    expect(problems).toContain('INTERNAL_SERVICE_KEY: must be at least 32 characters');
+    expect(problems).toContain('DATABASE_URL: must be a postgres:// URL');
+  });
+
+  it('production refuses to start without INTERNAL_SERVICE_KEY, ENCRYPTION_KEY and DATABASE_URL', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'INTERNAL_SERVICE_KEY: required in production',
+      'ENCRYPTION_KEY: required in production',
+      'DATABASE_URL: required in production (or set XENTREE_ALLOW_EMBEDDED_DB=true)',
+    ]);
+    expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
+  });
+
+  it('production lists its missing variables together with invalid ones', () => {
+    expect(problemsOf({ NODE_ENV: 'production', PORT: 'abc', ENCRYPTION_KEY: ENC })).toEqual([
+      'PORT: Invalid input: expected number, received NaN',
+      'INTERNAL_SERVICE_KEY: required in production',
+      'DATABASE_URL: required in production (or set XENTREE_ALLOW_EMBEDDED_DB=true)',
+    ]);
+  });
+
+  it('production accepts generated secrets and the embedded database only when asked explicitly', () => {
+    const config = loadConfig({ NODE_ENV: 'production', XENTREE_DATA_DIR: dataDir, XENTREE_ALLOW_GENERATED_SECRETS: 'true', XENTREE_ALLOW_EMBEDDED_DB: 'true' });
+    expect(config.production).toBe(true);
+    expect(config.databaseUrl).toBeNull();
+    expect(config.internalServiceKey).toHaveLength(43);
+    expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(true);
+  });
+
+  it('ConfigError’s message lists every problem', () => {
+    const err = new ConfigError(['A: bad', 'B: worse']);
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toBe('Invalid configuration:\n  - A: bad\n  - B: worse');
+  });
+});
+
+describe('development secrets', () => {
+  it('are generated once into XENTREE_DATA_DIR/secrets.json (mode 0600) and reused', () => {
+    const file = path.join(dataDir, 'secrets.json');
+    const first = loadConfig({ XENTREE_DATA_DIR: dataDir });
+    expect(first.internalServiceKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.encryptionKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.internalServiceKey).not.toBe(first.encryptionKey);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ INTERNAL_SERVICE_KEY: first.internalServiceKey, ENCRYPTION_KEY: first.encryptionKey });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const second = loadConfig({ XENTREE_DATA_DIR: dataDir });
+    expect([second.internalServiceKey, second.encryptionKey]).toEqual([first.internalServiceKey, first.encryptionKey]);
+  });
+
+  it('are not used for a secret the environment provides', () => {
+    const generated = loadConfig({ XENTREE_DATA_DIR: dataDir });
+    const config = loadConfig({ XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY });
+    expect(config.internalServiceKey).toBe(KEY);
+    expect(config.encryptionKey).toBe(generated.encryptionKey);
+  });
+
+  it('are regenerated when the file does not hold valid secrets', () => {
+    const file = path.join(dataDir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ INTERNAL_SERVICE_KEY: 'short', ENCRYPTION_KEY: 'short' }));
+    const config = loadConfig({ XENTREE_DATA_DIR: dataDir });
+    expect(config.internalServiceKey).toHaveLength(43);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ INTERNAL_SERVICE_KEY: config.internalServiceKey, ENCRYPTION_KEY: config.encryptionKey });
+  });
+
+  it('go to a data directory that does not exist yet', () => {
+    const nested = path.join(dataDir, 'a', 'b');
+    const config = loadConfig({ XENTREE_DATA_DIR: nested });
+    expect(config.dataDir).toBe(nested);
+    expect(existsSync(path.join(nested, 'secrets.json'))).toBe(true);
+  });
+});
+
+describe('corrupt development secrets', () => {
+  it('regenerates a secrets.json that is not valid JSON', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'xentree-corrupt-'));
+    writeFileSync(path.join(dir, 'secrets.json'), '{not json');
+    const config = loadConfig({ XENTREE_DATA_DIR: dir });
+    const stored = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as { INTERNAL_SERVICE_KEY: string };
+    expect(config.internalServiceKey).toBe(stored.INTERNAL_SERVICE_KEY);
+    expect(config.internalServiceKey.length).toBeGreaterThanOrEqual(32);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
