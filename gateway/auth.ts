@@ -11,13 +11,33 @@ import { AppError } from '../kernel/errors.ts';
 import { anonymousContext, type AuthContext } from '../kernel/context.ts';
 import { callInternal } from '../kernel/trpc.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
-import { SESSION_REVOKED, type SessionRevokedEvent } from '../kernel/events.ts';
+import { API_KEY_REVOKED, SESSION_REVOKED, type ApiKeyRevokedEvent, type SessionRevokedEvent } from '../kernel/events.ts';
+import { sha256Hex } from '../kernel/crypto.ts';
+import { ipAllowed } from '../kernel/net.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
 
 /** Positive session-status entries live this long; revocations evict them immediately. */
 const SESSION_CACHE_MS = 10_000;
 /** A revoked family is remembered for the longest life of an access token. */
 const REVOKED_MEMORY_MS = 16 * 60_000;
+/** A resolved API key is reused this long; deletions evict it at once (PubSub / extensions). */
+const API_KEY_CACHE_MS = 5_000;
+/** `last_used_at` updates are sent to identity in batches at this interval. */
+const API_KEY_TOUCH_MS = 1_000;
+const API_KEY_PATTERN = /^xntr-[A-Za-z0-9_-]{86}$/;
+
+interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  organizationId: string;
+  scopes: string[];
+  allowedIps: string[];
+  expiresAt: string | null;
+  role: 'user' | 'admin';
+  plan: 'free' | 'pro';
+  timezone: string;
+}
+
 /** An unknown `kid` triggers at most one JWKS refetch per this interval (a freshly rotated key is
  * picked up at once; a flood of made-up kids costs identity at most a few calls per second). */
 const JWKS_REFETCH_MS = 250;
@@ -51,6 +71,12 @@ export class Authenticator {
   private readonly inFlight = new Map<string, Promise<SessionInfo>>();
   private readonly revoked = new Map<string, number>();
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeKeys: (() => void) | null = null;
+  private readonly apiKeys = new Map<string, { record: ApiKeyRecord; until: number }>();
+  private readonly apiKeyInFlight = new Map<string, Promise<ApiKeyRecord | null>>();
+  private readonly revokedKeys = new Map<string, number>();
+  private readonly pendingTouches = new Map<string, string>();
+  private touchTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly identity: TRPCClient<IdentityRouter>,
@@ -63,10 +89,36 @@ export class Authenticator {
       const ids = (payload as Partial<SessionRevokedEvent>).sessionIds;
       if (Array.isArray(ids)) this.markRevoked(ids.filter((x): x is string => typeof x === 'string'));
     });
+    this.unsubscribeKeys = await this.pubsub.subscribe(API_KEY_REVOKED, (payload) => {
+      const ids = (payload as Partial<ApiKeyRevokedEvent>).keyIds;
+      if (Array.isArray(ids)) this.markApiKeysRevoked(ids.filter((x): x is string => typeof x === 'string'));
+    });
+    this.touchTimer = setInterval(() => void this.flushTouches(), API_KEY_TOUCH_MS);
+    this.touchTimer.unref();
   }
 
-  stop(): void {
+  /** Stops listening and sends the last `last_used_at` updates. */
+  async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribeKeys?.();
+    if (this.touchTimer) clearInterval(this.touchTimer);
+    await this.flushTouches();
+  }
+
+  /** Forgets deleted API keys (from PubSub or a response's `revokedApiKeys` extension). */
+  markApiKeysRevoked(keyIds: readonly string[]): void {
+    const until = Date.now() + API_KEY_CACHE_MS * 2;
+    for (const id of keyIds) this.revokedKeys.set(id, until);
+    for (const [hash, entry] of this.apiKeys) if (keyIds.includes(entry.record.id)) this.apiKeys.delete(hash);
+  }
+
+  private async flushTouches(): Promise<void> {
+    if (this.pendingTouches.size === 0) return;
+    const uses = [...this.pendingTouches].map(([id, at]) => ({ id, at }));
+    this.pendingTouches.clear();
+    await callInternal(this.identity.touchApiKeys.mutate({ uses })).catch(() => {
+      // Best effort: a lost batch only delays `last_used_at` until the key's next use.
+    });
   }
 
   /** Records revoked families (from PubSub or a response's `revokedSessions` extension). */
@@ -89,10 +141,7 @@ export class Authenticator {
   async authenticate(c: RequestCredentials): Promise<AuthContext> {
     const kind = credentialKind(c);
     if (kind === 'none') return anonymousContext(c.requestId, c.clientIp);
-    if (kind === 'api_key') {
-      // API keys are created by the organizations capability; until a key store exists none is valid.
-      throw new AppError('INVALID_API_KEY');
-    }
+    if (kind === 'api_key') return this.authenticateApiKey(c);
     const token = (c.authorization ?? '').replace(/^bearer\s+/i, '').trim();
     const claims = await this.verifyAccessToken(token);
     const info = await this.session(claims.sid);
@@ -108,6 +157,54 @@ export class Authenticator {
       plan: info.plan,
       timezone: info.timezone,
     };
+  }
+
+  /**
+   * API.md §1.3 API-key checks, in order: shape, hash lookup, expiry, IP allow list.
+   * @throws INVALID_API_KEY, API_KEY_EXPIRED, API_KEY_IP_NOT_ALLOWED
+   */
+  private async authenticateApiKey(c: RequestCredentials): Promise<AuthContext> {
+    const key = (c.apiKey ?? '').trim();
+    if (!API_KEY_PATTERN.test(key)) throw new AppError('INVALID_API_KEY');
+    const record = await this.apiKey(sha256Hex(key));
+    if (!record) throw new AppError('INVALID_API_KEY');
+    if (record.expiresAt && new Date(record.expiresAt).getTime() <= Date.now()) throw new AppError('API_KEY_EXPIRED');
+    if (!ipAllowed(c.clientIp, record.allowedIps)) throw new AppError('API_KEY_IP_NOT_ALLOWED');
+    this.pendingTouches.set(record.id, new Date().toISOString());
+    return {
+      ...anonymousContext(c.requestId, c.clientIp),
+      mode: 'api_key',
+      userId: record.userId,
+      apiKeyId: record.id,
+      tenantId: record.organizationId,
+      scopes: record.scopes,
+      role: record.role,
+      plan: record.plan,
+      timezone: record.timezone,
+    };
+  }
+
+  private async apiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const cached = this.apiKeys.get(hash);
+    if (cached && cached.until > Date.now()) return cached.record;
+    let pending = this.apiKeyInFlight.get(hash);
+    if (!pending) {
+      const asked = Date.now();
+      pending = (async () => {
+        try {
+          const record = await callInternal(this.identity.resolveApiKey.query({ keyHash: hash }));
+          // A deletion announced while we were asking wins over the answer.
+          const revokedAt = record ? this.revokedKeys.get(record.id) : undefined;
+          if (record && revokedAt !== undefined && revokedAt - API_KEY_CACHE_MS * 2 >= asked) return null;
+          if (record) this.apiKeys.set(hash, { record, until: Date.now() + API_KEY_CACHE_MS });
+          return record;
+        } finally {
+          this.apiKeyInFlight.delete(hash);
+        }
+      })();
+      this.apiKeyInFlight.set(hash, pending);
+    }
+    return pending;
   }
 
   private async verifyAccessToken(token: string): Promise<{ sub: string; sid: string }> {

@@ -30,6 +30,71 @@ export function embeddedPostgres(config: Config): Promise<PGlite> {
   return db;
 }
 
+/**
+ * One PGlite is one PostgreSQL session, but node-postgres talks to it message by message (Parse,
+ * Bind, Execute, Sync...). Two connections interleaving their messages would corrupt each other's
+ * statements and transactions, so each connection gets its own view of the database that holds a
+ * process-wide session lock from its first message until PostgreSQL reports the session idle
+ * again (ReadyForQuery with status `I`): a whole query cycle, or a whole transaction, at a time.
+ * (STACK.md trap 8: code must never wait on a second connection inside a transaction.)
+ */
+class SessionLock {
+  private owner: object | null = null;
+  private readonly waiters: { owner: object; resolve: () => void }[] = [];
+
+  async acquire(owner: object): Promise<void> {
+    if (this.owner === owner) return;
+    if (this.owner === null) {
+      this.owner = owner;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push({ owner, resolve }));
+  }
+
+  release(owner: object): void {
+    if (this.owner !== owner) return;
+    const next = this.waiters.shift();
+    this.owner = next?.owner ?? null;
+    next?.resolve();
+  }
+}
+
+type ProtocolResult = Awaited<ReturnType<PGlite['execProtocolStream']>>;
+
+const locks = new WeakMap<PGlite, SessionLock>();
+
+/** A per-connection facade over the shared PGlite that enforces the session lock. */
+function lockedConnection(pglite: PGlite): PGlite {
+  let lock = locks.get(pglite);
+  if (!lock) {
+    lock = new SessionLock();
+    locks.set(pglite, lock);
+  }
+  const sessionLock = lock;
+  const owner = {};
+  const facade = {
+    get waitReady() {
+      return pglite.waitReady;
+    },
+    async execProtocolStream(message: Uint8Array, options?: Parameters<PGlite['execProtocolStream']>[1]): Promise<ProtocolResult> {
+      await sessionLock.acquire(owner);
+      let results: ProtocolResult;
+      try {
+        results = await pglite.execProtocolStream(message, options);
+      } catch (err) {
+        sessionLock.release(owner);
+        throw err;
+      }
+      for (const m of results) {
+        if (m.name === 'readyForQuery' && 'status' in m && m.status === 'I') sessionLock.release(owner);
+      }
+      return results;
+    },
+  };
+  // createPgConfig only uses `waitReady` and `execProtocolStream` (it duck-types the instance).
+  return facade as PGlite;
+}
+
 /** Closes the embedded database (after every ORM using it has closed). */
 export async function closeEmbeddedPostgres(): Promise<void> {
   if (!embedded) return;
@@ -76,8 +141,8 @@ export async function createOrm(config: Config, opts: OrmOptions, logger: Logger
       ...base,
       dbName: 'postgres',
       pool: { min: 0, max: 1 },
-      // knex calls this per physical connection; each gets its own adapter over the shared PGlite.
-      driverOptions: { connection: () => createPgConfig(pglite) },
+      // knex calls this per physical connection; each gets its own locked view of the shared PGlite.
+      driverOptions: { connection: () => createPgConfig(lockedConnection(pglite)) },
     });
   }
   if (migrate) await migrateOrm(orm, opts.schema);

@@ -11,3 +11,9 @@ export const API_KEY_REVOKED = 'identity.api-key-revoked';
 export interface ApiKeyRevokedEvent {
   keyIds: string[];
 }
+
+/** Published by orgs after an organization is deleted (others drop or un-share its data). */
+export const ORGANIZATION_DELETED = 'orgs.organization-deleted';
+export interface OrganizationDeletedEvent {
+  organizationId: string;
+}

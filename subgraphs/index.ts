@@ -4,5 +4,6 @@
  */
 import { subgraphEntry, type SubgraphEntry } from '../kernel/server.ts';
 import { identity } from './identity/index.ts';
+import { orgs } from './orgs/index.ts';
 
-export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity)];
+export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs)];

@@ -8,11 +8,16 @@ import type { SubgraphManifest } from '../../kernel/server.ts';
 import { UserSchema } from './user.entity.ts';
 import { RefreshTokenSchema, SessionFamilySchema } from './session.entity.ts';
 import { SigningKeySchema } from './signing-key.entity.ts';
+import { ApiKeySchema } from './api-key.entity.ts';
 import { IdentityInitial } from './migrations/initial.migration.ts';
+import { IdentityApiKeys } from './migrations/api-keys.migration.ts';
 import { PasswordHasher } from './password.hasher.ts';
 import { UserService } from './user.service.ts';
 import { SessionService } from './session.service.ts';
 import { SigningKeyService } from './signing-key.service.ts';
+import { ApiKeyService } from './api-key.service.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import type { OrgsRouter } from '../orgs/router.ts';
 import { createIdentityRouter } from './router.ts';
 import { createLoaders, type IdentityLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
@@ -23,10 +28,12 @@ export type { IdentityRouter } from './router.ts';
 export interface IdentityContext {
   auth: AuthContext | null;
   em: EntityManager;
-  services: { users: UserService; sessions: SessionService; keys: SigningKeyService };
+  services: { users: UserService; sessions: SessionService; keys: SigningKeyService; apiKeys: ApiKeyService };
   loaders: IdentityLoaders;
   /** Families revoked during this request; reported to the gateway in `extensions`. */
   revokedSessions: string[];
+  /** API keys deleted during this request; reported in `extensions.revokedApiKeys`. */
+  revokedApiKeys: string[];
   /** Users created by this request, whose private fields the caller may see. */
   selfIds: Set<string>;
 }
@@ -41,8 +48,11 @@ const reportRevocations: ApolloServerPlugin<IdentityContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ contextValue, response }) {
-        if (response.body.kind !== 'single' || !contextValue.revokedSessions?.length) return;
-        response.body.singleResult.extensions = { ...response.body.singleResult.extensions, revokedSessions: contextValue.revokedSessions };
+        if (response.body.kind !== 'single') return;
+        const extra: Record<string, string[]> = {};
+        if (contextValue.revokedSessions?.length) extra.revokedSessions = contextValue.revokedSessions;
+        if (contextValue.revokedApiKeys?.length) extra.revokedApiKeys = contextValue.revokedApiKeys;
+        if (Object.keys(extra).length) response.body.singleResult.extensions = { ...response.body.singleResult.extensions, ...extra };
       },
     };
   },
@@ -52,20 +62,32 @@ export const identity: SubgraphManifest<IdentityContext> = {
   name: 'identity',
   typeDefs,
   resolvers,
-  entities: [UserSchema, SessionFamilySchema, RefreshTokenSchema, SigningKeySchema],
-  migrations: [{ name: 'identity-0001-initial', class: IdentityInitial }],
+  entities: [UserSchema, SessionFamilySchema, RefreshTokenSchema, SigningKeySchema, ApiKeySchema],
+  migrations: [
+    { name: 'identity-0001-initial', class: IdentityInitial },
+    { name: 'identity-0002-api-keys', class: IdentityApiKeys },
+  ],
   plugins: [reportRevocations],
   setup({ config, orm, pubsub }) {
     const hasher = new PasswordHasher();
     const keys = new SigningKeyService(orm, config.encryptionKey);
     const users = new UserService(hasher, config.adminEmails);
     const sessions = new SessionService(hasher, keys, pubsub);
-    const services = { users, sessions, keys };
+    const orgsClient = createInternalClient<OrgsRouter>({
+      target: 'orgs',
+      baseUrl: config.subgraphUrls.orgs,
+      caller: 'identity',
+      secret: config.internalServiceKey,
+      timeoutMs: config.trpcTimeoutMs,
+      maxBatch: config.trpcMaxBatch,
+    });
+    const apiKeys = new ApiKeyService(orgsClient, pubsub);
+    const services = { users, sessions, keys, apiKeys };
     return {
-      router: createIdentityRouter(orm, users, sessions, keys),
+      router: createIdentityRouter(orm, users, sessions, keys, apiKeys),
       requestContext(auth) {
         const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, users), revokedSessions: [], selfIds: new Set() };
+        return { auth, em, services, loaders: createLoaders(em, users), revokedSessions: [], revokedApiKeys: [], selfIds: new Set() };
       },
     };
   },

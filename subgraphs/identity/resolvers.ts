@@ -2,6 +2,8 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer } from '../../kernel/authz.ts';
+import { guardResolvers, type AccessTable } from '../../kernel/access.ts';
+import type { ApiKey } from './api-key.entity.ts';
 import type { IdentityContext } from './index.ts';
 import type { User } from './user.entity.ts';
 import type { RegisterInput, UpdateMeInput } from './user.service.ts';
@@ -10,10 +12,30 @@ interface LoginArgs {
   input: { username: string; password: string; grantType?: string | null };
 }
 
-export const resolvers: GraphQLResolverMap<IdentityContext> = {
+/** Every root field's auth mode (API.md §3.1, §3.10). */
+export const access: AccessTable = {
+  Query: { me: { auth: 'B' }, apiKeys: { auth: 'B' } },
+  Mutation: {
+    register: { auth: 'P' },
+    login: { auth: 'P' },
+    refreshToken: { auth: 'P' },
+    logout: { auth: 'B' },
+    updateMe: { auth: 'B' },
+    createApiKey: { auth: 'B' },
+    deleteApiKey: { auth: 'B' },
+  },
+};
+
+interface CreateApiKeyArgs {
+  input: { name: string; organizationId: string; scopes: string[]; allowedIps?: string[] | null; expiresAt?: Date | null };
+}
+
+export const resolvers: GraphQLResolverMap<IdentityContext> = guardResolvers({
   DateTime: DateTimeScalar,
   Query: {
     me: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.services.users.me(ctx.em, requireBearer(ctx.auth)),
+    apiKeys: (_: unknown, args: { organizationId?: string | null }, ctx: IdentityContext) =>
+      ctx.services.apiKeys.list(ctx.em, requireBearer(ctx.auth), args.organizationId),
   },
   Mutation: {
     register: async (_: unknown, args: { input: RegisterInput }, ctx: IdentityContext) => {
@@ -33,6 +55,16 @@ export const resolvers: GraphQLResolverMap<IdentityContext> = {
     updateMe: async (_: unknown, args: { input: UpdateMeInput }, ctx: IdentityContext) => ({
       user: await ctx.services.users.updateMe(ctx.em, requireBearer(ctx.auth), args.input),
     }),
+    createApiKey: (_: unknown, args: CreateApiKeyArgs, ctx: IdentityContext) =>
+      ctx.services.apiKeys.create(ctx.em, requireBearer(ctx.auth), args.input),
+    deleteApiKey: async (_: unknown, args: { id: string }, ctx: IdentityContext) => {
+      const id = await ctx.services.apiKeys.delete(ctx.em, requireBearer(ctx.auth), args.id);
+      ctx.revokedApiKeys.push(id);
+      return { id };
+    },
+  },
+  ApiKey: {
+    expired: (k: ApiKey) => k.expiresAt !== null && k.expiresAt.getTime() <= Date.now(),
   },
   User: {
     __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.userById.load(ref.id),
@@ -42,4 +74,4 @@ export const resolvers: GraphQLResolverMap<IdentityContext> = {
     plan: (user: User) => user.plan.toUpperCase(),
     role: (user: User) => user.role.toUpperCase(),
   },
-};
+}, access);

@@ -5,8 +5,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { toSummary, type UserService } from './user.service.ts';
 import type { SessionService } from './session.service.ts';
 import type { SigningKeyService } from './signing-key.service.ts';
+import type { ApiKeyService } from './api-key.service.ts';
 
-export function createIdentityRouter(orm: MikroORM, users: UserService, sessions: SessionService, keys: SigningKeyService) {
+export function createIdentityRouter(orm: MikroORM, users: UserService, sessions: SessionService, keys: SigningKeyService, apiKeys: ApiKeyService) {
   return createRouter({
     /** The JWK Set that verifies access tokens. */
     jwks: internalProcedure.query(() => keys.jwks()),
@@ -35,6 +36,21 @@ export function createIdentityRouter(orm: MikroORM, users: UserService, sessions
       await orm.em.fork().getConnection().execute('select 1');
       return { ok: true };
     }),
+    /** An API key by the SHA-256 of its text (the gateway checks expiry and IP per request). */
+    resolveApiKey: internalProcedure
+      .input(z.object({ keyHash: z.string().regex(/^[0-9a-f]{64}$/) }))
+      .query(({ input }) => apiKeys.resolve(orm.em.fork(), input.keyHash)),
+    /** Batched `last_used_at` updates from gateways. */
+    touchApiKeys: internalProcedure
+      .input(z.object({ uses: z.array(z.object({ id: z.uuid(), at: z.iso.datetime() })).max(1000) }))
+      .mutation(async ({ input }) => {
+        await apiKeys.touch(orm.em.fork(), input.uses);
+        return { ok: true };
+      }),
+    /** Deletes the API keys of an organization, or of one member of it. */
+    deleteApiKeysOf: internalProcedure
+      .input(z.object({ organizationId: z.uuid(), userId: z.uuid().optional() }))
+      .mutation(async ({ input }) => ({ deleted: await apiKeys.deleteOf(orm.em.fork(), input.organizationId, input.userId) })),
     /** Rotates the access-token signing key; the retired key stays published for 17 minutes. */
     rotateSigningKey: internalProcedure.mutation(() => keys.rotate()),
   });

@@ -1,0 +1,57 @@
+/** The orgs subgraph manifest: organizations, memberships, roles and teams. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { SubgraphManifest } from '../../kernel/server.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import type { IdentityRouter } from '../identity/router.ts';
+import { MembershipSchema, OrganizationSchema, TeamSchema } from './organization.entity.ts';
+import { OrgsInitial } from './migrations/initial.migration.ts';
+import { OrganizationService } from './organization.service.ts';
+import { MemberService } from './member.service.ts';
+import { IdentityGateway } from './identity.client.ts';
+import { createOrgsRouter } from './router.ts';
+import { createLoaders, type OrgsLoaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
+
+export type { OrgsRouter } from './router.ts';
+
+/** Per-request context of orgs' resolvers. */
+export interface OrgsContext {
+  auth: AuthContext | null;
+  em: EntityManager;
+  services: { orgs: OrganizationService; members: MemberService };
+  loaders: OrgsLoaders;
+}
+
+export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export const orgs: SubgraphManifest<OrgsContext> = {
+  name: 'orgs',
+  typeDefs,
+  resolvers,
+  entities: [OrganizationSchema, MembershipSchema, TeamSchema],
+  migrations: [{ name: 'orgs-0001-initial', class: OrgsInitial }],
+  setup({ config, orm, pubsub }) {
+    const identity = new IdentityGateway(
+      createInternalClient<IdentityRouter>({
+        target: 'identity',
+        baseUrl: config.subgraphUrls.identity,
+        caller: 'orgs',
+        secret: config.internalServiceKey,
+        timeoutMs: config.trpcTimeoutMs,
+        maxBatch: config.trpcMaxBatch,
+      }),
+    );
+    const orgService = new OrganizationService(identity, pubsub);
+    const services = { orgs: orgService, members: new MemberService(orgService, identity) };
+    return {
+      router: createOrgsRouter(orm),
+      requestContext(auth) {
+        const em = orm.em.fork();
+        return { auth, em, services, loaders: createLoaders(em, auth.userId, identity) };
+      },
+    };
+  },
+};

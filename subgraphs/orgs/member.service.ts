@@ -1,0 +1,159 @@
+/**
+ * Memberships and teams (API.md §3.4, §4.13): listing, adding, role changes, the comprehensive
+ * update (role, move to another organization, team by name), removal, and the last-owner rule.
+ */
+import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, notFound } from '../../kernel/errors.ts';
+import { parseInput } from '../../kernel/input.ts';
+import type { UserContext } from '../../kernel/authz.ts';
+import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './organization.entity.ts';
+import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
+import type { OrganizationService } from './organization.service.ts';
+import type { IdentityGateway } from './identity.client.ts';
+
+const role = z.enum(['owner', 'admin', 'member']);
+const teamName = z.string().trim().min(1).max(100).nullable();
+const isUuid = (s: string) => z.uuid().safeParse(s).success;
+
+const addInput = z
+  .object({ userId: z.uuid().optional(), email: z.string().min(3).max(254).optional(), role: role.optional(), teamName: teamName.optional() })
+  .refine((i) => (i.userId === undefined) !== (i.email === undefined), 'Exactly one of userId or email is required');
+const listInput = z.object({ limit: z.number().int().min(1).max(100), offset: z.number().int().min(0), role: role.optional(), teamId: z.uuid().optional() });
+const updateInput = z.object({ role: role.optional(), organizationId: z.uuid().optional(), teamName: teamName.optional() });
+
+export interface MemberPage {
+  items: Membership[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export class MemberService {
+  constructor(
+    private readonly orgs: OrganizationService,
+    private readonly identity: IdentityGateway,
+  ) {}
+
+  /** ORG-6: members by `joinedAt` (ties by user id), filtered by role and team. */
+  async list(em: EntityManager, auth: UserContext, orgId: string, raw: z.input<typeof listInput>): Promise<MemberPage> {
+    const input = parseInput(listInput, raw);
+    const { org } = await this.orgs.access(em, auth, orgId);
+    return this.page(em, org.id, input);
+  }
+
+  /** A page of an organization's members (access already checked). */
+  async page(em: EntityManager, orgId: string, input: { limit: number; offset: number; role?: OrgRole; teamId?: string }): Promise<MemberPage> {
+    const where = { organizationId: orgId, ...(input.role ? { role: input.role } : {}), ...(input.teamId ? { teamId: input.teamId } : {}) };
+    const [items, total] = await em.findAndCount(MembershipSchema, where, {
+      orderBy: { joinedAt: 'asc', userId: 'asc' },
+      limit: input.limit,
+      offset: input.offset,
+    });
+    return { items, total, limit: input.limit, offset: input.offset };
+  }
+
+  /**
+   * ORG-7: adds an existing account (never creates one).
+   * @throws NOT_FOUND (Organization, User), TENANT_MISMATCH, INSUFFICIENT_ROLE, ALREADY_MEMBER
+   */
+  async add(em: EntityManager, auth: UserContext, orgId: string, raw: z.input<typeof addInput>): Promise<Membership> {
+    const input = parseInput(addInput, raw);
+    const access = await this.orgs.access(em, auth, orgId);
+    const newRole = input.role ?? 'member';
+    enforce(addMember(access.role, newRole));
+    const user = input.userId ? (await this.identity.usersByIds([input.userId]))[0] : await this.identity.userByEmail(input.email ?? '');
+    if (!user) throw notFound('User');
+    if (await em.count(MembershipSchema, { organizationId: access.org.id, userId: user.id })) throw new AppError('ALREADY_MEMBER');
+    return em.transactional(async (tx) => {
+      const teamId = input.teamName ? await this.teamIdFor(tx, access.org.id, input.teamName) : null;
+      const m = tx.create(MembershipSchema, { organizationId: access.org.id, userId: user.id, role: newRole, teamId, joinedAt: new Date() });
+      return m;
+    });
+  }
+
+  /**
+   * ORG-8: changes a member's role.
+   * @throws NOT_FOUND (Organization, Member), TENANT_MISMATCH, INSUFFICIENT_ROLE, LAST_OWNER
+   */
+  async updateRole(em: EntityManager, auth: UserContext, orgId: string, userId: string, newRole: OrgRole): Promise<Membership> {
+    return this.update(em, auth, orgId, userId, { role: parseInput(role, newRole, 'role') });
+  }
+
+  /**
+   * ORG-9: role, move to another organization, team. A move keeps the role unless one is given
+   * and drops the old team unless `teamName` is given; it deletes the member's API keys for the
+   * source organization (after the transaction).
+   * @throws NOT_FOUND, TENANT_MISMATCH, INSUFFICIENT_ROLE, ALREADY_MEMBER, LAST_OWNER
+   */
+  async update(em: EntityManager, auth: UserContext, orgId: string, userId: string, raw: z.input<typeof updateInput>): Promise<Membership> {
+    const input = parseInput(updateInput, raw);
+    const source = await this.orgs.access(em, auth, orgId);
+    const target = isUuid(userId) ? await em.findOne(MembershipSchema, { organizationId: source.org.id, userId }) : null;
+    if (!target) throw notFound('Member');
+    const self = userId === auth.userId;
+    const resultingRole = input.role ?? target.role;
+    const moving = input.organizationId !== undefined && input.organizationId !== source.org.id;
+
+    if (!moving) {
+      if (input.role !== undefined || input.teamName !== undefined) enforce(changeMember(source.role, self, target.role, resultingRole));
+      if (target.role === 'owner' && resultingRole !== 'owner') await this.requireAnotherOwner(em, source.org.id);
+      await em.transactional(async (tx) => {
+        const row = await tx.findOneOrFail(MembershipSchema, { organizationId: source.org.id, userId });
+        row.role = resultingRole;
+        if (input.teamName !== undefined) row.teamId = input.teamName === null ? null : await this.teamIdFor(tx, source.org.id, input.teamName);
+      });
+      return em.findOneOrFail(MembershipSchema, { organizationId: source.org.id, userId }, { refresh: true });
+    }
+
+    // A move: the caller must be owner/admin in both organizations and pass the target rule here.
+    if (auth.mode === 'api_key') throw new AppError('TENANT_MISMATCH');
+    const destination = await this.orgs.access(em, auth, input.organizationId ?? '');
+    enforce(atLeast(source.role, 'admin') ? null : 'admin');
+    enforce(target.role === 'member' || source.role === 'owner' ? null : 'owner');
+    enforce(atLeast(destination.role, 'admin') ? null : 'admin');
+    if (resultingRole === 'owner') enforce(destination.role === 'owner' ? null : 'owner');
+    if (target.role === 'owner') await this.requireAnotherOwner(em, source.org.id);
+    if (await em.count(MembershipSchema, { organizationId: destination.org.id, userId })) throw new AppError('ALREADY_MEMBER');
+    await em.transactional(async (tx) => {
+      await tx.nativeDelete(MembershipSchema, { organizationId: source.org.id, userId });
+      const teamId = input.teamName ? await this.teamIdFor(tx, destination.org.id, input.teamName) : null;
+      tx.create(MembershipSchema, { organizationId: destination.org.id, userId, role: resultingRole, teamId, joinedAt: new Date() });
+    });
+    await this.identity.deleteApiKeysOfMember(source.org.id, userId);
+    return em.findOneOrFail(MembershipSchema, { organizationId: destination.org.id, userId }, { refresh: true });
+  }
+
+  /**
+   * ORG-10: removes a member (oneself = leaving); deletes their API keys for the organization.
+   * @throws NOT_FOUND (Organization, Member), TENANT_MISMATCH, INSUFFICIENT_ROLE, LAST_OWNER
+   */
+  async remove(em: EntityManager, auth: UserContext, orgId: string, userId: string): Promise<void> {
+    const { org, role: callerRole } = await this.orgs.access(em, auth, orgId);
+    const target = isUuid(userId) ? await em.findOne(MembershipSchema, { organizationId: org.id, userId }) : null;
+    if (!target) throw notFound('Member');
+    enforce(removeMember(callerRole, userId === auth.userId, target.role));
+    if (target.role === 'owner') await this.requireAnotherOwner(em, org.id);
+    await em.transactional(async (tx) => {
+      await tx.nativeDelete(MembershipSchema, { organizationId: org.id, userId });
+    });
+    await this.identity.deleteApiKeysOfMember(org.id, userId);
+  }
+
+  /** @throws LAST_OWNER when the organization has no other owner. */
+  private async requireAnotherOwner(em: EntityManager, orgId: string): Promise<void> {
+    if ((await em.count(MembershipSchema, { organizationId: orgId, role: 'owner' })) <= 1) throw new AppError('LAST_OWNER');
+  }
+
+  /** Finds a team by trimmed, case-insensitive name, creating it when missing. */
+  private async teamIdFor(tx: EntityManager, orgId: string, name: string): Promise<string> {
+    const trimmed = name.trim();
+    const key = trimmed.toLowerCase();
+    const found = await tx.findOne(TeamSchema, { organizationId: orgId, nameKey: key });
+    if (found) return found.id;
+    const team = tx.create(TeamSchema, { id: randomUUID(), organizationId: orgId, name: trimmed, nameKey: key, createdAt: new Date() });
+    await tx.flush();
+    return team.id;
+  }
+}
