@@ -124,8 +124,14 @@ export class OrganizationService {
     const { org, role } = await this.access(em, auth, id);
     enforce(updateOrganization(role));
     let changed = false;
-    if (input.name !== undefined && input.name !== org.name) (org.name = input.name), (changed = true);
-    if (input.description !== undefined && input.description !== org.description) (org.description = input.description), (changed = true);
+    if (input.name !== undefined && input.name !== org.name) {
+      org.name = input.name;
+      changed = true;
+    }
+    if (input.description !== undefined && input.description !== org.description) {
+      org.description = input.description;
+      changed = true;
+    }
     if (input.slug !== undefined && input.slug !== org.slug) {
       if (await em.count(OrganizationSchema, { slug: input.slug })) throw new AppError('SLUG_TAKEN');
       org.slug = input.slug;
