@@ -48,6 +48,8 @@ export async function run(): Promise<void> {
     ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     SUBGRAPH_IDENTITY_PORT: String(identityPort),
     SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${identityPort}`,
+    // One user at full speed: the default 300/60 per user would turn the run into 429s.
+    RATE_LIMIT_DEFAULT: '1000000000/60',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   };
   const identity = await startProcess(['subgraph', 'identity'], env, `http://127.0.0.1:${identityPort}/healthz`);

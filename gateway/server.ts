@@ -23,12 +23,21 @@ import { Authenticator, clientIpOf, requestIdOf } from './auth.ts';
 import { checkHealth } from './health.ts';
 import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGraphiQL } from './graphiql.ts';
 import { registerRestCompat } from '../rest-compat/engine.ts';
+import { registerBrowserSafety } from './browser.ts';
+import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
+import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
+import { createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { createGatewayMetrics, currentRequestTiming, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
+import { operationIdsByRoute } from '../rest-compat/openapi.ts';
+import { ROUTES } from '../rest-compat/routes/index.ts';
 
 /** The per-request context of the gateway's executor. */
 export interface GatewayContext {
   auth: AuthContext;
   /** The signed internal context, created on first use and shared by every subgraph fetch. */
   signed?: Promise<string>;
+  /** Set for GraphQL over HTTP; REST runs operations in-process and rate-limits them per route. */
+  viaHttp?: boolean;
 }
 
 export interface GatewayOptions {
@@ -93,12 +102,26 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const authenticator = new Authenticator(identity, pubsub);
   await authenticator.start();
 
-  const timeoutFetch: typeof fetch = (input, init) => {
-    const timeout = AbortSignal.timeout(config.subgraphTimeoutMs);
-    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
-  };
+  const metrics = createGatewayMetrics(names);
+  const pool = createConnectionPool();
+  const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
   class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+    constructor(readonly guard: SubgraphGuard, url: string) {
+      super({ url, fetcher: createSubgraphFetcher(pool, subgraphTimeoutOf(config, guard.subgraph)) });
+    }
+    /** Breaker, retries and timing around each fetch; a failed subgraph yields errors, not a throw (partial data). */
+    override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+      const ended = currentRequestTiming()?.subgraphCall();
+      try {
+        return await this.guard.run(operationKindOf('document' in options ? options.document : undefined, options.request.query), () => super.process(options));
+      } catch (err) {
+        if (err instanceof SubgraphUnavailableError) return { errors: unavailableErrors(err) };
+        throw err;
+      } finally {
+        ended?.();
+      }
+    }
     override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
       const context = options.context;
       if ('auth' in context && context.auth) {
@@ -108,26 +131,36 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     override didReceiveResponse<T extends { extensions?: Record<string, unknown> }>({ response }: { response: T }): T {
       const revoked = response.extensions?.revokedSessions;
       if (Array.isArray(revoked)) authenticator.markRevoked(revoked.filter((x): x is string => typeof x === 'string'));
+      const revokedKeys = response.extensions?.revokedApiKeys;
+      if (Array.isArray(revokedKeys)) authenticator.markApiKeysRevoked(revokedKeys.filter((x): x is string => typeof x === 'string'));
       return response;
     }
   }
 
+  // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
+  // from every process (read in its constructor); this gateway makes no calls outside its deployment.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name }) => new SubgraphSource({ url: graphqlUrlOf(name), fetcher: timeoutFetch }),
+    buildService: ({ name }) => new SubgraphSource(guardOf(name), graphqlUrlOf(name)),
   });
 
   const app = Fastify({
     logger: false,
-    bodyLimit: 2 * 1024 * 1024,
+    bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
   });
+  registerMetrics(app, { metrics, operations: operationIdsByRoute(ROUTES), production: config.production, token: config.metricsToken });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  await registerBrowserSafety(app, config);
+  registerBodyLimitError(app, config.bodyLimitBytes);
 
-  const formatError = (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+  const formatError = (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const limited = withLimitCode(raw, error);
+    const formatted = config.production ? withoutSuggestions(limited) : limited;
     const code = formatted.extensions?.code;
     if (isErrorCode(code) && code !== 'INTERNAL') {
       // Apollo prefixes errors thrown while building the context; clients get the registry message.
@@ -144,14 +177,26 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     };
   };
 
+  const rateLimiter = withRateLimitMetrics(createRateLimiter({
+    limits: config.rateLimits,
+    store: config.redisUrl ? createRedisRateLimitStore(config.redisUrl) : createMemoryRateLimitStore(),
+    prefix: config.rateLimitKeyPrefix,
+    logger,
+  }), metrics);
+
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.introspection,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    parseOptions: parseOptionsOf(config.graphqlLimits),
+    validationRules: createLimitRules(config.graphqlLimits),
+    // graphql-js's "Did you mean …?" would map out a schema whose introspection is off.
+    validationOptions: { hideSuggestions: config.production },
     includeStacktraceInErrorResponses: false,
     formatError,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter)],
   });
   await apollo.start();
 
@@ -171,7 +216,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (req): Promise<GatewayContext> => {
       try {
-        return { auth: await authenticate(req) };
+        return { auth: await authenticate(req), viaHttp: true };
       } catch (err) {
         if (err instanceof AppError) throw toGraphQLError(err);
         throw err;
@@ -203,6 +248,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     apollo,
     authenticate,
     logger,
+    rateLimiter,
     health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
   });
 
@@ -218,9 +264,11 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     async close() {
       if (closed) return;
       closed = true;
-      authenticator.stop();
+      await authenticator.stop();
       await apollo.stop();
       await app.close();
+      await rateLimiter.close();
+      await pool.close();
     },
   };
 }

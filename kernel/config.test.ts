@@ -53,6 +53,18 @@ describe('loadConfig defaults', () => {
       subgraphTimeoutMs: 10_000,
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
+      rateLimits: {
+        auth: { limit: 10, windowSeconds: 60 },
+        ai: { limit: 30, windowSeconds: 60 },
+        upload: { limit: 20, windowSeconds: 3600 },
+        public: { limit: 60, windowSeconds: 60 },
+        default: { limit: 300, windowSeconds: 60 },
+      },
+      rateLimitKeyPrefix: 'xentree:rl:',
+      graphqlLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 5, maxDuplicateFields: 10, maxTokens: 15_000, maxCost: 5_000 },
+      bodyLimitBytes: 2_097_152,
+      subgraphResilience: { timeouts: {}, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1 },
+      metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
       subgraphPorts: DEFAULT_PORTS,
     });
@@ -92,6 +104,44 @@ describe('loadConfig defaults', () => {
     });
     expect(config.subgraphUrls).toEqual({ ...DEFAULT_URLS, identity: 'http://identity:4001', chat: 'http://127.0.0.1:5003' });
     expect(config.subgraphPorts).toEqual({ ...DEFAULT_PORTS, chat: 5003 });
+  });
+});
+
+describe('edge limits', () => {
+  it('reads RATE_LIMIT_<POLICY>=<count>/<seconds> and the GraphQL and body limits', () => {
+    const config = loadConfig({
+      XENTREE_DATA_DIR: dataDir,
+      INTERNAL_SERVICE_KEY: KEY,
+      ENCRYPTION_KEY: ENC,
+      RATE_LIMIT_AUTH: '3/2',
+      RATE_LIMIT_UPLOAD: ' 5/86400 ',
+      RATE_LIMIT_KEY_PREFIX: 'x:',
+      GRAPHQL_MAX_DEPTH: '8',
+      GRAPHQL_MAX_COST: '100',
+      BODY_LIMIT_BYTES: '4096',
+    });
+    expect(config.rateLimits).toEqual({
+      auth: { limit: 3, windowSeconds: 2 },
+      ai: { limit: 30, windowSeconds: 60 },
+      upload: { limit: 5, windowSeconds: 86400 },
+      public: { limit: 60, windowSeconds: 60 },
+      default: { limit: 300, windowSeconds: 60 },
+    });
+    expect(config.rateLimitKeyPrefix).toBe('x:');
+    expect(config.graphqlLimits).toMatchObject({ maxDepth: 8, maxCost: 100, maxAliases: 30 });
+    expect(config.bodyLimitBytes).toBe(4096);
+  });
+
+  it('refuses malformed limits, naming each variable', () => {
+    expect(
+      problemsOf({ INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, RATE_LIMIT_AUTH: '10 per minute', RATE_LIMIT_AI: '0/60', RATE_LIMIT_DEFAULT: '5/0', GRAPHQL_MAX_DEPTH: '0', BODY_LIMIT_BYTES: '10' }),
+    ).toEqual([
+      'RATE_LIMIT_AUTH: must be <count>/<seconds>, e.g. 10/60',
+      'RATE_LIMIT_AI: count and seconds must both be at least 1',
+      'RATE_LIMIT_DEFAULT: count and seconds must both be at least 1',
+      'GRAPHQL_MAX_DEPTH: Too small: expected number to be >=1',
+      'BODY_LIMIT_BYTES: Too small: expected number to be >=1024',
+    ]);
   });
 });
 
@@ -205,5 +255,34 @@ describe('corrupt development secrets', () => {
     expect(config.internalServiceKey).toBe(stored.INTERNAL_SERVICE_KEY);
     expect(config.internalServiceKey.length).toBeGreaterThanOrEqual(32);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('subgraph resilience and metrics settings', () => {
+  it('reads the breaker, retry budget, per-subgraph timeouts and the metrics token', () => {
+    const config = loadConfig({
+      XENTREE_DATA_DIR: dataDir,
+      INTERNAL_SERVICE_KEY: KEY,
+      ENCRYPTION_KEY: ENC,
+      SUBGRAPH_BREAKER_FAILURES: '7',
+      SUBGRAPH_BREAKER_COOLDOWN_MS: '250',
+      SUBGRAPH_RETRY_BUDGET: '0.2',
+      SUBGRAPH_CHAT_TIMEOUT_MS: '30000',
+      METRICS_TOKEN: 'm'.repeat(16),
+    });
+    expect(config.subgraphResilience).toEqual({ timeouts: { chat: 30_000 }, breakerFailures: 7, breakerCooldownMs: 250, retryBudget: 0.2 });
+    expect(config.metricsToken).toBe('m'.repeat(16));
+  });
+
+  it('lists bad values with their variable names', () => {
+    const problems = problemsOf({
+      INTERNAL_SERVICE_KEY: KEY,
+      ENCRYPTION_KEY: ENC,
+      SUBGRAPH_BREAKER_FAILURES: '0',
+      SUBGRAPH_RETRY_BUDGET: '1.5',
+      SUBGRAPH_IDENTITY_TIMEOUT_MS: '10',
+      METRICS_TOKEN: 'short',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS_TOKEN', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_IDENTITY_TIMEOUT_MS', 'SUBGRAPH_RETRY_BUDGET']);
   });
 });

@@ -38,6 +38,51 @@ const list = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
+const positiveInt = z.coerce.number().int().min(1);
+
+/** API.md §1.9 rate-limit policies. */
+export const RATE_LIMIT_POLICIES = ['auth', 'ai', 'upload', 'public', 'default'] as const;
+export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+/** A fixed-window limit: at most `limit` requests per `windowSeconds`. */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** API.md §1.9 defaults, each overridable with `RATE_LIMIT_<POLICY>=<count>/<seconds>`. */
+export const DEFAULT_RATE_LIMITS: Record<RateLimitPolicy, RateLimit> = {
+  auth: { limit: 10, windowSeconds: 60 },
+  ai: { limit: 30, windowSeconds: 60 },
+  upload: { limit: 20, windowSeconds: 3600 },
+  public: { limit: 60, windowSeconds: 60 },
+  default: { limit: 300, windowSeconds: 60 },
+};
+
+const rateLimit = z
+  .string()
+  .trim()
+  .regex(/^[0-9]+\/[0-9]+$/, 'must be <count>/<seconds>, e.g. 10/60')
+  .transform((s): RateLimit => {
+    const [limit, windowSeconds] = s.split('/').map(Number);
+    return { limit: limit ?? 0, windowSeconds: windowSeconds ?? 0 };
+  })
+  .refine((r) => r.limit >= 1 && r.windowSeconds >= 1, 'count and seconds must both be at least 1');
+
+/** DESIGN §10 limits on GraphQL operations (gateway/limits.ts). */
+export interface GraphQLLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxRootFields: number;
+  /** Directives on one field (or fragment, or operation). */
+  maxDirectives: number;
+  /** How often one response key may repeat in a single selection set. */
+  maxDuplicateFields: number;
+  /** Lexical tokens the parser reads before giving up. */
+  maxTokens: number;
+  /** Estimated cost: 1 per field, selections under a list field count ×10 per list level. */
+  maxCost: number;
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -59,12 +104,31 @@ const envSchema = z.object({
   ENCRYPTION_KEY: secret.optional(),
   INTEGRATION_TOKEN_ISSUER: z.string().min(1).default('xentree'),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(5_000),
+  SUBGRAPH_RETRY_BUDGET: z.coerce.number().min(0).max(1).default(0.1),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TRPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(20),
+  RATE_LIMIT_AUTH: rateLimit.optional(),
+  RATE_LIMIT_AI: rateLimit.optional(),
+  RATE_LIMIT_UPLOAD: rateLimit.optional(),
+  RATE_LIMIT_PUBLIC: rateLimit.optional(),
+  RATE_LIMIT_DEFAULT: rateLimit.optional(),
+  RATE_LIMIT_KEY_PREFIX: z.string().min(1).default('xentree:rl:'),
+  GRAPHQL_MAX_DEPTH: positiveInt.default(15),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(30),
+  GRAPHQL_MAX_ROOT_FIELDS: positiveInt.default(20),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt.default(5),
+  GRAPHQL_MAX_DUPLICATE_FIELDS: positiveInt.default(10),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(15_000),
+  GRAPHQL_MAX_COST: positiveInt.default(5_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
 });
 
 const subgraphUrl = z.url({ protocol: /^https?$/ }).optional();
 const subgraphPort = port.optional();
+const subgraphTimeout = z.coerce.number().int().min(100).optional();
 
 /** The validated configuration every factory receives. */
 export interface Config {
@@ -88,10 +152,33 @@ export interface Config {
   subgraphTimeoutMs: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
+  /** API.md §1.9 fixed-window limits per policy. */
+  rateLimits: Record<RateLimitPolicy, RateLimit>;
+  /** Prefix of the counters in Redis; replicas that share counters use the same one. */
+  rateLimitKeyPrefix: string;
+  graphqlLimits: GraphQLLimits;
+  /** Largest request body the gateway reads (bytes). */
+  bodyLimitBytes: number;
+  /** How the gateway calls subgraphs (gateway/resilience.ts). */
+  subgraphResilience: SubgraphResilience;
+  /** Bearer token `GET /metrics` requires; null: open outside production, not served in production. */
+  metricsToken: string | null;
   /** Where the gateway and tRPC clients find each subgraph (http://host:port, no path). */
   subgraphUrls: Record<SubgraphName, string>;
   /** Where each subgraph listens when started as its own process. */
   subgraphPorts: Record<SubgraphName, number>;
+}
+
+/** Timeouts, circuit breaker and retry budget of the gateway's subgraph calls. */
+export interface SubgraphResilience {
+  /** `SUBGRAPH_<NAME>_TIMEOUT_MS` overrides of `subgraphTimeoutMs`. */
+  timeouts: Partial<Record<SubgraphName, number>>;
+  /** Consecutive failures that open a subgraph's circuit. */
+  breakerFailures: number;
+  /** How long an open circuit fails fast before one probe request is let through. */
+  breakerCooldownMs: number;
+  /** Retries allowed as a fraction of requests over a sliding window (queries only). */
+  retryBudget: number;
 }
 
 /** Thrown when the environment is invalid; lists every bad variable at once. */
@@ -152,6 +239,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   const subgraphPorts = {} as Record<SubgraphName, number>;
   const subgraphUrls = {} as Record<SubgraphName, string>;
+  const timeouts: Partial<Record<SubgraphName, number>> = {};
   for (const name of SUBGRAPH_NAMES) {
     const portVar = `SUBGRAPH_${name.toUpperCase()}_PORT`;
     const urlVar = `SUBGRAPH_${name.toUpperCase()}_URL`;
@@ -159,6 +247,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const u = subgraphUrl.safeParse(cleaned[urlVar]);
     if (!p.success) problems.push(`${portVar}: ${p.error.issues[0]?.message ?? 'invalid'}`);
     if (!u.success) problems.push(`${urlVar}: ${u.error.issues[0]?.message ?? 'invalid'}`);
+    const timeoutVar = `SUBGRAPH_${name.toUpperCase()}_TIMEOUT_MS`;
+    const t = subgraphTimeout.safeParse(cleaned[timeoutVar]);
+    if (!t.success) problems.push(`${timeoutVar}: ${t.error.issues[0]?.message ?? 'invalid'}`);
+    else if (t.data !== undefined) timeouts[name] = t.data;
     subgraphPorts[name] = (p.success ? p.data : undefined) ?? DEFAULT_SUBGRAPH_PORTS[name];
     const url = u.success ? u.data : undefined;
     subgraphUrls[name] = url ? url.replace(/\/graphql\/?$/, '').replace(/\/$/, '') : `http://127.0.0.1:${subgraphPorts[name]}`;
@@ -200,6 +292,31 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
+    rateLimits: {
+      auth: e.RATE_LIMIT_AUTH ?? DEFAULT_RATE_LIMITS.auth,
+      ai: e.RATE_LIMIT_AI ?? DEFAULT_RATE_LIMITS.ai,
+      upload: e.RATE_LIMIT_UPLOAD ?? DEFAULT_RATE_LIMITS.upload,
+      public: e.RATE_LIMIT_PUBLIC ?? DEFAULT_RATE_LIMITS.public,
+      default: e.RATE_LIMIT_DEFAULT ?? DEFAULT_RATE_LIMITS.default,
+    },
+    rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxRootFields: e.GRAPHQL_MAX_ROOT_FIELDS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxDuplicateFields: e.GRAPHQL_MAX_DUPLICATE_FIELDS,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    subgraphResilience: {
+      timeouts,
+      breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
+      breakerCooldownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
+      retryBudget: e.SUBGRAPH_RETRY_BUDGET,
+    },
+    metricsToken: e.METRICS_TOKEN ?? null,
     subgraphUrls,
     subgraphPorts,
   };

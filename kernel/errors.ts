@@ -89,6 +89,16 @@ export const ERROR_REGISTRY = {
   LIVE_SESSION_ACTIVE: def(409, 'CONFLICT', 'live_session_active', 'A live session is already active'),
   MODULE_INCOMPLETE: def(409, 'CONFLICT', 'module_incomplete', 'Module has tasks without a passing submission'),
   REINDEX_IN_PROGRESS: def(409, 'CONFLICT', 'reindex_in_progress', 'A reindex is already running'),
+  // GraphQL operation limits (gateway/limits.ts). Rejected before execution, on GraphQL over HTTP
+  // only; REST routes run fixed operations, so their REST bodies exist for completeness.
+  QUERY_TOO_DEEP: def(400, 'BAD_REQUEST', 'query_too_deep', 'Query is nested too deeply'),
+  TOO_MANY_ALIASES: def(400, 'BAD_REQUEST', 'too_many_aliases', 'Query uses too many aliases'),
+  TOO_MANY_ROOT_FIELDS: def(400, 'BAD_REQUEST', 'too_many_root_fields', 'Query selects too many root fields'),
+  TOO_MANY_DIRECTIVES: def(400, 'BAD_REQUEST', 'too_many_directives', 'Too many or repeated directives'),
+  TOO_MANY_DUPLICATE_FIELDS: def(400, 'BAD_REQUEST', 'too_many_duplicate_fields', 'A field is repeated too often in one selection set'),
+  QUERY_TOO_COMPLEX: def(400, 'BAD_REQUEST', 'query_too_complex', 'Query is too complex'),
+  TOO_MANY_TOKENS: def(400, 'BAD_REQUEST', 'too_many_tokens', 'Query document is too large'),
+  REQUEST_TOO_LARGE: def(413, 'PAYLOAD_TOO_LARGE', 'request_too_large', 'Request body is too large'),
   // 413 / 415 / 429 / 502 / 503
   FILE_TOO_LARGE: def(413, 'PAYLOAD_TOO_LARGE', 'file_too_large', 'File exceeds the 10 MB limit'),
   UNSUPPORTED_MEDIA_TYPE: def(415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', 'Unsupported file type'),

@@ -18,12 +18,15 @@ import type { Route } from './route.ts';
 import { snakeCase } from './shape.ts';
 import { ROUTES } from './routes/index.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
+import { API_DOCS_PATHS, registerApiDocs } from './openapi.ts';
+import { rateLimitHeaders, type RateLimiter } from '../gateway/rate-limit.ts';
 
 export interface RestCompatDeps {
   apollo: ApolloServer<{ auth: AuthContext }>;
   authenticate(req: FastifyRequest): Promise<AuthContext>;
   logger: Logger;
   health(): Promise<HealthDetailed>;
+  rateLimiter: RateLimiter;
 }
 
 const OPERATIONS_DIR = new URL('../schema/operations/', import.meta.url);
@@ -88,6 +91,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
   const owned: Pick<Route, 'method' | 'path'>[] = [
     { method: 'GET', path: '/api/health' },
     { method: 'GET', path: '/api/health/detailed' },
+    ...API_DOCS_PATHS,
   ];
   const matchers = [...routes, ...owned].map((r) => ({ route: r, re: pathMatcher(r.path) }));
 
@@ -118,8 +122,11 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       return reply.status(404).send({ detail: 'Not Found' });
     });
 
+    registerApiDocs(api, routes);
+
     api.get('/api/health/detailed', { exposeHeadRoute: false }, async (req, reply) => {
-      const auth = await authorise(req, reply, { auth: 'B+K·adm', scope: 'api:read' });
+      // HLT-2 is not rate limited (API.md §1.9).
+      const auth = await authorise(req, reply, { auth: 'B+K·adm', scope: 'api:read', policy: null });
       if (!auth) return reply;
       const health = await deps.health();
       return reply.status(health.status === 'ok' ? 200 : 503).send(health);
@@ -132,10 +139,25 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
   });
 
   /**
-   * API.md §1.5 steps 2 and 4 (credentials, then API-key scope). Sends the error and returns null
-   * when the request may not proceed.
+   * API.md §1.5 steps 2 to 4 (credentials, rate limit, API-key scope), then the platform-admin
+   * check. Sends the error and returns null when the request may not proceed.
    */
-  async function authorise(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth' | 'scope'>): Promise<AuthContext | null> {
+  async function authorise(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth' | 'scope' | 'policy'>): Promise<AuthContext | null> {
+    const auth = await credentials(req, reply, route);
+    if (!auth || !(await rateLimit(reply, route.policy, auth))) return null;
+    if (auth.mode === 'api_key' && route.scope && !hasScope(auth.scopes, route.scope)) {
+      sendError(reply, 'INSUFFICIENT_API_KEY_SCOPE', undefined, { required_scope: route.scope, granted_scopes: auth.scopes });
+      return null;
+    }
+    if ((route.auth === 'B·adm' || route.auth === 'B+K·adm') && auth.role !== 'admin') {
+      sendError(reply, 'ADMIN_REQUIRED');
+      return null;
+    }
+    return auth;
+  }
+
+  /** Step 2: who is calling. Requests refused here are not counted by the rate limiter. */
+  async function credentials(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth'>): Promise<AuthContext | null> {
     const headers = { authorization: headerOf(req, 'authorization'), apiKey: headerOf(req, 'x-api-key') };
     if (route.auth === 'P') {
       const { anonymousContext } = await import('../kernel/context.ts');
@@ -150,16 +172,21 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       sendError(reply, 'BEARER_REQUIRED');
       return null;
     }
-    const auth = await deps.authenticate(req);
-    if (auth.mode === 'api_key' && route.scope && !hasScope(auth.scopes, route.scope)) {
-      sendError(reply, 'INSUFFICIENT_API_KEY_SCOPE', undefined, { required_scope: route.scope, granted_scopes: auth.scopes });
-      return null;
-    }
-    if ((route.auth === 'B·adm' || route.auth === 'B+K·adm') && auth.role !== 'admin') {
-      sendError(reply, 'ADMIN_REQUIRED');
-      return null;
-    }
-    return auth;
+    return deps.authenticate(req);
+  }
+
+  /**
+   * Step 3: counts the request against the route's policy and sets API.md §1.9's headers, which
+   * every later response (422, 404, …) keeps. Sends 429 and returns false when over the limit.
+   */
+  async function rateLimit(reply: FastifyReply, policy: Route['policy'], auth: AuthContext): Promise<boolean> {
+    if (policy === null) return true;
+    const decision = await deps.rateLimiter.check(policy, auth);
+    if (!decision) return true;
+    for (const [name, value] of rateLimitHeaders(decision)) reply.header(name, value);
+    if (decision.allowed) return true;
+    sendError(reply, 'RATE_LIMITED', undefined, { retry_after: decision.secondsToReset });
+    return false;
   }
 
   async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -37,7 +37,24 @@ export interface FieldSpec<T> {
   readonly list: boolean;
   /** Validates a present value; pushes items onto `run.items` on failure. */
   readonly parse: (input: unknown, loc: Loc, run: Run) => Result<T>;
+  /** What the spec accepts, for generated documentation (OpenAPI); never consulted by `parse`. */
+  readonly meta: SpecMeta;
 }
+
+/**
+ * An introspectable description of a spec: its kind and constraints as declared, plus the
+ * modifiers (`nullable`, and `note` from `v.custom`, whose check is code and cannot be described).
+ */
+export type SpecMeta = (
+  | { kind: 'string'; min?: number; max?: number; pattern?: string; lower?: boolean }
+  | { kind: 'integer'; ge?: number; le?: number }
+  | { kind: 'boolean' }
+  | { kind: 'uuid' }
+  | { kind: 'datetime' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'array'; item: FieldSpec<unknown>; min?: number; max?: number; unique?: boolean }
+  | { kind: 'object'; shape: Shape }
+) & { nullable?: boolean; note?: string };
 
 type Shape = Record<string, FieldSpec<unknown>>;
 /** An object spec: what `validate` accepts, and usable as a nested field. */
@@ -62,9 +79,10 @@ function fail(run: Run, type: string, loc: Loc, msg: string, input: unknown, ctx
 
 /** Reports one error for the value being checked (its loc and input are bound by `leaf`). */
 type Bad = (type: string, msg: string, ctx?: Record<string, unknown>) => { ok: false };
-const leaf = <T>(check: (input: unknown, bad: Bad, run: Run, loc: Loc) => Result<T>, list = false): FieldSpec<T> => ({
+const leaf = <T>(check: (input: unknown, bad: Bad, run: Run, loc: Loc) => Result<T>, meta: SpecMeta, list = false): FieldSpec<T> => ({
   optional: false,
   list,
+  meta,
   parse: (input, loc, run) => check(input, (type, msg, ctx) => fail(run, type, loc, msg, input, ctx), run, loc),
 });
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -83,7 +101,7 @@ function str(opts: { min?: number; max?: number; pattern?: RegExp; patternText?:
     if (opts.max !== undefined && len > opts.max) return bad('string_too_long', `String should have at most ${plural(opts.max, 'character')}`, { max_length: opts.max });
     if (re && !re.test(s)) return bad('string_pattern_mismatch', `String should match pattern '${pattern}'`, { pattern });
     return ok(s);
-  });
+  }, { kind: 'string', min: opts.min, max: opts.max, pattern: re?.source, lower: opts.lower });
 }
 
 /** `int` with optional bounds; strings (query values, and JSON strings as in Pydantic's lax mode) are parsed. */
@@ -99,7 +117,7 @@ function int(opts: { ge?: number; le?: number } = {}): FieldSpec<number> {
     if (opts.le !== undefined && n > opts.le) return bad('less_than_equal', `Input should be less than or equal to ${opts.le}`, { le: opts.le });
     if (opts.ge !== undefined && n < opts.ge) return bad('greater_than_equal', `Input should be greater than or equal to ${opts.ge}`, { ge: opts.ge });
     return ok(n);
-  });
+  }, { kind: 'integer', ge: opts.ge, le: opts.le });
 }
 
 // Pydantic's lax-mode words; a Map so "constructor" and friends are not found on a prototype.
@@ -114,7 +132,7 @@ function bool(): FieldSpec<boolean> {
     if (word !== undefined) return ok(word);
     if (t !== null) return bad('bool_parsing', 'Input should be a valid boolean, unable to interpret input');
     return bad('bool_type', 'Input should be a valid boolean');
-  });
+  }, { kind: 'boolean' });
 }
 
 /** Mirrors the `uuid` crate's parse errors so `ctx.error` reads like Pydantic's. */
@@ -138,7 +156,7 @@ function uuid(): FieldSpec<string> {
     if (error) return bad('uuid_parsing', `Input should be a valid UUID, ${error}`, { error });
     const hex = input.replace(/^urn:uuid:|[{}-]/g, '').toLowerCase();
     return ok(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
-  });
+  }, { kind: 'uuid' });
 }
 
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
@@ -165,7 +183,7 @@ function datetime(): FieldSpec<Date> {
     const local = new Date(Date.UTC(2000, mo - 1, d, h, mi, sec, Number((m[7] ?? '').padEnd(3, '0').slice(0, 3)))).setUTCFullYear(y);
     const offsetMin = m[9] ? (m[9] === '-' ? -1 : 1) * (n(10) * 60 + n(11)) : 0;
     return ok(new Date(local - offsetMin * 60_000));
-  });
+  }, { kind: 'datetime' });
 }
 
 /** A string enum / `Literal[...]`. */
@@ -175,7 +193,7 @@ function enumOf<T extends string>(values: readonly T[]): FieldSpec<T> {
   return leaf((input, bad) => {
     const hit = values.find((x) => x === input);
     return hit !== undefined ? ok(hit) : bad('enum', `Input should be ${expected}`, { expected });
-  });
+  }, { kind: 'enum', values });
 }
 
 /** `list[T]`; `unique` adds a value_error on duplicates. In query mode a lone value becomes a 1-item list. */
@@ -196,20 +214,23 @@ function list<T>(item: FieldSpec<T>, opts: { min?: number; max?: number; unique?
     if (opts.unique && new Set(out.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x))).size !== out.length)
       return bad('value_error', 'Value error, items must be unique', { error: {} });
     return ok(out);
-  }, true);
+  }, { kind: 'array', item, min: opts.min, max: opts.max, unique: opts.unique }, true);
 }
 
-/** Adds a check returning error text (→ `value_error`); on an object spec it is a cross-field rule at the object's loc. */
-function custom<O>(base: ObjectSpec<O>, check: (value: O) => string | null): ObjectSpec<O>;
-function custom<T>(base: FieldSpec<T>, check: (value: T) => string | null): FieldSpec<T>;
-function custom<T>(base: FieldSpec<T>, check: (value: T) => string | null): FieldSpec<T> {
+/**
+ * Adds a check returning error text (→ `value_error`); on an object spec it is a cross-field rule at
+ * the object's loc. `note` describes the rule in generated documentation.
+ */
+function custom<O>(base: ObjectSpec<O>, check: (value: O) => string | null, note?: string): ObjectSpec<O>;
+function custom<T>(base: FieldSpec<T>, check: (value: T) => string | null, note?: string): FieldSpec<T>;
+function custom<T>(base: FieldSpec<T>, check: (value: T) => string | null, note?: string): FieldSpec<T> {
   // Like a Pydantic after-validator: runs only on a value that already passed `base`.
   const parse: FieldSpec<T>['parse'] = (input, loc, run) => {
     const r = base.parse(input, loc, run);
     const error = r.ok ? check(r.value) : null;
     return error === null ? r : fail(run, 'value_error', loc, `Value error, ${error}`, input, { error: {} });
   };
-  return { ...base, parse };
+  return { ...base, parse, meta: note === undefined ? base.meta : { ...base.meta, note } };
 }
 
 /** May be absent; absent yields `dflt` (copied per request) or leaves the key out. */
@@ -221,7 +242,7 @@ function optional<T>(s: FieldSpec<T>, dflt?: T): FieldSpec<T | undefined> {
 
 /** Also accepts JSON null. */
 function nullable<T>(s: FieldSpec<T>): FieldSpec<T | null> {
-  return { ...s, parse: (input, loc, run) => (input === null ? ok(null) : s.parse(input, loc, run)) };
+  return { ...s, parse: (input, loc, run) => (input === null ? ok(null) : s.parse(input, loc, run)), meta: { ...s.meta, nullable: true } };
 }
 
 /** A model; unknown keys are ignored, a missing field's input is the object (null outside bodies). */
@@ -246,7 +267,7 @@ function object<S extends Shape>(shape: S): ObjectSpec<ObjectOutput<S>> {
     }
     // The per-field specs produced exactly the shape's output types; TS cannot follow that loop.
     return good ? ok(out as ObjectOutput<S>) : FAIL;
-  });
+  }, { kind: 'object', shape });
   return { ...base, shape };
 }
 

@@ -46,6 +46,14 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
     ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     XENTREE_ADMIN_EMAILS: 'admin@xentree.test',
+    // Suites log in many times from 127.0.0.1: limits generous enough never to trip. Rate-limit
+    // tests set their own. A fresh key prefix keeps stacks apart on the shared Redis.
+    RATE_LIMIT_AUTH: '100000/60',
+    RATE_LIMIT_AI: '100000/60',
+    RATE_LIMIT_UPLOAD: '100000/60',
+    RATE_LIMIT_PUBLIC: '100000/60',
+    RATE_LIMIT_DEFAULT: '100000/60',
+    RATE_LIMIT_KEY_PREFIX: `xentree:test:${randomBytes(6).toString('hex')}:rl:`,
     ...extra,
   };
 }

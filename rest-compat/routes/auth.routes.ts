@@ -1,7 +1,7 @@
 /** Authentication, AUTH-1..6 (API.md §3.1). */
 import { v, isEmail, isIanaZone, isHttpsUrl } from '../validation.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { field, object } from '../shape.ts';
+import { field, object, present } from '../shape.ts';
 
 const USERNAME = /^[a-z0-9_]{3,30}$/;
 const LANGUAGE = /^[a-z]{2}(-[A-Z]{2})?$/;
@@ -65,13 +65,6 @@ const updateBody = v.object({
   avatar_url: v.optional(v.nullable(v.custom(v.str({ max: 2048 }), (s) => (isHttpsUrl(s) ? null : 'URL must be an absolute https:// URL')))),
   public_profile_enabled: v.optional(v.bool()),
 });
-
-/** Copies only the keys present in `body`, renamed, so PATCH keeps "absent" distinct from null. */
-function present(body: Record<string, unknown>, names: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [from, to] of Object.entries(names)) if (Object.hasOwn(body, from) && body[from] !== undefined) out[to] = body[from];
-  return out;
-}
 
 export const authRoutes: Route[] = [
   defineRoute({

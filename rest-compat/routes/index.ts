@@ -1,5 +1,7 @@
 /** The whole REST route table, area by area (API.md §3). */
 import type { Route } from '../route.ts';
 import { authRoutes } from './auth.routes.ts';
+import { orgRoutes } from './orgs.routes.ts';
+import { apiKeyRoutes } from './api-keys.routes.ts';
 
-export const ROUTES: readonly Route[] = [...authRoutes];
+export const ROUTES: readonly Route[] = [...authRoutes, ...orgRoutes, ...apiKeyRoutes];

@@ -1,0 +1,95 @@
+/**
+ * JSON Schemas (OpenAPI 3.1 dialect) of the documented response bodies and error bodies (API.md
+ * §1.7, §1.8, §2 and each area's schema tables). A route's `responseName` missing from
+ * `RESPONSE_SCHEMAS` is still published as a named component, with a generic object schema, so
+ * the reference stays stable when the full schema is added here later.
+ */
+
+/** A JSON value, as the OpenAPI document is plain JSON. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+const str: JsonObject = { type: 'string' };
+const strOrNull: JsonObject = { type: ['string', 'null'] };
+const uuid: JsonObject = { type: 'string', format: 'uuid' };
+const dateTime: JsonObject = { type: 'string', format: 'date-time', description: 'UTC, ISO 8601 with exactly 3 fractional digits and `Z`.' };
+
+/** Every documented field is always present (API.md §1.1), so every property is required. */
+function record(properties: Record<string, JsonObject>, description?: string): JsonObject {
+  return { type: 'object', ...(description ? { description } : {}), required: Object.keys(properties), properties };
+}
+
+const healthCheck = record({ status: { type: 'string', enum: ['ok', 'down'] }, latency_ms: { type: 'integer', minimum: 0, maximum: 2000 } });
+
+/** Response schemas by their API.md name. */
+export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
+  UserProfile: record({
+    id: uuid,
+    email: { type: 'string', description: 'Lowercased.' },
+    username: { type: 'string', description: 'Lowercased.' },
+    full_name: strOrNull,
+    timezone: { type: 'string', description: 'IANA time zone.' },
+    preferred_language: str,
+    avatar_url: strOrNull,
+    live_nickname: strOrNull,
+    plan: { type: 'string', enum: ['free', 'pro'] },
+    role: { type: 'string', enum: ['user', 'admin'], description: 'Platform role.' },
+    public_profile_enabled: { type: 'boolean' },
+    created_at: dateTime,
+    updated_at: dateTime,
+  }),
+  TokenResponse: record({
+    access_token: { type: 'string', description: 'A JWT (ES256).' },
+    token_type: { type: 'string', const: 'bearer' },
+    refresh_token: { type: 'string', description: 'Opaque; single use.' },
+  }),
+  LogoutResponse: record({ message: { type: 'string', const: 'Logged out' } }),
+  HealthResponse: record({ status: { type: 'string', const: 'ok' } }),
+  HealthCheck: healthCheck,
+  HealthDetailedResponse: record({
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    checks: record({
+      database: { $ref: '#/components/schemas/HealthCheck' },
+      pubsub: { $ref: '#/components/schemas/HealthCheck' },
+      subgraphs: { type: 'object', description: 'One check per composed subgraph, by name.', additionalProperties: { $ref: '#/components/schemas/HealthCheck' } },
+    }),
+    checked_at: dateTime,
+  }),
+};
+
+/** The error bodies every route may answer with (API.md §1.7, §1.8). */
+export const ERROR_SCHEMAS: Record<string, JsonObject> = {
+  Error: record(
+    {
+      detail: {
+        type: 'object',
+        required: ['error', 'message'],
+        properties: {
+          error: { type: 'string', description: 'Stable error code; branch on this, never on `message`.' },
+          message: str,
+        },
+        additionalProperties: true,
+        description: 'Some codes carry extra keys, e.g. `required_scope` and `granted_scopes`, or `retry_after`.',
+      },
+    },
+    'A coded error (API.md §1.7).',
+  ),
+  SimpleDetail: record({ detail: str }, 'Only for 401 without credentials, 404 unknown route and 405.'),
+  ValidationErrorItem: {
+    type: 'object',
+    required: ['type', 'loc', 'msg', 'input'],
+    properties: {
+      type: { type: 'string', description: 'Pydantic v2 error type, e.g. `missing`, `string_too_short`.' },
+      loc: { type: 'array', items: { type: ['string', 'integer'] }, description: 'Starts with `body`, `query`, `path` or `header`.' },
+      msg: str,
+      input: { description: 'The offending value.' },
+      ctx: { type: 'object', description: 'Present only for constraint errors, e.g. `{"min_length": 8}`.' },
+    },
+  },
+  ValidationError: record({ detail: { type: 'array', items: { $ref: '#/components/schemas/ValidationErrorItem' } } }, 'FastAPI / Pydantic v2 validation errors (API.md §1.8).'),
+};
+
+/** A placeholder for a documented schema whose fields are not described here yet. */
+export function genericSchema(name: string): JsonObject {
+  return { type: 'object', description: `\`${name}\` as documented in the API contract.`, additionalProperties: true };
+}

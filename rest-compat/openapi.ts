@@ -1,0 +1,284 @@
+/**
+ * The OpenAPI 3.1 document of the REST layer, generated from the route table (DESIGN §5), so the
+ * published contract cannot drift from what the engine serves: paths, auth, scopes, parameters
+ * and bodies come from the same `RouteDef`s and validation specs that handle the requests.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { FieldSpec, ObjectSpec, SpecMeta } from './validation.ts';
+import type { AuthMode, Route } from './route.ts';
+import { ERROR_SCHEMAS, RESPONSE_SCHEMAS, genericSchema, type Json, type JsonObject } from './openapi-schemas.ts';
+import { DOCS_PATHS, registerDocsPage } from './docs.ts';
+
+export type { Json, JsonObject } from './openapi-schemas.ts';
+
+/** What the generator reads from a route; the gateway's own endpoints (health) are described the same way. */
+export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' | 'tag' | 'auth' | 'scope' | 'policy' | 'status'> &
+  Partial<Pick<Route, 'params' | 'query' | 'body' | 'responseName' | 'notFound'>> & {
+    /** Responses beyond the generated ones, by status. */
+    extraResponses?: Record<string, JsonObject>;
+  };
+
+/** Endpoints the gateway serves itself rather than through the route table (API.md §3.11). */
+export const GATEWAY_OPERATIONS: readonly DocumentedRoute[] = [
+  { id: 'HLT-1', method: 'GET', path: '/api/health', summary: 'Liveness check', tag: 'Health', auth: 'P', scope: null, policy: null, status: 200, responseName: 'HealthResponse' },
+  {
+    id: 'HLT-2',
+    method: 'GET',
+    path: '/api/health/detailed',
+    summary: 'Detailed health of the database, PubSub and every subgraph',
+    tag: 'Health',
+    auth: 'B+K·adm',
+    scope: 'api:read',
+    policy: null,
+    status: 200,
+    responseName: 'HealthDetailedResponse',
+    extraResponses: {
+      '503': { description: 'At least one check is down.', content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthDetailedResponse' } } } },
+    },
+  },
+];
+
+const AUTH_TEXT: Record<AuthMode, string> = {
+  P: 'Public: credentials, if sent, are neither validated nor used.',
+  B: 'Bearer token only; an API key alone gives 401 `bearer_required`.',
+  'B+K': 'Bearer token or API key (`X-API-Key`).',
+  'B·adm': 'Bearer token of a platform admin; an API key gives 401 `bearer_required`, a non-admin 403 `admin_required`.',
+  'B+K·adm': 'Bearer token or API key (`X-API-Key`) of a platform admin; a non-admin gets 403 `admin_required`.',
+  'B+I': 'Bearer token, or the internal service headers (`X-Internal-Service-Key` + `X-Acting-User-Id`).',
+};
+
+const BEARER = { bearerAuth: [] };
+const API_KEY = { apiKeyAuth: [] };
+const SECURITY: Record<AuthMode, JsonObject[]> = {
+  P: [],
+  B: [BEARER],
+  'B·adm': [BEARER],
+  'B+K': [BEARER, API_KEY],
+  'B+K·adm': [BEARER, API_KEY],
+  'B+I': [BEARER, { internalServiceKey: [], actingUserId: [] }],
+};
+
+/** Drops undefined members so the document is plain JSON. */
+function compact(o: Record<string, Json | undefined>): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, val] of Object.entries(o)) if (val !== undefined) out[k] = val;
+  return out;
+}
+
+function kindSchema(meta: SpecMeta): JsonObject {
+  switch (meta.kind) {
+    case 'string':
+      // A lowercasing field accepts any case, so its pattern (written for the lowercased text) is prose only.
+      return compact({
+        type: 'string',
+        minLength: meta.min,
+        maxLength: meta.max,
+        pattern: meta.lower ? undefined : meta.pattern,
+        description: meta.lower ? `Lowercased${meta.pattern ? `, then must match \`${meta.pattern}\`` : ''}.` : undefined,
+      });
+    case 'integer':
+      return compact({ type: 'integer', minimum: meta.ge, maximum: meta.le });
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'uuid':
+      return { type: 'string', format: 'uuid' };
+    case 'datetime':
+      return { type: 'string', format: 'date-time', description: 'RFC 3339 with a time zone offset.' };
+    case 'enum':
+      return { type: 'string', enum: [...meta.values] };
+    case 'array':
+      return compact({ type: 'array', items: schemaOf(meta.item), minItems: meta.min, maxItems: meta.max, uniqueItems: meta.unique });
+    case 'object':
+      return objectSchema(meta.shape);
+  }
+}
+
+/** JSON Schema of one validation spec. */
+export function schemaOf(spec: FieldSpec<unknown>): JsonObject {
+  const schema = kindSchema(spec.meta);
+  if (spec.meta.nullable) {
+    const type = schema.type;
+    if (typeof type === 'string') schema.type = [type, 'null'];
+    if (Array.isArray(schema.enum)) schema.enum = [...schema.enum, null];
+  }
+  if (spec.meta.note) schema.description = [schema.description, spec.meta.note].filter((x) => typeof x === 'string').join(' ');
+  if (spec.dflt !== undefined && isJson(spec.dflt)) schema.default = spec.dflt;
+  return schema;
+}
+
+function isJson(x: unknown): x is Json {
+  return x === null || ['string', 'number', 'boolean'].includes(typeof x) || (typeof x === 'object' && !(x instanceof Date));
+}
+
+function objectSchema(shape: Record<string, FieldSpec<unknown>>): JsonObject {
+  const properties: JsonObject = {};
+  for (const [key, field] of Object.entries(shape)) properties[key] = schemaOf(field);
+  const required = Object.entries(shape).filter(([, f]) => !f.optional).map(([k]) => k);
+  return { type: 'object', ...(required.length > 0 ? { required } : {}), properties };
+}
+
+/** fastify's `/a/:id` → OpenAPI's `/a/{id}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function parameters(route: DocumentedRoute): JsonObject[] {
+  const out: JsonObject[] = [];
+  const inPath = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? '');
+  const pathShape: Record<string, FieldSpec<unknown>> = route.params?.shape ?? {};
+  for (const name of inPath) {
+    const spec = pathShape[name];
+    out.push({ name, in: 'path', required: true, schema: spec ? schemaOf(spec) : { type: 'string' } });
+  }
+  for (const [name, spec] of Object.entries(route.query?.shape ?? {})) {
+    out.push({ name, in: 'query', required: !spec.optional, schema: schemaOf(spec) });
+  }
+  return out;
+}
+
+function requestBody(body: NonNullable<DocumentedRoute['body']>): JsonObject {
+  const type = body.kind === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
+  return { required: !body.optional, content: { [type]: { schema: schemaOf(body.spec as ObjectSpec<unknown>) } } };
+}
+
+const ref = (kind: 'schemas' | 'responses', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
+
+/** `APIKeyResponse[]` names a plain JSON array of `APIKeyResponse` (API.md §1.2). */
+function successSchema(name: string | undefined, schemas: JsonObject): JsonObject {
+  if (!name) return { type: 'object' };
+  const base = name.endsWith('[]') ? name.slice(0, -2) : name;
+  schemas[base] ??= RESPONSE_SCHEMAS[base] ?? genericSchema(base);
+  return name.endsWith('[]') ? { type: 'array', items: ref('schemas', base) } : ref('schemas', base);
+}
+
+function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  out[String(route.status)] = route.status === 204
+    ? { description: 'No Content' }
+    : { description: route.status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: successSchema(route.responseName, schemas) } } };
+  if (route.auth !== 'P') {
+    out['401'] = ref('responses', 'Unauthorized');
+    out['403'] = ref('responses', 'Forbidden');
+  }
+  if (route.notFound || route.path.includes(':')) out['404'] = ref('responses', 'NotFound');
+  if (route.params || route.query || route.body) out['422'] = ref('responses', 'ValidationFailed');
+  if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
+  out['500'] = ref('responses', 'InternalError');
+  return { ...out, ...route.extraResponses };
+}
+
+function operation(route: DocumentedRoute, schemas: JsonObject): JsonObject {
+  const description = [
+    AUTH_TEXT[route.auth],
+    route.scope ? `Required API-key scope: \`${route.scope}\` (bearer tokens are not scope-checked).` : null,
+    route.policy ? `Rate-limit policy: \`${route.policy}\`.` : 'Not rate limited.',
+  ].filter((x) => x !== null).join('\n\n');
+  const params = parameters(route);
+  return compact({
+    operationId: route.id,
+    summary: route.summary,
+    description,
+    tags: [route.tag],
+    security: SECURITY[route.auth],
+    parameters: params.length > 0 ? params : undefined,
+    requestBody: route.body ? requestBody(route.body) : undefined,
+    responses: responses(route, schemas),
+    'x-auth-mode': route.auth,
+    'x-required-scope': route.scope ?? undefined,
+    'x-rate-limit-policy': route.policy ?? undefined,
+  });
+}
+
+const errorResponse = (description: string, schema: JsonObject, headers?: JsonObject): JsonObject =>
+  compact({ description, headers, content: { 'application/json': { schema } } });
+const headerSpec = (description: string, type: 'string' | 'integer'): JsonObject => ({ description, schema: { type } });
+
+const ERROR_RESPONSES: JsonObject = {
+  Unauthorized: errorResponse(
+    'Missing credentials (`{"detail":"Not authenticated"}`), or invalid, expired or revoked ones (coded).',
+    { oneOf: [ref('schemas', 'SimpleDetail'), ref('schemas', 'Error')] },
+    { 'WWW-Authenticate': headerSpec('Always `Bearer`.', 'string') },
+  ),
+  Forbidden: errorResponse('Authenticated but not permitted, e.g. `INSUFFICIENT_API_KEY_SCOPE` or `admin_required`.', ref('schemas', 'Error')),
+  NotFound: errorResponse('The resource does not exist or the caller may not see it (`not_found`).', ref('schemas', 'Error')),
+  ValidationFailed: errorResponse('Request validation failed.', ref('schemas', 'ValidationError')),
+  RateLimited: errorResponse('Rate limit exceeded (`rate_limited`).', ref('schemas', 'Error'), {
+    'Retry-After': headerSpec('Seconds until the window resets (at least 1).', 'integer'),
+    'X-RateLimit-Limit': headerSpec('Requests allowed in the window.', 'integer'),
+    'X-RateLimit-Remaining': headerSpec('Requests left in the window.', 'integer'),
+    'X-RateLimit-Reset': headerSpec('Unix seconds at the end of the window.', 'integer'),
+  }),
+  InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
+};
+
+export interface OpenApiInfo {
+  title?: string;
+  version?: string;
+}
+
+/** Adds every documented schema that a published schema refers to, until nothing is missing. */
+function addReferencedSchemas(schemas: JsonObject): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const m of JSON.stringify(schemas).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      const name = m[1] ?? '';
+      if (schemas[name] === undefined) {
+        schemas[name] = RESPONSE_SCHEMAS[name] ?? genericSchema(name);
+        changed = true;
+      }
+    }
+  }
+}
+
+/** Builds the OpenAPI 3.1 document for `routes` plus the gateway's own endpoints. */
+export function buildOpenApi(routes: readonly DocumentedRoute[], info: OpenApiInfo = {}): JsonObject {
+  const schemas: JsonObject = { ...ERROR_SCHEMAS };
+  const paths: Record<string, JsonObject> = {};
+  const all = [...routes, ...GATEWAY_OPERATIONS];
+  for (const route of all) {
+    const path = openApiPath(route.path);
+    const item = (paths[path] ??= {});
+    item[route.method.toLowerCase()] = operation(route, schemas);
+  }
+  addReferencedSchemas(schemas);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: info.title ?? 'Xentree API',
+      version: info.version ?? '1.0.0',
+      description: 'The Xentree platform REST API. Every response carries `X-Request-ID`; errors use `{"detail": ...}` bodies.',
+    },
+    tags: [...new Set(all.map((r) => r.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      responses: ERROR_RESPONSES,
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from `POST /api/auth/login`.' },
+        apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An organization API key (`xntr-…`).' },
+        internalServiceKey: { type: 'apiKey', in: 'header', name: 'X-Internal-Service-Key', description: 'Internal services only.' },
+        actingUserId: { type: 'apiKey', in: 'header', name: 'X-Acting-User-Id', description: 'With `X-Internal-Service-Key`: the acting user.' },
+      },
+    },
+  };
+}
+
+/** Paths served by `registerApiDocs`, for the engine's 404-vs-405 decision. */
+export const API_DOCS_PATHS: readonly Pick<Route, 'method' | 'path'>[] = [{ method: 'GET', path: '/api/openapi.json' }, ...DOCS_PATHS];
+
+/** Serves `GET /api/openapi.json` and the docs page; call inside the REST scope. */
+export function registerApiDocs(api: FastifyInstance, routes: readonly Route[]): void {
+  // The table is fixed at start-up, so the document is built once.
+  const document = JSON.stringify(buildOpenApi(routes));
+  api.get('/api/openapi.json', { exposeHeadRoute: false }, async (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
+  registerDocsPage(api, '/api/openapi.json');
+}
+
+/** `"METHOD /path"` (fastify syntax) → the operation id metrics label the request with. */
+export function operationIdsByRoute(routes: readonly Route[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const r of [...routes, ...GATEWAY_OPERATIONS]) ids.set(`${r.method} ${r.path}`, r.id);
+  ids.set('GET /api/openapi.json', 'openapi');
+  for (const p of DOCS_PATHS) ids.set(`${p.method} ${p.path}`, 'docs');
+  return ids;
+}
