@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AppError } from './errors.ts';
+import { anonymousContext, signContext, signServiceCredential, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
+
+const SECRET = 's'.repeat(40);
+const ctx: AuthContext = { ...anonymousContext('req-1', '127.0.0.1'), mode: 'bearer', userId: '6f1c1f7e-8a52-4a43-9c55-5c4b6a1f0e11', scopes: ['a:b'] };
+
+async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AppError) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('signed internal context', () => {
+  it('round-trips the whole context', async () => {
+    expect(await verifyContext(await signContext(ctx, SECRET), SECRET)).toEqual(ctx);
+  });
+
+  it('rejects a missing, forged, tampered, alg-none or expired context', async () => {
+    const token = await signContext(ctx, SECRET);
+    expect(await rejection(verifyContext(undefined, SECRET))).toEqual({ code: 'UNAUTHENTICATED', message: 'Missing internal context' });
+    const invalid = { code: 'UNAUTHENTICATED', message: 'Invalid internal context' };
+    expect(await rejection(verifyContext(token, 'o'.repeat(40)))).toEqual(invalid);
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as { ctx: AuthContext };
+    payload.ctx.role = 'admin';
+    expect(await rejection(verifyContext(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`, SECRET))).toEqual(invalid);
+    const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    expect(await rejection(verifyContext(`${none}.${p}.`, SECRET))).toEqual(invalid);
+    vi.useFakeTimers({ now: Date.now() + 61_000 });
+    expect(await rejection(verifyContext(token, SECRET))).toEqual(invalid);
+  });
+
+  it('keeps the two audiences apart', async () => {
+    const credential = await signServiceCredential('orgs', SECRET);
+    expect(await verifyServiceCredential(credential, SECRET)).toBe('orgs');
+    expect(await rejection(verifyContext(credential, SECRET))).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid internal context' });
+    expect(await verifyServiceCredential(await signContext(ctx, SECRET), SECRET)).toBeNull();
+    expect(await verifyServiceCredential(credential, 'o'.repeat(40))).toBeNull();
+  });
+});
