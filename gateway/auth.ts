@@ -20,6 +20,8 @@ import type { IdentityRouter } from '../subgraphs/identity/router.ts';
 const SESSION_CACHE_MS = 10_000;
 /** A revoked family is remembered for the longest life of an access token. */
 const REVOKED_MEMORY_MS = 16 * 60_000;
+/** Verified access tokens remembered (cleared wholesale when full; re-verifying is only slower). */
+const VERIFIED_CACHE_MAX = 50_000;
 /** A resolved API key is reused this long; deletions evict it at once (PubSub / extensions). */
 const API_KEY_CACHE_MS = 5_000;
 /** `last_used_at` updates are sent to identity in batches at this interval. */
@@ -70,6 +72,7 @@ export class Authenticator {
   private readonly sessions = new Map<string, { info: SessionInfo; until: number }>();
   private readonly inFlight = new Map<string, Promise<SessionInfo>>();
   private readonly revoked = new Map<string, number>();
+  private readonly verified = new Map<string, { sub: string; sid: string; exp: number }>();
   private unsubscribe: (() => void) | null = null;
   private unsubscribeKeys: (() => void) | null = null;
   private readonly apiKeys = new Map<string, { record: ApiKeyRecord; until: number }>();
@@ -209,6 +212,14 @@ export class Authenticator {
 
   private async verifyAccessToken(token: string): Promise<{ sub: string; sid: string }> {
     if (!token) throw new AppError('INVALID_TOKEN');
+    // Signature checks (ES256) dominate the gateway's own cost per request; a token verified once
+    // stays valid until its `exp`, so only the expiry is re-checked (revocation is checked apart).
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.verified.delete(token);
+      throw new AppError('TOKEN_EXPIRED');
+    }
     let payload: JWTPayload;
     try {
       payload = await this.verifyWithJwks(token);
@@ -217,10 +228,13 @@ export class Authenticator {
       if (err instanceof AppError) throw err;
       throw new AppError('INVALID_TOKEN');
     }
-    if (payload.type !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+    if (payload.type !== 'access' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
       throw new AppError('INVALID_TOKEN');
     }
-    return { sub: payload.sub, sid: payload.sid };
+    const claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.set(token, claims);
+    return claims;
   }
 
   private async verifyWithJwks(token: string): Promise<JWTPayload> {

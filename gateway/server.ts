@@ -23,6 +23,7 @@ import { Authenticator, clientIpOf, requestIdOf } from './auth.ts';
 import { checkHealth } from './health.ts';
 import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGraphiQL } from './graphiql.ts';
 import { registerRestCompat } from '../rest-compat/engine.ts';
+import { createSubscriptionService } from './subscriptions/index.ts';
 import { registerBrowserSafety } from './browser.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
@@ -140,10 +141,17 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name }) => new SubgraphSource(guardOf(name), graphqlUrlOf(name)),
-  });
+  // One data source per subgraph, shared by the gateway's executor and the subscription engine.
+  const sources = new Map<string, SubgraphSource>();
+  const sourceFor = (name: string): SubgraphSource => {
+    let source = sources.get(name);
+    if (!source) {
+      source = new SubgraphSource(guardOf(name), graphqlUrlOf(name));
+      sources.set(name, source);
+    }
+    return source;
+  };
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ name }) => sourceFor(name) });
 
   const app = Fastify({
     logger: false,
@@ -252,6 +260,27 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
   });
 
+  const subscriptions = createSubscriptionService({
+    config,
+    logger,
+    server: app.server,
+    supergraphSdl,
+    urlOf: (name) => baseUrls[name] ?? '',
+    dataSourceFor: sourceFor,
+    signContext: (ctx) => signedContextOf(ctx, config.internalServiceKey),
+    formatError: (e) => formatError(e, undefined),
+    authenticate: (headers, req) =>
+      authenticator.authenticate({
+        authorization: headers.authorization,
+        apiKey: headers.apiKey,
+        requestId: requestIdOf(req.headers['x-request-id']),
+        clientIp: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustProxy),
+      }),
+    apollo,
+    validationRules: createLimitRules(config.graphqlLimits),
+    onConnectionCount: (open) => metrics.websocketConnections.set(open),
+  });
+
   await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
   const address = app.server.address() as AddressInfo;
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
@@ -264,6 +293,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     async close() {
       if (closed) return;
       closed = true;
+      await subscriptions.close();
       await authenticator.stop();
       await apollo.stop();
       await app.close();

@@ -53,6 +53,9 @@ describe('loadConfig defaults', () => {
       subgraphTimeoutMs: 10_000,
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
+      chatSessionIdleSeconds: 300,
+      wsMaxSubscriptionsPerConnection: 100,
+      wsMaxConnectionsPerPrincipal: 20,
       rateLimits: {
         auth: { limit: 10, windowSeconds: 60 },
         ai: { limit: 30, windowSeconds: 60 },

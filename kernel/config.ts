@@ -110,6 +110,9 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TRPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(20),
+  CHAT_SESSION_IDLE_SECONDS: positiveInt.default(300),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
+  WS_MAX_CONNECTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_AUTH: rateLimit.optional(),
   RATE_LIMIT_AI: rateLimit.optional(),
   RATE_LIMIT_UPLOAD: rateLimit.optional(),
@@ -152,6 +155,11 @@ export interface Config {
   subgraphTimeoutMs: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
+  /** API.md §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
+  chatSessionIdleSeconds: number;
+  /** graphql-ws limits at the gateway. */
+  wsMaxSubscriptionsPerConnection: number;
+  wsMaxConnectionsPerPrincipal: number;
   /** API.md §1.9 fixed-window limits per policy. */
   rateLimits: Record<RateLimitPolicy, RateLimit>;
   /** Prefix of the counters in Redis; replicas that share counters use the same one. */
@@ -292,6 +300,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
+    chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,
+    wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    wsMaxConnectionsPerPrincipal: e.WS_MAX_CONNECTIONS_PER_PRINCIPAL,
     rateLimits: {
       auth: e.RATE_LIMIT_AUTH ?? DEFAULT_RATE_LIMITS.auth,
       ai: e.RATE_LIMIT_AI ?? DEFAULT_RATE_LIMITS.ai,

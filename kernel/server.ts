@@ -90,6 +90,13 @@ export function formatSubgraphError(formatted: GraphQLFormattedError, error: unk
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL', status: 500 } };
 }
 
+/** formatSubgraphError for graphql-ws, which sends GraphQLErrors rather than formatted ones. */
+function formatWsError(error: GraphQLError): GraphQLError {
+  // graphql-ws wraps a stream's failure in a GraphQLError without a path; unwrap it ourselves.
+  const formatted = formatSubgraphError(error.toJSON(), error.path ? error : (error.originalError ?? error));
+  return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
+}
+
 /** Logs unexpected errors (anything but a non-INTERNAL AppError) with the request id and cause. */
 function logErrorsPlugin(logger: Logger): ApolloServerPlugin<{ auth: AuthContext | null }> {
   return {
@@ -185,15 +192,35 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
     },
   });
 
-  // graphql-ws on the same port and path: subscriptions authenticate with the context in connectionParams.
+  // graphql-ws on the same port and path. The gateway multiplexes many users' subscriptions over
+  // one connection: the connection itself authenticates with a service credential (or a context),
+  // and each subscription carries its caller's signed context in `extensions`.
   const wss = new WebSocketServer({ noServer: true });
   const wsCleanup = useServer<Record<string, unknown>>(
     {
       schema,
-      context: async (ctx) => contextFor(ctx.connectionParams?.[CONTEXT_HEADER]),
+      context: async (ctx, _id, payload) => {
+        const perOperation = payload.extensions?.[CONTEXT_HEADER];
+        return contextFor(typeof perOperation === 'string' ? perOperation : ctx.connectionParams?.[CONTEXT_HEADER]);
+      },
       onConnect: async (ctx) => {
+        const service = ctx.connectionParams?.[SERVICE_HEADER];
+        if (typeof service === 'string' && (await verifyServiceCredential(service, config.internalServiceKey))) return true;
         const auth = await contextFor(ctx.connectionParams?.[CONTEXT_HEADER]);
         return auth.auth !== null;
+      },
+      // Errors over WebSocket get the same rendering as over HTTP (AppError codes kept, rest masked).
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        'errors' in result && result.errors?.length ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
+      onSubscribe: async (ctx, _id, payload) => {
+        // Refuse operations without a valid caller context before executing anything.
+        const perOperation = payload.extensions?.[CONTEXT_HEADER];
+        const token = typeof perOperation === 'string' ? perOperation : ctx.connectionParams?.[CONTEXT_HEADER];
+        if ((await contextFor(token)).auth === null) {
+          return [new GraphQLError('A valid internal context is required', { extensions: { code: 'UNAUTHENTICATED', status: 401 } })];
+        }
+        return undefined;
       },
     },
     wss,

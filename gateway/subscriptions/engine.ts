@@ -1,0 +1,278 @@
+/**
+ * Federated subscriptions (DESIGN §4; STACK.md traps 6–7). `@apollo/gateway` cannot execute them,
+ * so the gateway plans the operation with the query planner, runs the plan's `primary` fetch on the
+ * owning subgraph over graphql-ws, and for every event executes `Sequence[primary, rest]` with
+ * `executeQueryPlan`, answering `primary` from the event so fields owned by other subgraphs are
+ * filled in. Identical subscriptions (same document, variables and auth) share one upstream and
+ * one per-event execution. Client iterators are written by hand so `return()` releases upstream at
+ * once.
+ */
+import { GraphQLError, buildSchema, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { UpstreamPool } from './upstream.ts';
+
+export interface EngineContext {
+  auth: AuthContext;
+  signed?: Promise<string>;
+}
+
+export interface SubscriptionEngineOptions {
+  supergraphSdl: string;
+  upstream: UpstreamPool;
+  /** The gateway's data sources (they sign the internal context per fetch). */
+  dataSourceFor(name: string): GraphQLDataSource<EngineContext>;
+  signContext(ctx: EngineContext): Promise<string>;
+  /** Formats errors exactly like GraphQL over HTTP does (codes kept, unknown errors masked). */
+  formatError(error: GraphQLFormattedError): GraphQLFormattedError;
+  logger: Logger;
+}
+
+/** What clients receive; errors are already formatted (codes kept, unknown errors masked). */
+export type Result = ExecutionResult<Record<string, unknown>, Record<string, unknown>>;
+
+/** Wraps formatted errors back into GraphQLErrors (graphql-ws serialises them with toJSON). */
+function asErrors(errors: readonly GraphQLFormattedError[]): GraphQLError[] {
+  return errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+}
+
+/** A client's view of a shared upstream subscription: a hand-written async iterator. */
+class ClientStream implements AsyncIterableIterator<Result> {
+  private readonly queue: Result[] = [];
+  private waiting: ((r: IteratorResult<Result>) => void) | null = null;
+  private done = false;
+
+  constructor(private readonly onReturn: (s: ClientStream) => void) {}
+
+  push(result: Result): void {
+    if (this.done) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: result, done: false });
+    } else this.queue.push(result);
+  }
+
+  /** Ends the stream after everything queued has been read. */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.waiting && this.queue.length === 0) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<Result>> {
+    const value = this.queue.shift();
+    if (value) return Promise.resolve({ value, done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<Result>> {
+    this.queue.length = 0;
+    this.end();
+    this.onReturn(this);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Result> {
+    return this;
+  }
+}
+
+/** One upstream subscription and its subscribers. */
+class Topic {
+  readonly streams = new Set<ClientStream>();
+  private release: (() => void) | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly engine: SubscriptionEngine,
+    private readonly key: string,
+    private readonly plan: { primary: FetchNode; rest: PlanNode | undefined },
+    private readonly request: { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; context: EngineContext },
+  ) {}
+
+  async start(): Promise<void> {
+    const { primary } = this.plan;
+    const variables = Object.fromEntries((primary.variableUsages ?? []).map((v) => [v, this.request.variables[v]]));
+    const signed = await this.engine.options.signContext(this.request.context);
+    if (this.closed) return;
+    this.release = this.engine.options.upstream.subscribe(primary.serviceName, primary.operation, variables, signed, {
+      // Events are executed one after another so clients see them in upstream order.
+      next: (event) => {
+        this.chain = this.chain.then(() => this.onEvent(event)).catch((err: unknown) => this.engine.options.logger.error({ err }, 'subscription event failed'));
+      },
+      error: (err) => {
+        this.chain = this.chain.then(() => this.fail(err));
+      },
+      complete: () => {
+        this.chain = this.chain.then(() => this.finish());
+      },
+    });
+  }
+
+  add(stream: ClientStream): void {
+    this.streams.add(stream);
+  }
+
+  remove(stream: ClientStream): void {
+    this.streams.delete(stream);
+    if (this.streams.size === 0) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine.topics.delete(this.key);
+    this.release?.();
+  }
+
+  private async onEvent(event: ExecutionResult): Promise<void> {
+    if (this.closed) return;
+    const result = await this.engine.executeEvent(this.plan, this.request, event);
+    for (const s of this.streams) s.push(result);
+  }
+
+  private fail(err: unknown): void {
+    const serviceName = this.plan.primary.serviceName;
+    const upstreamErrors = Array.isArray(err) ? (err as GraphQLFormattedError[]) : null;
+    const errors = upstreamErrors
+      ? upstreamErrors.map((e) => this.engine.options.formatError({ ...e, extensions: { ...e.extensions, serviceName } }))
+      : [{ message: `Subscription source "${serviceName}" is unavailable`, extensions: { code: 'SERVICE_UNAVAILABLE', status: 503, serviceName } }];
+    for (const s of this.streams) {
+      s.push({ errors: asErrors(errors) });
+      s.end();
+    }
+    this.close();
+  }
+
+  private finish(): void {
+    for (const s of this.streams) s.end();
+    this.close();
+  }
+}
+
+export class SubscriptionEngine {
+  readonly topics = new Map<string, Topic>();
+  readonly apiSchema: GraphQLSchema;
+  private readonly fedApiSchema: Schema;
+  private readonly supergraphSchema: GraphQLSchema;
+  private readonly planner: QueryPlanner;
+
+  constructor(readonly options: SubscriptionEngineOptions) {
+    const supergraph = Supergraph.build(options.supergraphSdl);
+    this.fedApiSchema = supergraph.apiSchema();
+    // Built with this module's graphql: under a bundler the CommonJS copy used by federation
+    // packages and the ESM copy imported here are different realms, and validate() refuses mixes.
+    this.apiSchema = buildSchema(printFederationSchema(this.fedApiSchema));
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(supergraph);
+  }
+
+  /** Open client subscriptions (all topics). */
+  get clientCount(): number {
+    let n = 0;
+    for (const t of this.topics.values()) n += t.streams.size;
+    return n;
+  }
+
+  /**
+   * Starts (or joins) the subscription for a validated subscription document.
+   * Returns an async iterator of results, or a result with errors when it cannot be planned.
+   */
+  async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: EngineContext): Promise<AsyncIterableIterator<Result> | Result> {
+    let plan: QueryPlan;
+    try {
+      plan = this.planner.buildQueryPlan(operationFromDocument(this.fedApiSchema, document, { operationName }));
+    } catch (err) {
+      return { errors: asErrors([this.options.formatError({ message: err instanceof Error ? err.message : 'Cannot plan subscription', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]) };
+    }
+    const node = plan.node;
+    if (node?.kind !== 'Subscription') {
+      return { errors: asErrors([{ message: 'Not a subscription operation', extensions: { code: 'BAD_REQUEST' } }]) };
+    }
+    const key = JSON.stringify([identityOf(context.auth), print(document), operationName ?? null, variables]);
+    let topic = this.topics.get(key);
+    const stream = new ClientStream((s) => this.topics.get(key)?.remove(s));
+    if (!topic) {
+      topic = new Topic(this, key, { primary: node.primary, rest: node.rest }, { document, operationName, variables, context });
+      this.topics.set(key, topic);
+      topic.add(stream);
+      await topic.start();
+    } else {
+      topic.add(stream);
+    }
+    return stream;
+  }
+
+  /** Executes `Sequence[primary, rest]` for one event, answering `primary` from the event. */
+  async executeEvent(
+    plan: { primary: FetchNode; rest: PlanNode | undefined },
+    request: { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; context: EngineContext },
+    event: ExecutionResult,
+  ): Promise<Result> {
+    const { primary, rest } = plan;
+    let answered = false;
+    const real = this.options.dataSourceFor(primary.serviceName);
+    const fromEvent: GraphQLDataSource<EngineContext> = {
+      process: (options) => {
+        if (!answered && options.request.query === primary.operation) {
+          answered = true;
+          return Promise.resolve({ data: event.data ?? null, errors: event.errors ? [...event.errors] : undefined } as never);
+        }
+        return real.process(options);
+      },
+    };
+    const serviceMap: ServiceMap = new Proxy({} as ServiceMap, {
+      get: (_t, name: string) => (name === primary.serviceName ? fromEvent : this.options.dataSourceFor(name)),
+    });
+    const queryPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
+    const operationContext = buildOperationContext({ schema: this.apiSchema, operationDocument: request.document, operationName: request.operationName });
+    const source = print(request.document);
+    // executeQueryPlan reads only a few of these (request, context, logger, metrics).
+    const requestContext: GatewayGraphQLRequestContext<EngineContext> = {
+      request: { query: source, variables: request.variables, operationName: request.operationName },
+      logger: this.options.logger,
+      schema: this.apiSchema,
+      schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
+      context: request.context,
+      cache: NO_CACHE,
+      queryHash: '',
+      document: request.document,
+      source,
+      operationName: request.operationName ?? null,
+      operation: operationContext.operation,
+      metrics: {},
+      overallCachePolicy: undefined,
+    };
+    const result = await executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, this.supergraphSchema, this.fedApiSchema);
+    const data = (result.data ?? null) as Record<string, unknown> | null;
+    if (!result.errors?.length) return { data };
+    return { data, errors: asErrors(result.errors.map((e) => this.options.formatError(e.toJSON()))) };
+  }
+
+  async close(): Promise<void> {
+    for (const topic of [...this.topics.values()]) for (const s of [...topic.streams]) await s.return();
+    await this.options.upstream.close();
+  }
+}
+
+const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => true,
+};
+
+/** The parts of the auth context that decide what a subscription may see (not the request id). */
+function identityOf(auth: AuthContext): unknown[] {
+  return [auth.mode, auth.userId, auth.sessionId, auth.apiKeyId, auth.tenantId, [...auth.scopes].sort(), auth.role, auth.plan, auth.timezone];
+}

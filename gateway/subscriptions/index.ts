@@ -1,0 +1,75 @@
+/** Wires the subscription engine and the client-facing graphql-ws server into a gateway. */
+import type { Server } from 'node:http';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError, print, type ExecutionResult, type GraphQLFormattedError, type ValidationRule } from 'graphql';
+import type { ApolloServer } from '@apollo/server';
+import type { Config } from '../../kernel/config.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import { serviceCredentialProvider, type AuthContext } from '../../kernel/context.ts';
+import { UpstreamPool } from './upstream.ts';
+import { SubscriptionEngine, type EngineContext } from './engine.ts';
+import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
+
+export interface SubscriptionServiceOptions {
+  config: Config;
+  logger: Logger;
+  server: Server;
+  supergraphSdl: string;
+  urlOf(name: string): string;
+  dataSourceFor(name: string): GraphQLDataSource<EngineContext>;
+  signContext(ctx: EngineContext): Promise<string>;
+  formatError(error: GraphQLFormattedError): GraphQLFormattedError;
+  authenticate: WsServerOptions['authenticate'];
+  apollo: ApolloServer<EngineContext>;
+  validationRules: readonly ValidationRule[];
+  onConnectionCount?(open: number): void;
+}
+
+export interface SubscriptionService {
+  engine: SubscriptionEngine;
+  upstream: UpstreamPool;
+  close(): Promise<void>;
+}
+
+export function createSubscriptionService(opts: SubscriptionServiceOptions): SubscriptionService {
+  const upstream = new UpstreamPool({ urlOf: opts.urlOf, serviceCredential: serviceCredentialProvider('gateway', opts.config.internalServiceKey) });
+  const engine = new SubscriptionEngine({
+    supergraphSdl: opts.supergraphSdl,
+    upstream,
+    dataSourceFor: opts.dataSourceFor,
+    signContext: opts.signContext,
+    formatError: opts.formatError,
+    logger: opts.logger,
+  });
+  const ws = attachSubscriptionServer({
+    server: opts.server,
+    path: '/graphql',
+    engine,
+    authenticate: opts.authenticate,
+    async execute(document, operationName, variables, auth: AuthContext): Promise<ExecutionResult> {
+      const res = await opts.apollo.executeOperation({ query: print(document), operationName, variables }, { contextValue: { auth } });
+      if (res.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported over WebSocket')] };
+      const { data, errors } = res.body.singleResult;
+      return {
+        data: (data ?? null) as Record<string, unknown> | null,
+        ...(errors ? { errors: errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions })) } : {}),
+      };
+    },
+    validationRules: opts.validationRules,
+    maxSubscriptionsPerConnection: opts.config.wsMaxSubscriptionsPerConnection,
+    maxConnectionsPerPrincipal: opts.config.wsMaxConnectionsPerPrincipal,
+    onConnectionCount: opts.onConnectionCount,
+    logger: opts.logger,
+  });
+  opts.server.on('upgrade', (req, socket, head) => {
+    if (!ws.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  return {
+    engine,
+    upstream,
+    async close() {
+      await ws.close();
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * graphql-ws for clients on the gateway's `/graphql` (DESIGN §4): authentication on
+ * `connection_init` (bearer or API key, with scopes), 3 s init timeout (4408), pings every 12 s,
+ * socket closed with 4403 when the bearer token expires, limits on subscriptions per connection
+ * and connections per principal. Subscriptions go to the engine; queries and mutations run on the
+ * gateway's executor like HTTP ones.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ValidationRule } from 'graphql';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import { AppError } from '../../kernel/errors.ts';
+import type { SubscriptionEngine } from './engine.ts';
+
+export interface WsServerOptions {
+  server: Server;
+  path: string;
+  engine: SubscriptionEngine;
+  /** Authenticates connection params as if they were HTTP headers. */
+  authenticate(headers: { authorization?: string; apiKey?: string }, req: IncomingMessage): Promise<AuthContext>;
+  /** Runs a query or mutation on the gateway's executor. */
+  execute(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, auth: AuthContext): Promise<ExecutionResult>;
+  validationRules: readonly ValidationRule[];
+  maxSubscriptionsPerConnection: number;
+  maxConnectionsPerPrincipal: number;
+  onConnectionCount?(open: number): void;
+  logger: Logger;
+}
+
+interface ConnectionState {
+  auth: AuthContext;
+  principal: string;
+  subscriptions: Set<string>;
+  expiryTimer: NodeJS.Timeout | null;
+}
+
+const stringParam = (params: Record<string, unknown> | undefined, ...names: string[]): string | undefined => {
+  for (const n of names) {
+    const v = params?.[n];
+    if (typeof v === 'string') return v;
+  }
+  return undefined;
+};
+
+/** `exp` of a (verified) bearer JWT, in ms. */
+function expiryOf(authorization: string | undefined): number | null {
+  const token = authorization?.replace(/^bearer\s+/i, '');
+  const payload = token?.split('.')[1];
+  if (!payload) return null;
+  try {
+    const exp: unknown = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function attachSubscriptionServer(opts: WsServerOptions): { close(): Promise<void>; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean } {
+  const wss = new WebSocketServer({ noServer: true });
+  const states = new WeakMap<object, ConnectionState>();
+  const perPrincipal = new Map<string, number>();
+  let open = 0;
+
+  const server = useServer<Record<string, unknown>, { request: IncomingMessage; socket: { close(code: number, reason: string): void } }>(
+    {
+      connectionInitWaitTimeout: 3_000,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams;
+        const authorization = stringParam(params, 'authorization', 'Authorization');
+        const apiKey = stringParam(params, 'x-api-key', 'X-API-Key', 'apiKey');
+        let auth: AuthContext;
+        try {
+          auth = await opts.authenticate({ authorization, apiKey }, ctx.extra.request);
+        } catch (err) {
+          if (err instanceof AppError) return false; // 4403 Forbidden
+          throw err;
+        }
+        const principal = auth.apiKeyId ? `key:${auth.apiKeyId}` : auth.userId ? `user:${auth.userId}` : `ip:${auth.clientIp ?? ''}`;
+        const count = perPrincipal.get(principal) ?? 0;
+        if (count >= opts.maxConnectionsPerPrincipal) return false;
+        perPrincipal.set(principal, count + 1);
+        const state: ConnectionState = { auth, principal, subscriptions: new Set(), expiryTimer: null };
+        const exp = auth.mode === 'bearer' ? expiryOf(authorization) : null;
+        if (exp !== null) {
+          state.expiryTimer = setTimeout(() => ctx.extra.socket.close(4403, 'Forbidden'), Math.max(0, exp - Date.now()));
+          state.expiryTimer.unref();
+        }
+        states.set(ctx.extra, state);
+        open += 1;
+        opts.onConnectionCount?.(open);
+        return true;
+      },
+      onDisconnect: (ctx) => {
+        const state = states.get(ctx.extra);
+        if (!state) return;
+        states.delete(ctx.extra);
+        if (state.expiryTimer) clearTimeout(state.expiryTimer);
+        const n = (perPrincipal.get(state.principal) ?? 1) - 1;
+        if (n <= 0) perPrincipal.delete(state.principal);
+        else perPrincipal.set(state.principal, n);
+        open -= 1;
+        opts.onConnectionCount?.(open);
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const state = states.get(ctx.extra);
+        if (!state) return [new GraphQLError('Not connected', { extensions: { code: 'UNAUTHENTICATED' } })];
+        if (state.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', status: 429 } })];
+        }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [new GraphQLError(err instanceof Error ? err.message : 'Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(opts.engine.apiSchema, document, [...specifiedRules, ...opts.validationRules]);
+        if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+        if (!getOperationAST(document, payload.operationName ?? undefined)) {
+          return [new GraphQLError('Unknown operation', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        state.subscriptions.add(id);
+        return {
+          schema: opts.engine.apiSchema,
+          document,
+          operationName: payload.operationName ?? undefined,
+          variableValues: payload.variables ?? {},
+          contextValue: { auth: { ...state.auth, requestId: `${state.auth.requestId}:${id}` } },
+        };
+      },
+      onComplete: (ctx, id) => {
+        states.get(ctx.extra)?.subscriptions.delete(id);
+      },
+      subscribe: async (args) => {
+        const ctx = args.contextValue as { auth: AuthContext };
+        return opts.engine.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, ctx);
+      },
+      execute: async (args) => {
+        const ctx = args.contextValue as { auth: AuthContext };
+        return opts.execute(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, ctx.auth);
+      },
+    },
+    wss,
+    12_000,
+  );
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const path = req.url?.split('?')[0];
+      if (path !== opts.path) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      return true;
+    },
+    async close() {
+      await server.dispose();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
