@@ -54,6 +54,12 @@ describe('loadConfig defaults', () => {
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
       chatSessionIdleSeconds: 300,
+      ai: {
+        defaultProvider: 'local',
+        openai: { baseUrl: 'https://api.openai.com/v1', apiKey: null, models: ['gpt-5-mini'], configured: false },
+        anthropic: { baseUrl: 'https://api.anthropic.com', apiKey: null, models: ['claude-sonnet-4-5'] },
+        timeoutMs: 60_000,
+      },
       wsMaxSubscriptionsPerConnection: 100,
       wsMaxConnectionsPerPrincipal: 20,
       rateLimits: {

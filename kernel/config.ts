@@ -111,6 +111,14 @@ const envSchema = z.object({
   TRPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(20),
   CHAT_SESSION_IDLE_SECONDS: positiveInt.default(300),
+  DEFAULT_AI_PROVIDER: z.enum(['local', 'openai', 'anthropic']).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_MODELS: list.optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_MODELS: list.optional(),
+  AI_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
   WS_MAX_CONNECTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).default(20),
   RATE_LIMIT_AUTH: rateLimit.optional(),
@@ -157,6 +165,13 @@ export interface Config {
   trpcMaxBatch: number;
   /** API.md §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
   chatSessionIdleSeconds: number;
+  /** AI providers (API.md §4.17); `auto` routes to `ai.defaultProvider`. */
+  ai: {
+    defaultProvider: 'local' | 'openai' | 'anthropic';
+    openai: { baseUrl: string; apiKey: string | null; models: string[]; configured: boolean };
+    anthropic: { baseUrl: string; apiKey: string | null; models: string[] };
+    timeoutMs: number;
+  };
   /** graphql-ws limits at the gateway. */
   wsMaxSubscriptionsPerConnection: number;
   wsMaxConnectionsPerPrincipal: number;
@@ -187,6 +202,28 @@ export interface SubgraphResilience {
   breakerCooldownMs: number;
   /** Retries allowed as a fraction of requests over a sliding window (queries only). */
   retryBudget: number;
+}
+
+/** `auto` goes to DEFAULT_AI_PROVIDER, else the first configured remote provider, else `local`. */
+function aiConfig(e: z.infer<typeof envSchema>): Config['ai'] {
+  const openaiConfigured = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
+  const anthropicConfigured = e.ANTHROPIC_API_KEY !== undefined;
+  const fallback = openaiConfigured ? 'openai' : anthropicConfigured ? 'anthropic' : 'local';
+  return {
+    defaultProvider: e.DEFAULT_AI_PROVIDER ?? fallback,
+    openai: {
+      baseUrl: e.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+      apiKey: e.OPENAI_API_KEY ?? null,
+      models: e.OPENAI_MODELS?.length ? e.OPENAI_MODELS : ['gpt-5-mini'],
+      configured: openaiConfigured,
+    },
+    anthropic: {
+      baseUrl: e.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+      apiKey: e.ANTHROPIC_API_KEY ?? null,
+      models: e.ANTHROPIC_MODELS?.length ? e.ANTHROPIC_MODELS : ['claude-sonnet-4-5'],
+    },
+    timeoutMs: e.AI_TIMEOUT_MS,
+  };
 }
 
 /** Thrown when the environment is invalid; lists every bad variable at once. */
@@ -301,6 +338,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
     chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,
+    ai: aiConfig(e),
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     wsMaxConnectionsPerPrincipal: e.WS_MAX_CONNECTIONS_PER_PRINCIPAL,
     rateLimits: {

@@ -1,0 +1,57 @@
+/** `anthropic`: the Messages API with streaming (`content_block_delta` text deltas). */
+import { AppError } from '../../../kernel/errors.ts';
+import { providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
+
+export interface AnthropicConfig {
+  baseUrl: string;
+  apiKey: string | null;
+  models: string[];
+  timeoutMs: number;
+}
+
+export function createAnthropicProvider(cfg: AnthropicConfig): AiProvider {
+  return {
+    id: 'anthropic',
+    name: 'Anthropic',
+    models: cfg.models,
+    defaultModel: cfg.models[0] ?? null,
+    available: cfg.apiKey !== null && cfg.models.length > 0,
+    async *generate(messages: readonly ChatTurn[], options: GenerateOptions) {
+      const signal = withTimeout(options.signal, cfg.timeoutMs);
+      // The Messages API takes system prompts apart from the alternating user/assistant turns.
+      const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+      const turns = messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }));
+      let res: Response;
+      try {
+        res = await fetch(`${cfg.baseUrl.replace(/\/$/, '')}/v1/messages`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+            'anthropic-version': '2023-06-01',
+            ...(cfg.apiKey ? { 'x-api-key': cfg.apiKey } : {}),
+          },
+          body: JSON.stringify({ model: options.model, max_tokens: 2048, stream: true, messages: turns, ...(system ? { system } : {}) }),
+          signal,
+        });
+      } catch (err) {
+        throw providerError(err);
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel().catch(() => {});
+        throw new AppError('PROVIDER_ERROR', { cause: new Error(`upstream status ${res.status}`) });
+      }
+      try {
+        for await (const { event, data } of readSse(res.body)) {
+          const parsed = JSON.parse(data) as { type?: string; delta?: { type?: string; text?: string }; error?: unknown };
+          const type = parsed.type ?? event;
+          if (type === 'error') throw new AppError('PROVIDER_ERROR', { cause: new Error(JSON.stringify(parsed.error ?? parsed)) });
+          if (type === 'content_block_delta' && parsed.delta?.type === 'text_delta' && parsed.delta.text) yield parsed.delta.text;
+          if (type === 'message_stop') return;
+        }
+      } catch (err) {
+        throw providerError(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * `local` (model `local-grounded-1`): the offline, deterministic provider (API.md §4.17). It
+ * answers from the caller's own conversation (and, once the knowledge subgraph exists, documents
+ * passed in as context turns): the best-matching passages, quoted and cited; when nothing matches
+ * it says plainly that no language model is configured and how to configure one. Streams word by
+ * word.
+ */
+import type { AiProvider, ChatTurn, GenerateOptions } from './provider.ts';
+
+export const LOCAL_MODEL = 'local-grounded-1';
+
+const STOP = new Set('a an and are as at be but by for from has have how i in is it its me my of on or so that the this to was we what when where which who why will with you your'.split(' '));
+
+function words(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2 && !STOP.has(w));
+}
+
+/** Sentences of prior turns, scored by shared words with the question (ties: earlier first). */
+function bestPassages(question: string, context: readonly ChatTurn[], max = 3): { text: string; source: string; score: number }[] {
+  const q = new Set(words(question));
+  if (q.size === 0) return [];
+  const scored: { text: string; source: string; score: number; order: number }[] = [];
+  let order = 0;
+  context.forEach((turn, i) => {
+    const source = turn.role === 'system' ? (/^\[(.+?)\]/.exec(turn.content)?.[1] ?? 'your documents') : `your conversation, message ${i + 1}`;
+    for (const sentence of turn.content.replace(/^\[.+?\]\s*/, '').split(/(?<=[.!?])\s+/)) {
+      const text = sentence.trim();
+      if (!text) continue;
+      const score = new Set(words(text).filter((w) => q.has(w))).size;
+      if (score > 0) scored.push({ text, source, score, order: order++ });
+    }
+  });
+  return scored.sort((a, b) => b.score - a.score || a.order - b.order).slice(0, max);
+}
+
+/** The full deterministic reply for these messages. */
+export function localReply(messages: readonly ChatTurn[]): string {
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const question = lastUser?.content ?? '';
+  const context = messages.filter((m) => m !== lastUser);
+  const passages = bestPassages(question, context);
+  if (passages.length === 0) {
+    return (
+      `No language model is configured, so I can only answer from your own conversation and documents, and nothing there matches "${question.slice(0, 200)}". ` +
+      'To get full answers, configure a provider: set OPENAI_BASE_URL and OPENAI_API_KEY (OpenAI, Azure, Ollama, vLLM or LM Studio) or ANTHROPIC_API_KEY, and optionally DEFAULT_AI_PROVIDER.'
+    );
+  }
+  const quoted = passages.map((p, i) => `${i + 1}. "${p.text}" (${p.source})`).join(' ');
+  return `From what you have already written, these passages match your question: ${quoted}`;
+}
+
+export function createLocalProvider(): AiProvider {
+  return {
+    id: 'local',
+    name: 'Local (offline, grounded)',
+    models: [LOCAL_MODEL],
+    defaultModel: LOCAL_MODEL,
+    available: true,
+    async *generate(messages: readonly ChatTurn[], options: GenerateOptions) {
+      const reply = localReply(messages);
+      // Word by word, keeping the spacing, so concatenating the deltas gives the reply exactly.
+      for (const piece of reply.match(/\S+\s*/g) ?? []) {
+        if (options.signal?.aborted) return;
+        yield piece;
+        await new Promise((r) => setImmediate(r));
+      }
+    },
+  };
+}
