@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
@@ -252,14 +252,6 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
-  registerRestCompat(app, {
-    apollo,
-    authenticate,
-    logger,
-    rateLimiter,
-    health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
-  });
-
   const subscriptions = createSubscriptionService({
     config,
     logger,
@@ -279,6 +271,15 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     apollo,
     validationRules: createLimitRules(config.graphqlLimits),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
+  });
+
+  registerRestCompat(app, {
+    apollo,
+    authenticate,
+    logger,
+    rateLimiter,
+    subscribe: (query, operationName, variables, auth) => subscriptions.engine.subscribe(parse(query), operationName, variables, { auth }),
+    health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
   });
 
   await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });

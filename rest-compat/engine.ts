@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { AppError, isErrorCode, restBodyOf, type ErrorCode, type FieldError } from '../kernel/errors.ts';
 import { hasScope } from '../kernel/authz.ts';
 import type { AuthContext } from '../kernel/context.ts';
@@ -15,6 +15,7 @@ import type { Logger } from '../kernel/logger.ts';
 import { credentialKind } from '../gateway/auth.ts';
 import { RequestValidationError, parseJsonBody, validateRequest, validationErrorBody, type ObjectSpec, type Source } from './validation.ts';
 import type { Route } from './route.ts';
+import { sendSse } from './sse.ts';
 import { snakeCase } from './shape.ts';
 import { ROUTES } from './routes/index.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
@@ -27,6 +28,8 @@ export interface RestCompatDeps {
   logger: Logger;
   health(): Promise<HealthDetailed>;
   rateLimiter: RateLimiter;
+  /** Starts a subscription on the gateway's engine (SSE routes). */
+  subscribe?(query: string, operationName: string, variables: Record<string, unknown>, auth: AuthContext): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
 }
 
 const OPERATIONS_DIR = new URL('../schema/operations/', import.meta.url);
@@ -201,6 +204,9 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       throw err;
     }
 
+    const routeInput = { ...input, auth };
+    if (route.sse?.when(routeInput, req.headers)) return stream(route.sse, routeInput, req, reply);
+
     const query = operations.get(route.operation) ?? '';
     const response = await deps.apollo.executeOperation(
       { query, operationName: route.operation, variables: route.variables({ ...input, auth }) },
@@ -217,7 +223,38 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       return sendError(reply, 'NOT_FOUND', `${route.notFound ?? 'Resource'} not found`);
     }
     if (route.status === 204) return reply.status(204).send();
-    return reply.status(route.status).send(shaped);
+    return reply.status(route.statusOf?.((data ?? {}) as Record<string, unknown>) ?? route.status).send(shaped);
+  }
+
+  /** An SSE route: errors before the first event get their normal status and body. */
+  async function stream(sse: NonNullable<Route['sse']>, input: Parameters<NonNullable<Route['sse']>['variables']>[0], req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (!deps.subscribe) throw new AppError('SERVICE_UNAVAILABLE', { message: 'Streaming is not available' });
+    const query = operations.get(sse.operation) ?? '';
+    const started = await deps.subscribe(query, sse.operation, sse.variables(input, req.headers), input.auth);
+    const failed = (r: ExecutionResult) => (r.errors?.length ?? 0) > 0 && (r.data === null || r.data === undefined);
+    if (!(Symbol.asyncIterator in started)) {
+      const first = started.errors?.[0];
+      return sendAppError(reply, first ? fromGraphQLError(first.toJSON()) : new AppError('INTERNAL'), req.id);
+    }
+    const first = await started.next();
+    if (first.done) return sendAppError(reply, new AppError('INTERNAL', { message: 'Stream ended before it started' }), req.id);
+    if (failed(first.value)) {
+      await started.return?.();
+      const e = first.value.errors?.[0];
+      return sendAppError(reply, e ? fromGraphQLError(e.toJSON()) : new AppError('INTERNAL'), req.id);
+    }
+    let lastId = -1;
+    await sendSse(req, reply, first.value, started, (result) => {
+      if (failed(result)) {
+        const e = result.errors?.[0];
+        const { body } = restBodyOf(e ? fromGraphQLError(e.toJSON()).code : 'INTERNAL', e?.message ?? 'Internal server error');
+        return { event: 'error', id: lastId + 1, data: body };
+      }
+      const frame = sse.frameOf((result.data ?? {}) as Record<string, unknown>);
+      if (frame && typeof frame.id === 'number') lastId = frame.id;
+      return frame;
+    });
+    return reply;
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { AuthContext } from '../kernel/context.ts';
 import type { ObjectSpec } from './validation.ts';
+import type { SseFrame } from './sse.ts';
 
 /** API.md §1.3 auth codes. */
 export type AuthMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
@@ -40,6 +41,19 @@ export interface RouteDef<P, Q, B> {
   result(data: Record<string, unknown>): unknown;
   /** Success status (200 unless API.md §1.6 says 201/204). */
   status: 200 | 201 | 204;
+  /** Picks the success status from the operation's `data` when it depends on the outcome (CONV-7: 201 new, 200 resumed). */
+  statusOf?(data: Record<string, unknown>): 200 | 201;
+  /**
+   * Serves the route as Server-Sent Events from a subscription operation when `when` holds
+   * (CONV-2 with `stream: true`, CONV-2S). Errors before the first event get normal bodies.
+   */
+  sse?: {
+    when(input: RouteInput<P, Q, B>, headers: Record<string, string | string[] | undefined>): boolean;
+    operation: string;
+    variables(input: RouteInput<P, Q, B>, headers: Record<string, string | string[] | undefined>): Record<string, unknown>;
+    /** One result's `data` → one frame (null skips it). */
+    frameOf(data: Record<string, unknown>): SseFrame | null;
+  };
   /** Resource word for a null result (`"<Resource> not found"`). */
   notFound?: string;
   /** Documented response schema name, for OpenAPI. */
@@ -47,9 +61,10 @@ export interface RouteDef<P, Q, B> {
 }
 
 /** A route with its type parameters erased, for the table. */
-export interface Route extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result'> {
+export interface Route extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result' | 'sse'> {
   variables(input: RouteInput<unknown, unknown, unknown>): Record<string, unknown>;
   result(data: Record<string, unknown>): unknown;
+  sse?: RouteDef<unknown, unknown, unknown>['sse'];
 }
 
 /** Declares a route; the generics tie the specs to `variables`. */

@@ -22,6 +22,9 @@ function bestPassages(question: string, context: readonly ChatTurn[], max = 3): 
   const scored: { text: string; source: string; score: number; order: number }[] = [];
   let order = 0;
   context.forEach((turn, i) => {
+    // Only what the user wrote (and documents passed as system turns) is a source; quoting earlier
+    // replies would just echo the assistant.
+    if (turn.role === 'assistant') return;
     const source = turn.role === 'system' ? (/^\[(.+?)\]/.exec(turn.content)?.[1] ?? 'your documents') : `your conversation, message ${i + 1}`;
     for (const sentence of turn.content.replace(/^\[.+?\]\s*/, '').split(/(?<=[.!?])\s+/)) {
       const text = sentence.trim();

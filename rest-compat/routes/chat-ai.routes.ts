@@ -1,0 +1,140 @@
+/** AI chat: CONV-1 providers, CONV-2 chat (JSON or SSE stream), CONV-2S stream resume (API.md §3.2). */
+import { v } from '../validation.ts';
+import { defineRoute, type Route } from '../route.ts';
+import type { SseFrame } from '../sse.ts';
+import { field, object } from '../shape.ts';
+
+function chatResponse(value: unknown): Record<string, unknown> | null {
+  const r = object(value);
+  if (!r) return null;
+  const usage = object(r.usage);
+  return {
+    content: r.content,
+    provider: r.provider,
+    model: r.model,
+    usage: usage ? { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens } : null,
+    conversation_id: r.conversationId ?? null,
+    message_id: r.messageId ?? null,
+  };
+}
+
+/** One `ChatStreamEvent` → one SSE frame (API.md CONV-2 streaming table). */
+export function chatFrame(data: Record<string, unknown>): SseFrame | null {
+  const e = object(data.chatStream ?? data.chatStreamResume);
+  if (!e) return null;
+  const seq = Number(e.seq);
+  switch (e.type) {
+    case 'START':
+      return { event: 'start', id: seq, data: { stream_id: e.streamId, conversation_id: e.conversationId ?? null, provider: e.provider, model: e.model } };
+    case 'CHUNK':
+      return { event: 'chunk', id: seq, data: { delta: e.delta } };
+    case 'DONE':
+      return { event: 'done', id: seq, data: chatResponse(e.response) };
+    case 'ERROR': {
+      const err = object(e.error);
+      return { event: 'error', id: seq, data: { detail: { error: err?.code, message: err?.message } } };
+    }
+    default:
+      return null;
+  }
+}
+
+const chatBody = v.object({
+  message: v.str({ min: 1, max: 20_000 }),
+  provider: v.optional(v.nullable(v.str({ min: 1, max: 50 }))),
+  conversation_history: v.optional(v.list(v.object({ role: v.enumOf(['user', 'assistant', 'system'] as const), content: v.str({ min: 1, max: 20_000 }) }), { max: 50 }), []),
+  user_language: v.optional(v.nullable(v.str({ min: 1, max: 35 }))),
+  conversation_id: v.optional(v.nullable(v.uuid())),
+  stream: v.optional(v.bool(), false),
+});
+
+const chatInput = (body: { message: string; provider?: string | null; conversation_history?: { role: string; content: string }[]; user_language?: string | null; conversation_id?: string | null }) => ({
+  message: body.message,
+  provider: body.provider ?? null,
+  conversationHistory: (body.conversation_history ?? []).map((t) => ({ role: t.role.toUpperCase(), content: t.content })),
+  userLanguage: body.user_language ?? null,
+  conversationId: body.conversation_id ?? null,
+});
+
+const acceptsEventStream = (headers: Record<string, string | string[] | undefined>): boolean => {
+  const accept = headers.accept;
+  return (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).includes('text/event-stream');
+};
+
+export const chatAiRoutes: Route[] = [
+  defineRoute({
+    id: 'CONV-1',
+    method: 'GET',
+    path: '/api/core/providers',
+    summary: 'List available AI providers',
+    tag: 'Conversations',
+    auth: 'B+K',
+    scope: 'conversations:read',
+    policy: 'default',
+    operation: 'AiProviders',
+    variables: () => ({}),
+    result: (data) => {
+      const p = object(field(data, 'aiProviders'));
+      if (!p) return null;
+      const providers = Array.isArray(p.providers) ? p.providers : [];
+      return {
+        default_provider: p.defaultProvider,
+        providers: providers.map((x) => {
+          const o = object(x) ?? {};
+          return { id: o.id, name: o.name, models: o.models, default_model: o.defaultModel ?? null, available: o.available };
+        }),
+      };
+    },
+    status: 200,
+    responseName: 'ProvidersResponse',
+  }),
+  defineRoute({
+    id: 'CONV-2',
+    method: 'POST',
+    path: '/api/core/chat',
+    summary: 'Generate an AI response',
+    tag: 'Conversations',
+    auth: 'B+K',
+    scope: 'conversations:write',
+    policy: 'ai',
+    body: { kind: 'json', spec: chatBody },
+    operation: 'Chat',
+    variables: ({ body }) => ({ input: chatInput(body) }),
+    result: (data) => chatResponse(field(data, 'chat')),
+    status: 200,
+    notFound: 'Conversation',
+    responseName: 'ChatResponse',
+    sse: {
+      when: ({ body }, headers) => body.stream === true || acceptsEventStream(headers),
+      operation: 'ChatStream',
+      variables: ({ body }) => ({ input: chatInput(body) }),
+      frameOf: chatFrame,
+    },
+  }),
+  defineRoute({
+    id: 'CONV-2S',
+    method: 'GET',
+    path: '/api/core/chat/streams/:stream_id',
+    summary: 'Resume a streamed AI response',
+    tag: 'Conversations',
+    auth: 'B+K',
+    scope: 'conversations:read',
+    policy: 'default',
+    params: v.object({ stream_id: v.uuid() }),
+    operation: 'ChatStreamResume',
+    variables: ({ params }) => ({ streamId: params.stream_id, afterSeq: -1 }),
+    result: () => null,
+    status: 200,
+    notFound: 'Stream',
+    sse: {
+      when: () => true,
+      operation: 'ChatStreamResume',
+      variables: ({ params }, headers) => {
+        const last = headers['last-event-id'];
+        const n = Number(Array.isArray(last) ? last[0] : last);
+        return { streamId: params.stream_id, afterSeq: Number.isInteger(n) && n >= 0 ? n : -1 };
+      },
+      frameOf: chatFrame,
+    },
+  }),
+];

@@ -1,0 +1,108 @@
+/** Thin GraphQL adapter for generation: providers, chat, streamed replies, new-message events. */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { requireUser } from '../../kernel/authz.ts';
+import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
+import { notFound } from '../../kernel/errors.ts';
+import type { ChatContext } from './index.ts';
+import type { ChatInput, ChatResponse } from './generation.service.ts';
+import type { StreamEvent } from './stream.reader.ts';
+import { MessageSchema } from './conversation.entity.ts';
+import { messageChannel } from './message.events.ts';
+import { PubSubIterator } from './pubsub.iterator.ts';
+
+const READ: AccessRule = { auth: 'B+K', scope: 'conversations:read' };
+const WRITE: AccessRule = { auth: 'B+K', scope: 'conversations:write' };
+
+export const aiAccess: AccessTable = {
+  Query: { aiProviders: READ },
+  Mutation: { chat: WRITE },
+  Subscription: { chatStream: WRITE, chatStreamResume: READ, messageAdded: READ },
+};
+
+interface GqlChatInput {
+  message: string;
+  provider?: string | null;
+  conversationHistory?: { role: 'USER' | 'ASSISTANT' | 'SYSTEM'; content: string }[] | null;
+  userLanguage?: string | null;
+  conversationId?: string | null;
+}
+
+function toInput(i: GqlChatInput): ChatInput {
+  return {
+    message: i.message,
+    provider: i.provider ?? null,
+    conversationHistory: i.conversationHistory?.map((t) => ({ role: t.role === 'USER' ? 'user' : t.role === 'ASSISTANT' ? 'assistant' : 'system', content: t.content })) ?? null,
+    userLanguage: i.userLanguage ?? null,
+    conversationId: i.conversationId ?? null,
+  };
+}
+
+/** A stored REST-shaped `done` payload back to the GraphQL ChatResponse. */
+function responseOf(data: Record<string, unknown>): ChatResponse {
+  const usage = data.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+  return {
+    content: String(data.content ?? ''),
+    provider: String(data.provider ?? ''),
+    model: String(data.model ?? ''),
+    usage,
+    conversationId: (data.conversation_id as string | null) ?? null,
+    messageId: (data.message_id as string | null) ?? null,
+  };
+}
+
+const user = (ctx: ChatContext) => requireUser(ctx.auth, null);
+
+export const aiResolvers: GraphQLResolverMap<ChatContext> = guardResolvers(
+  {
+    Query: {
+      aiProviders: (_: unknown, __: unknown, ctx: ChatContext) => ctx.services.generation.registry.list(),
+    },
+    Mutation: {
+      chat: (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => ctx.services.generation.chat(ctx.em, user(ctx), toInput(args.input)),
+    },
+    Subscription: {
+      chatStream: {
+        subscribe: async (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => {
+          const auth = user(ctx);
+          const streamId = await ctx.services.generation.start(ctx.em, auth, toInput(args.input));
+          return ctx.services.generation.events(auth, streamId, -1);
+        },
+        resolve: (e: StreamEvent) => e,
+      },
+      chatStreamResume: {
+        subscribe: (_: unknown, args: { streamId: string; afterSeq?: number | null }, ctx: ChatContext) =>
+          ctx.services.generation.events(user(ctx), args.streamId, args.afterSeq ?? -1),
+        resolve: (e: StreamEvent) => e,
+      },
+      messageAdded: {
+        subscribe: async (_: unknown, args: { conversationId: string }, ctx: ChatContext) => {
+          const auth = user(ctx);
+          if (!(await ctx.services.conversations.find(ctx.em, auth.userId, args.conversationId))) throw notFound('Conversation');
+          const it = new PubSubIterator(ctx.pubsub, messageChannel(args.conversationId));
+          await it.open();
+          return it;
+        },
+        resolve: (m: Record<string, unknown>) => m,
+      },
+    },
+    ChatStreamEvent: {
+      type: (e: StreamEvent) => e.type.toUpperCase(),
+      delta: (e: StreamEvent) => (e.type === 'chunk' ? String(e.data.delta ?? '') : null),
+      conversationId: (e: StreamEvent) => (e.type === 'start' ? e.data.conversation_id : e.type === 'done' ? e.data.conversation_id : null) ?? null,
+      provider: (e: StreamEvent) => (e.type === 'start' ? e.data.provider : null),
+      model: (e: StreamEvent) => (e.type === 'start' ? e.data.model : null),
+      response: (e: StreamEvent) => (e.type === 'done' ? responseOf(e.data) : null),
+      error: (e: StreamEvent) => {
+        if (e.type !== 'error') return null;
+        const detail = (e.data.detail ?? {}) as { error?: string; message?: string };
+        return { code: detail.error ?? 'internal_error', message: detail.message ?? 'Internal server error' };
+      },
+      user: (e: StreamEvent) => ({ __typename: 'User', id: e.userId }),
+    },
+    ChatResponse: {
+      usage: (r: ChatResponse) => r.usage && { promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, totalTokens: r.usage.total_tokens },
+      message: (r: ChatResponse, _: unknown, ctx: ChatContext) => (r.messageId ? ctx.em.fork().findOne(MessageSchema, { id: r.messageId }) : null),
+    },
+  },
+  aiAccess,
+);

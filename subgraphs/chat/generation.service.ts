@@ -1,0 +1,195 @@
+/**
+ * Chat generation (API.md CONV-1, CONV-2 and its streaming extension, DESIGN §8): resolves the
+ * provider, builds the prompt (stored history or the request's), and either answers in one go or
+ * runs a resumable stream whose events are stored and published, so any replica can serve or
+ * resume them. Replies of stored conversations are saved only when the generation succeeds.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { AppError, notFound } from '../../kernel/errors.ts';
+import { parseInput } from '../../kernel/input.ts';
+import type { UserContext } from '../../kernel/authz.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
+import type { ConversationService } from './conversation.service.ts';
+import type { MessageService } from './message.service.ts';
+import type { ProviderRegistry, ResolvedProvider } from './ai/registry.ts';
+import { usageOf, type ChatTurn, type Usage } from './ai/provider.ts';
+import { ChatStreamEventSchema, ChatStreamSchema, type StreamEventType } from './stream.entity.ts';
+import { StreamReader, streamChannel, type StreamEvent } from './stream.reader.ts';
+import { messageChannel } from './message.events.ts';
+
+/** A stream stays resumable this long after its `done` or `error`. */
+export const RESUME_WINDOW_MS = 60_000;
+
+const chatInput = z.object({
+  message: z.string().min(1).max(20_000),
+  provider: z.string().min(1).max(50).nullable().optional(),
+  conversationHistory: z
+    .array(z.object({ role: z.enum(['user', 'assistant', 'system']), content: z.string().min(1).max(20_000) }))
+    .max(50)
+    .nullable()
+    .optional(),
+  userLanguage: z.string().min(1).max(35).nullable().optional(),
+  conversationId: z.uuid().nullable().optional(),
+});
+export type ChatInput = z.input<typeof chatInput>;
+
+/** CONV-2's `ChatResponse` (camelCase; REST renames). */
+export interface ChatResponse {
+  content: string;
+  provider: string;
+  model: string;
+  usage: Usage | null;
+  conversationId: string | null;
+  messageId: string | null;
+}
+
+interface Prepared {
+  input: z.infer<typeof chatInput>;
+  resolved: ResolvedProvider;
+  turns: ChatTurn[];
+}
+
+export class GenerationService {
+  constructor(
+    private readonly orm: MikroORM,
+    readonly registry: ProviderRegistry,
+    private readonly conversations: ConversationService,
+    private readonly messages: MessageService,
+    private readonly pubsub: PubSub,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Validates, resolves the provider and builds the prompt — everything that can fail before a
+   * generation starts. @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND (conversation)
+   */
+  private async prepare(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<Prepared> {
+    const input = parseInput(chatInput, raw);
+    const resolved = this.registry.resolve(input.provider);
+    const turns: ChatTurn[] = [];
+    if (input.userLanguage && resolved.provider.id !== 'local') turns.push({ role: 'system', content: `Answer in the language "${input.userLanguage}".` });
+    if (input.conversationId) {
+      // With a stored conversation its last 50 messages are the history; the request's is ignored.
+      const history = await this.messages.history(em, auth.userId, input.conversationId, 50);
+      turns.push(...history.map((m) => ({ role: m.role, content: m.content })));
+    } else {
+      turns.push(...(input.conversationHistory ?? []));
+    }
+    turns.push({ role: 'user', content: input.message });
+    return { input, resolved, turns };
+  }
+
+  /**
+   * CONV-2 without streaming. Nothing is stored when the provider fails.
+   * @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND, PROVIDER_ERROR
+   */
+  async chat(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<ChatResponse> {
+    const prepared = await this.prepare(em, auth, raw);
+    let content = '';
+    for await (const delta of prepared.resolved.provider.generate(prepared.turns, { model: prepared.resolved.model })) content += delta;
+    return this.complete(em, auth, prepared, content);
+  }
+
+  /**
+   * CONV-2 streaming: checks everything that can fail up front, then runs the generation in the
+   * background (it completes, and stores the reply, even if every client leaves).
+   * @returns the stream id; read it with `events`.
+   */
+  async start(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<string> {
+    const prepared = await this.prepare(em, auth, raw);
+    const streamId = randomUUID();
+    await this.pruneFinished();
+    await this.orm.em.fork().transactional(async (tx) => {
+      tx.create(ChatStreamSchema, {
+        id: streamId,
+        userId: auth.userId,
+        conversationId: prepared.input.conversationId ?? null,
+        provider: prepared.resolved.requested,
+        model: prepared.resolved.model,
+        status: 'running',
+        createdAt: new Date(),
+        finishedAt: null,
+      });
+    });
+    await this.emit(streamId, 0, 'start', {
+      stream_id: streamId,
+      conversation_id: prepared.input.conversationId ?? null,
+      provider: prepared.resolved.requested,
+      model: prepared.resolved.model,
+    });
+    void this.run(streamId, auth, prepared);
+    return streamId;
+  }
+
+  /**
+   * The events of a stream after `afterSeq`, then the live remainder; ends after `done`/`error`.
+   * @throws NOT_FOUND "Stream not found" (another user's, unknown, or past the resume window)
+   */
+  async events(auth: UserContext, streamId: string, afterSeq: number): Promise<AsyncIterableIterator<StreamEvent>> {
+    const stream = z.uuid().safeParse(streamId).success ? await this.orm.em.fork().findOne(ChatStreamSchema, { id: streamId, userId: auth.userId }) : null;
+    if (!stream || (stream.finishedAt && stream.finishedAt.getTime() < Date.now() - RESUME_WINDOW_MS)) throw notFound('Stream');
+    const reader = new StreamReader(this.pubsub, this.orm, stream.id, stream.userId, afterSeq);
+    await reader.open();
+    return reader;
+  }
+
+  private async run(streamId: string, auth: UserContext, prepared: Prepared): Promise<void> {
+    let seq = 0;
+    let content = '';
+    try {
+      for await (const delta of prepared.resolved.provider.generate(prepared.turns, { model: prepared.resolved.model })) {
+        seq += 1;
+        content += delta;
+        await this.emit(streamId, seq, 'chunk', { delta });
+      }
+      const response = await this.complete(this.orm.em.fork(), auth, prepared, content);
+      await this.emit(streamId, seq + 1, 'done', toRest(response));
+      await this.finish(streamId, 'done');
+    } catch (err) {
+      const app = err instanceof AppError ? err : new AppError('PROVIDER_ERROR', { cause: err });
+      if (!(err instanceof AppError)) this.logger.error({ err, streamId }, 'generation failed');
+      await this.emit(streamId, seq + 1, 'error', { detail: { error: app.code === 'PROVIDER_ERROR' ? 'provider_error' : app.code.toLowerCase(), message: app.message, ...app.extras } }).catch(() => {});
+      await this.finish(streamId, 'error').catch(() => {});
+    }
+  }
+
+  /** Stores both turns of a stored conversation (after success only) and shapes the response. */
+  private async complete(em: EntityManager, auth: UserContext, prepared: Prepared, content: string): Promise<ChatResponse> {
+    const { input, resolved, turns } = prepared;
+    let messageId: string | null = null;
+    if (input.conversationId) {
+      const stored = await this.messages.appendTurns(em, auth.userId, input.conversationId, [
+        { role: 'user', content: input.message },
+        { role: 'assistant', content, provider: resolved.provider.id, model: resolved.model },
+      ]);
+      messageId = stored[1]?.id ?? null;
+      for (const m of stored) await this.pubsub.publish(messageChannel(input.conversationId), { ...m, createdAt: m.createdAt.toISOString() });
+    }
+    return { content, provider: resolved.requested, model: resolved.model, usage: usageOf(turns, content), conversationId: input.conversationId ?? null, messageId };
+  }
+
+  private async emit(streamId: string, seq: number, type: StreamEventType, data: Record<string, unknown>): Promise<void> {
+    // Stored before it is published: a reader that subscribes late finds it in the table.
+    await this.orm.em.fork().transactional(async (tx) => {
+      tx.create(ChatStreamEventSchema, { streamId, seq, type, data });
+    });
+    await this.pubsub.publish(streamChannel(streamId), { seq, type, data });
+  }
+
+  private async finish(streamId: string, status: 'done' | 'error'): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(ChatStreamSchema, { id: streamId }, { status, finishedAt: new Date() });
+  }
+
+  /** Drops streams that can no longer be resumed. */
+  private async pruneFinished(): Promise<void> {
+    await this.orm.em.fork().nativeDelete(ChatStreamSchema, { finishedAt: { $lt: new Date(Date.now() - RESUME_WINDOW_MS * 5) } });
+  }
+}
+
+/** The REST `ChatResponse` (also the `done` event's data). */
+export function toRest(r: ChatResponse): Record<string, unknown> {
+  return { content: r.content, provider: r.provider, model: r.model, usage: r.usage, conversation_id: r.conversationId, message_id: r.messageId };
+}

@@ -1,0 +1,52 @@
+/**
+ * Generations and their events, kept so a client that lost its connection can resume a stream
+ * (from any replica) within 60 s of its end without a new generation (API.md CONV-2 streaming).
+ */
+import { EntitySchema } from '@mikro-orm/postgresql';
+
+export type StreamStatus = 'running' | 'done' | 'error';
+export type StreamEventType = 'start' | 'chunk' | 'done' | 'error';
+
+export interface ChatStream {
+  id: string;
+  userId: string;
+  conversationId: string | null;
+  provider: string;
+  model: string;
+  status: StreamStatus;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface ChatStreamEventRow {
+  streamId: string;
+  seq: number;
+  type: StreamEventType;
+  data: Record<string, unknown>;
+}
+
+export const ChatStreamSchema = new EntitySchema<ChatStream>({
+  name: 'ChatStream',
+  tableName: 'streams',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', fieldName: 'user_id' },
+    conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
+    provider: { type: 'string' },
+    model: { type: 'string' },
+    status: { type: 'string' },
+    createdAt: { type: 'Date', fieldName: 'created_at' },
+    finishedAt: { type: 'Date', nullable: true, fieldName: 'finished_at' },
+  },
+});
+
+export const ChatStreamEventSchema = new EntitySchema<ChatStreamEventRow>({
+  name: 'ChatStreamEvent',
+  tableName: 'stream_events',
+  properties: {
+    streamId: { type: 'uuid', primary: true, fieldName: 'stream_id' },
+    seq: { type: 'integer', primary: true },
+    type: { type: 'string' },
+    data: { type: 'json' },
+  },
+});
