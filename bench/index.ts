@@ -4,6 +4,8 @@
  */
 const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   gateway: () => import('./gateway.bench.ts'),
+  fanout: () => import('./fanout.bench.ts'),
+  stream: () => import('./stream.bench.ts'),
 };
 
 const name = process.argv[2];

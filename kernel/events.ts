@@ -17,3 +17,29 @@ export const ORGANIZATION_DELETED = 'orgs.organization-deleted';
 export interface OrganizationDeletedEvent {
   organizationId: string;
 }
+
+/**
+ * Published by chat after a conversation is deleted with its messages and sessions (knowledge
+ * deletes the conversation-scoped documents of `userId`).
+ */
+export const CONVERSATION_DELETED = 'chat.conversation-deleted';
+export interface ConversationDeletedEvent {
+  conversationId: string;
+  userId: string;
+}
+
+/**
+ * Published by chat when a conversation session ends, by the client or by idle timeout (learning
+ * records the `chat_session` XP and the learning time). `xp` is API.md §4.2's base award, before
+ * any booster; times are ISO-8601.
+ */
+export const CHAT_SESSION_ENDED = 'chat.session-ended';
+export interface ChatSessionEndedEvent {
+  userId: string;
+  conversationId: string;
+  sessionId: string;
+  durationSeconds: number;
+  startedAt: string;
+  endedAt: string;
+  xp: number;
+}

@@ -9,14 +9,29 @@ export interface FakeAi {
   url: string;
   requests: { path: string; headers: IncomingMessage['headers']; body: unknown }[];
   /** What the next requests get: streamed words, an HTTP error, or a hang (for timeouts). */
-  mode: { kind: 'stream'; words: string[] } | { kind: 'status'; status: number } | { kind: 'hang' };
+  mode: { kind: 'stream'; words: string[]; delayMs?: number } | { kind: 'status'; status: number } | { kind: 'hang' };
   close(): Promise<void>;
 }
 
-function sse(res: ServerResponse, events: { event?: string; data: string }[]): void {
+function sse(res: ServerResponse, events: { event?: string; data: string }[], delayMs = 0): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const e of events) res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`);
-  res.end();
+  const frame = (e: { event?: string; data: string }) => `${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`;
+  if (delayMs <= 0) {
+    for (const e of events) res.write(frame(e));
+    res.end();
+    return;
+  }
+  // Paced like a real model (used by the streaming benchmark).
+  let i = 0;
+  const timer = setInterval(() => {
+    const e = events[i++];
+    if (!e || res.destroyed) {
+      clearInterval(timer);
+      res.end();
+      return;
+    }
+    res.write(frame(e));
+  }, delayMs);
 }
 
 export async function startFakeAi(): Promise<FakeAi> {
@@ -37,7 +52,7 @@ export async function startFakeAi(): Promise<FakeAi> {
           ...mode.words.map((w) => ({ data: JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] }) })),
           { data: JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) },
           { data: '[DONE]' },
-        ]);
+        ], mode.delayMs);
       } else if (req.url?.endsWith('/v1/messages')) {
         sse(res, [
           { event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { usage: { input_tokens: 3 } } }) },
@@ -45,7 +60,7 @@ export async function startFakeAi(): Promise<FakeAi> {
           ...mode.words.map((w) => ({ event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } }) })),
           { event: 'message_delta', data: JSON.stringify({ type: 'message_delta', usage: { output_tokens: 4 } }) },
           { event: 'message_stop', data: JSON.stringify({ type: 'message_stop' }) },
-        ]);
+        ], mode.delayMs);
       } else {
         res.writeHead(404).end();
       }

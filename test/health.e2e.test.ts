@@ -87,11 +87,11 @@ describe('GET /api/health/detailed', () => {
     const check = { status: 'ok', latency_ms: expect.any(Number) };
     expect(res.body).toEqual({
       status: 'ok',
-      checks: { database: check, pubsub: check, subgraphs: { identity: check, orgs: check } },
+      checks: { database: check, pubsub: check, subgraphs: { identity: check, orgs: check, chat: check } },
       checked_at: expect.stringMatching(ISO_MS),
     });
-    const body = res.body as { checks: { database: { latency_ms: number }; pubsub: { latency_ms: number }; subgraphs: { identity: { latency_ms: number }; orgs: { latency_ms: number } } }; checked_at: string };
-    for (const { latency_ms: ms } of [body.checks.database, body.checks.pubsub, body.checks.subgraphs.identity, body.checks.subgraphs.orgs]) {
+    const body = res.body as { checks: { database: { latency_ms: number }; pubsub: { latency_ms: number }; subgraphs: { identity: { latency_ms: number }; orgs: { latency_ms: number }; chat: { latency_ms: number } } }; checked_at: string };
+    for (const { latency_ms: ms } of [body.checks.database, body.checks.pubsub, body.checks.subgraphs.identity, body.checks.subgraphs.orgs, body.checks.subgraphs.chat]) {
       expect(Number.isInteger(ms)).toBe(true);
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThanOrEqual(2000);

@@ -7,7 +7,7 @@
  * one per-event execution. Client iterators are written by hand so `return()` releases upstream at
  * once.
  */
-import { GraphQLError, buildSchema, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, buildSchema, getOperationAST, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
@@ -30,6 +30,12 @@ export interface SubscriptionEngineOptions {
   /** Formats errors exactly like GraphQL over HTTP does (codes kept, unknown errors masked). */
   formatError(error: GraphQLFormattedError): GraphQLFormattedError;
   logger: Logger;
+  /**
+   * Root subscription fields that are never shared between clients: each subscription starts
+   * work or replays history (e.g. `chatStream` starts a generation), so a second client joining
+   * would share that work and miss the events already sent.
+   */
+  exclusiveFields?: ReadonlySet<string>;
 }
 
 /** What clients receive; errors are already formatted (codes kept, unknown errors masked). */
@@ -163,6 +169,7 @@ class Topic {
 
 export class SubscriptionEngine {
   readonly topics = new Map<string, Topic>();
+  private exclusiveCount = 0;
   readonly apiSchema: GraphQLSchema;
   private readonly fedApiSchema: Schema;
   private readonly supergraphSchema: GraphQLSchema;
@@ -200,7 +207,8 @@ export class SubscriptionEngine {
     if (node?.kind !== 'Subscription') {
       return { errors: asErrors([{ message: 'Not a subscription operation', extensions: { code: 'BAD_REQUEST' } }]) };
     }
-    const key = JSON.stringify([identityOf(context.auth), print(document), operationName ?? null, variables]);
+    const exclusive = rootFields(document, operationName).some((f) => this.options.exclusiveFields?.has(f));
+    const key = exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([identityOf(context.auth), print(document), operationName ?? null, variables]);
     let topic = this.topics.get(key);
     const stream = new ClientStream((s) => this.topics.get(key)?.remove(s));
     if (!topic) {
@@ -271,6 +279,14 @@ const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
   set: async () => {},
   delete: async () => true,
 };
+
+/** The root field names of the operation (through fragments). */
+function rootFields(document: DocumentNode, operationName: string | undefined): string[] {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const names = (set: SelectionSetNode | undefined): string[] =>
+    (set?.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : s.kind === Kind.INLINE_FRAGMENT ? names(s.selectionSet) : names(fragments.get(s.name.value))));
+  return names(getOperationAST(document, operationName)?.selectionSet);
+}
 
 /** The parts of the auth context that decide what a subscription may see (not the request id). */
 function identityOf(auth: AuthContext): unknown[] {

@@ -40,6 +40,8 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     signContext: opts.signContext,
     formatError: opts.formatError,
     logger: opts.logger,
+    // Each starts a generation or replays a stream from a given point: never shared.
+    exclusiveFields: new Set(['chatStream', 'chatStreamResume']),
   });
   const ws = attachSubscriptionServer({
     server: opts.server,

@@ -3,5 +3,7 @@ import type { Route } from '../route.ts';
 import { authRoutes } from './auth.routes.ts';
 import { orgRoutes } from './orgs.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
+import { chatRoutes } from './chat.routes.ts';
+import { chatAiRoutes } from './chat-ai.routes.ts';
 
-export const ROUTES: readonly Route[] = [...authRoutes, ...orgRoutes, ...apiKeyRoutes];
+export const ROUTES: readonly Route[] = [...authRoutes, ...orgRoutes, ...apiKeyRoutes, ...chatAiRoutes, ...chatRoutes];

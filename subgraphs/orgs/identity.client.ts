@@ -23,11 +23,13 @@ export class IdentityGateway {
     return callInternal(this.client.userByEmail.query({ email }));
   }
 
-  async deleteApiKeysOfOrganization(organizationId: string): Promise<void> {
-    await callInternal(this.client.deleteApiKeysOf.mutate({ organizationId }));
+  /** Deletes the organization's API keys; returns their ids. */
+  async deleteApiKeysOfOrganization(organizationId: string): Promise<string[]> {
+    return (await callInternal(this.client.deleteApiKeysOf.mutate({ organizationId }))).deleted;
   }
 
-  async deleteApiKeysOfMember(organizationId: string, userId: string): Promise<void> {
-    await callInternal(this.client.deleteApiKeysOf.mutate({ organizationId, userId }));
+  /** Deletes the keys one member created for the organization; returns their ids. */
+  async deleteApiKeysOfMember(organizationId: string, userId: string): Promise<string[]> {
+    return (await callInternal(this.client.deleteApiKeysOf.mutate({ organizationId, userId }))).deleted;
   }
 }

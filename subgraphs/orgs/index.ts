@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
@@ -23,7 +24,25 @@ export interface OrgsContext {
   em: EntityManager;
   services: { orgs: OrganizationService; members: MemberService };
   loaders: OrgsLoaders;
+  /** API keys deleted by this request (removal, move-out, deletion); reported in `extensions.revokedApiKeys`. */
+  revokedApiKeys: string[];
 }
+
+/**
+ * Reports the API keys this request deleted in `extensions.revokedApiKeys`, so the gateway that
+ * forwarded it rejects them on the very next request (other replicas learn via PubSub, whose
+ * delivery may trail the response).
+ */
+const reportRevokedKeys: ApolloServerPlugin<OrgsContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        if (response.body.kind !== 'single' || !contextValue.revokedApiKeys?.length) return;
+        response.body.singleResult.extensions = { ...response.body.singleResult.extensions, revokedApiKeys: contextValue.revokedApiKeys };
+      },
+    };
+  },
+};
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
@@ -33,6 +52,7 @@ export const orgs: SubgraphManifest<OrgsContext> = {
   resolvers,
   entities: [OrganizationSchema, MembershipSchema, TeamSchema],
   migrations: [{ name: 'orgs-0001-initial', class: OrgsInitial }],
+  plugins: [reportRevokedKeys],
   setup({ config, orm, pubsub }) {
     const identity = new IdentityGateway(
       createInternalClient<IdentityRouter>({
@@ -50,7 +70,7 @@ export const orgs: SubgraphManifest<OrgsContext> = {
       router: createOrgsRouter(orm),
       requestContext(auth) {
         const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, auth.userId, identity) };
+        return { auth, em, services, loaders: createLoaders(em, auth.userId, identity), revokedApiKeys: [] };
       },
     };
   },

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
@@ -66,11 +66,13 @@ export class MemberService {
     const user = input.userId ? (await this.identity.usersByIds([input.userId]))[0] : await this.identity.userByEmail(input.email ?? '');
     if (!user) throw notFound('User');
     if (await em.count(MembershipSchema, { organizationId: access.org.id, userId: user.id })) throw new AppError('ALREADY_MEMBER');
-    return em.transactional(async (tx) => {
-      const teamId = input.teamName ? await this.teamIdFor(tx, access.org.id, input.teamName) : null;
-      const m = tx.create(MembershipSchema, { organizationId: access.org.id, userId: user.id, role: newRole, teamId, joinedAt: new Date() });
-      return m;
-    });
+    return alreadyMemberOnConflict(
+      em.transactional(async (tx) => {
+        const teamId = input.teamName ? await this.teamIdFor(tx, access.org.id, input.teamName) : null;
+        const m = tx.create(MembershipSchema, { organizationId: access.org.id, userId: user.id, role: newRole, teamId, joinedAt: new Date() });
+        return m;
+      }),
+    );
   }
 
   /**
@@ -84,10 +86,17 @@ export class MemberService {
   /**
    * ORG-9: role, move to another organization, team. A move keeps the role unless one is given
    * and drops the old team unless `teamName` is given; it deletes the member's API keys for the
-   * source organization (after the transaction).
+   * source organization (after the transaction; their ids go to `onKeysRevoked`).
    * @throws NOT_FOUND, TENANT_MISMATCH, INSUFFICIENT_ROLE, ALREADY_MEMBER, LAST_OWNER
    */
-  async update(em: EntityManager, auth: UserContext, orgId: string, userId: string, raw: z.input<typeof updateInput>): Promise<Membership> {
+  async update(
+    em: EntityManager,
+    auth: UserContext,
+    orgId: string,
+    userId: string,
+    raw: z.input<typeof updateInput>,
+    onKeysRevoked: (keyIds: string[]) => void = () => {},
+  ): Promise<Membership> {
     const input = parseInput(updateInput, raw);
     const source = await this.orgs.access(em, auth, orgId);
     const target = isUuid(userId) ? await em.findOne(MembershipSchema, { organizationId: source.org.id, userId }) : null;
@@ -116,20 +125,23 @@ export class MemberService {
     if (resultingRole === 'owner') enforce(destination.role === 'owner' ? null : 'owner');
     if (target.role === 'owner') await this.requireAnotherOwner(em, source.org.id);
     if (await em.count(MembershipSchema, { organizationId: destination.org.id, userId })) throw new AppError('ALREADY_MEMBER');
-    await em.transactional(async (tx) => {
-      await tx.nativeDelete(MembershipSchema, { organizationId: source.org.id, userId });
-      const teamId = input.teamName ? await this.teamIdFor(tx, destination.org.id, input.teamName) : null;
-      tx.create(MembershipSchema, { organizationId: destination.org.id, userId, role: resultingRole, teamId, joinedAt: new Date() });
-    });
-    await this.identity.deleteApiKeysOfMember(source.org.id, userId);
+    await alreadyMemberOnConflict(
+      em.transactional(async (tx) => {
+        await tx.nativeDelete(MembershipSchema, { organizationId: source.org.id, userId });
+        const teamId = input.teamName ? await this.teamIdFor(tx, destination.org.id, input.teamName) : null;
+        tx.create(MembershipSchema, { organizationId: destination.org.id, userId, role: resultingRole, teamId, joinedAt: new Date() });
+      }),
+    );
+    onKeysRevoked(await this.identity.deleteApiKeysOfMember(source.org.id, userId));
     return em.findOneOrFail(MembershipSchema, { organizationId: destination.org.id, userId }, { refresh: true });
   }
 
   /**
-   * ORG-10: removes a member (oneself = leaving); deletes their API keys for the organization.
+   * ORG-10: removes a member (oneself = leaving); deletes their API keys for the organization
+   * (their ids go to `onKeysRevoked`).
    * @throws NOT_FOUND (Organization, Member), TENANT_MISMATCH, INSUFFICIENT_ROLE, LAST_OWNER
    */
-  async remove(em: EntityManager, auth: UserContext, orgId: string, userId: string): Promise<void> {
+  async remove(em: EntityManager, auth: UserContext, orgId: string, userId: string, onKeysRevoked: (keyIds: string[]) => void = () => {}): Promise<void> {
     const { org, role: callerRole } = await this.orgs.access(em, auth, orgId);
     const target = isUuid(userId) ? await em.findOne(MembershipSchema, { organizationId: org.id, userId }) : null;
     if (!target) throw notFound('Member');
@@ -138,7 +150,7 @@ export class MemberService {
     await em.transactional(async (tx) => {
       await tx.nativeDelete(MembershipSchema, { organizationId: org.id, userId });
     });
-    await this.identity.deleteApiKeysOfMember(org.id, userId);
+    onKeysRevoked(await this.identity.deleteApiKeysOfMember(org.id, userId));
   }
 
   /** @throws LAST_OWNER when the organization has no other owner. */
@@ -152,8 +164,25 @@ export class MemberService {
     const key = trimmed.toLowerCase();
     const found = await tx.findOne(TeamSchema, { organizationId: orgId, nameKey: key });
     if (found) return found.id;
-    const team = tx.create(TeamSchema, { id: randomUUID(), organizationId: orgId, name: trimmed, nameKey: key, createdAt: new Date() });
-    await tx.flush();
-    return team.id;
+    // Insert-if-absent: concurrent requests naming the same new team share one row, instead of all
+    // but one failing on the (organization_id, name_key) unique constraint. The insert waits for a
+    // concurrent creator to commit, so the re-read below sees whichever row won.
+    await tx
+      .createQueryBuilder(TeamSchema)
+      .insert({ id: randomUUID(), organizationId: orgId, name: trimmed, nameKey: key, createdAt: new Date() })
+      .onConflict(['organizationId', 'nameKey'])
+      .ignore()
+      .execute();
+    return (await tx.findOneOrFail(TeamSchema, { organizationId: orgId, nameKey: key })).id;
+  }
+}
+
+/** A concurrent request that added the same membership first (primary key) is `ALREADY_MEMBER`. */
+async function alreadyMemberOnConflict<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) throw new AppError('ALREADY_MEMBER');
+    throw err;
   }
 }

@@ -149,16 +149,17 @@ export class OrganizationService {
 
   /**
    * ORG-5 (owner): removes memberships and teams in one transaction, then (outside it) the API keys
-   * of the organization, and announces the deletion so other services un-share or drop their data.
+   * of the organization (their ids go to `onKeysRevoked`), and announces the deletion so other
+   * services un-share or drop their data.
    * @throws NOT_FOUND, TENANT_MISMATCH, INSUFFICIENT_ROLE
    */
-  async delete(em: EntityManager, auth: UserContext, id: string): Promise<string> {
+  async delete(em: EntityManager, auth: UserContext, id: string, onKeysRevoked: (keyIds: string[]) => void = () => {}): Promise<string> {
     const { org, role } = await this.access(em, auth, id);
     enforce(deleteOrganization(role));
     await em.transactional(async (tx) => {
       await tx.nativeDelete(OrganizationSchema, { id: org.id });
     });
-    await this.identity.deleteApiKeysOfOrganization(org.id);
+    onKeysRevoked(await this.identity.deleteApiKeysOfOrganization(org.id));
     const event: OrganizationDeletedEvent = { organizationId: org.id };
     await this.pubsub.publish(ORGANIZATION_DELETED, event);
     return org.id;

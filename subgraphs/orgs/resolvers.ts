@@ -57,7 +57,9 @@ export const resolvers: GraphQLResolverMap<OrgsContext> = guardResolvers(
       updateOrganization: async (_: unknown, args: { id: string; input: { name?: string; slug?: string; description?: string | null } }, ctx: OrgsContext) => ({
         organization: await ctx.services.orgs.update(ctx.em, user(ctx), args.id, args.input),
       }),
-      deleteOrganization: async (_: unknown, args: { id: string }, ctx: OrgsContext) => ({ id: await ctx.services.orgs.delete(ctx.em, user(ctx), args.id) }),
+      deleteOrganization: async (_: unknown, args: { id: string }, ctx: OrgsContext) => ({
+        id: await ctx.services.orgs.delete(ctx.em, user(ctx), args.id, (ids) => ctx.revokedApiKeys.push(...ids)),
+      }),
       addMember: async (
         _: unknown,
         args: { organizationId: string; input: { userId?: string; email?: string; role?: GqlRole; teamName?: string | null } },
@@ -76,10 +78,10 @@ export const resolvers: GraphQLResolverMap<OrgsContext> = guardResolvers(
       ) => {
         const { role, organizationId, ...rest } = args.input;
         const input = { ...rest, ...(role ? { role: toRole(role) } : {}), ...(organizationId ? { organizationId } : {}) };
-        return { member: await ctx.services.members.update(ctx.em, user(ctx), args.organizationId, args.userId, input) };
+        return { member: await ctx.services.members.update(ctx.em, user(ctx), args.organizationId, args.userId, input, (ids) => ctx.revokedApiKeys.push(...ids)) };
       },
       removeMember: async (_: unknown, args: MemberInputArgs, ctx: OrgsContext) => {
-        await ctx.services.members.remove(ctx.em, user(ctx), args.organizationId, args.userId);
+        await ctx.services.members.remove(ctx.em, user(ctx), args.organizationId, args.userId, (ids) => ctx.revokedApiKeys.push(...ids));
         return { organizationId: args.organizationId, userId: args.userId };
       },
     },
@@ -109,8 +111,14 @@ export const resolvers: GraphQLResolverMap<OrgsContext> = guardResolvers(
       organizations: async (ref: { id: string }, _: unknown, ctx: OrgsContext) => {
         if (ctx.auth?.userId !== ref.id && ctx.auth?.role !== 'admin') return [];
         const memberships = await ctx.loaders.membershipsOfUser.load(ref.id);
-        const orgs = await Promise.all(memberships.map((m) => ctx.loaders.orgById.load(m.organizationId)));
-        return orgs.filter((o): o is Organization => o !== null).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+        // An API key is limited to its organization here too, as in `organizations` (ORG-1);
+        // otherwise a key would reveal the creator's other organizations.
+        const visible = ctx.auth?.mode === 'api_key' ? memberships.filter((m) => m.organizationId === ctx.auth?.tenantId) : memberships;
+        const orgs = await Promise.all(visible.map((m) => ctx.loaders.orgById.load(m.organizationId)));
+        // Code-point order, as ORG-1's SQL `order by name, id` sorts under the C collation; a
+        // locale-aware compare would list mixed-case names differently from `organizations`.
+        const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+        return orgs.filter((o): o is Organization => o !== null).sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
       },
     },
   },

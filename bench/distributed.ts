@@ -1,0 +1,84 @@
+/**
+ * Starts identity, orgs, chat and one gateway as separate processes (each subgraph with its own
+ * embedded PostgreSQL unless DATABASE_URL is set), for benchmarks that must measure the gateway
+ * process alone.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { freePort, startProcess, type Proc } from '../test/processes.ts';
+
+export interface Distributed {
+  gateway: string;
+  chat: string;
+  gatewayPid: number;
+  secret: string;
+  stop(): Promise<void>;
+}
+
+export async function startDistributed(extraEnv: Record<string, string> = {}): Promise<Distributed> {
+  const secret = randomBytes(32).toString('base64url');
+  const ports = { identity: await freePort(), orgs: await freePort(), chat: await freePort(), gateway: await freePort() };
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    XENTREE_PGLITE: 'memory',
+    XENTREE_DATA_DIR: `/tmp/xentree-bench-${process.pid}`,
+    INTERNAL_SERVICE_KEY: secret,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    RATE_LIMIT_DEFAULT: '10000000/60',
+    RATE_LIMIT_AUTH: '10000000/60',
+    RATE_LIMIT_AI: '10000000/60',
+    WS_MAX_CONNECTIONS_PER_PRINCIPAL: '100000',
+    SUBGRAPH_IDENTITY_PORT: String(ports.identity),
+    SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${ports.identity}`,
+    SUBGRAPH_ORGS_PORT: String(ports.orgs),
+    SUBGRAPH_ORGS_URL: `http://127.0.0.1:${ports.orgs}`,
+    SUBGRAPH_CHAT_PORT: String(ports.chat),
+    SUBGRAPH_CHAT_URL: `http://127.0.0.1:${ports.chat}`,
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...extraEnv,
+  };
+  const procs: Proc[] = [];
+  const stop = async () => {
+    for (const p of procs.reverse()) await p.stop();
+  };
+  try {
+    for (const name of ['identity', 'orgs', 'chat'] as const) {
+      procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`));
+    }
+    const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`);
+    procs.push(gw);
+    return { gateway: `http://127.0.0.1:${ports.gateway}`, chat: `http://127.0.0.1:${ports.chat}`, gatewayPid: gw.child.pid ?? 0, secret, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Resident memory of a process, in MB (Linux /proc). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** Registers and logs in a user; returns the user id and access token. */
+export async function benchUser(gateway: string): Promise<{ id: string; token: string; sid: string }> {
+  const u = { email: `bench_${Date.now()}@example.com`, username: `bench_${Date.now()}`.slice(0, 30), password: 'benchmark password' };
+  const reg = await fetch(`${gateway}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(u) });
+  const { id } = (await reg.json()) as { id: string };
+  const login = await fetch(`${gateway}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: u.username, password: u.password }).toString(),
+  });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const sid = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { sid: string }).sid;
+  return { id, token, sid };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}

@@ -1,0 +1,104 @@
+/** The chat subgraph manifest: conversations, messages, conversation sessions, notes and user-content search. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { SubgraphManifest } from '../../kernel/server.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import type { IdentityRouter } from '../identity/router.ts';
+import { ConversationSchema, MessageSchema } from './conversation.entity.ts';
+import { ConversationSessionSchema } from './session.entity.ts';
+import { NoteSchema } from './note.entity.ts';
+import { ChatInitial } from './migrations/initial.migration.ts';
+import { ConversationService } from './conversation.service.ts';
+import { MessageService } from './message.service.ts';
+import { SessionService } from './session.service.ts';
+import { NoteService } from './note.service.ts';
+import { SearchService } from './search.service.ts';
+import { IdentityGateway } from './identity.client.ts';
+import { createChatRouter } from './router.ts';
+import { createLoaders, type ChatLoaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
+import { aiResolvers } from './ai.resolvers.ts';
+import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
+import { ChatStreams } from './migrations/streams.migration.ts';
+import { GenerationService } from './generation.service.ts';
+import { ProviderRegistry } from './ai/registry.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+
+/** Merges resolver maps; the root types are merged field by field (ai.resolvers extends them). */
+function mergeResolvers<T>(base: GraphQLResolverMap<T>, extra: GraphQLResolverMap<T>): GraphQLResolverMap<T> {
+  const out: Record<string, unknown> = { ...base, ...extra };
+  for (const root of ['Query', 'Mutation', 'Subscription']) {
+    const a = base[root];
+    const b = extra[root];
+    if (a && b) out[root] = { ...a, ...b };
+  }
+  return out as GraphQLResolverMap<T>;
+}
+
+export type { ChatRouter } from './router.ts';
+
+/** The services of chat, shared by every request of the process. */
+export interface ChatServices {
+  conversations: ConversationService;
+  messages: MessageService;
+  sessions: SessionService;
+  notes: NoteService;
+  search: SearchService;
+  generation: GenerationService;
+}
+
+/** Per-request context of chat's resolvers. */
+export interface ChatContext {
+  auth: AuthContext | null;
+  em: EntityManager;
+  services: ChatServices;
+  loaders: ChatLoaders;
+  pubsub: PubSub;
+}
+
+// The generation part of the schema lives in ai.graphql (providers, chat, streamed replies).
+export const typeDefs = parse(
+  [readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'), readFileSync(new URL('./ai.graphql', import.meta.url), 'utf8')].join('\n'),
+);
+
+export const chat: SubgraphManifest<ChatContext> = {
+  name: 'chat',
+  typeDefs,
+  resolvers: mergeResolvers(resolvers, aiResolvers),
+  entities: [ConversationSchema, MessageSchema, ConversationSessionSchema, NoteSchema, ChatStreamSchema, ChatStreamEventSchema],
+  migrations: [
+    { name: 'chat-0001-initial', class: ChatInitial },
+    { name: 'chat-0002-streams', class: ChatStreams },
+  ],
+  setup({ config, orm, pubsub, logger }) {
+    const identity = new IdentityGateway(
+      createInternalClient<IdentityRouter>({
+        target: 'identity',
+        baseUrl: config.subgraphUrls.identity,
+        caller: 'chat',
+        secret: config.internalServiceKey,
+        timeoutMs: config.trpcTimeoutMs,
+        maxBatch: config.trpcMaxBatch,
+      }),
+    );
+    const conversations = new ConversationService(pubsub);
+    const services: ChatServices = {
+      conversations,
+      messages: new MessageService(),
+      sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds),
+      notes: new NoteService(conversations),
+      search: new SearchService(identity),
+      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger),
+    };
+    return {
+      router: createChatRouter(orm, conversations),
+      requestContext(auth) {
+        const em = orm.em.fork();
+        return { auth, em, services, loaders: createLoaders(em, auth.userId, conversations), pubsub };
+      },
+    };
+  },
+};

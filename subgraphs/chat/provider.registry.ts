@@ -1,0 +1,14 @@
+/**
+ * The AI provider ids a request may name (API.md §3.2 `ProviderInfo.id`, §4.17). Conversations
+ * record the provider they were created with; the generation layer resolves and runs them.
+ */
+
+/** Every provider id, `auto` first (CONV-1 lists them in this order). */
+export const PROVIDER_IDS = ['auto', 'local', 'openai', 'anthropic'] as const;
+
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** True when `id` names a provider of the registry (exact, case-sensitive match). */
+export function isKnownProvider(id: string): id is ProviderId {
+  return (PROVIDER_IDS as readonly string[]).includes(id);
+}

@@ -1,0 +1,35 @@
+/** Conversation sessions (API.md §3.2 CONV-7..10, §4.7): at most one active per user and conversation. */
+import { EntitySchema } from '@mikro-orm/postgresql';
+
+export type SessionEndReason = 'client' | 'timeout';
+
+export interface ConversationSession {
+  id: string;
+  userId: string;
+  conversationId: string;
+  startedAt: Date;
+  lastActivityAt: Date;
+  /** Null while the session is active. */
+  endedAt: Date | null;
+  endReason: SessionEndReason | null;
+  /** `floor(endedAt − startedAt)` in seconds, once ended. */
+  durationSeconds: number | null;
+  /** API.md §4.2 `chat_session` base award, once ended. */
+  xpAwarded: number | null;
+}
+
+export const ConversationSessionSchema = new EntitySchema<ConversationSession>({
+  name: 'ConversationSession',
+  tableName: 'conversation_sessions',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', fieldName: 'user_id' },
+    conversationId: { type: 'uuid', fieldName: 'conversation_id' },
+    startedAt: { type: 'Date', fieldName: 'started_at' },
+    lastActivityAt: { type: 'Date', fieldName: 'last_activity_at' },
+    endedAt: { type: 'Date', nullable: true, fieldName: 'ended_at' },
+    endReason: { type: 'string', nullable: true, fieldName: 'end_reason' },
+    durationSeconds: { type: 'integer', nullable: true, fieldName: 'duration_seconds' },
+    xpAwarded: { type: 'integer', nullable: true, fieldName: 'xp_awarded' },
+  },
+});

@@ -1,0 +1,91 @@
+/**
+ * N+1 guard (CONVENTIONS.md "Data", issue "Organizations, teams, API keys and tenancy"): one
+ * GraphQL request through the gateway listing an organization's members with their teams and
+ * user profiles runs the same number of SQL statements per subgraph for 10 members as for 100.
+ * Statements are counted with the stack's `onQuery` hook, only while that one request runs; the
+ * request uses a bearer token, so no API-key `last_used_at` flush can land in the window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SubgraphName } from '../kernel/config.ts';
+import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { account, addMember, createOrg, person, type Person } from './org-fixtures.ts';
+
+let t: TestStack;
+let counting = false;
+const counts = new Map<SubgraphName, number>();
+
+beforeAll(async () => {
+  t = await startTestStack({
+    onQuery: (subgraph) => {
+      if (counting) counts.set(subgraph, (counts.get(subgraph) ?? 0) + 1);
+    },
+  });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const QUERY = `query ($id: ID!) {
+  organization(id: $id) {
+    id name memberCount
+    teams { name memberCount }
+    members(limit: 100) { total items { username email role teamName user { id username } } }
+  }
+}`;
+
+const TEAMS = ['Blue', 'Green', 'Red'];
+
+interface Listed {
+  organization: { memberCount: number; teams: { name: string; memberCount: number }[]; members: { total: number; items: { username: string; teamName: string | null; user: { id: string; username: string } }[] } };
+}
+
+/** An organization of `size` members (the owner included), spread over three teams. */
+async function orgOf(owner: Person, users: { id: string }[], size: number): Promise<string> {
+  const org = await createOrg(t, owner);
+  const others = users.slice(0, size - 1);
+  // Small batches keep the embedded database's single connection from queueing too deep.
+  for (let i = 0; i < others.length; i += 10) {
+    await Promise.all(others.slice(i, i + 10).map((u, j) => addMember(t, org.id, owner, u.id, 'member', TEAMS[(i + j) % TEAMS.length])));
+  }
+  return org.id;
+}
+
+/** Statements per subgraph during exactly one run of QUERY (after a warm-up run). */
+async function measure(owner: Person, orgId: string): Promise<{ counts: Record<string, number>; data: Listed }> {
+  const run = () => t.gql(QUERY, { id: orgId }, bearer(owner.access));
+  // Warm-up: the gateway's JWKS and session caches are filled by the first request, not this one.
+  expect((await run()).body.errors).toBeUndefined();
+  counts.clear();
+  counting = true;
+  const res = await run();
+  counting = false;
+  expect(res.body.errors).toBeUndefined();
+  const data = res.body.data as Listed | null | undefined;
+  if (!data) throw new Error(`no data: ${JSON.stringify(res.body)}`);
+  return { counts: Object.fromEntries([...counts].sort()), data };
+}
+
+describe('N+1: organization members with users through the gateway', () => {
+  it('runs the same number of SQL statements per subgraph for 10 and 100 members', async () => {
+    const owner = await person(t, 'n1owner');
+    const users: { id: string }[] = [];
+    for (let i = 0; i < 99; i += 10) users.push(...(await Promise.all(Array.from({ length: Math.min(10, 99 - i) }, () => account(t, 'n1')))));
+    const [small, large] = [await orgOf(owner, users, 10), await orgOf(owner, users, 100)];
+
+    const ten = await measure(owner, small);
+    const hundred = await measure(owner, large);
+
+    for (const [m, size] of [[ten, 10], [hundred, 100]] as const) {
+      const listed = m.data.organization;
+      expect(listed.memberCount).toBe(size);
+      expect(listed.members.total).toBe(size);
+      expect(listed.members.items).toHaveLength(size);
+      expect(listed.teams.reduce((n, team) => n + team.memberCount, 0)).toBe(size - 1);
+      // Every member came back with its profile resolved from identity.
+      for (const item of listed.members.items) expect(item.user.username).toBe(item.username);
+    }
+    expect(ten.counts.orgs).toBeGreaterThan(0);
+    expect(ten.counts.identity).toBeGreaterThan(0);
+    expect(hundred.counts).toEqual(ten.counts);
+  });
+});
