@@ -11,7 +11,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import type { Config } from '../kernel/config.ts';
+import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { AppError, isErrorCode, restBodyOf, toGraphQLExtensions } from '../kernel/errors.ts';
@@ -140,7 +140,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
-  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  disableVendorTelemetry();
   // One data source per subgraph, shared by the gateway's executor and the subscription engine.
   const sources = new Map<string, SubgraphSource>();
   const sourceFor = (name: string): SubgraphSource => {

@@ -370,3 +370,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphPorts,
   };
 }
+
+/**
+ * `@apollo/gateway` reads APOLLO_TELEMETRY_DISABLED in its constructor and otherwise probes cloud
+ * metadata endpoints and exports usage data. This gateway makes no calls outside its deployment,
+ * so the flag is set here, the one module that touches the environment.
+ */
+export function disableVendorTelemetry(): void {
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+}
