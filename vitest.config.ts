@@ -3,10 +3,17 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `default` runs against embedded PGlite and in-memory PubSub (a fresh machine has
 // nothing else); `services` runs the same suites plus the multi-process topology tests against the
 // real PostgreSQL and Redis named by DATABASE_URL / REDIS_URL.
+// graphql ships CommonJS (`main`) and ESM (`module`) builds. Node (and tsx) always load the
+// CommonJS one, but vite would give our sources the ESM one while dependencies loaded by Node
+// (graphql-ws, Apollo, federation) get CommonJS: two realms whose `instanceof` checks fail. Pin
+// the CommonJS build so tests run the same single copy as production.
+const singleGraphql = { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] };
+
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve: singleGraphql,
         test: {
           name: 'default',
           include: ['**/*.test.ts'],
@@ -17,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: singleGraphql,
         test: {
           name: 'services',
           include: ['test/**/*.e2e.test.ts', '**/*.services.test.ts'],

@@ -270,6 +270,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
       }),
     apollo,
     validationRules: createLimitRules(config.graphqlLimits),
+    parseOptions: parseOptionsOf(config.graphqlLimits),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
   });
 

@@ -100,7 +100,7 @@ beforeAll(async () => {
   tickerServer = await createSubgraphServer(ticker, { config: t.config, port: 0, host: '127.0.0.1', pubsub: t.stack.pubsub, logger });
   const { supergraph } = composeSupergraph([...SUBGRAPHS, { name: 'ticker', typeDefs: ticker.typeDefs }]);
   gateway = await createGateway({
-    config: t.config,
+    config: { ...t.config, wsMaxSubscriptionsPerConnection: 3 },
     logger,
     pubsub: t.stack.pubsub,
     port: 0,
@@ -183,6 +183,24 @@ describe('federated subscriptions through the gateway', () => {
     const u = await registerAndLogin(t, 'wsq');
     const results = await collect(client({ authorization: `Bearer ${u.access}` }), '{ me { id } tickerStatus }');
     expect(results).toEqual([{ data: { me: { id: u.id }, tickerStatus: 'ok' } }]);
+  });
+
+  it('applies the operation limits of GraphQL over HTTP to WebSocket operations', async () => {
+    const u = await registerAndLogin(t, 'wslimits');
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: n`).join(' ');
+    const results = await collect(client({ authorization: `Bearer ${u.access}` }), `subscription { ticks(count: 1) { ${aliases} } }`).catch((err: unknown) => [err]);
+    expect(results).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'TOO_MANY_ALIASES' }) })]]);
+  });
+
+  it('limits operations per connection', async () => {
+    const u = await registerAndLogin(t, 'wsmax');
+    const c = client({ authorization: `Bearer ${u.access}` });
+    const open = [0, 1, 2].map((i) => c.iterate({ query: `subscription { ticks(count: 1000, intervalMs: ${50 + i}) { n } }` }));
+    await Promise.all(open.map((it) => it.next()));
+    const fourth = await collect(c, 'subscription { ticks(count: 1) { n } }').catch((err: unknown) => [err]);
+    expect(fourth).toEqual([[expect.objectContaining({ message: 'At most 3 operations per connection', extensions: expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS' }) })]]);
+    await Promise.all(open.map((it) => it.return?.()));
+    await until(() => activeUpstream === 0);
   });
 
   it('closes with 4408 when connection_init does not arrive within 3 s', async () => {

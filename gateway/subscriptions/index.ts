@@ -1,7 +1,7 @@
 /** Wires the subscription engine and the client-facing graphql-ws server into a gateway. */
 import type { Server } from 'node:http';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError, print, type ExecutionResult, type GraphQLFormattedError, type ValidationRule } from 'graphql';
+import { GraphQLError, print, type ExecutionResult, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import type { Config } from '../../kernel/config.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -22,6 +22,7 @@ export interface SubscriptionServiceOptions {
   authenticate: WsServerOptions['authenticate'];
   apollo: ApolloServer<EngineContext>;
   validationRules: readonly ValidationRule[];
+  parseOptions?: ParseOptions;
   onConnectionCount?(open: number): void;
 }
 
@@ -58,6 +59,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
       };
     },
     validationRules: opts.validationRules,
+    parseOptions: opts.parseOptions,
     maxSubscriptionsPerConnection: opts.config.wsMaxSubscriptionsPerConnection,
     maxConnectionsPerPrincipal: opts.config.wsMaxConnectionsPerPrincipal,
     onConnectionCount: opts.onConnectionCount,

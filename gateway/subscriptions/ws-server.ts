@@ -9,7 +9,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ValidationRule } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ParseOptions, type ValidationRule } from 'graphql';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { AppError } from '../../kernel/errors.ts';
@@ -24,6 +24,8 @@ export interface WsServerOptions {
   /** Runs a query or mutation on the gateway's executor. */
   execute(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, auth: AuthContext): Promise<ExecutionResult>;
   validationRules: readonly ValidationRule[];
+  /** Parser limits (token count), as for GraphQL over HTTP. */
+  parseOptions?: ParseOptions;
   maxSubscriptionsPerConnection: number;
   maxConnectionsPerPrincipal: number;
   onConnectionCount?(open: number): void;
@@ -112,9 +114,11 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, opts.parseOptions);
         } catch (err) {
-          return [new GraphQLError(err instanceof Error ? err.message : 'Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          const message = err instanceof Error ? err.message : 'Syntax error';
+          const code = /maximum number of tokens/i.test(message) ? 'TOO_MANY_TOKENS' : 'GRAPHQL_PARSE_FAILED';
+          return [new GraphQLError(message, { extensions: { code } })];
         }
         const errors = validate(opts.engine.apiSchema, document, [...specifiedRules, ...opts.validationRules]);
         if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
