@@ -237,7 +237,11 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       return sendAppError(reply, first ? fromGraphQLError(first.toJSON()) : new AppError('INTERNAL'), req.id);
     }
     const first = await started.next();
-    if (first.done) return sendAppError(reply, new AppError('INTERNAL', { message: 'Stream ended before it started' }), req.id);
+    // Nothing to send (a resume after the last event): an empty event stream.
+    if (first.done) {
+      await sendSse(req, reply, null, started, () => null);
+      return reply;
+    }
     if (failed(first.value)) {
       await started.return?.();
       const e = first.value.errors?.[0];

@@ -107,12 +107,22 @@ export async function openSse(base: string, method: 'GET' | 'POST', path: string
   return new SseReader(res, controller);
 }
 
-/** A JSON REST call against a gateway (status and parsed body). */
-export async function restCall(base: string, method: string, path: string, token: string, json?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
+/** A REST call against a gateway (status, headers, parsed body), failing after `timeoutMs`. */
+export async function restCall(
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+  json?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     body: json !== undefined ? JSON.stringify(json) : undefined,
+    // A request that never ends fails the test instead of hanging it.
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   let body: unknown = text;
@@ -131,9 +141,9 @@ export async function messagesOf(base: string, token: string, conversationId: st
   return (res.body as { items: MessageBody[] }).items;
 }
 
-/** A graphql-ws client on the gateway's /graphql, authenticated with a bearer token. */
-export function wsClient(base: string, token: string): Client {
-  return createClient({ url: `${base.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
+/** A graphql-ws client on the gateway's /graphql, authenticated with a bearer token (or other params). */
+export function wsClient(base: string, token: string, connectionParams: Record<string, string> = { authorization: `Bearer ${token}` }): Client {
+  return createClient({ url: `${base.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
 }
 
 /** Every result of a subscription until it completes (a thrown protocol error ends the list). */

@@ -42,11 +42,20 @@ export class StreamReader implements AsyncIterableIterator<StreamEvent> {
       const e = payload as { seq: number; type: StreamEventType; data: Record<string, unknown> };
       this.add(e.seq, e.type, e.data);
     });
-    const rows = await this.orm.em.fork().find(ChatStreamEventSchema, { streamId: this.streamId, seq: { $gte: this.nextSeq } }, { orderBy: { seq: 'asc' } });
+    // The terminal event too, even before `nextSeq`: then nothing follows and the reader ends.
+    const rows = await this.orm.em
+      .fork()
+      .find(ChatStreamEventSchema, { streamId: this.streamId, $or: [{ seq: { $gte: this.nextSeq } }, { type: { $in: ['done', 'error'] } }] }, { orderBy: { seq: 'asc' } });
     for (const r of rows) this.add(r.seq, r.type, r.data);
   }
 
   private add(seq: number, type: StreamEventType, data: Record<string, unknown>): void {
+    if (seq < this.nextSeq && (type === 'done' || type === 'error')) {
+      // The stream ended at or before the point the reader starts from: nothing more will come.
+      this.close();
+      this.wake?.();
+      return;
+    }
     if (seq < this.nextSeq || this.pending.has(seq)) return;
     this.pending.set(seq, { streamId: this.streamId, userId: this.userId, seq, type, data });
     this.wake?.();

@@ -20,7 +20,15 @@ export function createAnthropicProvider(cfg: AnthropicConfig): AiProvider {
       const signal = withTimeout(options.signal, cfg.timeoutMs);
       // The Messages API takes system prompts apart from the alternating user/assistant turns.
       const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-      const turns = messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }));
+      // It also wants user/assistant turns alternating and starting with the user: drop leading
+      // assistant turns (a 50-message history window can start mid-exchange) and merge runs.
+      const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+      for (const m of messages) {
+        if (m.role === 'system' || (turns.length === 0 && m.role === 'assistant')) continue;
+        const last = turns.at(-1);
+        if (last && last.role === m.role) last.content = `${last.content}\n\n${m.content}`;
+        else turns.push({ role: m.role, content: m.content });
+      }
       let res: Response;
       try {
         res = await fetch(`${cfg.baseUrl.replace(/\/$/, '')}/v1/messages`, {

@@ -74,6 +74,24 @@ describe('anthropic provider (against a compatible test server)', () => {
     });
   });
 
+  it('sends alternating turns starting with the user, as the Messages API requires', async () => {
+    fake.mode = { kind: 'stream', words: ['ok'] };
+    fake.requests.length = 0;
+    const history: ChatTurn[] = [
+      { role: 'assistant', content: 'earlier reply' },
+      { role: 'user', content: 'first' },
+      { role: 'user', content: 'second' },
+      { role: 'assistant', content: 'answer' },
+      { role: 'user', content: 'third' },
+    ];
+    await drain(provider(), history, 'claude-test');
+    expect((fake.requests[0]?.body as { messages: unknown }).messages).toEqual([
+      { role: 'user', content: 'first\n\nsecond' },
+      { role: 'assistant', content: 'answer' },
+      { role: 'user', content: 'third' },
+    ]);
+  });
+
   it('turns an upstream error into PROVIDER_ERROR', async () => {
     fake.mode = { kind: 'status', status: 529 };
     expect(await failure(drain(provider(), messages, 'claude-test'))).toBe('PROVIDER_ERROR');
