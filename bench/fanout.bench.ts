@@ -25,9 +25,12 @@ export async function run(): Promise<void> {
     const wsUrl = `${sys.gateway.replace('http', 'ws')}/graphql`;
     console.log(`fanout bench: messageAdded subscriptions of one conversation; gateway RSS idle ${rssMb(sys.gatewayPid)} MB`);
     let largest = 0;
+    // Shared by every client's callback across steps (clients outlive the step that opened them).
+    const arrivals: number[] = [];
+    let waiting: (() => void) | null = null;
+    let target = 0;
     for (const n of STEPS) {
-      const arrivals: number[] = [];
-      let waiting: (() => void) | null = null;
+      target = n;
       // Top up to n clients (each its own WebSocket connection).
       while (clients.length < n) {
         const batch = Math.min(500, n - clients.length);
@@ -46,7 +49,7 @@ export async function run(): Promise<void> {
                   const data = r.data as { messageAdded?: { role?: string } } | undefined;
                   if (data?.messageAdded?.role === 'USER') {
                     arrivals.push(performance.now());
-                    if (arrivals.length === n) waiting?.();
+                    if (arrivals.length === target) waiting?.();
                   }
                 },
                 error: () => {},

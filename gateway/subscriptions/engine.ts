@@ -252,7 +252,8 @@ export class SubscriptionEngine {
       logger: this.options.logger,
       schema: this.apiSchema,
       schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
-      context: request.context,
+      // A fresh context per event: the signed internal context lives 60 s, a subscription longer.
+      context: { auth: request.context.auth },
       cache: NO_CACHE,
       queryHash: '',
       document: request.document,
