@@ -5,6 +5,8 @@
  * the reference stays stable when the full schema is added here later.
  */
 
+import { AREA_RESPONSE_SCHEMAS } from './openapi-area-schemas.ts';
+
 /** A JSON value, as the OpenAPI document is plain JSON. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -23,6 +25,7 @@ const healthCheck = record({ status: { type: 'string', enum: ['ok', 'down'] }, l
 
 /** Response schemas by their API.md name. */
 export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
+  ...AREA_RESPONSE_SCHEMAS,
   UserProfile: record({
     id: uuid,
     email: { type: 'string', description: 'Lowercased.' },

@@ -1,0 +1,120 @@
+/**
+ * JSON Schemas of the Organizations, API Keys and Conversations response bodies (API.md §3.2,
+ * §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
+ */
+import type { JsonObject } from './openapi-schemas.ts';
+
+const str: JsonObject = { type: 'string' };
+const strOrNull: JsonObject = { type: ['string', 'null'] };
+const int: JsonObject = { type: 'integer' };
+const num: JsonObject = { type: 'number' };
+const bool: JsonObject = { type: 'boolean' };
+const uuid: JsonObject = { type: 'string', format: 'uuid' };
+const uuidOrNull: JsonObject = { type: ['string', 'null'], format: 'uuid' };
+const dateTime: JsonObject = { type: 'string', format: 'date-time' };
+const dateTimeOrNull: JsonObject = { type: ['string', 'null'], format: 'date-time' };
+const role: JsonObject = { type: 'string', enum: ['owner', 'admin', 'member'] };
+const strings: JsonObject = { type: 'array', items: str };
+const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
+
+function record(properties: Record<string, JsonObject>): JsonObject {
+  return { type: 'object', required: Object.keys(properties), properties };
+}
+
+/** `Page<T>` (API.md §1.2). */
+function page(item: string): JsonObject {
+  return record({ items: { type: 'array', items: ref(item) }, total: int, limit: int, offset: int });
+}
+
+const apiKey = {
+  id: uuid,
+  name: str,
+  organization_id: uuid,
+  key_prefix: { type: 'string', description: 'The first 12 characters of the key.' },
+  scopes: strings,
+  allowed_ips: strings,
+  expires_at: dateTimeOrNull,
+  expired: bool,
+  created_by: uuid,
+  created_at: dateTime,
+  last_used_at: dateTimeOrNull,
+};
+
+const usage = record({ prompt_tokens: int, completion_tokens: int, total_tokens: int });
+
+export const AREA_RESPONSE_SCHEMAS: Record<string, JsonObject> = {
+  TeamSummary: record({ id: uuid, name: str, member_count: int }),
+  OrganizationResponse: record({
+    id: uuid,
+    name: str,
+    slug: str,
+    description: strOrNull,
+    my_role: { type: ['string', 'null'], enum: ['owner', 'admin', 'member', null] },
+    member_count: int,
+    teams: { type: 'array', items: ref('TeamSummary') },
+    created_at: dateTime,
+    updated_at: dateTime,
+  }),
+  MemberResponse: record({
+    user_id: uuid,
+    organization_id: uuid,
+    username: str,
+    full_name: strOrNull,
+    email: str,
+    role,
+    team_id: uuidOrNull,
+    team_name: strOrNull,
+    joined_at: dateTime,
+  }),
+  MemberListResponse: page('MemberResponse'),
+  APIKeyResponse: record(apiKey),
+  APIKeyCreateResponse: record({ ...apiKey, key: { type: 'string', description: 'The full key, shown only here, once.' } }),
+  TenantResponse: record({ id: uuid, name: str, slug: str, role: { type: ['string', 'null'], enum: ['owner', 'admin', 'member', null] }, can_view_all_keys: bool }),
+  ProviderInfo: record({ id: str, name: str, models: strings, default_model: strOrNull, available: bool }),
+  ProvidersResponse: record({ default_provider: { type: 'string', const: 'auto' }, providers: { type: 'array', items: ref('ProviderInfo') } }),
+  ChatUsage: usage,
+  ChatResponse: record({ content: str, provider: str, model: str, usage: { oneOf: [ref('ChatUsage'), { type: 'null' }] }, conversation_id: uuidOrNull, message_id: uuidOrNull }),
+  ConversationResponse: record({ id: uuid, title: str, provider: strOrNull, message_count: int, last_message_at: dateTimeOrNull, created_at: dateTime, updated_at: dateTime }),
+  ConversationListResponse: page('ConversationResponse'),
+  MessageResponse: record({ id: uuid, conversation_id: uuid, role: { type: 'string', enum: ['user', 'assistant'] }, content: str, provider: strOrNull, model: strOrNull, created_at: dateTime }),
+  MessageListResponse: page('MessageResponse'),
+  ConversationSessionStartResponse: record({ session_id: uuid, conversation_id: uuid, status: { type: 'string', const: 'active' }, started_at: dateTime, last_activity_at: dateTime, resumed: bool }),
+  ConversationSessionActivityResponse: record({ session_id: uuid, conversation_id: uuid, status: { type: 'string', const: 'active' }, last_activity_at: dateTime, elapsed_seconds: int }),
+  ConversationSessionEndResponse: record({
+    session_id: uuid,
+    conversation_id: uuid,
+    status: { type: 'string', const: 'ended' },
+    started_at: dateTime,
+    ended_at: dateTime,
+    duration_seconds: int,
+    end_reason: { type: 'string', enum: ['client', 'timeout'] },
+    xp_awarded: int,
+  }),
+  ConversationSessionStatusResponse: record({ conversation_id: uuid, active: bool, session_id: uuidOrNull, started_at: dateTimeOrNull, last_activity_at: dateTimeOrNull, elapsed_seconds: int }),
+  CoreSearchConversationResult: record({ conversation_id: uuid, title: str, highlight: str, score: num, updated_at: dateTime }),
+  CoreSearchMessageResult: record({ message_id: uuid, conversation_id: uuid, conversation_title: str, role: str, snippet: str, score: num, created_at: dateTime }),
+  CoreSearchNoteResult: record({ note_id: uuid, conversation_id: uuidOrNull, title: str, snippet: str, score: num, updated_at: dateTime }),
+  CoreSearchResponse: record({
+    query: str,
+    conversations: { type: 'array', items: ref('CoreSearchConversationResult') },
+    messages: { type: 'array', items: ref('CoreSearchMessageResult') },
+    notes: { type: 'array', items: ref('CoreSearchNoteResult') },
+  }),
+  TypesenseStatusResponse: record({
+    backend: str,
+    healthy: bool,
+    collections: { type: 'array', items: record({ name: str, document_count: int }) },
+    last_reindex_at: dateTimeOrNull,
+    reindex_running: bool,
+  }),
+  TypesenseReindexResponse: record({
+    status: { type: 'string', const: 'completed' },
+    collections: strings,
+    indexed: record({ conversations: int, messages: int, notes: int }),
+    started_at: dateTime,
+    finished_at: dateTime,
+    duration_ms: int,
+  }),
+  NoteResponse: record({ id: uuid, title: str, content: str, conversation_id: uuidOrNull, tags: strings, created_at: dateTime, updated_at: dateTime }),
+  NoteListResponse: page('NoteResponse'),
+};
