@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { TRPCClient } from '@trpc/client';
+import type { inferRouterOutputs } from '@trpc/server';
 import { AppError } from '../kernel/errors.ts';
 import { anonymousContext, type AuthContext } from '../kernel/context.ts';
 import { callInternal } from '../kernel/trpc.ts';
@@ -28,17 +29,8 @@ const API_KEY_CACHE_MS = 5_000;
 const API_KEY_TOUCH_MS = 1_000;
 const API_KEY_PATTERN = /^xntr-[A-Za-z0-9_-]{86}$/;
 
-interface ApiKeyRecord {
-  id: string;
-  userId: string;
-  organizationId: string;
-  scopes: string[];
-  allowedIps: string[];
-  expiresAt: string | null;
-  role: 'user' | 'admin';
-  plan: 'free' | 'pro';
-  timezone: string;
-}
+/** What identity's `resolveApiKey` returns for a known key (typed from its router). */
+type ApiKeyRecord = NonNullable<inferRouterOutputs<IdentityRouter>['resolveApiKey']>;
 
 /** An unknown `kid` triggers at most one JWKS refetch per this interval (a freshly rotated key is
  * picked up at once; a flood of made-up kids costs identity at most a few calls per second). */

@@ -1,6 +1,6 @@
 /** `anthropic`: the Messages API with streaming (`content_block_delta` text deltas). */
 import { AppError } from '../../../kernel/errors.ts';
-import { providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
+import { postForStream, providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
 
 export interface AnthropicConfig {
   baseUrl: string;
@@ -29,28 +29,14 @@ export function createAnthropicProvider(cfg: AnthropicConfig): AiProvider {
         if (last && last.role === m.role) last.content = `${last.content}\n\n${m.content}`;
         else turns.push({ role: m.role, content: m.content });
       }
-      let res: Response;
+      const body = await postForStream(
+        `${cfg.baseUrl.replace(/\/$/, '')}/v1/messages`,
+        { 'anthropic-version': '2023-06-01', ...(cfg.apiKey ? { 'x-api-key': cfg.apiKey } : {}) },
+        { model: options.model, max_tokens: 2048, stream: true, messages: turns, ...(system ? { system } : {}) },
+        signal,
+      );
       try {
-        res = await fetch(`${cfg.baseUrl.replace(/\/$/, '')}/v1/messages`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'text/event-stream',
-            'anthropic-version': '2023-06-01',
-            ...(cfg.apiKey ? { 'x-api-key': cfg.apiKey } : {}),
-          },
-          body: JSON.stringify({ model: options.model, max_tokens: 2048, stream: true, messages: turns, ...(system ? { system } : {}) }),
-          signal,
-        });
-      } catch (err) {
-        throw providerError(err);
-      }
-      if (!res.ok || !res.body) {
-        await res.body?.cancel().catch(() => {});
-        throw new AppError('PROVIDER_ERROR', { cause: new Error(`upstream status ${res.status}`) });
-      }
-      try {
-        for await (const { event, data } of readSse(res.body)) {
+        for await (const { event, data } of readSse(body)) {
           const parsed = JSON.parse(data) as { type?: string; delta?: { type?: string; text?: string }; error?: unknown };
           const type = parsed.type ?? event;
           if (type === 'error') throw new AppError('PROVIDER_ERROR', { cause: new Error(JSON.stringify(parsed.error ?? parsed)) });

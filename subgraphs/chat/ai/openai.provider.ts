@@ -3,7 +3,7 @@
  * OpenAI, Ollama (`http://localhost:11434/v1`), vLLM, LM Studio (`http://localhost:1234/v1`).
  */
 import { AppError } from '../../../kernel/errors.ts';
-import { providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
+import { postForStream, providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
 
 export interface OpenAiConfig {
   baseUrl: string;
@@ -23,23 +23,14 @@ export function createOpenAiProvider(cfg: OpenAiConfig): AiProvider {
     available: cfg.configured && cfg.models.length > 0,
     async *generate(messages: readonly ChatTurn[], options: GenerateOptions) {
       const signal = withTimeout(options.signal, cfg.timeoutMs);
-      let res: Response;
+      const body = await postForStream(
+        `${cfg.baseUrl.replace(/\/$/, '')}/chat/completions`,
+        cfg.apiKey ? { authorization: `Bearer ${cfg.apiKey}` } : {},
+        { model: options.model, messages, stream: true },
+        signal,
+      );
       try {
-        res = await fetch(`${cfg.baseUrl.replace(/\/$/, '')}/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(cfg.apiKey ? { authorization: `Bearer ${cfg.apiKey}` } : {}) },
-          body: JSON.stringify({ model: options.model, messages, stream: true }),
-          signal,
-        });
-      } catch (err) {
-        throw providerError(err);
-      }
-      if (!res.ok || !res.body) {
-        await res.body?.cancel().catch(() => {});
-        throw new AppError('PROVIDER_ERROR', { cause: new Error(`upstream status ${res.status}`) });
-      }
-      try {
-        for await (const { data } of readSse(res.body)) {
+        for await (const { data } of readSse(body)) {
           if (data === '[DONE]') return;
           const parsed = JSON.parse(data) as { choices?: { delta?: { content?: string | null } }[]; error?: unknown };
           if (parsed.error) throw new AppError('PROVIDER_ERROR', { cause: new Error(JSON.stringify(parsed.error)) });

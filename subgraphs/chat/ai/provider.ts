@@ -56,6 +56,24 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
 }
 
 /**
+ * POSTs a streaming request and returns its SSE body.
+ * @throws PROVIDER_ERROR on network failure, timeout or a non-2xx answer.
+ */
+export async function postForStream(url: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers }, body: JSON.stringify(body), signal });
+  } catch (err) {
+    throw providerError(err);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => {});
+    throw new AppError('PROVIDER_ERROR', { cause: new Error(`upstream status ${res.status}`) });
+  }
+  return res.body;
+}
+
+/**
  * Reads a Server-Sent Events body: yields each event's `event` name and joined `data` lines.
  * Used for OpenAI-compatible and Anthropic streams.
  */
