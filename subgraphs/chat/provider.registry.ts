@@ -1,6 +1,7 @@
 /**
  * The AI provider ids a request may name (API.md §3.2 `ProviderInfo.id`, §4.17). Conversations
- * record the provider they were created with; the generation layer resolves and runs them.
+ * record the provider they were created with; the generation layer (ai/registry.ts) resolves and
+ * runs them, its providers typed against this list.
  */
 
 /** Every provider id, `auto` first (CONV-1 lists them in this order). */

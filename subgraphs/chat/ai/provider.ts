@@ -4,6 +4,7 @@
  * so figures are comparable whatever the upstream reports.
  */
 import { AppError } from '../../../kernel/errors.ts';
+import type { ProviderId } from '../provider.registry.ts';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
@@ -24,7 +25,8 @@ export interface Usage {
 }
 
 export interface AiProvider {
-  id: 'local' | 'openai' | 'anthropic';
+  /** One of the registry's ids (provider.registry.ts is the single list of them). */
+  id: Exclude<ProviderId, 'auto'>;
   name: string;
   models: string[];
   defaultModel: string | null;
