@@ -8,7 +8,7 @@ import type { ChatInput, ChatResponse } from './generation.service.ts';
 import type { StreamEvent } from './stream.reader.ts';
 import { MessageSchema } from './conversation.entity.ts';
 import { messageChannel } from './message.events.ts';
-import { PubSubIterator } from './pubsub.iterator.ts';
+import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
 
 const READ: AccessRule = { auth: 'B+K', scope: 'conversations:read' };
 const WRITE: AccessRule = { auth: 'B+K', scope: 'conversations:write' };

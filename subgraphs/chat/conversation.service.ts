@@ -13,7 +13,7 @@ import { CONVERSATION_DELETED, type ConversationDeletedEvent } from '../../kerne
 import { ConversationSchema, MessageSchema, type Conversation } from './conversation.entity.ts';
 import { ConversationSessionSchema } from './session.entity.ts';
 import { NoteSchema } from './note.entity.ts';
-import { isKnownProvider } from './provider.registry.ts';
+import { isKnownProvider } from '../../kernel/ai/provider-ids.ts';
 import { indexConversation, unindexConversation } from './search.indexer.ts';
 
 export const DEFAULT_TITLE = 'New conversation';

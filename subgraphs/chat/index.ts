@@ -23,7 +23,7 @@ import { aiResolvers } from './ai.resolvers.ts';
 import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
 import { ChatStreams } from './migrations/streams.migration.ts';
 import { GenerationService } from './generation.service.ts';
-import { ProviderRegistry } from './ai/registry.ts';
+import { ProviderRegistry } from '../../kernel/ai/registry.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 

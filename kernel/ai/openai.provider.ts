@@ -2,7 +2,7 @@
  * `openai`: any OpenAI-compatible Chat Completions endpoint with SSE streaming — OpenAI, Azure
  * OpenAI, Ollama (`http://localhost:11434/v1`), vLLM, LM Studio (`http://localhost:1234/v1`).
  */
-import { AppError } from '../../../kernel/errors.ts';
+import { AppError } from '../errors.ts';
 import { postForStream, providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
 
 export interface OpenAiConfig {

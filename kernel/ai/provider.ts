@@ -3,8 +3,8 @@
  * cancellation and a timeout. Usage is counted the same way for every provider (`countTokens`),
  * so figures are comparable whatever the upstream reports.
  */
-import { AppError } from '../../../kernel/errors.ts';
-import type { ProviderId } from '../provider.registry.ts';
+import { AppError } from '../errors.ts';
+import type { ProviderId } from './provider-ids.ts';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';

@@ -1,5 +1,5 @@
 /** `anthropic`: the Messages API with streaming (`content_block_delta` text deltas). */
-import { AppError } from '../../../kernel/errors.ts';
+import { AppError } from '../errors.ts';
 import { postForStream, providerError, readSse, withTimeout, type AiProvider, type ChatTurn, type GenerateOptions } from './provider.ts';
 
 export interface AnthropicConfig {

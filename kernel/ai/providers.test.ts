@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../kernel/errors.ts';
-import { startFakeAi, type FakeAi } from '../../../test/fake-ai.ts';
+import { AppError } from '../errors.ts';
+import { startFakeAi, type FakeAi } from '../../test/fake-ai.ts';
 import { createOpenAiProvider } from './openai.provider.ts';
 import { createAnthropicProvider } from './anthropic.provider.ts';
 import { createLocalProvider, localReply } from './local.provider.ts';

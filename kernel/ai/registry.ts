@@ -2,8 +2,8 @@
  * The provider registry (API.md §4.17): providers come from configuration, `auto` routes to the
  * configured default (else the first configured remote provider, else `local`).
  */
-import type { Config } from '../../../kernel/config.ts';
-import { AppError } from '../../../kernel/errors.ts';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
 import { createAnthropicProvider } from './anthropic.provider.ts';
 import { createLocalProvider } from './local.provider.ts';
 import { createOpenAiProvider } from './openai.provider.ts';

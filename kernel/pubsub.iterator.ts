@@ -1,5 +1,5 @@
 /** A PubSub channel as a hand-written async iterator (its `return()` unsubscribes at once). */
-import type { PubSub } from '../../kernel/pubsub.ts';
+import type { PubSub } from './pubsub.ts';
 
 export class PubSubIterator<T = Record<string, unknown>> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
