@@ -146,7 +146,8 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: manifest.resolvers as GraphQLResolverMap<unknown> });
 
   type Ctx = TCtx & { auth: AuthContext | null };
-  const app = Fastify({ logger: false, bodyLimit: 12 * 1024 * 1024 });
+  // Room for a 10 MiB knowledge upload base64-encoded (about 13.4 MiB) in a request from the gateway.
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   const apollo = new ApolloServer<Ctx>({
     schema,
     introspection: true, // subgraphs are internal; the gateway decides what clients may introspect

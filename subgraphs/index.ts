@@ -6,5 +6,6 @@ import { subgraphEntry, type SubgraphEntry } from '../kernel/server.ts';
 import { identity } from './identity/index.ts';
 import { orgs } from './orgs/index.ts';
 import { chat } from './chat/index.ts';
+import { knowledge } from './knowledge/index.ts';
 
-export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat)];
+export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat), subgraphEntry(knowledge)];

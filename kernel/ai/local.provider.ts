@@ -1,7 +1,7 @@
 /**
  * `local` (model `local-grounded-1`): the offline, deterministic provider (API.md §4.17). It
- * answers from the caller's own conversation (and, once the knowledge subgraph exists, documents
- * passed in as context turns): the best-matching passages, quoted and cited; when nothing matches
+ * answers from the caller's own conversation and from knowledge documents passed in as system
+ * turns (`[title] passage`, see grounding.ts): the best-matching passages, quoted and cited; when nothing matches
  * it says plainly that no language model is configured and how to configure one. Streams word by
  * word.
  */
@@ -33,7 +33,19 @@ function bestPassages(question: string, context: readonly ChatTurn[], max = 3): 
       if (score > 0) scored.push({ text, source, score, order: order++ });
     }
   });
-  return scored.sort((a, b) => b.score - a.score || a.order - b.order).slice(0, max);
+  if (scored.length > 0) return scored.sort((a, b) => b.score - a.score || a.order - b.order).slice(0, max);
+  // Retrieved documents (system turns) were already ranked against the question, possibly by
+  // stems or corrected spellings the word match above misses: quote their leading sentences.
+  return context
+    .filter((t) => t.role === 'system' && /^\[(.+?)\]/.test(t.content))
+    .slice(0, max)
+    .map((t, i) => ({
+      text: (t.content.replace(/^\[.+?\]\s*/, '').split(/(?<=[.!?])\s+/)[0] ?? '').trim(),
+      source: /^\[(.+?)\]/.exec(t.content)?.[1] ?? 'your documents',
+      score: 0,
+      order: i,
+    }))
+    .filter((p) => p.text !== '');
 }
 
 /** The full deterministic reply for these messages. */
@@ -49,7 +61,8 @@ export function localReply(messages: readonly ChatTurn[]): string {
     );
   }
   const quoted = passages.map((p, i) => `${i + 1}. "${p.text}" (${p.source})`).join(' ');
-  return `From what you have already written, these passages match your question: ${quoted}`;
+  const fromDocuments = passages.some((p) => !p.source.startsWith('your conversation'));
+  return `${fromDocuments ? 'From your knowledge base' : 'From what you have already written'}, these passages match your question: ${quoted}`;
 }
 
 export function createLocalProvider(): AiProvider {

@@ -1,0 +1,90 @@
+/** The knowledge subgraph manifest: documents, ingestion, search and RAG. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { SubgraphManifest } from '../../kernel/server.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import { ProviderRegistry } from '../../kernel/ai/registry.ts';
+import { CONVERSATION_DELETED, ORGANIZATION_DELETED, type ConversationDeletedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
+import type { OrgsRouter } from '../orgs/router.ts';
+import type { ChatRouter } from '../chat/router.ts';
+import { KnowledgeDocumentSchema } from './document.entity.ts';
+import { KnowledgeInitial } from './migrations/initial.migration.ts';
+import { DocumentService } from './document.service.ts';
+import { IngestionService } from './ingestion.service.ts';
+import { RagService } from './rag.service.ts';
+import { LexicalRetriever } from './retriever.ts';
+import { Peers } from './peers.ts';
+import { createKnowledgeRouter } from './router.ts';
+import { createLoaders, type KnowledgeLoaders } from './loaders.ts';
+import { resolvers } from './resolvers.ts';
+
+export type { KnowledgeRouter } from './router.ts';
+
+/** The services of knowledge, shared by every request of the process. */
+export interface KnowledgeServices {
+  documents: DocumentService;
+  ingestion: IngestionService;
+  rag: RagService;
+}
+
+/** Per-request context of knowledge's resolvers. */
+export interface KnowledgeContext {
+  auth: AuthContext | null;
+  em: EntityManager;
+  services: KnowledgeServices;
+  loaders: KnowledgeLoaders;
+  pubsub: PubSub;
+}
+
+export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export const knowledge: SubgraphManifest<KnowledgeContext> = {
+  name: 'knowledge',
+  typeDefs,
+  resolvers,
+  entities: [KnowledgeDocumentSchema],
+  migrations: [{ name: 'knowledge-0001-initial', class: KnowledgeInitial }],
+  setup({ config, orm, pubsub, logger }) {
+    const client = { caller: 'knowledge', secret: config.internalServiceKey, timeoutMs: config.trpcTimeoutMs, maxBatch: config.trpcMaxBatch };
+    const peers = new Peers(
+      createInternalClient<OrgsRouter>({ ...client, target: 'orgs', baseUrl: config.subgraphUrls.orgs }),
+      createInternalClient<ChatRouter>({ ...client, target: 'chat', baseUrl: config.subgraphUrls.chat }),
+    );
+    const retriever = new LexicalRetriever();
+    const documents = new DocumentService(peers, retriever);
+    const ingestion = new IngestionService(orm, peers, pubsub, logger);
+    const services: KnowledgeServices = { documents, ingestion, rag: new RagService(documents, retriever, new ProviderRegistry(config.ai)) };
+
+    // Other subgraphs' deletions: conversation-scoped documents go with their conversation (CONV-5);
+    // an organization's shared documents go back to private (§4.13). Both are idempotent, so every
+    // replica may apply them.
+    const unsubscribers = Promise.all([
+      pubsub.subscribe(CONVERSATION_DELETED, (payload) => {
+        const e = payload as ConversationDeletedEvent;
+        ingestion
+          .deleteConversationDocuments(orm.em.fork(), e.userId, e.conversationId)
+          .catch((err: unknown) => logger.error({ err, conversationId: e.conversationId }, 'deleting conversation documents failed'));
+      }),
+      pubsub.subscribe(ORGANIZATION_DELETED, (payload) => {
+        const e = payload as OrganizationDeletedEvent;
+        ingestion
+          .unshareOrganization(orm.em.fork(), e.organizationId)
+          .catch((err: unknown) => logger.error({ err, organizationId: e.organizationId }, 'un-sharing organization documents failed'));
+      }),
+    ]);
+
+    return {
+      router: createKnowledgeRouter(orm, documents, retriever),
+      requestContext(auth) {
+        const em = orm.em.fork();
+        return { auth, em, services, loaders: createLoaders(em, auth, documents), pubsub };
+      },
+      async close() {
+        for (const unsubscribe of await unsubscribers) unsubscribe();
+      },
+    };
+  },
+};

@@ -1,0 +1,178 @@
+/**
+ * KB-3: checks an upload in API.md §1.5's order (visibility and tenancy, then the semantic rules
+ * and limits), extracts and chunks its text, then stores the document, its chunks and its words in
+ * one transaction, so a failure stores nothing. Progress goes out on the upload's channel.
+ */
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { z } from 'zod';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { AppError, ERROR_REGISTRY, notFound } from '../../kernel/errors.ts';
+import { parseInput } from '../../kernel/input.ts';
+import type { UserContext } from '../../kernel/authz.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import { KnowledgeDocumentSchema, type DocumentScope, type KnowledgeDocument } from './document.entity.ts';
+import { MAX_FILE_BYTES, detectContentType, extractBlocks } from './extract.ts';
+import { chunkBlocks, type Chunk } from './chunker.ts';
+import { ingestionChannel, ingestionEvent, type IngestionEvent, type IngestionStage } from './ingestion.events.ts';
+import type { Peers } from './peers.ts';
+
+const uploadInput = z.object({
+  file: z.object({
+    filename: z.string().min(1).max(255),
+    contentType: z.string().max(255).nullish(),
+    contentBase64: z.string(),
+  }),
+  title: z.string().min(1).max(200).nullish(),
+  scope: z.enum(['user', 'conversation']).default('user'),
+  conversationId: z.string().nullish(),
+  shared: z.boolean().nullish(),
+  organizationId: z.string().nullish(),
+  uploadId: z.uuid().nullish(),
+});
+export type UploadInput = z.input<typeof uploadInput>;
+
+const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Chunks written per statement; progress is published after each batch. */
+const BATCH = 100;
+
+const CHUNKS_SQL = `insert into "knowledge"."chunks" ("document_id", "chunk_index", "content", "headings", "tsv")
+  select ?::uuid, (x->>'i')::int, x->>'c', x->>'h',
+    setweight(to_tsvector('english', ?::text), 'A') || setweight(to_tsvector('english', x->>'h'), 'B') || setweight(to_tsvector('english', x->>'c'), 'C')
+  from jsonb_array_elements(?::jsonb) as x`;
+const TERMS_SQL = `insert into "knowledge"."document_terms" ("document_id", "term")
+  select ?::uuid, t from jsonb_array_elements_text(?::jsonb) as t on conflict do nothing`;
+
+/** The title's default: the file name without its extension. */
+export function defaultTitle(filename: string): string {
+  const base = filename.split(/[/\\]/).pop() ?? filename;
+  const stem = base.includes('.') && !base.startsWith('.') ? base.slice(0, base.lastIndexOf('.')) : base;
+  return (stem.trim() || base.trim() || 'Untitled').slice(0, 200);
+}
+
+/** Distinct words of the text, for misspelling corrections (same tokenisation as query words). */
+function termsOf(title: string, chunks: readonly Chunk[]): string[] {
+  const terms = new Set<string>();
+  for (const text of [title, ...chunks.map((c) => c.content)]) {
+    for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) if (w.length >= 3 && w.length <= 64) terms.add(w);
+  }
+  return [...terms];
+}
+
+export class IngestionService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly peers: Peers,
+    private readonly pubsub: PubSub,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores a document; it is searchable when this returns.
+   * @throws BAD_USER_INPUT; NOT_FOUND (conversation or organization); TENANT_MISMATCH;
+   *   CONVERSATION_REQUIRED; INVALID_SHARE_SCOPE; ORGANIZATION_REQUIRED; FILE_TOO_LARGE;
+   *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE
+   */
+  async upload(auth: UserContext, raw: UploadInput): Promise<KnowledgeDocument> {
+    const input = parseInput(uploadInput, raw);
+    const uploadId = input.uploadId ?? null;
+    const publish = (stage: IngestionStage, extra: Partial<IngestionEvent> = {}) =>
+      uploadId ? this.pubsub.publish(ingestionChannel(auth.userId, uploadId), ingestionEvent(uploadId, stage, extra)) : Promise.resolve();
+    try {
+      return await this.ingest(auth, input, publish);
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'INTERNAL';
+      await publish('FAILED', { errorCode: ERROR_REGISTRY[code].rest ?? code.toLowerCase(), message: err instanceof AppError ? err.message : 'Internal server error' });
+      throw err;
+    }
+  }
+
+  private async ingest(auth: UserContext, input: z.output<typeof uploadInput>, publish: (stage: IngestionStage, extra?: Partial<IngestionEvent>) => Promise<void>): Promise<KnowledgeDocument> {
+    const scope: DocumentScope = input.scope;
+    const shared = input.shared ?? false;
+    const conversationId = scope === 'conversation' ? (input.conversationId ?? null) : null;
+    // Step 6: the conversation and the organization exist for the caller; the key's tenancy.
+    if (conversationId !== null && !(isUuid(conversationId) && (await this.peers.ownsConversation(conversationId, auth.userId)))) throw notFound('Conversation');
+    let organizationId: string | null = null;
+    if (shared && scope === 'user') {
+      if (auth.mode === 'api_key' && input.organizationId != null && input.organizationId !== auth.tenantId) throw new AppError('TENANT_MISMATCH');
+      organizationId = input.organizationId ?? (auth.mode === 'api_key' ? auth.tenantId : null);
+      if (organizationId !== null && !(isUuid(organizationId) && (await this.peers.isMember(organizationId, auth.userId)))) throw notFound('Organization');
+    }
+    // Step 8: semantic rules, then the file itself.
+    if (scope === 'conversation' && conversationId === null) throw new AppError('CONVERSATION_REQUIRED');
+    if (shared && scope === 'conversation') throw new AppError('INVALID_SHARE_SCOPE');
+    if (shared && organizationId === null) throw new AppError('ORGANIZATION_REQUIRED');
+    const b64 = input.file.contentBase64.replace(/\s+/g, '');
+    if (!BASE64.test(b64) || b64.length % 4 === 1) {
+      throw new AppError('BAD_USER_INPUT', { fields: [{ type: 'value_error', loc: ['input', 'file', 'contentBase64'], msg: 'Value error, not valid base64', input: null }] });
+    }
+    if (Math.floor((b64.length * 3) / 4) - (b64.match(/=+$/)?.[0].length ?? 0) > MAX_FILE_BYTES) throw new AppError('FILE_TOO_LARGE');
+    const bytes = Buffer.from(b64, 'base64');
+    if (bytes.length > MAX_FILE_BYTES) throw new AppError('FILE_TOO_LARGE');
+    const contentType = detectContentType(input.file.filename, input.file.contentType);
+    if (bytes.length === 0) throw new AppError('EMPTY_FILE');
+    if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) {
+      throw new AppError('BAD_USER_INPUT', { fields: [{ type: 'value_error', loc: ['input', 'uploadId'], msg: 'Value error, this upload id was already used', input: input.uploadId }] });
+    }
+
+    const blocks = await extractBlocks(bytes, contentType);
+    await publish('PARSED');
+    const title = input.title ?? defaultTitle(input.file.filename);
+    const chunks = chunkBlocks(blocks);
+    if (chunks.length === 0) throw new AppError('DOCUMENT_UNREADABLE');
+    const total = chunks.length;
+    await publish('CHUNKED', { chunksTotal: total });
+
+    const doc: KnowledgeDocument = {
+      id: randomUUID(),
+      ownerId: auth.userId,
+      title,
+      filename: input.file.filename,
+      contentType,
+      sizeBytes: bytes.length,
+      scope,
+      conversationId,
+      shared,
+      organizationId,
+      chunkCount: total,
+      uploadId: input.uploadId ?? null,
+      createdAt: new Date(),
+    };
+    await this.orm.em.fork().transactional(async (tx) => {
+      tx.create(KnowledgeDocumentSchema, doc);
+      await tx.flush();
+      for (let i = 0; i < total; i += BATCH) {
+        const batch = chunks.slice(i, i + BATCH).map((c) => ({ i: c.index, c: c.content, h: c.headings }));
+        await tx.execute(CHUNKS_SQL, [doc.id, title, JSON.stringify(batch)]);
+        await publish('INDEXING', { chunksDone: Math.min(i + BATCH, total), chunksTotal: total });
+        await yieldToLoop();
+      }
+      await tx.execute(TERMS_SQL, [doc.id, JSON.stringify(termsOf(title, chunks))]);
+      await publish('INDEXED', { chunksDone: total, chunksTotal: total });
+    });
+    await publish('READY', { chunksDone: total, chunksTotal: total, documentId: doc.id });
+    this.logger.info({ documentId: doc.id, chunks: total, bytes: bytes.length }, 'knowledge document ingested');
+    return doc;
+  }
+
+  /** The state of an upload for a new subscriber: READY when its document exists, else WAITING. */
+  async stateOf(ownerId: string, uploadId: string): Promise<IngestionEvent> {
+    const doc = await this.orm.em.fork().findOne(KnowledgeDocumentSchema, { ownerId, uploadId });
+    return doc
+      ? ingestionEvent(uploadId, 'READY', { chunksDone: doc.chunkCount, chunksTotal: doc.chunkCount, documentId: doc.id })
+      : ingestionEvent(uploadId, 'WAITING');
+  }
+
+  /** Drops the documents of a deleted conversation (chat's event). */
+  async deleteConversationDocuments(em: EntityManager, ownerId: string, conversationId: string): Promise<number> {
+    return em.nativeDelete(KnowledgeDocumentSchema, { ownerId, conversationId });
+  }
+
+  /** Un-shares the documents of a deleted organization; they stay with their owners (§4.13). */
+  async unshareOrganization(em: EntityManager, organizationId: string): Promise<number> {
+    return em.nativeUpdate(KnowledgeDocumentSchema, { organizationId }, { shared: false, organizationId: null });
+  }
+}
