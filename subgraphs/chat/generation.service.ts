@@ -16,6 +16,8 @@ import type { ConversationService } from './conversation.service.ts';
 import type { MessageService } from './message.service.ts';
 import type { ProviderRegistry, ResolvedProvider } from '../../kernel/ai/registry.ts';
 import { usageOf, type ChatTurn, type Usage } from '../../kernel/ai/provider.ts';
+import { groundingTurns } from '../../kernel/ai/grounding.ts';
+import type { KnowledgeGateway } from './knowledge.client.ts';
 import { ChatStreamEventSchema, ChatStreamSchema, type StreamEventType } from './stream.entity.ts';
 import { StreamReader, streamChannel, type StreamEvent } from './stream.reader.ts';
 import { messageChannel } from './message.events.ts';
@@ -60,6 +62,7 @@ export class GenerationService {
     private readonly messages: MessageService,
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
+    private readonly knowledge: KnowledgeGateway,
   ) {}
 
   /**
@@ -71,14 +74,13 @@ export class GenerationService {
     const resolved = this.registry.resolve(input.provider);
     const turns: ChatTurn[] = [];
     if (input.userLanguage && resolved.provider.id !== 'local') turns.push({ role: 'system', content: `Answer in the language "${input.userLanguage}".` });
-    if (input.conversationId) {
-      // With a stored conversation its last 50 messages are the history; the request's is ignored.
-      const history = await this.messages.history(em, auth.userId, input.conversationId, 50);
-      turns.push(...history.map((m) => ({ role: m.role, content: m.content })));
-    } else {
-      turns.push(...(input.conversationHistory ?? []));
-    }
-    turns.push({ role: 'user', content: input.message });
+    // With a stored conversation its last 50 messages are the history; the request's is ignored.
+    const history: ChatTurn[] = input.conversationId
+      ? (await this.messages.history(em, auth.userId, input.conversationId, 50)).map((m) => ({ role: m.role, content: m.content }))
+      : (input.conversationHistory ?? []);
+    // Grounding: the caller's best knowledge passages for this message (outside any transaction).
+    const passages = await this.knowledge.passages(auth, input.message, input.conversationId ?? null);
+    turns.push(...groundingTurns(passages, resolved.provider), ...history, { role: 'user', content: input.message });
     return { input, resolved, turns };
   }
 

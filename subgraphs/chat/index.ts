@@ -6,6 +6,8 @@ import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
+import type { KnowledgeRouter } from '../knowledge/router.ts';
+import { KnowledgeGateway } from './knowledge.client.ts';
 import { ConversationSchema, MessageSchema } from './conversation.entity.ts';
 import { ConversationSessionSchema } from './session.entity.ts';
 import { NoteSchema } from './note.entity.ts';
@@ -84,6 +86,17 @@ export const chat: SubgraphManifest<ChatContext> = {
         maxBatch: config.trpcMaxBatch,
       }),
     );
+    const knowledge = new KnowledgeGateway(
+      createInternalClient<KnowledgeRouter>({
+        target: 'knowledge',
+        baseUrl: config.subgraphUrls.knowledge,
+        caller: 'chat',
+        secret: config.internalServiceKey,
+        timeoutMs: config.trpcTimeoutMs,
+        maxBatch: config.trpcMaxBatch,
+      }),
+      logger,
+    );
     const conversations = new ConversationService(pubsub);
     const services: ChatServices = {
       conversations,
@@ -91,7 +104,7 @@ export const chat: SubgraphManifest<ChatContext> = {
       sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds),
       notes: new NoteService(conversations),
       search: new SearchService(identity),
-      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger),
+      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge),
     };
     return {
       router: createChatRouter(orm, conversations),
