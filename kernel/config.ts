@@ -360,7 +360,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     subgraphResilience: {
-      timeouts,
+      // Knowledge waits on AI providers (RAG) and parses uploads of up to 10 MiB: unless set, its
+      // calls may take the AI timeout plus 5 s.
+      timeouts: { knowledge: e.AI_TIMEOUT_MS + 5_000, ...timeouts },
       breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
       breakerCooldownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
       retryBudget: e.SUBGRAPH_RETRY_BUDGET,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { AppError, ERROR_REGISTRY, notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
@@ -44,6 +44,11 @@ const CHUNKS_SQL = `insert into "knowledge"."chunks" ("document_id", "chunk_inde
   from jsonb_array_elements(?::jsonb) as x`;
 const TERMS_SQL = `insert into "knowledge"."document_terms" ("document_id", "term")
   select ?::uuid, t from jsonb_array_elements_text(?::jsonb) as t on conflict do nothing`;
+
+type Publish = (stage: IngestionStage, extra?: Partial<IngestionEvent>) => Promise<void>;
+
+const uploadIdUsed = (uploadId: string | null): AppError =>
+  new AppError('BAD_USER_INPUT', { fields: [{ type: 'value_error', loc: ['input', 'uploadId'], msg: 'Value error, this upload id was already used', input: uploadId }] });
 
 /** The title's default: the file name without its extension. */
 export function defaultTitle(filename: string): string {
@@ -89,7 +94,7 @@ export class IngestionService {
     }
   }
 
-  private async ingest(auth: UserContext, input: z.output<typeof uploadInput>, publish: (stage: IngestionStage, extra?: Partial<IngestionEvent>) => Promise<void>): Promise<KnowledgeDocument> {
+  private async ingest(auth: UserContext, input: z.output<typeof uploadInput>, publish: Publish): Promise<KnowledgeDocument> {
     const scope: DocumentScope = input.scope;
     const shared = input.shared ?? false;
     const conversationId = scope === 'conversation' ? (input.conversationId ?? null) : null;
@@ -114,9 +119,7 @@ export class IngestionService {
     if (bytes.length > MAX_FILE_BYTES) throw new AppError('FILE_TOO_LARGE');
     const contentType = detectContentType(input.file.filename, input.file.contentType);
     if (bytes.length === 0) throw new AppError('EMPTY_FILE');
-    if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) {
-      throw new AppError('BAD_USER_INPUT', { fields: [{ type: 'value_error', loc: ['input', 'uploadId'], msg: 'Value error, this upload id was already used', input: input.uploadId }] });
-    }
+    if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) throw uploadIdUsed(input.uploadId);
 
     const blocks = await extractBlocks(bytes, contentType);
     await publish('PARSED');
@@ -141,6 +144,19 @@ export class IngestionService {
       uploadId: input.uploadId ?? null,
       createdAt: new Date(),
     };
+    await this.store(doc, chunks, publish).catch((err: unknown) => {
+      // Two uploads raced with one upload id: the second stores nothing.
+      throw err instanceof UniqueConstraintViolationException ? uploadIdUsed(doc.uploadId) : err;
+    });
+    await publish('READY', { chunksDone: total, chunksTotal: total, documentId: doc.id });
+    this.logger.info({ documentId: doc.id, chunks: total, bytes: bytes.length }, 'knowledge document ingested');
+    return doc;
+  }
+
+  /** The document, its chunks and its words in one transaction, publishing progress per batch. */
+  private async store(doc: KnowledgeDocument, chunks: readonly Chunk[], publish: Publish): Promise<void> {
+    const total = chunks.length;
+    const title = doc.title;
     await this.orm.em.fork().transactional(async (tx) => {
       tx.create(KnowledgeDocumentSchema, doc);
       await tx.flush();
@@ -153,9 +169,6 @@ export class IngestionService {
       await tx.execute(TERMS_SQL, [doc.id, JSON.stringify(termsOf(title, chunks))]);
       await publish('INDEXED', { chunksDone: total, chunksTotal: total });
     });
-    await publish('READY', { chunksDone: total, chunksTotal: total, documentId: doc.id });
-    this.logger.info({ documentId: doc.id, chunks: total, bytes: bytes.length }, 'knowledge document ingested');
-    return doc;
   }
 
   /** The state of an upload for a new subscriber: READY when its document exists, else WAITING. */
