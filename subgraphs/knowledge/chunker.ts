@@ -19,31 +19,52 @@ export interface Chunk {
 
 interface Layout {
   text: string;
-  /** Offsets where a block starts (heading starts also in `headingStarts`). */
-  blockStarts: Set<number>;
-  headingStarts: Set<number>;
+  /** Offsets where a block starts, ascending (heading starts also in `headingStarts`). */
+  blockStarts: number[];
+  headingStarts: number[];
   /** Headings with their offset and level, in order. */
   headings: { at: number; level: number; text: string }[];
 }
 
 function layout(blocks: readonly Block[]): Layout {
-  let text = '';
-  const blockStarts = new Set<number>();
-  const headingStarts = new Set<number>();
+  const parts: string[] = [];
+  let length = 0;
+  const blockStarts: number[] = [];
+  const headingStarts: number[] = [];
   const headings: Layout['headings'] = [];
   for (const b of blocks) {
     const t = b.text.replace(/\s+/g, ' ').trim();
     if (!t) continue;
-    if (text) text += ' ';
-    blockStarts.add(text.length);
+    if (parts.length > 0) length += 1;
+    blockStarts.push(length);
     if (b.kind === 'heading') {
-      headingStarts.add(text.length);
-      headings.push({ at: text.length, level: b.level, text: t });
+      headingStarts.push(length);
+      headings.push({ at: length, level: b.level, text: t });
     }
-    text += t;
+    parts.push(t);
+    length += t.length;
   }
-  return { text, blockStarts, headingStarts, headings };
+  return { text: parts.join(' '), blockStarts, headingStarts, headings };
 }
+
+/** The largest value of the ascending `offsets` that is ≤ `max`, if it is > `min`; else -1. */
+function lastBetween(offsets: readonly number[], min: number, max: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = offsets[mid] ?? 0;
+    if (v <= max) {
+      found = v;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found > min ? found : -1;
+}
+
+const SPACE = 32;
+const SENTENCE_END = new Set([46, 33, 63]); // . ! ?
 
 /** Where to end the chunk starting at `start` (exclusive). */
 function cutPoint(l: Layout, start: number): number {
@@ -51,15 +72,11 @@ function cutPoint(l: Layout, start: number): number {
   if (end >= l.text.length) return l.text.length;
   const min = start + CHUNK_SIZE / 2;
   // A boundary at offset b means the chunk ends at b - 1 (the separating space).
-  const lastIn = (set: Set<number>): number => {
-    for (let b = end; b > min; b--) if (set.has(b)) return b - 1;
-    return -1;
-  };
-  const heading = lastIn(l.headingStarts);
-  if (heading > 0) return heading;
-  const block = lastIn(l.blockStarts);
-  if (block > 0) return block;
-  for (let i = end; i > min; i--) if (l.text[i] === ' ' && /[.!?]/.test(l.text[i - 1] ?? '')) return i;
+  const heading = lastBetween(l.headingStarts, min, end);
+  if (heading > 0) return heading - 1;
+  const block = lastBetween(l.blockStarts, min, end);
+  if (block > 0) return block - 1;
+  for (let i = end; i > min; i--) if (l.text.charCodeAt(i) === SPACE && SENTENCE_END.has(l.text.charCodeAt(i - 1))) return i;
   const space = l.text.lastIndexOf(' ', end);
   return space > start ? space : end;
 }
@@ -75,29 +92,48 @@ function nextStart(l: Layout, start: number, cut: number): number {
   return s;
 }
 
-/** The heading path in force at `at` (the last heading of each level above it), plus those inside [at, end). */
-function headingsFor(l: Layout, at: number, end: number): string {
-  const path: string[] = [];
-  for (const h of l.headings) {
-    if (h.at >= end) break;
-    if (h.at <= at) {
-      path.length = Math.min(path.length, h.level - 1);
-      path[h.level - 1] = h.text;
-    } else path.push(h.text);
+/**
+ * Heading paths for chunk starts that only move forward: the path in force at `at` (the last
+ * heading of each level above it) plus the headings inside [at, end). Linear over the document.
+ */
+class HeadingTracker {
+  private next = 0;
+  private readonly path: string[] = [];
+
+  constructor(private readonly headings: Layout['headings']) {}
+
+  at(at: number, end: number): string {
+    for (; this.next < this.headings.length; this.next++) {
+      const h = this.headings[this.next];
+      if (!h || h.at > at) break;
+      this.path.length = Math.min(this.path.length, h.level - 1);
+      this.path[h.level - 1] = h.text;
+    }
+    const inside: string[] = [];
+    for (let i = this.next; i < this.headings.length; i++) {
+      const h = this.headings[i];
+      if (!h || h.at >= end) break;
+      inside.push(h.text);
+    }
+    return [...this.path, ...inside].filter(Boolean).join(' / ');
   }
-  return path.filter(Boolean).join(' / ');
 }
 
-export function chunkBlocks(blocks: readonly Block[]): Chunk[] {
+/** The chunks one by one, so a caller can yield to the event loop between them. */
+export function* chunksOf(blocks: readonly Block[]): Generator<Chunk> {
   const l = layout(blocks);
-  const chunks: Chunk[] = [];
+  const tracker = new HeadingTracker(l.headings);
+  let index = 0;
   let start = 0;
   while (start < l.text.length) {
     const cut = cutPoint(l, start);
     const content = l.text.slice(start, cut).trim();
-    if (content) chunks.push({ index: chunks.length, content, headings: headingsFor(l, start, cut) });
+    if (content) yield { index: index++, content, headings: tracker.at(start, cut) };
     if (cut >= l.text.length) break;
     start = nextStart(l, start, cut);
   }
-  return chunks;
+}
+
+export function chunkBlocks(blocks: readonly Block[]): Chunk[] {
+  return [...chunksOf(blocks)];
 }

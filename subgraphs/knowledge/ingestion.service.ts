@@ -14,7 +14,7 @@ import type { PubSub } from '../../kernel/pubsub.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { KnowledgeDocumentSchema, type DocumentScope, type KnowledgeDocument } from './document.entity.ts';
 import { MAX_FILE_BYTES, detectContentType, extractBlocks } from './extract.ts';
-import { chunkBlocks, type Chunk } from './chunker.ts';
+import { chunksOf, type Chunk } from './chunker.ts';
 import { ingestionChannel, ingestionEvent, type IngestionEvent, type IngestionStage } from './ingestion.events.ts';
 import type { Peers } from './peers.ts';
 
@@ -124,7 +124,11 @@ export class IngestionService {
     const blocks = await extractBlocks(bytes, contentType);
     await publish('PARSED');
     const title = input.title ?? defaultTitle(input.file.filename);
-    const chunks = chunkBlocks(blocks);
+    const chunks: Chunk[] = [];
+    for (const chunk of chunksOf(blocks)) {
+      // Long documents: let other requests run every few hundred chunks.
+      if (chunks.push(chunk) % 500 === 0) await yieldToLoop();
+    }
     if (chunks.length === 0) throw new AppError('DOCUMENT_UNREADABLE');
     const total = chunks.length;
     await publish('CHUNKED', { chunksTotal: total });
