@@ -21,6 +21,7 @@ import { ROUTES } from './routes/index.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { API_DOCS_PATHS, registerApiDocs } from './openapi.ts';
 import { rateLimitHeaders, type RateLimiter } from '../gateway/rate-limit.ts';
+import { MAX_UPLOAD_BYTES, MULTIPART_BODY_LIMIT, isMultipart, readMultipart } from '../gateway/multipart.ts';
 
 export interface RestCompatDeps {
   apollo: ApolloServer<{ auth: AuthContext }>;
@@ -102,6 +103,8 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     // Bodies are kept as text: JSON syntax errors must become FastAPI's 422 `json_invalid`.
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    // Uploads (KB-3) are bytes with their own limit: a 10 MB file plus room for the form's framing.
+    api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
     api.addHook('onSend', async (_req, reply, payload) => {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -111,6 +114,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
 
     api.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
       if (err instanceof AppError) return sendAppError(reply, err, req.id);
+      if (err.statusCode === 413 && isMultipart(req.headers['content-type'])) return sendError(reply, 'FILE_TOO_LARGE', undefined, { max_bytes: MAX_UPLOAD_BYTES });
       if (err.statusCode === 413) return sendError(reply, 'FILE_TOO_LARGE', 'Request body is too large');
       deps.logger.error({ err, requestId: req.id }, 'REST request failed');
       return sendError(reply, 'INTERNAL', undefined, { request_id: req.id });
@@ -198,7 +202,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
 
     let input: { params: unknown; query: unknown; body: unknown };
     try {
-      input = parseRequest(route, req);
+      input = await parseRequest(route, req);
     } catch (err) {
       if (err instanceof RequestValidationError) return reply.status(422).send(validationErrorBody(err.items));
       throw err;
@@ -267,8 +271,23 @@ function headerOf(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The fields of a multipart body (last part of a name wins, as in Starlette); none for any other body. */
+async function multipartFields(req: FastifyRequest): Promise<Record<string, unknown>> {
+  const type = req.headers['content-type'];
+  if (!Buffer.isBuffer(req.body) || !isMultipart(type)) return {};
+  // An unreadable multipart body has no fields (so the file is `missing`) rather than a 400 that
+  // API.md's catalogue has no code for.
+  return Object.fromEntries((await readMultipart(req.body, String(type))) ?? []);
+}
+
+/** The body as text for JSON and form routes (a multipart body arrives as bytes). */
+function bodyText(body: unknown): string | undefined {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+  return typeof text === 'string' && text.length > 0 ? text : undefined;
+}
+
 /** Path, query and body through the route's specs (API.md §1.5 step 5). */
-function parseRequest(route: Route, req: FastifyRequest): { params: unknown; query: unknown; body: unknown } {
+async function parseRequest(route: Route, req: FastifyRequest): Promise<{ params: unknown; query: unknown; body: unknown }> {
   const specs: Partial<Record<Source, ObjectSpec<unknown>>> = {};
   const raw: Partial<Record<Source, unknown>> = {};
   if (route.params) {
@@ -281,8 +300,12 @@ function parseRequest(route: Route, req: FastifyRequest): { params: unknown; que
   }
   let body: unknown;
   if (route.body) {
-    const text = typeof req.body === 'string' && req.body.length > 0 ? req.body : undefined;
-    if (route.body.kind === 'form') {
+    const text = bodyText(req.body);
+    if (route.body.kind === 'multipart') {
+      body = await multipartFields(req);
+      specs.form = route.body.spec;
+      raw.form = body;
+    } else if (route.body.kind === 'form') {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       body = text !== undefined && type === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(text)) : {};
       specs.form = route.body.spec;
@@ -296,5 +319,5 @@ function parseRequest(route: Route, req: FastifyRequest): { params: unknown; que
     }
   }
   const out = validateRequest(specs, raw);
-  return { params: out.path ?? {}, query: out.query ?? {}, body: route.body?.kind === 'form' ? out.form : out.body };
+  return { params: out.path ?? {}, query: out.query ?? {}, body: route.body && route.body.kind !== 'json' ? out.form : out.body };
 }

@@ -90,6 +90,8 @@ function kindSchema(meta: SpecMeta): JsonObject {
       return compact({ type: 'array', items: schemaOf(meta.item), minItems: meta.min, maxItems: meta.max, uniqueItems: meta.unique });
     case 'object':
       return objectSchema(meta.shape);
+    case 'file':
+      return { type: 'string', format: 'binary' };
   }
 }
 
@@ -136,8 +138,10 @@ function parameters(route: DocumentedRoute): JsonObject[] {
   return out;
 }
 
+const BODY_MEDIA_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded', multipart: 'multipart/form-data' } as const;
+
 function requestBody(body: NonNullable<DocumentedRoute['body']>): JsonObject {
-  const type = body.kind === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
+  const type = BODY_MEDIA_TYPE[body.kind];
   return { required: !body.optional, content: { [type]: { schema: schemaOf(body.spec as ObjectSpec<unknown>) } } };
 }
 
@@ -162,6 +166,10 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   }
   if (route.notFound || route.path.includes(':')) out['404'] = ref('responses', 'NotFound');
   if (route.params || route.query || route.body) out['422'] = ref('responses', 'ValidationFailed');
+  if (route.body?.kind === 'multipart') {
+    out['413'] = ref('responses', 'FileTooLarge');
+    out['415'] = ref('responses', 'UnsupportedMediaType');
+  }
   if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
   out['500'] = ref('responses', 'InternalError');
   return { ...out, ...route.extraResponses };
@@ -208,6 +216,8 @@ const ERROR_RESPONSES: JsonObject = {
     'X-RateLimit-Remaining': headerSpec('Requests left in the window.', 'integer'),
     'X-RateLimit-Reset': headerSpec('Unix seconds at the end of the window.', 'integer'),
   }),
+  FileTooLarge: errorResponse('The file (or the whole body) exceeds 10,485,760 bytes (`file_too_large`, with `max_bytes`).', ref('schemas', 'Error')),
+  UnsupportedMediaType: errorResponse('The file type is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
   InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
 };
 

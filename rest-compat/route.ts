@@ -32,8 +32,12 @@ export interface RouteDef<P, Q, B> {
   policy: RatePolicy;
   params?: ObjectSpec<P>;
   query?: ObjectSpec<Q>;
-  /** `json` bodies are parsed as JSON; `form` as application/x-www-form-urlencoded. */
-  body?: { kind: 'json' | 'form'; spec: ObjectSpec<B>; optional?: boolean };
+  /**
+   * `json` bodies are parsed as JSON; `form` as application/x-www-form-urlencoded; `multipart` as
+   * multipart/form-data, whose file parts the spec takes with `v.file()` (a body of another type has
+   * no fields, like FastAPI's).
+   */
+  body?: { kind: 'json' | 'form' | 'multipart'; spec: ObjectSpec<B>; optional?: boolean };
   /** Name of the operation in `schema/operations/*.graphql`. */
   operation: string;
   variables(input: RouteInput<P, Q, B>): Record<string, unknown>;

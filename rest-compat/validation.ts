@@ -4,6 +4,7 @@
  * exactly, and zod issues lack what is needed to rebuild them (e.g. the enclosing object as the
  * `input` of a missing field, Pydantic's lax parsing of query strings).
  */
+import { UploadedFile } from '../gateway/multipart.ts';
 
 /** One entry of a FastAPI 422 `detail` array. `ctx` is present only for constraint-style errors. */
 export interface ValidationErrorItem { type: string; loc: (string | number)[]; msg: string; input: unknown; ctx?: Record<string, unknown> }
@@ -54,6 +55,7 @@ export type SpecMeta = (
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'array'; item: FieldSpec<unknown>; min?: number; max?: number; unique?: boolean }
   | { kind: 'object'; shape: Shape }
+  | { kind: 'file' }
 ) & { nullable?: boolean; note?: string };
 
 type Shape = Record<string, FieldSpec<unknown>>;
@@ -218,6 +220,18 @@ function list<T>(item: FieldSpec<T>, opts: { min?: number; max?: number; unique?
 }
 
 /**
+ * FastAPI's `UploadFile` (a multipart file part). A text value in its place is FastAPI's
+ * `value_error` "Expected UploadFile"; an empty text value counts as absent (form mode).
+ */
+function file(): FieldSpec<UploadedFile> {
+  return leaf((input, bad) => {
+    if (input instanceof UploadedFile) return ok(input);
+    const pyType = typeof input === 'string' ? 'str' : typeof input;
+    return bad('value_error', `Value error, Expected UploadFile, received: <class '${pyType}'>`, { error: {} });
+  }, { kind: 'file' });
+}
+
+/**
  * Adds a check returning error text (→ `value_error`); on an object spec it is a cross-field rule at
  * the object's loc. `note` describes the rule in generated documentation.
  */
@@ -272,7 +286,7 @@ function object<S extends Shape>(shape: S): ObjectSpec<ObjectOutput<S>> {
 }
 
 /** The schema DSL. Fields are required unless wrapped in `optional`; unknown input keys are ignored. */
-export const v = { str, int, bool, uuid, datetime, enumOf, list, custom, optional, nullable, object };
+export const v = { str, int, bool, uuid, datetime, enumOf, list, custom, optional, nullable, object, file };
 
 function check<O>(s: ObjectSpec<O>, input: unknown, source: Source, items: ValidationErrorItem[]): Result<O> {
   const run: Run = { text: source !== 'body', form: source === 'form', items };
