@@ -1,6 +1,6 @@
 /**
- * JSON Schemas of the Organizations, API Keys and Conversations response bodies (API.md §3.2,
- * §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
+ * JSON Schemas of the Organizations, API Keys, Conversations and Knowledge Base response bodies
+ * (API.md §3.2, §3.3, §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
  */
 import type { JsonObject } from './openapi-schemas.ts';
 
@@ -39,6 +39,9 @@ const apiKey = {
   created_at: dateTime,
   last_used_at: dateTimeOrNull,
 };
+
+const documentScope: JsonObject = { type: 'string', enum: ['user', 'conversation'] };
+const score: JsonObject = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
 
 const usage = record({ prompt_tokens: int, completion_tokens: int, total_tokens: int });
 
@@ -117,4 +120,32 @@ export const AREA_RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   }),
   NoteResponse: record({ id: uuid, title: str, content: str, conversation_id: uuidOrNull, tags: strings, created_at: dateTime, updated_at: dateTime }),
   NoteListResponse: page('NoteResponse'),
+  RagDocument: record({
+    id: uuid,
+    title: str,
+    filename: str,
+    content_type: { type: 'string', enum: ['text/plain', 'text/markdown', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'] },
+    size_bytes: { type: 'integer', minimum: 1, maximum: 10_485_760 },
+    scope: documentScope,
+    conversation_id: uuidOrNull,
+    shared: bool,
+    organization_id: uuidOrNull,
+    owner_id: uuid,
+    chunk_count: int,
+    created_at: dateTime,
+  }),
+  RagDocumentListResponse: page('RagDocument'),
+  KnowledgeSearchResultItem: record({
+    document_id: uuid,
+    title: str,
+    chunk_index: { type: 'integer', minimum: 0 },
+    content: str,
+    score,
+    scope: documentScope,
+    conversation_id: uuidOrNull,
+    shared: bool,
+  }),
+  KnowledgeSearchResponse: record({ query: str, results: { type: 'array', items: ref('KnowledgeSearchResultItem') } }),
+  RagSource: record({ document_id: uuid, title: str, chunk_index: { type: 'integer', minimum: 0 }, content: str, score }),
+  RagQueryResponse: record({ answer: str, sources: { type: 'array', items: ref('RagSource') }, provider: str, model: str }),
 };

@@ -5,5 +5,6 @@ import { orgRoutes } from './orgs.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { chatRoutes } from './chat.routes.ts';
 import { chatAiRoutes } from './chat-ai.routes.ts';
+import { knowledgeRoutes } from './knowledge.routes.ts';
 
-export const ROUTES: readonly Route[] = [...authRoutes, ...orgRoutes, ...apiKeyRoutes, ...chatAiRoutes, ...chatRoutes];
+export const ROUTES: readonly Route[] = [...authRoutes, ...orgRoutes, ...apiKeyRoutes, ...chatAiRoutes, ...chatRoutes, ...knowledgeRoutes];
