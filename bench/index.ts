@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   gateway: () => import('./gateway.bench.ts'),
   fanout: () => import('./fanout.bench.ts'),
   stream: () => import('./stream.bench.ts'),
+  knowledge: () => import('./knowledge.bench.ts'),
 };
 
 const name = process.argv[2];
