@@ -19,6 +19,8 @@ export interface KnowledgeDocument {
   chunkCount: number;
   /** The client's id for following ingestion progress, unique per owner. */
   uploadId: string | null;
+  /** False while ingestion writes its chunks: no read sees the document until it is true. */
+  ready: boolean;
   createdAt: Date;
 }
 
@@ -38,6 +40,7 @@ export const KnowledgeDocumentSchema = new EntitySchema<KnowledgeDocument>({
     organizationId: { type: 'uuid', nullable: true, fieldName: 'organization_id' },
     chunkCount: { type: 'integer', fieldName: 'chunk_count' },
     uploadId: { type: 'uuid', nullable: true, fieldName: 'upload_id' },
+    ready: { type: 'boolean' },
     createdAt: { type: 'Date', fieldName: 'created_at' },
   },
 });

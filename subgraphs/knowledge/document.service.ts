@@ -43,7 +43,7 @@ export interface Page<T> {
 }
 
 /** Documents the caller owns (any scope) plus shared ones of their organizations (KB-2's set). */
-const LISTABLE = `(d."owner_id" = ? or (d."shared" and d."organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid)))`;
+const LISTABLE = `(d."ready" and (d."owner_id" = ? or (d."shared" and d."organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid))))`;
 
 export class DocumentService {
   constructor(

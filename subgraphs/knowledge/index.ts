@@ -76,6 +76,9 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
       }),
     ]);
 
+    // Ingestions that a dead process left half-written (invisible) are removed after an hour.
+    ingestion.dropAbandoned(3_600_000).catch((err: unknown) => logger.error({ err }, 'removing abandoned ingestions failed'));
+
     return {
       router: createKnowledgeRouter(orm, documents, retriever),
       requestContext(auth) {

@@ -1,7 +1,8 @@
 /**
  * KB-3: checks an upload in API.md §1.5's order (visibility and tenancy, then the semantic rules
- * and limits), extracts and chunks its text, then stores the document, its chunks and its words in
- * one transaction, so a failure stores nothing. Progress goes out on the upload's channel.
+ * and limits), extracts and chunks its text, then stores the document, its chunks and its words;
+ * the document becomes visible only once all of it is written, and a failure leaves nothing.
+ * Progress goes out on the upload's channel.
  */
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -146,6 +147,7 @@ export class IngestionService {
       organizationId,
       chunkCount: total,
       uploadId: input.uploadId ?? null,
+      ready: true,
       createdAt: new Date(),
     };
     await this.store(doc, chunks, publish).catch((err: unknown) => {
@@ -157,27 +159,43 @@ export class IngestionService {
     return doc;
   }
 
-  /** The document, its chunks and its words in one transaction, publishing progress per batch. */
+  /**
+   * Writes the document invisible (`ready = false`), its chunks in short transactions of
+   * `BATCH` (so, on embedded PGlite too, other requests run between them), then its words, and
+   * makes it visible in one last statement. On any failure the document is deleted with whatever
+   * chunks it had; a process that dies mid-way leaves an invisible row that `dropAbandoned` removes.
+   */
   private async store(doc: KnowledgeDocument, chunks: readonly Chunk[], publish: Publish): Promise<void> {
     const total = chunks.length;
-    const title = doc.title;
-    await this.orm.em.fork().transactional(async (tx) => {
-      tx.create(KnowledgeDocumentSchema, doc);
-      await tx.flush();
+    const em = this.orm.em.fork();
+    await em.persistAndFlush(em.create(KnowledgeDocumentSchema, { ...doc, ready: false }));
+    try {
       for (let i = 0; i < total; i += BATCH) {
         const batch = chunks.slice(i, i + BATCH).map((c) => ({ i: c.index, c: c.content, h: c.headings }));
-        await tx.execute(CHUNKS_SQL, [doc.id, title, JSON.stringify(batch)]);
+        await em.execute(CHUNKS_SQL, [doc.id, doc.title, JSON.stringify(batch)]);
         await publish('INDEXING', { chunksDone: Math.min(i + BATCH, total), chunksTotal: total });
         await yieldToLoop();
       }
-      await tx.execute(TERMS_SQL, [doc.id, JSON.stringify(termsOf(title, chunks))]);
+      await em.execute(TERMS_SQL, [doc.id, JSON.stringify(termsOf(doc.title, chunks))]);
       await publish('INDEXED', { chunksDone: total, chunksTotal: total });
-    });
+      await em.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id }, { ready: true });
+    } catch (err) {
+      await this.orm.em
+        .fork()
+        .nativeDelete(KnowledgeDocumentSchema, { id: doc.id })
+        .catch((cleanup: unknown) => this.logger.error({ err: cleanup, documentId: doc.id }, 'removing a failed ingestion failed'));
+      throw err;
+    }
+  }
+
+  /** Removes documents whose ingestion never finished (their process died) after `olderThanMs`. */
+  async dropAbandoned(olderThanMs: number): Promise<number> {
+    return this.orm.em.fork().nativeDelete(KnowledgeDocumentSchema, { ready: false, createdAt: { $lt: new Date(Date.now() - olderThanMs) } });
   }
 
   /** The state of an upload for a new subscriber: READY when its document exists, else WAITING. */
   async stateOf(ownerId: string, uploadId: string): Promise<IngestionEvent> {
-    const doc = await this.orm.em.fork().findOne(KnowledgeDocumentSchema, { ownerId, uploadId });
+    const doc = await this.orm.em.fork().findOne(KnowledgeDocumentSchema, { ownerId, uploadId, ready: true });
     return doc
       ? ingestionEvent(uploadId, 'READY', { chunksDone: doc.chunkCount, chunksTotal: doc.chunkCount, documentId: doc.id })
       : ingestionEvent(uploadId, 'WAITING');

@@ -1,12 +1,13 @@
 /**
  * The SQL of retriever.ts and document.service.ts. `VISIBLE` (documents aliased `d`) takes, in
  * order: the user id, include-shared, the organization ids as a JSON array, the conversation id
- * (or null) and the user id again (API.md §4.10's candidate set).
+ * (or null) and the user id again (API.md §4.10's candidate set). Documents still being ingested
+ * are never visible.
  */
 
-export const VISIBLE = `((d."owner_id" = ? and d."scope" = 'user')
+export const VISIBLE = `(d."ready" and ((d."owner_id" = ? and d."scope" = 'user')
   or (?::boolean and d."shared" and d."organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid))
-  or (d."scope" = 'conversation' and d."conversation_id" = ?::uuid and d."owner_id" = ?))`;
+  or (d."scope" = 'conversation' and d."conversation_id" = ?::uuid and d."owner_id" = ?)))`;
 
 const HEADLINE_OPTIONS = `StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "`;
 

@@ -21,6 +21,8 @@ export class KnowledgeInitial extends Migration {
       "organization_id" uuid null,
       "chunk_count" integer not null,
       "upload_id" uuid null,
+      -- false while its chunks are being written (invisible to every read); see ingestion.service.ts
+      "ready" boolean not null default false,
       "created_at" timestamptz(3) not null,
       check (("scope" = 'conversation') = ("conversation_id" is not null)),
       check (not "shared" or ("scope" = 'user' and "organization_id" is not null))
@@ -28,6 +30,7 @@ export class KnowledgeInitial extends Migration {
     this.addSql(`create index "documents_owner_created_idx" on "knowledge"."documents" ("owner_id", "created_at" desc, "id")`);
     this.addSql(`create index "documents_shared_org_idx" on "knowledge"."documents" ("organization_id", "created_at" desc) where "shared"`);
     this.addSql(`create index "documents_conversation_idx" on "knowledge"."documents" ("conversation_id") where "conversation_id" is not null`);
+    this.addSql(`create index "documents_unready_idx" on "knowledge"."documents" ("created_at") where not "ready"`);
     this.addSql(`create unique index "documents_owner_upload_uq" on "knowledge"."documents" ("owner_id", "upload_id") where "upload_id" is not null`);
     // One row per chunk. `tsv` weighs the title (A) over the headings above the chunk (B) over its text (C).
     this.addSql(`create table "knowledge"."chunks" (
