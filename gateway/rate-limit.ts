@@ -171,6 +171,10 @@ export const GRAPHQL_FIELD_POLICIES: Readonly<Record<string, RateLimitPolicy>> =
   'Mutation.login': 'auth',
   'Mutation.register': 'auth',
   'Mutation.refreshToken': 'auth',
+  // CONV-2, KB-4 and KB-3 over GraphQL count like their REST routes (API.md §1.9).
+  'Mutation.chat': 'ai',
+  'Mutation.ragQuery': 'ai',
+  'Mutation.uploadKnowledgeDocument': 'upload',
 };
 
 /** When an operation touches several policies it counts once, against the strictest of them. */

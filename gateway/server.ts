@@ -25,6 +25,7 @@ import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGra
 import { registerRestCompat } from '../rest-compat/engine.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { registerBrowserSafety } from './browser.ts';
+import { registerGraphQLPost } from './multipart.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
 import { createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
@@ -248,7 +249,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     });
   }
   app.get('/graphql', graphqlHandler);
-  app.post('/graphql', graphqlHandler);
+  // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
+  registerGraphQLPost(app, '/graphql', graphqlHandler);
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
