@@ -13,6 +13,7 @@ import {
   gql,
   makeDocx,
   makePdf,
+  makeZip,
   txt,
   upload,
   uploadGraphql,
@@ -218,6 +219,34 @@ describe.each(CASES)('a $label upload', (c) => {
       expect(highlight.toLowerCase()).toContain(`<mark>${c.word}</mark>`);
       expect(c.content).toContain(highlight.replace(/<\/?mark>/g, '').replace(/^ … | … $/g, ''));
     }
+  });
+});
+
+/** A GraphQL error of the knowledge subgraph for `uploadKnowledgeDocument`. */
+const uploadError = (code: string, status: number, message: string, extra: Record<string, unknown> = {}) => ({
+  status: 200,
+  body: { errors: [{ message, path: ['uploadKnowledgeDocument'], extensions: { code, status, ...extra, serviceName: 'knowledge' } }], data: null },
+});
+const UNREADABLE = uploadError('DOCUMENT_UNREADABLE', 400, 'Text could not be extracted from the document');
+
+describe('bad files through GraphQL', () => {
+  it.each([
+    ['a zero-byte file', { name: 'empty.txt', bytes: '' }, uploadError('EMPTY_FILE', 400, 'Uploaded file is empty')],
+    ['a PDF that is not one', { name: 'fake.pdf', type: 'application/pdf', bytes: 'just some words, no PDF structure' }, UNREADABLE],
+    ['a PDF without any text', { name: 'blank.pdf', bytes: makePdf([[]]) }, UNREADABLE],
+    ['a ZIP that is not a Word document', { name: 'archive.docx', bytes: makeZip([{ name: 'readme.txt', data: Buffer.from('hello') }]) }, UNREADABLE],
+    ['a DOCX whose paragraphs are empty', { name: 'blank.docx', bytes: makeDocx([{ text: ' ' }, { text: '' }]) }, UNREADABLE],
+    ['a .txt that is not UTF-8 text', { name: 'binary.txt', bytes: Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x00]) }, UNREADABLE],
+    [
+      'an image',
+      { name: 'photo.png', type: 'image/png', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47]) },
+      uploadError('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported file type', { accepted: ['text/plain', 'text/markdown', 'application/pdf', DOCX_TYPE] }),
+    ],
+  ] as const)('%s is refused with the exact error, and nothing is stored', async (_label, file, expected) => {
+    const p = await person(t, 'kb_bad');
+    expect(await uploadGraphql(t.url, p.access, { file })).toEqual(expected);
+    const page = await gql(t.url, p.access, '{ knowledgeDocuments { total } }');
+    expect(page.body).toEqual({ data: { knowledgeDocuments: { total: 0 } } });
   });
 });
 
