@@ -25,6 +25,12 @@ const BY_EXTENSION: Record<string, ContentType> = {
 };
 const ACCEPTED: ReadonlySet<string> = new Set(Object.values(CONTENT_TYPES));
 
+/** 415 with the accepted types (API.md §1.7). */
+const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', { extras: { accepted: Object.values(CONTENT_TYPES) } });
+
+/** 413 with the limit (API.md §1.7). */
+export const fileTooLarge = (): AppError => new AppError('FILE_TOO_LARGE', { extras: { max_bytes: MAX_FILE_BYTES } });
+
 /**
  * The stored content type: the part's own type (parameters dropped), or the extension's when the
  * type is missing or `application/octet-stream`.
@@ -34,11 +40,11 @@ export function detectContentType(filename: string, declared: string | null | un
   const type = (declared ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type !== '' && type !== 'application/octet-stream') {
     if (ACCEPTED.has(type)) return type as ContentType;
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+    throw unsupported();
   }
   const ext = /\.([^./\\]+)$/.exec(filename)?.[1]?.toLowerCase() ?? '';
   const byExt = BY_EXTENSION[ext];
-  if (!byExt) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+  if (!byExt) throw unsupported();
   return byExt;
 }
 
