@@ -95,6 +95,33 @@ describe('the document for the route table', () => {
     expect(Object.keys((login.requestBody as { content: JsonObject }).content)).toEqual(['application/x-www-form-urlencoded']);
     expect((doc.components as { schemas: JsonObject }).schemas.TokenResponse).toMatchObject({ required: ['access_token', 'token_type', 'refresh_token'] });
   });
+
+  it('publishes KB-3 as a multipart/form-data body with the file as binary, plus its 413 and 415', () => {
+    const doc = buildOpenApi(ROUTES);
+    const upload = operationOf(doc, 'post', '/api/knowledge/documents');
+    expect(upload.requestBody).toEqual({
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: {
+              file: { type: 'string', format: 'binary' },
+              title: { type: 'string', minLength: 1, maxLength: 200 },
+              scope: { type: 'string', enum: ['user', 'conversation'], default: 'user' },
+              conversation_id: { type: 'string', format: 'uuid' },
+              shared: { type: 'boolean', default: false },
+              organization_id: { type: 'string', format: 'uuid' },
+            },
+          },
+        },
+      },
+    });
+    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '401', '403', '413', '415', '422', '429', '500']);
+    expect(upload['x-rate-limit-policy']).toBe('upload');
+    expect((doc.components as { responses: JsonObject }).responses.FileTooLarge).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  });
 });
 
 describe('schemas derived from the validation specs', () => {
