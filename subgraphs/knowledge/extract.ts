@@ -119,7 +119,8 @@ async function docxBlocks(bytes: Buffer): Promise<Block[]> {
 /** PDF through unpdf (pdf.js), page by page; each page's blank-line-separated runs are paragraphs. */
 async function pdfBlocks(bytes: Buffer): Promise<Block[]> {
   const { getDocumentProxy } = await import('unpdf');
-  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  // verbosity 0: pdf.js reports errors (thrown here) but prints no warnings about damaged files.
+  const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
   const blocks: Block[] = [];
   try {
     for (let n = 1; n <= pdf.numPages; n++) {
