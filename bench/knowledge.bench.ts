@@ -8,9 +8,10 @@
  * 2. Top up with more documents of the same kind until the index holds at least 10 000 chunks.
  * 3. 1 000 searches, one at a time (no queueing): `knowledgeSearch` through GraphQL (800 with
  *    words of the corpus, 200 with a misspelled word, which adds the trigram-correction step) and
- *    KB-1 through REST; p50/p99. Baselines measured in the same run and the same way:
- *    `{ __typename }` (answered by the gateway alone) and `knowledgeDocuments(limit: 1)` (one hop
- *    to the knowledge subgraph and a trivial query), with the ratios of search to each.
+ *    KB-1 through REST; p50/p99. Baselines measured in the same run and the same way, interleaved
+ *    with the searches: `{ __typename }` (answered by the gateway alone) and
+ *    `knowledgeDocuments(limit: 1)` (one hop to the knowledge subgraph and a trivial query), with
+ *    the ratios of search to each.
  */
 import { startTestStack } from '../test/harness.ts';
 import { upload } from '../test/knowledge-fixtures.ts';
@@ -139,7 +140,7 @@ export async function run(): Promise<void> {
     console.log(`index for searching: ${n} documents (${extra} added after the corpus), ${chunks} chunks`);
 
     // 3. Searches and baselines, one request at a time.
-    const queries = Array.from({ length: QUERIES }, (_, i) => {
+    const makeQuery = (i: number) => {
       const pick = () => vocab[Math.floor(rand() * vocab.length)] ?? 'ka';
       if (i % 5 === 4) {
         // A misspelling: one letter dropped from a longer word.
@@ -149,46 +150,50 @@ export async function run(): Promise<void> {
         return { kind: 'misspelled' as const, text: w.slice(0, at) + w.slice(at + 1) };
       }
       return { kind: 'exact' as const, text: rand() < 0.5 ? pick() : `${pick()} ${pick()}` };
-    });
+    };
+    const queries = Array.from({ length: QUERIES }, (_, i) => makeQuery(i));
+    const warmUp = Array.from({ length: 100 }, (_, i) => makeQuery(i));
     const post = async (path: string, body: unknown): Promise<{ ok: boolean; json: unknown }> => {
       const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
       const json = (await res.json()) as { errors?: unknown };
       return { ok: res.ok && json.errors === undefined, json };
     };
-    const measure = async (label: string, count: number, call: (i: number) => Promise<{ ok: boolean; json: unknown }>, onResult?: (i: number, json: unknown) => void): Promise<Timing> => {
-      const timing: Timing = { label, ms: [], errors: 0 };
-      for (let i = 0; i < count; i++) {
-        const s = performance.now();
-        const r = await call(i);
-        timing.ms.push(performance.now() - s);
-        if (!r.ok) timing.errors++;
-        onResult?.(i, r.json);
-      }
-      return timing;
-    };
     const SEARCH = 'query($q: String!) { knowledgeSearch(input: { query: $q, topK: 5 }) { results { documentId chunkIndex score highlight } } }';
-    const q = (i: number) => queries[i]?.text ?? 'ka';
+    let list = warmUp;
+    const q = (i: number) => list[i]?.text ?? 'ka';
+    const calls: { timing: Timing; call: (i: number) => Promise<{ ok: boolean; json: unknown }> }[] = [
+      { timing: { label: 'baseline { __typename } (gateway only)', ms: [], errors: 0 }, call: () => post('/graphql', { query: '{ __typename }' }) },
+      { timing: { label: 'baseline knowledgeDocuments(limit: 1)', ms: [], errors: 0 }, call: () => post('/graphql', { query: '{ knowledgeDocuments(limit: 1) { total } }' }) },
+      { timing: { label: 'knowledgeSearch (GraphQL), top 5', ms: [], errors: 0 }, call: (i) => post('/graphql', { query: SEARCH, variables: { q: q(i) } }) },
+      { timing: { label: 'KB-1 POST /api/knowledge/search (REST), top 5', ms: [], errors: 0 }, call: (i) => post('/api/knowledge/search', { query: q(i), top_k: 5 }) },
+    ];
+    const [typename, hop, gqlSearch, restSearch] = calls.map((c) => c.timing) as [Timing, Timing, Timing, Timing];
+    const found = { exact: 0, misspelled: 0 };
+    const byKind: Record<'exact' | 'misspelled', Timing> = {
+      exact: { label: '  of which: corpus words', ms: [], errors: 0 },
+      misspelled: { label: '  of which: one misspelled word', ms: [], errors: 0 },
+    };
 
     // Warm-up (JIT, plans, connection pools), not counted.
-    await measure('warm-up', 100, (i) => post('/graphql', { query: SEARCH, variables: { q: q(i) } }));
-    await measure('warm-up', 100, () => post('/graphql', { query: '{ __typename }' }));
-
-    const typename = await measure('baseline { __typename } (gateway only)', QUERIES, () => post('/graphql', { query: '{ __typename }' }));
-    const hop = await measure('baseline knowledgeDocuments(limit: 1)', QUERIES, () => post('/graphql', { query: '{ knowledgeDocuments(limit: 1) { total } }' }));
-    const found = { exact: 0, misspelled: 0 };
-    const byKind: Record<'exact' | 'misspelled', Timing> = { exact: { label: '  of which: corpus words', ms: [], errors: 0 }, misspelled: { label: '  of which: one misspelled word', ms: [], errors: 0 } };
-    const gqlSearch = await measure(
-      'knowledgeSearch (GraphQL), top 5',
-      QUERIES,
-      (i) => post('/graphql', { query: SEARCH, variables: { q: q(i) } }),
-      (i, json) => {
-        const hits = (json as { data?: { knowledgeSearch?: { results: unknown[] } } }).data?.knowledgeSearch?.results.length ?? 0;
-        const kind = queries[i]?.kind ?? 'exact';
-        if (hits > 0) found[kind]++;
-      },
-    );
-    gqlSearch.ms.forEach((ms, i) => byKind[queries[i]?.kind ?? 'exact'].ms.push(ms));
-    const restSearch = await measure('KB-1 POST /api/knowledge/search (REST), top 5', QUERIES, (i) => post('/api/knowledge/search', { query: q(i), top_k: 5 }));
+    for (let i = 0; i < warmUp.length; i++) for (const c of calls) await c.call(i);
+    list = queries;
+    // Interleaved: each query's search runs next to its baselines, so a load change on the machine
+    // shifts all of them alike and the ratios stay meaningful.
+    for (let i = 0; i < QUERIES; i++) {
+      for (const c of calls) {
+        const s = performance.now();
+        const r = await c.call(i);
+        const ms = performance.now() - s;
+        c.timing.ms.push(ms);
+        if (!r.ok) c.timing.errors++;
+        if (c.timing === gqlSearch) {
+          const kind = queries[i]?.kind ?? 'exact';
+          byKind[kind].ms.push(ms);
+          const hits = (r.json as { data?: { knowledgeSearch?: { results: unknown[] } } }).data?.knowledgeSearch?.results.length ?? 0;
+          if (hits > 0) found[kind]++;
+        }
+      }
+    }
 
     console.log(`search latency over ${QUERIES} queries at ${chunks} chunks, one request at a time:`);
     for (const timing of [typename, hop, gqlSearch, byKind.exact, byKind.misspelled, restSearch]) console.log(row(timing));
