@@ -76,7 +76,9 @@ function filePartTypes(body: Buffer, boundary: string): (string | null)[] {
     const lines = body.subarray(afterDelimiter, headEnd).toString('utf8').split('\r\n');
     const header = (name: string): string | undefined =>
       lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
-    if (/;\s*filename\*?\s*=/i.test(header('content-disposition') ?? '')) {
+    // Quoted values (a field named "a; filename=b") must not look like a filename parameter.
+    const disposition = (header('content-disposition') ?? '').replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    if (/;\s*filename\*?\s*=/i.test(disposition)) {
       const type = header('content-type');
       types.push(type === undefined || type === '' ? null : type);
     }
@@ -149,10 +151,13 @@ function fileInput(file: UploadedFile): Record<string, unknown> {
   return { filename: file.filename, contentType: file.contentType, contentBase64: file.bytes.toString('base64') };
 }
 
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Puts `value` at a `map` path (`variables.input.file`, `variables.files.0`), where `operations` holds null. */
 function placeAt(operations: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   if (keys[0] !== 'variables' || keys.length < 2) throw bad(`map path '${path}' does not start with 'variables.' (batching is not supported).`);
+  if (keys.some((k) => UNSAFE_KEYS.has(k))) throw bad(`map path '${path}' does not lead to a null in 'operations'.`);
   let parent: unknown = operations;
   for (const key of keys.slice(0, -1)) {
     parent = isRecord(parent) || Array.isArray(parent) ? (parent as Record<string, unknown>)[key] : undefined;
@@ -184,7 +189,7 @@ export function graphqlRequestFromForm(fields: [string, FormValue][]): Record<st
     const file = entries.get(name);
     if (!(file instanceof UploadedFile)) throw bad(`no file part named '${name}'.`);
     const value = fileInput(file);
-    for (const path of paths) placeAt(operations, path, typeof value === 'object' ? { ...value } : value);
+    for (const path of paths) placeAt(operations, path, { ...value });
   }
   return operations;
 }

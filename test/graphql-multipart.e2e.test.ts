@@ -104,6 +104,11 @@ describe('multipart uploads on /graphql', () => {
       .toEqual({ status: 200, errors: undefined, document: expect.objectContaining({ title: 'Field guide', filename: 'Field guide.md', contentType: 'text/markdown' }) });
   });
 
+  it("keeps each file part's own type, even after a text field whose quoted name contains `; filename=`", async () => {
+    const res = await post([{ name: 'x; filename=y', value: 'text' }, ...standard({ name: '0', filename: 'typed.md', type: 'text/plain', value: 'Plain after all.' })]);
+    expect({ status: res.status, contentType: (res.body.data?.uploadKnowledgeDocument as { document: KnowledgeDocumentGql }).document.contentType }).toEqual({ status: 200, contentType: 'text/plain' });
+  });
+
   it('runs every other field of `operations` as given (title, variables, operationName)', async () => {
     const operations = JSON.stringify({
       query: `query Other { __typename } mutation Named($input: UploadDocumentInput!) { uploadKnowledgeDocument(input: $input) { document { ${DOCUMENT_FIELDS} } } }`,
@@ -123,6 +128,7 @@ describe('multipart uploads on /graphql', () => {
       ['a map entry is not a list of paths', [{ name: 'operations', value: OPERATIONS }, { name: 'map', value: '{"0":"variables.input.file"}' }, file], "Invalid multipart request: map entry '0' must be a non-empty array of paths."],
       ['map names a file that was not sent', [{ name: 'operations', value: OPERATIONS }, { name: 'map', value: '{"1":["variables.input.file"]}' }, file], "Invalid multipart request: no file part named '1'."],
       ['a map path does not hold null', [{ name: 'operations', value: OPERATIONS }, { name: 'map', value: '{"0":["variables.input.missing.file"]}' }, file], "Invalid multipart request: map path 'variables.input.missing.file' does not lead to a null in 'operations'."],
+      ['a map path through __proto__', [{ name: 'operations', value: OPERATIONS }, { name: 'map', value: '{"0":["variables.__proto__"]}' }, file], "Invalid multipart request: map path 'variables.__proto__' does not lead to a null in 'operations'."],
       ['a map path outside variables', [{ name: 'operations', value: OPERATIONS }, { name: 'map', value: '{"0":["query"]}' }, file], "Invalid multipart request: map path 'query' does not start with 'variables.' (batching is not supported)."],
       ['operations is missing', [{ name: 'map', value: MAP }, file], "Invalid multipart request: the 'operations' field is missing (or is a file)."],
       ['operations is not JSON', [{ name: 'operations', value: 'query' }, { name: 'map', value: MAP }, file], "Invalid multipart request: the 'operations' field is not valid JSON."],
