@@ -33,7 +33,8 @@ function layout(blocks: readonly Block[]): Layout {
   const headingStarts: number[] = [];
   const headings: Layout['headings'] = [];
   for (const b of blocks) {
-    const t = b.text.replace(/\s+/g, ' ').trim();
+    // U+E000/U+E001 delimit search matches (retrieval.sql.ts): documents never contain them.
+    const t = b.text.replace(/[\uE000\uE001]/g, '').replace(/\s+/g, ' ').trim();
     if (!t) continue;
     if (parts.length > 0) length += 1;
     blockStarts.push(length);

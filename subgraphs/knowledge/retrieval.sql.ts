@@ -9,7 +9,13 @@ export const VISIBLE = `(d."ready" and ((d."owner_id" = ? and d."scope" = 'user'
   or (?::boolean and d."shared" and d."organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid))
   or (d."scope" = 'conversation' and d."conversation_id" = ?::uuid and d."owner_id" = ?)))`;
 
-const HEADLINE_OPTIONS = `StartSel=<mark>, StopSel=</mark>, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "`;
+/**
+ * Matches are delimited with two private-use characters (which the chunker strips from documents),
+ * so the text can be HTML-escaped before they become `<mark>` tags (see retriever.ts).
+ */
+export const MARK_START = '\uE000';
+export const MARK_END = '\uE001';
+const HEADLINE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "`;
 
 export const RETRIEVAL_SQL = {
   /** The query words that are not stop words, in order. */

@@ -12,7 +12,7 @@
  * extra filter.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RETRIEVAL_SQL } from './retrieval.sql.ts';
+import { MARK_END, MARK_START, RETRIEVAL_SQL } from './retrieval.sql.ts';
 
 /** Whose documents a retrieval may read. */
 export interface Visibility {
@@ -41,7 +41,10 @@ export interface RetrievedChunk {
   scope: 'user' | 'conversation';
   conversationId: string | null;
   shared: boolean;
-  /** `content` with matched words in `<mark>`…`</mark>` (the whole chunk's text when not asked for). */
+  /**
+   * The passage around the matches as HTML: text escaped, matched words in `<mark>`…`</mark>`
+   * (the whole chunk's text, unescaped, when not asked for).
+   */
   highlight: string;
 }
 
@@ -112,9 +115,19 @@ export class LexicalRetriever implements Retriever {
       scope: r.scope,
       conversationId: r.conversation_id,
       shared: r.shared,
-      highlight: r.highlight ?? r.content,
+      highlight: r.highlight === null ? r.content : markup(r.highlight),
     }));
   }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** ts_headline's output (matches between the private-use delimiters) as safe HTML. */
+export function markup(headline: string): string {
+  return headline
+    .replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+    .replaceAll(MARK_START, '<mark>')
+    .replaceAll(MARK_END, '</mark>');
 }
 
 /** `{a,b}` → ['a','b'] (drivers differ on whether text[] arrives parsed). */
