@@ -72,7 +72,7 @@ describe('loadConfig defaults', () => {
       rateLimitKeyPrefix: 'xentree:rl:',
       graphqlLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 5, maxDuplicateFields: 10, maxTokens: 15_000, maxCost: 5_000 },
       bodyLimitBytes: 2_097_152,
-      subgraphResilience: { timeouts: {}, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1 },
+      subgraphResilience: { timeouts: { knowledge: 65_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1 },
       metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
       subgraphPorts: DEFAULT_PORTS,
@@ -279,8 +279,14 @@ describe('subgraph resilience and metrics settings', () => {
       SUBGRAPH_CHAT_TIMEOUT_MS: '30000',
       METRICS_TOKEN: 'm'.repeat(16),
     });
-    expect(config.subgraphResilience).toEqual({ timeouts: { chat: 30_000 }, breakerFailures: 7, breakerCooldownMs: 250, retryBudget: 0.2 });
+    expect(config.subgraphResilience).toEqual({ timeouts: { knowledge: 65_000, chat: 30_000 }, breakerFailures: 7, breakerCooldownMs: 250, retryBudget: 0.2 });
     expect(config.metricsToken).toBe('m'.repeat(16));
+  });
+
+  it('gives knowledge the AI timeout plus 5 s unless SUBGRAPH_KNOWLEDGE_TIMEOUT_MS is set', () => {
+    const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, AI_TIMEOUT_MS: '1000' };
+    expect(loadConfig(base).subgraphResilience.timeouts).toEqual({ knowledge: 6_000 });
+    expect(loadConfig({ ...base, SUBGRAPH_KNOWLEDGE_TIMEOUT_MS: '2500' }).subgraphResilience.timeouts).toEqual({ knowledge: 2_500 });
   });
 
   it('lists bad values with their variable names', () => {

@@ -116,8 +116,15 @@ describe('the default (test/development) configuration', () => {
       expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: CSRF_BODY });
     });
 
-    it.each(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('refuses `content-type: %s` before it reaches GraphQL (415)', async (type) => {
-      // fastify has no parser for these on /graphql, so the CSRF rule is never even needed.
+    it('refuses a multipart request without a preflight header (CSRF prevention) with 400', async () => {
+      // multipart/form-data is parsed for GraphQL uploads only when the client proves it is not a
+      // simple cross-site form post (gateway/multipart.ts).
+      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: 'query=%7B__typename%7D' });
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: CSRF_BODY });
+    });
+
+    it.each(['application/x-www-form-urlencoded'])('refuses `content-type: %s` before it reaches GraphQL (415)', async (type) => {
+      // fastify has no parser for this on /graphql, so the CSRF rule is never even needed.
       const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': type }, body: 'query=%7B__typename%7D' });
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 415,
