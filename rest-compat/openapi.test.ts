@@ -113,6 +113,7 @@ describe('the document for the route table', () => {
               conversation_id: { type: 'string', format: 'uuid' },
               shared: { type: 'boolean', default: false },
               organization_id: { type: 'string', format: 'uuid' },
+              upload_id: { type: 'string', format: 'uuid' },
             },
           },
         },

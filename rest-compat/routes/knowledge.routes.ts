@@ -95,6 +95,9 @@ const uploadBody = v.object({
   conversation_id: v.optional(v.uuid()),
   shared: v.optional(v.bool(), false),
   organization_id: v.optional(v.uuid()),
+  // (decided, an addition to API.md) a client-chosen UUID to follow ingestion with the
+  // `documentIngestion` subscription.
+  upload_id: v.optional(v.uuid()),
 });
 
 const ragQueryBody = v.object({
@@ -167,6 +170,7 @@ export const knowledgeRoutes: Route[] = [
           conversationId: body.conversation_id ?? null,
           shared: body.shared,
           organizationId: body.organization_id ?? null,
+          uploadId: body.upload_id ?? null,
         },
       };
     },
