@@ -5,7 +5,7 @@
  * wire shapes the suites assert against. Helpers take a gateway base URL so the benchmark can use
  * them too.
  */
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -19,7 +19,8 @@ function pdfString(s: string): string {
 
 /**
  * A minimal valid PDF: `pages[i]` is the lines of page i. Catalog, page tree, one Helvetica Type1
- * font, a page object and a content stream per page, and an xref table with exact byte offsets.
+ * font, a page object and a compressed content stream per page, and an xref table with exact
+ * byte offsets.
  * Text must be Latin-1 (it is written as such).
  */
 export function makePdf(pages: string[][]): Buffer {
@@ -35,8 +36,9 @@ export function makePdf(pages: string[][]): Buffer {
       Buffer.from(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`, 'latin1'),
     );
     const text = lines.map((l) => `${pdfString(l)} Tj`).join(' T* ');
-    const stream = Buffer.from(`BT /F1 12 Tf 72 720 Td 14 TL ${text} ET`, 'latin1');
-    objects.push(Buffer.concat([Buffer.from(`<< /Length ${stream.length} >>\nstream\n`, 'latin1'), stream, Buffer.from('\nendstream', 'latin1')]));
+    // Compressed as PDF writers do (FlateDecode), so extraction goes through pdf.js's decoder.
+    const stream = deflateSync(Buffer.from(`BT /F1 12 Tf 72 720 Td 14 TL ${text} ET`, 'latin1'));
+    objects.push(Buffer.concat([Buffer.from(`<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`, 'latin1'), stream, Buffer.from('\nendstream', 'latin1')]));
   }
   const parts: Buffer[] = [Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
   let offset = parts[0]?.length ?? 0;
