@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { person, TIMESTAMP, UUID_V4, type Person } from './org-fixtures.ts';
-import { DOCUMENT_FIELDS, UPLOAD_MUTATION, type KnowledgeDocumentGql } from './knowledge-fixtures.ts';
+import { BOUNDARY, DOCUMENT_FIELDS, multipart, UPLOAD_MUTATION, type KnowledgeDocumentGql, type Part } from './knowledge-fixtures.ts';
 
 let t: TestStack;
 let alice: Person;
@@ -28,19 +28,6 @@ const CSRF_MESSAGE =
   "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a 'content-type' header (with a type that is not one of " +
   'application/x-www-form-urlencoded, multipart/form-data, text/plain) or provide a non-empty value for one of the following headers: x-apollo-operation-name, apollo-require-preflight\n';
 
-/** A multipart part; no `type` sends no Content-Type header. */
-interface Part { name: string; value: string | Buffer; filename?: string; type?: string }
-const BOUNDARY = 'xentree-gql-boundary';
-function multipart(parts: Part[]): Buffer {
-  return Buffer.concat([
-    ...parts.flatMap((p) => [
-      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`),
-      Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value),
-      Buffer.from('\r\n'),
-    ]),
-    Buffer.from(`--${BOUNDARY}--\r\n`),
-  ]);
-}
 
 interface GqlReply { status: number; headers: Headers; body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] } }
 async function post(parts: Part[], headers: Record<string, string> = PREFLIGHT): Promise<GqlReply> {

@@ -290,3 +290,28 @@ export async function upload(base: string, credentials: Credentials, file: Uploa
 
 /** A `.txt` file with `text`. */
 export const txt = (name: string, text: string): UploadFile => ({ name: `${name}.txt`, type: 'text/plain', bytes: text });
+
+// ---------------------------------------------------------------------------------------------
+// Raw multipart bodies, for tests that need parts a FormData cannot express.
+
+/** A multipart part; no `type` (or null) sends no Content-Type header. */
+export interface Part {
+  name: string;
+  value: string | Buffer;
+  filename?: string;
+  type?: string | null;
+}
+
+export const BOUNDARY = 'xentree-test-boundary';
+
+/** `parts` as a multipart/form-data body delimited by `BOUNDARY`. */
+export function multipart(parts: Part[]): Buffer {
+  return Buffer.concat([
+    ...parts.flatMap((p) => [
+      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`),
+      Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value),
+      Buffer.from('\r\n'),
+    ]),
+    Buffer.from(`--${BOUNDARY}--\r\n`),
+  ]);
+}

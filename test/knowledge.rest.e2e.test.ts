@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { addMember, apiKey, coded, createKey, createOrg, notFoundBody, person, scopeMissing, TIMESTAMP, UUID_V4, type Person } from './org-fixtures.ts';
 import { createConversation, wire } from './chat-fixtures.ts';
-import { DOCX_TYPE, makeDocx, makePdf, txt, upload, uploadRest, type RagDocumentBody, type RagQueryBody, type SearchItemBody } from './knowledge-fixtures.ts';
+import { BOUNDARY, DOCX_TYPE, makeDocx, makePdf, multipart, txt, upload, uploadRest, type Part, type RagDocumentBody, type RagQueryBody, type SearchItemBody } from './knowledge-fixtures.ts';
 
 let t: TestStack;
 let alice: Person;
@@ -35,19 +35,6 @@ const uuidParsing = (loc: string[], input: string, found: string) => {
 const boolParsing = (loc: string[], input: string) => ({ type: 'bool_parsing', loc, msg: 'Input should be a valid boolean, unable to interpret input', input });
 const scopeEnum = (loc: string[], input: string) => ({ type: 'enum', loc, msg: "Input should be 'user' or 'conversation'", input, ctx: { expected: "'user' or 'conversation'" } });
 
-/** A multipart part; no `type` (or null) sends no Content-Type header. */
-interface Part { name: string; value: string | Buffer; filename?: string; type?: string | null }
-const BOUNDARY = 'xentree-kb-boundary';
-function multipart(parts: Part[]): Buffer {
-  return Buffer.concat([
-    ...parts.flatMap((p) => [
-      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`),
-      Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value),
-      Buffer.from('\r\n'),
-    ]),
-    Buffer.from(`--${BOUNDARY}--\r\n`),
-  ]);
-}
 async function postRaw(body: Buffer | string, contentType: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; body: unknown }> {
   const res = await fetch(`${t.url}${DOCS}`, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
   const text = await res.text();
