@@ -39,10 +39,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Chunks written per statement; progress is published after each batch. */
 const BATCH = 100;
 
+/** One batch of chunks. Params: document id, title (its vector is computed once per batch), chunks as JSON. */
 const CHUNKS_SQL = `insert into "knowledge"."chunks" ("document_id", "chunk_index", "content", "headings", "tsv")
   select ?::uuid, (x->>'i')::int, x->>'c', x->>'h',
-    setweight(to_tsvector('english', ?::text), 'A') || setweight(to_tsvector('english', x->>'h'), 'B') || setweight(to_tsvector('english', x->>'c'), 'C')
-  from jsonb_array_elements(?::jsonb) as x`;
+    t.title_tsv || setweight(to_tsvector('english', x->>'h'), 'B') || setweight(to_tsvector('english', x->>'c'), 'C')
+  from (select setweight(to_tsvector('english', ?::text), 'A') as title_tsv) as t, jsonb_array_elements(?::jsonb) as x`;
 const TERMS_SQL = `insert into "knowledge"."document_terms" ("document_id", "term")
   select ?::uuid, t from jsonb_array_elements_text(?::jsonb) as t on conflict do nothing`;
 
