@@ -46,6 +46,8 @@ const CHUNKS_SQL = `insert into "knowledge"."chunks" ("document_id", "chunk_inde
   from (select setweight(to_tsvector('english', ?::text), 'A') as title_tsv) as t, jsonb_array_elements(?::jsonb) as x`;
 const TERMS_SQL = `insert into "knowledge"."document_terms" ("document_id", "term")
   select ?::uuid, t from jsonb_array_elements_text(?::jsonb) as t on conflict do nothing`;
+const VOCABULARY_SQL = `insert into "knowledge"."terms" ("term")
+  select t from jsonb_array_elements_text(?::jsonb) as t on conflict do nothing`;
 
 type Publish = (stage: IngestionStage, extra?: Partial<IngestionEvent>) => Promise<void>;
 
@@ -177,7 +179,10 @@ export class IngestionService {
         await publish('INDEXING', { chunksDone: Math.min(i + BATCH, total), chunksTotal: total });
         await yieldToLoop();
       }
-      await em.execute(TERMS_SQL, [doc.id, JSON.stringify(termsOf(doc.title, chunks))]);
+      const terms = JSON.stringify(termsOf(doc.title, chunks));
+      await em.execute(TERMS_SQL, [doc.id, terms]);
+      // Words stay in the vocabulary after their documents go: a stale word only costs a lookup.
+      await em.execute(VOCABULARY_SQL, [terms]);
       await publish('INDEXED', { chunksDone: total, chunksTotal: total });
       await em.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id }, { ready: true });
     } catch (err) {

@@ -22,8 +22,9 @@ export const RETRIEVAL_SQL = {
   meaningful: `select x.word from jsonb_array_elements_text(?::jsonb) with ordinality as x(word, ord)
     where numnode(to_tsquery('english', quote_literal(x.word))) > 0 order by x.ord`,
   /**
-   * For each word that no visible document contains, the visible documents' closest words
-   * (pg_trgm similarity ≥ the threshold), best first. Params: VISIBLE's, words, threshold, limit.
+   * For each word that no visible document contains, the closest words of the vocabulary that a
+   * visible document contains (pg_trgm similarity ≥ the threshold), best first. Params: VISIBLE's,
+   * words, threshold, limit.
    */
   corrections: `with visible as materialized (select d."id" from "knowledge"."documents" d where ${VISIBLE}),
     words as (select x.word from jsonb_array_elements_text(?::jsonb) as x(word))
@@ -32,11 +33,10 @@ export const RETRIEVAL_SQL = {
         select 1 from "knowledge"."document_terms" t where t."term" = w.word and t."document_id" in (select "id" from visible)
       ) then '{}'::text[]
       else array(
-        select s.term from (
-          select distinct t."term" as term from "knowledge"."document_terms" t
-           where t."term" % w.word and t."document_id" in (select "id" from visible)
-        ) s where similarity(s.term, w.word) >= ?
-        order by similarity(s.term, w.word) desc, s.term limit ?
+        select v."term" from "knowledge"."terms" v
+         where v."term" % w.word and similarity(v."term", w.word) >= ?
+           and exists (select 1 from "knowledge"."document_terms" t where t."term" = v."term" and t."document_id" in (select "id" from visible))
+         order by similarity(v."term", w.word) desc, v."term" limit ?
       ) end as fixes
     from words w`,
   /**

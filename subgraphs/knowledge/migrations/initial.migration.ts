@@ -42,14 +42,16 @@ export class KnowledgeInitial extends Migration {
       primary key ("document_id", "chunk_index")
     )`);
     this.addSql(`create index "chunks_tsv_idx" on "knowledge"."chunks" using gin ("tsv")`);
-    // The distinct words of each document, for trigram corrections of misspelled query words
-    // among the documents the caller can see.
+    // Trigram corrections of misspelled query words: candidates come from the vocabulary of every
+    // word ever indexed (small, trigram-indexed), and count only when a document the caller can
+    // see contains them (document_terms, looked up by word).
+    this.addSql(`create table "knowledge"."terms" ("term" text primary key)`);
+    this.addSql(`create index "terms_trgm_idx" on "knowledge"."terms" using gin ("term" gin_trgm_ops)`);
     this.addSql(`create table "knowledge"."document_terms" (
       "document_id" uuid not null references "knowledge"."documents" ("id") on delete cascade,
       "term" text not null,
       primary key ("document_id", "term")
     )`);
-    this.addSql(`create index "document_terms_trgm_idx" on "knowledge"."document_terms" using gin ("term" gin_trgm_ops)`);
-    this.addSql(`create index "document_terms_term_idx" on "knowledge"."document_terms" ("term")`);
+    this.addSql(`create index "document_terms_term_idx" on "knowledge"."document_terms" ("term", "document_id")`);
   }
 }
