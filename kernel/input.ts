@@ -2,7 +2,7 @@
  * Input validation for services: zod schemas whose failures become `BAD_USER_INPUT` AppErrors with
  * 422-style field items, so GraphQL, tRPC and REST callers all get the same structured errors.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError, type FieldError } from './errors.ts';
 
 function typeOf(issue: z.core.$ZodIssue): string {
@@ -37,3 +37,6 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, root: string
   }));
   throw new AppError('BAD_USER_INPUT', { message: fields.map((f) => `${f.loc.join('.')}: ${f.msg}`).join('; '), fields });
 }
+
+/** Whether `s` is a UUID as zod (and so every input schema) reads one; malformed ids are simply not found. */
+export const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;

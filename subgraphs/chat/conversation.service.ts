@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { CONVERSATION_DELETED, type ConversationDeletedEvent } from '../../kernel/events.ts';
@@ -42,7 +42,6 @@ const createInput = z.object({
   provider: z.string().nullable().optional(),
 });
 
-export const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;
 
 export class ConversationService {
   constructor(private readonly pubsub: PubSub) {}

@@ -6,7 +6,8 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConversationSchema, MessageSchema, type Conversation, type Message } from './conversation.entity.ts';
-import { isUuid, type ConversationService, type Page, type PageInput } from './conversation.service.ts';
+import { isUuid } from '../../kernel/input.ts';
+import type { ConversationService, Page, PageInput } from './conversation.service.ts';
 
 /** A page of one parent's children. */
 export interface PageKey extends PageInput {

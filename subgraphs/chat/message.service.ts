@@ -9,7 +9,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import { ConversationSchema, MessageSchema, type Message } from './conversation.entity.ts';
-import { isUuid } from './conversation.service.ts';
+import { isUuid } from '../../kernel/input.ts';
 import { indexMessages } from './search.indexer.ts';
 
 const turnsInput = z

@@ -9,7 +9,8 @@ import { notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { NoteSchema, type Note } from './note.entity.ts';
-import { isUuid, pageInput, type ConversationService, type Page } from './conversation.service.ts';
+import { isUuid } from '../../kernel/input.ts';
+import { pageInput, type ConversationService, type Page } from './conversation.service.ts';
 import { indexNote, unindexNote } from './search.indexer.ts';
 
 /** ≤ 20 tags of 1..50 characters; duplicates removed, first occurrence kept. */

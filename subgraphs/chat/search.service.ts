@@ -13,7 +13,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
-import { isUuid } from './conversation.service.ts';
+import { isUuid } from '../../kernel/input.ts';
 import { rebuildCollection, SEARCH_COLLECTIONS, type SearchCollection } from './search.indexer.ts';
 import { cropHighlight } from './search.snippet.ts';
 import { SEARCH_SQL } from './search.sql.ts';

@@ -6,13 +6,11 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { notFound } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { KnowledgeDocumentSchema, type DocumentScope, type KnowledgeDocument } from './document.entity.ts';
 import type { RetrievedChunk, Retriever, Visibility } from './retriever.ts';
 import type { Peers } from './peers.ts';
-
-const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;
 
 const listInput = z.object({
   limit: z.number().int().min(1).max(100).default(20),

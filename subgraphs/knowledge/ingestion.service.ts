@@ -9,7 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { AppError, ERROR_REGISTRY, notFound } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -34,7 +34,6 @@ const uploadInput = z.object({
 });
 export type UploadInput = z.input<typeof uploadInput>;
 
-const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Chunks written per statement; progress is published after each batch. */
 const BATCH = 100;

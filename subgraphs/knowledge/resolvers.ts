@@ -3,6 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
 import { AppError } from '../../kernel/errors.ts';
+import { isUuid } from '../../kernel/input.ts';
 import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
 import type { KnowledgeContext } from './index.ts';
 import type { DocumentScope, KnowledgeDocument } from './document.entity.ts';
@@ -59,7 +60,7 @@ export const resolvers: GraphQLResolverMap<KnowledgeContext> = guardResolvers(
       documentIngestion: {
         subscribe: async (_: unknown, args: { uploadId: string }, ctx: KnowledgeContext) => {
           const auth = user(ctx);
-          if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(args.uploadId)) {
+          if (!isUuid(args.uploadId)) {
             throw new AppError('BAD_USER_INPUT', { fields: [{ type: 'uuid_parsing', loc: ['uploadId'], msg: 'Input should be a valid UUID', input: args.uploadId }] });
           }
           const it = new IngestionIterator(ctx.pubsub, auth.userId, args.uploadId);

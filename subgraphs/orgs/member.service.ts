@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './organization.entity.ts';
 import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
@@ -15,7 +15,6 @@ import type { IdentityGateway } from './identity.client.ts';
 
 const role = z.enum(['owner', 'admin', 'member']);
 const teamName = z.string().trim().min(1).max(100).nullable();
-const isUuid = (s: string) => z.uuid().safeParse(s).success;
 
 const addInput = z
   .object({ userId: z.uuid().optional(), email: z.string().min(3).max(254).optional(), role: role.optional(), teamName: teamName.optional() })

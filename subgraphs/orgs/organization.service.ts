@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { ORGANIZATION_DELETED, type OrganizationDeletedEvent } from '../../kernel/events.ts';
@@ -15,7 +15,6 @@ import { deleteOrganization, enforce, updateOrganization } from './role.policy.t
 import type { IdentityGateway } from './identity.client.ts';
 
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-const isUuid = (s: string) => z.uuid().safeParse(s).success;
 
 const createInput = z.object({
   name: z.string().min(1).max(100),
