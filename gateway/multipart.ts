@@ -12,10 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault, RouteGenericInterface, RouteHandlerMethod } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_REGISTRY } from '../kernel/errors.ts';
-
-/** The largest accepted file (API.md §3.3, §4.10). */
-export const MAX_UPLOAD_BYTES = 10_485_760;
+import { MAX_UPLOAD_BYTES, fileTooLarge, toGraphQLExtensions } from '../kernel/errors.ts';
 /** Body limit of a multipart request: the largest file plus 1 MiB for the other fields and the framing. */
 export const MULTIPART_BODY_LIMIT = MAX_UPLOAD_BYTES + 1024 * 1024;
 
@@ -145,8 +142,8 @@ function parseJsonField(entries: Map<string, FormValue>, name: string): unknown 
 /** The `DocumentFileInput` of a file (knowledge subgraph's SDL). */
 function fileInput(file: UploadedFile): Record<string, unknown> {
   if (file.size > MAX_UPLOAD_BYTES) {
-    const def = ERROR_REGISTRY.FILE_TOO_LARGE;
-    throw new MultipartRequestError(def.message, 413, { code: 'FILE_TOO_LARGE', status: def.status, max_bytes: MAX_UPLOAD_BYTES });
+    const err = fileTooLarge();
+    throw new MultipartRequestError(err.message, 413, toGraphQLExtensions(err));
   }
   return { filename: file.filename, contentType: file.contentType, contentBase64: file.bytes.toString('base64') };
 }

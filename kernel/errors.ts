@@ -145,6 +145,14 @@ export class AppError extends Error {
   }
 }
 
+/** The largest accepted upload (API.md §3.3, §4.10). */
+export const MAX_UPLOAD_BYTES = 10_485_760;
+
+/** 413 `file_too_large` with the limit (API.md §1.7's `max_bytes`). */
+export function fileTooLarge(): AppError {
+  return new AppError('FILE_TOO_LARGE', { extras: { max_bytes: MAX_UPLOAD_BYTES } });
+}
+
 /** `NOT_FOUND` with API.md's message pattern `"<Resource> not found"`. */
 export function notFound(resource: string): AppError {
   return new AppError('NOT_FOUND', { message: `${resource} not found` });

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApolloServer } from '@apollo/server';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import { AppError, isErrorCode, restBodyOf, type ErrorCode, type FieldError } from '../kernel/errors.ts';
+import { AppError, fileTooLarge, isErrorCode, restBodyOf, type ErrorCode, type FieldError } from '../kernel/errors.ts';
 import { hasScope } from '../kernel/authz.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
@@ -21,7 +21,7 @@ import { ROUTES } from './routes/index.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { API_DOCS_PATHS, registerApiDocs } from './openapi.ts';
 import { rateLimitHeaders, type RateLimiter } from '../gateway/rate-limit.ts';
-import { MAX_UPLOAD_BYTES, MULTIPART_BODY_LIMIT, isMultipart, readMultipart } from '../gateway/multipart.ts';
+import { MULTIPART_BODY_LIMIT, isMultipart, readMultipart } from '../gateway/multipart.ts';
 
 export interface RestCompatDeps {
   apollo: ApolloServer<{ auth: AuthContext }>;
@@ -114,7 +114,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
 
     api.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
       if (err instanceof AppError) return sendAppError(reply, err, req.id);
-      if (err.statusCode === 413 && isMultipart(req.headers['content-type'])) return sendError(reply, 'FILE_TOO_LARGE', undefined, { max_bytes: MAX_UPLOAD_BYTES });
+      if (err.statusCode === 413 && isMultipart(req.headers['content-type'])) return sendAppError(reply, fileTooLarge(), req.id);
       if (err.statusCode === 413) return sendError(reply, 'FILE_TOO_LARGE', 'Request body is too large');
       deps.logger.error({ err, requestId: req.id }, 'REST request failed');
       return sendError(reply, 'INTERNAL', undefined, { request_id: req.id });

@@ -3,8 +3,7 @@
  * RAG questions. The knowledge subgraph holds every rule (types, scopes, sharing, tenancy); these
  * routes parse the request, run the operation and shape the documented JSON.
  */
-import { AppError } from '../../kernel/errors.ts';
-import { MAX_UPLOAD_BYTES } from '../../gateway/multipart.ts';
+import { MAX_UPLOAD_BYTES, fileTooLarge } from '../../kernel/errors.ts';
 import { v } from '../validation.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { array, field, lowerEnum, object } from '../shape.ts';
@@ -161,7 +160,7 @@ export const knowledgeRoutes: Route[] = [
     operation: 'UploadKnowledgeDocument',
     variables: ({ body }) => {
       // Refused before the bytes are base64-encoded for the operation (a third larger).
-      if (body.file.size > MAX_UPLOAD_BYTES) throw new AppError('FILE_TOO_LARGE', { extras: { max_bytes: MAX_UPLOAD_BYTES } });
+      if (body.file.size > MAX_UPLOAD_BYTES) throw fileTooLarge();
       return {
         input: {
           file: { filename: body.file.filename, contentType: body.file.contentType, contentBase64: body.file.bytes.toString('base64') },

@@ -6,8 +6,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../../kernel/errors.ts';
 
-export const MAX_FILE_BYTES = 10_485_760;
-
 export const CONTENT_TYPES = {
   txt: 'text/plain',
   md: 'text/markdown',
@@ -28,8 +26,6 @@ const ACCEPTED: ReadonlySet<string> = new Set(Object.values(CONTENT_TYPES));
 /** 415 with the accepted types (API.md §1.7). */
 const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', { extras: { accepted: Object.values(CONTENT_TYPES) } });
 
-/** 413 with the limit (API.md §1.7). */
-export const fileTooLarge = (): AppError => new AppError('FILE_TOO_LARGE', { extras: { max_bytes: MAX_FILE_BYTES } });
 
 /**
  * The stored content type: the part's own type (parameters dropped), or the extension's when the

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
-import { AppError, ERROR_REGISTRY, notFound } from '../../kernel/errors.ts';
+import { AppError, ERROR_REGISTRY, MAX_UPLOAD_BYTES, fileTooLarge, notFound } from '../../kernel/errors.ts';
 import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { KnowledgeDocumentSchema, type DocumentScope, type KnowledgeDocument } from './document.entity.ts';
-import { MAX_FILE_BYTES, detectContentType, extractBlocks, fileTooLarge } from './extract.ts';
+import { detectContentType, extractBlocks } from './extract.ts';
 import { chunksOf, type Chunk } from './chunker.ts';
 import { ingestionChannel, ingestionEvent, type IngestionEvent, type IngestionStage } from './ingestion.events.ts';
 import type { Peers } from './peers.ts';
@@ -117,9 +117,9 @@ export class IngestionService {
     if (!BASE64.test(b64) || b64.length % 4 === 1) {
       throw new AppError('BAD_USER_INPUT', { fields: [{ type: 'value_error', loc: ['input', 'file', 'contentBase64'], msg: 'Value error, not valid base64', input: null }] });
     }
-    if (Math.floor((b64.length * 3) / 4) - (b64.match(/=+$/)?.[0].length ?? 0) > MAX_FILE_BYTES) throw fileTooLarge();
+    // The decoded size, known before decoding (the base64 is valid and whitespace-free here).
+    if (Math.floor((b64.length * 3) / 4) - (b64.match(/=+$/)?.[0].length ?? 0) > MAX_UPLOAD_BYTES) throw fileTooLarge();
     const bytes = Buffer.from(b64, 'base64');
-    if (bytes.length > MAX_FILE_BYTES) throw fileTooLarge();
     const contentType = detectContentType(input.file.filename, input.file.contentType);
     if (bytes.length === 0) throw new AppError('EMPTY_FILE');
     if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) throw uploadIdUsed(input.uploadId);
