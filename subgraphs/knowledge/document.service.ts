@@ -41,7 +41,7 @@ export interface Page<T> {
 }
 
 /** Documents the caller owns (any scope) plus shared ones of their organizations (KB-2's set). */
-const LISTABLE = `(d."ready" and (d."owner_id" = ? or (d."shared" and d."organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid))))`;
+const LISTABLE = `("ready" and ("owner_id" = ? or ("shared" and "organization_id" in (select (jsonb_array_elements_text(?::jsonb))::uuid))))`;
 
 export class DocumentService {
   constructor(
@@ -83,7 +83,7 @@ export class DocumentService {
     const input = parseInput(listInput, raw, null);
     if (input.conversationId != null) await this.checkConversation(auth, input.conversationId);
     const orgs = input.mine ? [] : await this.organizationsOf(auth);
-    const where: string[] = [LISTABLE.replaceAll('d."', '"')];
+    const where: string[] = [LISTABLE];
     const params: unknown[] = [auth.userId, JSON.stringify(orgs)];
     const filter = (sql: string, value: unknown) => {
       where.push(sql);
@@ -93,9 +93,9 @@ export class DocumentService {
     if (input.scope != null) filter(`"scope" = ?`, input.scope satisfies DocumentScope);
     if (input.conversationId != null) filter(`"conversation_id" = ?`, input.conversationId);
     if (input.shared != null) filter(`"shared" = ?`, input.shared);
-    const qb = em.createQueryBuilder(KnowledgeDocumentSchema).where(where.join(' and '), params);
-    const [items, total] = await qb
-      .clone()
+    const [items, total] = await em
+      .createQueryBuilder(KnowledgeDocumentSchema)
+      .where(where.join(' and '), params)
       .orderBy({ createdAt: 'desc', id: 'asc' })
       .limit(input.limit)
       .offset(input.offset)
@@ -103,12 +103,7 @@ export class DocumentService {
     return { items, total, limit: input.limit, offset: input.offset };
   }
 
-  /** One document the caller can see by id (owner, or a member of its organization when shared), else null. */
-  async find(em: EntityManager, auth: UserContext, id: string): Promise<KnowledgeDocument | null> {
-    return (await this.findMany(em, auth, [id]))[0] ?? null;
-  }
-
-  /** Visible documents among `ids` (one statement, for loaders). */
+  /** Documents among `ids` the caller can see: theirs, or shared with their organization (one statement, for loaders). */
   async findMany(em: EntityManager, auth: UserContext, ids: readonly string[]): Promise<KnowledgeDocument[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
@@ -116,7 +111,7 @@ export class DocumentService {
     return em
       .createQueryBuilder(KnowledgeDocumentSchema)
       .where({ id: { $in: valid } })
-      .andWhere(LISTABLE.replaceAll('d."', '"'), [auth.userId, JSON.stringify(orgs)])
+      .andWhere(LISTABLE, [auth.userId, JSON.stringify(orgs)])
       .getResultList();
   }
 

@@ -16,6 +16,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import { KnowledgeDocumentSchema, type DocumentScope, type KnowledgeDocument } from './document.entity.ts';
 import { detectContentType, extractBlocks } from './extract.ts';
 import { chunksOf, type Chunk } from './chunker.ts';
+import { wordsOf } from './retriever.ts';
 import { ingestionChannel, ingestionEvent, type IngestionEvent, type IngestionStage } from './ingestion.events.ts';
 import type { Peers } from './peers.ts';
 
@@ -60,11 +61,11 @@ export function defaultTitle(filename: string): string {
   return (stem.trim() || base.trim() || 'Untitled').slice(0, 200);
 }
 
-/** Distinct words of the text, for misspelling corrections (same tokenisation as query words). */
+/** Distinct words of the document (of 3+ chars), for misspelling corrections. */
 function termsOf(title: string, chunks: readonly Chunk[]): string[] {
   const terms = new Set<string>();
   for (const text of [title, ...chunks.map((c) => c.content)]) {
-    for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) if (w.length >= 3 && w.length <= 64) terms.add(w);
+    for (const w of wordsOf(text)) if (w.length >= 3) terms.add(w);
   }
   return [...terms];
 }

@@ -53,10 +53,14 @@ export interface Retriever {
   retrieve(em: EntityManager, request: RetrievalRequest): Promise<RetrievedChunk[]>;
 }
 
-/** Query words: letters and digits, lowercased, at most 32 distinct ones, at most 64 chars each. */
-export function queryWords(query: string): string[] {
-  const words = (query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length <= 64);
-  return [...new Set(words)].slice(0, 32);
+/** Words as search sees them, in documents and queries alike: runs of letters and digits, lowercased, at most 64 chars. */
+export function wordsOf(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length <= 64);
+}
+
+/** Query words: at most 32 distinct ones. */
+function queryWords(query: string): string[] {
+  return [...new Set(wordsOf(query))].slice(0, 32);
 }
 
 /** A word as a to_tsquery operand (only letters and digits reach here; quoted all the same). */
