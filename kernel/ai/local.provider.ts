@@ -15,37 +15,45 @@ function words(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 2 && !STOP.has(w));
 }
 
+/** A `[title] ` prefix: a knowledge passage's document title (grounding.ts). */
+const TITLED = /^\[(.+?)\]\s*/;
+
+/** Where a turn's sentences come from, whether it is a document passage, and its sentences. */
+function readTurn(turn: ChatTurn, i: number): { source: string; document: boolean; sentences: string[] } {
+  const title = TITLED.exec(turn.content)?.[1];
+  return {
+    source: turn.role === 'system' ? (title ?? 'your documents') : `your conversation, message ${i + 1}`,
+    document: turn.role === 'system' && title !== undefined,
+    sentences: turn.content
+      .replace(TITLED, '')
+      .split(/(?<=[.!?])\s+/)
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  };
+}
+
 /** Sentences of prior turns, scored by shared words with the question (ties: earlier first). */
 function bestPassages(question: string, context: readonly ChatTurn[], max = 3): { text: string; source: string; score: number }[] {
   const q = new Set(words(question));
   if (q.size === 0) return [];
+  // Only what the user wrote (and documents passed as system turns) is a source; quoting earlier
+  // replies would just echo the assistant.
+  const turns = context.map((turn, i) => ({ turn, ...readTurn(turn, i) })).filter((t) => t.turn.role !== 'assistant');
   const scored: { text: string; source: string; score: number; order: number }[] = [];
   let order = 0;
-  context.forEach((turn, i) => {
-    // Only what the user wrote (and documents passed as system turns) is a source; quoting earlier
-    // replies would just echo the assistant.
-    if (turn.role === 'assistant') return;
-    const source = turn.role === 'system' ? (/^\[(.+?)\]/.exec(turn.content)?.[1] ?? 'your documents') : `your conversation, message ${i + 1}`;
-    for (const sentence of turn.content.replace(/^\[.+?\]\s*/, '').split(/(?<=[.!?])\s+/)) {
-      const text = sentence.trim();
-      if (!text) continue;
+  for (const { source, sentences } of turns) {
+    for (const text of sentences) {
       const score = new Set(words(text).filter((w) => q.has(w))).size;
       if (score > 0) scored.push({ text, source, score, order: order++ });
     }
-  });
+  }
   if (scored.length > 0) return scored.sort((a, b) => b.score - a.score || a.order - b.order).slice(0, max);
   // Retrieved documents (system turns) were already ranked against the question, possibly by
   // stems or corrected spellings the word match above misses: quote their leading sentences.
-  return context
-    .filter((t) => t.role === 'system' && /^\[(.+?)\]/.test(t.content))
+  return turns
+    .filter((t) => t.document && t.sentences.length > 0)
     .slice(0, max)
-    .map((t, i) => ({
-      text: (t.content.replace(/^\[.+?\]\s*/, '').split(/(?<=[.!?])\s+/)[0] ?? '').trim(),
-      source: /^\[(.+?)\]/.exec(t.content)?.[1] ?? 'your documents',
-      score: 0,
-      order: i,
-    }))
-    .filter((p) => p.text !== '');
+    .map((t, i) => ({ text: t.sentences[0] ?? '', source: t.source, score: 0, order: i }));
 }
 
 /** The full deterministic reply for these messages. */
