@@ -74,6 +74,17 @@ describe('checkOperationLimits', () => {
     expect(check(`{ me { ${'id '.repeat(500)} } }`)).toEqual([['TOO_MANY_DUPLICATE_FIELDS', 'Field "id" is selected 500 times in one selection set; at most 10 are allowed.']]);
   });
 
+  it('visits each fragment once: 40 levels of fragments spreading the next twice (2^40 expansions) are measured at once', () => {
+    let bomb = '{ ...F0 } ';
+    for (let i = 0; i < 40; i++) bomb += `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} } `;
+    bomb += 'fragment F40 on Query { me { id } }';
+    // Expanded, this walk would take days; a walk per fragment answers exactly.
+    expect(check(bomb)).toEqual([
+      ['TOO_MANY_ROOT_FIELDS', 'The operation selects 1099511627776 root fields; at most 20 are allowed.'],
+      ['QUERY_TOO_COMPLEX', 'The operation has an estimated cost of 2199023255552; at most 5000 is allowed.'],
+    ]);
+  });
+
   it('survives fragment cycles (graphql-js reports them)', () => {
     expect(check('{ me { ...A } } fragment A on User { best { ...B } } fragment B on User { best { ...A } }')).toEqual([]);
   });

@@ -112,7 +112,8 @@ function measure(schema: GraphQLSchema, operation: OperationDefinitionNode, frag
       aliases += child.aliases;
       cost += child.cost;
     }
-    return { depth, aliases, cost };
+    // Fragments spread twice per level double these per level; keep them finite and exact to print.
+    return { depth, aliases: Math.min(aliases, Number.MAX_SAFE_INTEGER), cost: Math.min(cost, Number.MAX_SAFE_INTEGER) };
   };
 
   const spread = (name: string, introspection: boolean): Stats => {
@@ -134,21 +135,33 @@ function measure(schema: GraphQLSchema, operation: OperationDefinitionNode, frag
   return walk(operation.selectionSet, rootTypes[operation.operation] ?? undefined, false);
 }
 
-/** Root field selections of an operation, counting every occurrence (fragments expanded). */
-function countRootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, active = new Set<string>()): number {
+/**
+ * Root field selections of an operation, counting every occurrence (fragments expanded). Each
+ * fragment is counted once and its total reused wherever it is spread, so a fragment that spreads
+ * another twice, 40 levels down, costs 40 visits rather than 2^40. Totals are capped at
+ * `Number.MAX_SAFE_INTEGER`, far past any limit.
+ */
+function countRootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, memo = new Map<string, number>(), active = new Set<string>()): number {
   let n = 0;
   for (const sel of set.selections) {
     if (sel.kind === Kind.FIELD) n += 1;
-    else if (sel.kind === Kind.INLINE_FRAGMENT) n += countRootFields(sel.selectionSet, fragments, active);
+    else if (sel.kind === Kind.INLINE_FRAGMENT) n += countRootFields(sel.selectionSet, fragments, memo, active);
     else {
-      const fragment = fragments.get(sel.name.value);
-      if (!fragment || active.has(sel.name.value)) continue;
-      active.add(sel.name.value);
-      n += countRootFields(fragment.selectionSet, fragments, active);
-      active.delete(sel.name.value);
+      const name = sel.name.value;
+      const fragment = fragments.get(name);
+      // Unknown fragments and cycles are reported by graphql-js's own rules.
+      if (!fragment || active.has(name)) continue;
+      let count = memo.get(name);
+      if (count === undefined) {
+        active.add(name);
+        count = countRootFields(fragment.selectionSet, fragments, memo, active);
+        active.delete(name);
+        memo.set(name, count);
+      }
+      n += count;
     }
   }
-  return n;
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
 }
 
 /** The first node carrying too many or repeated directives, and the first over-repeated field. */
