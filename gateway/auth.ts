@@ -44,6 +44,12 @@ interface SessionInfo {
   timezone: string | null;
 }
 
+/** Credentials revoked since: session families (logout, reuse detection) and deleted API keys. */
+export interface Revocation {
+  sessionIds: readonly string[];
+  apiKeyIds: readonly string[];
+}
+
 export interface RequestCredentials {
   authorization: string | undefined;
   apiKey: string | undefined;
@@ -72,6 +78,7 @@ export class Authenticator {
   private readonly revokedKeys = new Map<string, number>();
   private readonly pendingTouches = new Map<string, string>();
   private touchTimer: NodeJS.Timeout | null = null;
+  private readonly revocationListeners = new Set<(revoked: Revocation) => void>();
 
   constructor(
     private readonly identity: TRPCClient<IdentityRouter>,
@@ -100,11 +107,25 @@ export class Authenticator {
     await this.flushTouches();
   }
 
+  /**
+   * Calls `listener` with every revocation this replica learns of (from PubSub or from a response
+   * passing through it), so long-lived connections can be closed. Returns the unsubscriber.
+   */
+  onRevoked(listener: (revoked: Revocation) => void): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
+  }
+
+  private announce(revoked: Revocation): void {
+    for (const listener of this.revocationListeners) listener(revoked);
+  }
+
   /** Forgets deleted API keys (from PubSub or a response's `revokedApiKeys` extension). */
   markApiKeysRevoked(keyIds: readonly string[]): void {
     const until = Date.now() + API_KEY_CACHE_MS * 2;
     for (const id of keyIds) this.revokedKeys.set(id, until);
     for (const [hash, entry] of this.apiKeys) if (keyIds.includes(entry.record.id)) this.apiKeys.delete(hash);
+    if (keyIds.length > 0) this.announce({ sessionIds: [], apiKeyIds: keyIds });
   }
 
   private async flushTouches(): Promise<void> {
@@ -127,6 +148,7 @@ export class Authenticator {
       const now = Date.now();
       for (const [id, t] of this.revoked) if (t < now) this.revoked.delete(id);
     }
+    if (sessionIds.length > 0) this.announce({ sessionIds, apiKeyIds: [] });
   }
 
   /**

@@ -206,6 +206,16 @@ export function graphqlPolicyOf(operation: OperationDefinitionNode, document: Do
   return STRICTNESS.find((p) => found.has(p)) ?? 'default';
 }
 
+/**
+ * The GraphQL error of a refused operation: `RATE_LIMITED`, status 429 and `retryAfter` seconds in
+ * `extensions` (graphql-ws has no headers), plus Apollo's `http` status and headers over HTTP.
+ */
+export function rateLimitError(decision: RateLimitDecision, http?: { status: number; headers: HeaderMap }): GraphQLError {
+  return new GraphQLError('Too many requests', {
+    extensions: { code: 'RATE_LIMITED', status: 429, retryAfter: decision.secondsToReset, ...(http ? { http } : {}) },
+  });
+}
+
 /** The context the GraphQL plugin needs: who is calling, and whether this is GraphQL over HTTP. */
 export interface RateLimitedContext extends BaseContext {
   auth: AuthContext;
@@ -228,14 +238,7 @@ export function createRateLimitPlugin<TContext extends RateLimitedContext>(limit
           if (!decision) return;
           for (const [name, value] of rateLimitHeaders(decision)) rc.response.http.headers.set(name, value);
           if (decision.allowed) return;
-          throw new GraphQLError('Too many requests', {
-            extensions: {
-              code: 'RATE_LIMITED',
-              status: 429,
-              retryAfter: decision.secondsToReset,
-              http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.secondsToReset)]]) },
-            },
-          });
+          throw rateLimitError(decision, { status: 429, headers: new HeaderMap([['retry-after', String(decision.secondsToReset)]]) });
         },
       };
     },

@@ -273,6 +273,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     apollo,
     validationRules: createLimitRules(config.graphqlLimits),
     parseOptions: parseOptionsOf(config.graphqlLimits),
+    rateLimiter,
+    onRevoked: (listener) => authenticator.onRevoked(listener),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
   });
 

@@ -1,11 +1,13 @@
 /** Wires the subscription engine and the client-facing graphql-ws server into a gateway. */
 import type { Server } from 'node:http';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import { GraphQLError, print, type ExecutionResult, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql';
+import { GraphQLError, getOperationAST, print, type ExecutionResult, type GraphQLFormattedError, type ParseOptions, type ValidationRule } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import type { Config } from '../../kernel/config.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { serviceCredentialProvider, type AuthContext } from '../../kernel/context.ts';
+import type { Revocation } from '../auth.ts';
+import { graphqlPolicyOf, rateLimitError, type RateLimiter } from '../rate-limit.ts';
 import { UpstreamPool } from './upstream.ts';
 import { SubscriptionEngine, type EngineContext } from './engine.ts';
 import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
@@ -23,6 +25,9 @@ export interface SubscriptionServiceOptions {
   apollo: ApolloServer<EngineContext>;
   validationRules: readonly ValidationRule[];
   parseOptions?: ParseOptions;
+  /** The limiter GraphQL over HTTP and REST count against: one set of counters for every transport. */
+  rateLimiter: RateLimiter;
+  onRevoked(listener: (revoked: Revocation) => void): () => void;
   onConnectionCount?(open: number): void;
 }
 
@@ -60,6 +65,14 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     },
     validationRules: opts.validationRules,
     parseOptions: opts.parseOptions,
+    maxPayloadBytes: opts.config.bodyLimitBytes,
+    onRevoked: opts.onRevoked,
+    async rateLimit(document, operationName, auth) {
+      const operation = getOperationAST(document, operationName);
+      if (!operation) return null;
+      const decision = await opts.rateLimiter.check(graphqlPolicyOf(operation, document), auth);
+      return decision && !decision.allowed ? rateLimitError(decision) : null;
+    },
     maxSubscriptionsPerConnection: opts.config.wsMaxSubscriptionsPerConnection,
     maxConnectionsPerPrincipal: opts.config.wsMaxConnectionsPerPrincipal,
     onConnectionCount: opts.onConnectionCount,

@@ -1,9 +1,11 @@
 /**
  * graphql-ws for clients on the gateway's `/graphql` (DESIGN §4): authentication on
  * `connection_init` (bearer or API key, with scopes), 3 s init timeout (4408), pings every 12 s,
- * socket closed with 4403 when the bearer token expires, limits on subscriptions per connection
- * and connections per principal. Subscriptions go to the engine; queries and mutations run on the
- * gateway's executor like HTTP ones.
+ * socket closed with 4403 when the bearer token expires or its credential is revoked (on any
+ * replica), the credential checked again on every `subscribe`, the same rate limits as HTTP, frames
+ * no larger than the HTTP body limit, limits on subscriptions per connection and connections per
+ * principal. Subscriptions go to the engine; queries and mutations run on the gateway's executor
+ * like HTTP ones.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,8 +13,9 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ParseOptions, type ValidationRule } from 'graphql';
 import type { AuthContext } from '../../kernel/context.ts';
+import type { Revocation } from '../auth.ts';
 import type { Logger } from '../../kernel/logger.ts';
-import { AppError } from '../../kernel/errors.ts';
+import { AppError, toGraphQLExtensions } from '../../kernel/errors.ts';
 import type { SubscriptionEngine } from './engine.ts';
 
 export interface WsServerOptions {
@@ -26,6 +29,12 @@ export interface WsServerOptions {
   validationRules: readonly ValidationRule[];
   /** Parser limits (token count), as for GraphQL over HTTP. */
   parseOptions?: ParseOptions;
+  /** Largest frame accepted, in bytes (the HTTP body limit): larger ones close the socket with 1009. */
+  maxPayloadBytes: number;
+  /** Registers for revocations; sockets of a revoked session or API key are closed with 4403. */
+  onRevoked(listener: (revoked: Revocation) => void): () => void;
+  /** Counts one operation against its rate policy; a refusal is returned as the operation's error. */
+  rateLimit(document: DocumentNode, operationName: string | undefined, auth: AuthContext): Promise<GraphQLError | null>;
   maxSubscriptionsPerConnection: number;
   maxConnectionsPerPrincipal: number;
   onConnectionCount?(open: number): void;
@@ -34,6 +43,9 @@ export interface WsServerOptions {
 
 interface ConnectionState {
   auth: AuthContext;
+  /** What `connection_init` presented, re-checked on every `subscribe`. */
+  credentials: { authorization?: string; apiKey?: string };
+  close(code: number, reason: string): void;
   principal: string;
   subscriptions: Set<string>;
   expiryTimer: NodeJS.Timeout | null;
@@ -61,8 +73,14 @@ function expiryOf(authorization: string | undefined): number | null {
 }
 
 export function attachSubscriptionServer(opts: WsServerOptions): { close(): Promise<void>; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean } {
-  const wss = new WebSocketServer({ noServer: true });
-  const states = new WeakMap<object, ConnectionState>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes });
+  const states = new Map<object, ConnectionState>();
+  const stopRevocations = opts.onRevoked(({ sessionIds, apiKeyIds }) => {
+    for (const state of states.values()) {
+      const { sessionId, apiKeyId } = state.auth;
+      if ((sessionId && sessionIds.includes(sessionId)) || (apiKeyId && apiKeyIds.includes(apiKeyId))) state.close(4403, 'Forbidden');
+    }
+  });
   const perPrincipal = new Map<string, number>();
   let open = 0;
 
@@ -84,10 +102,11 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         const count = perPrincipal.get(principal) ?? 0;
         if (count >= opts.maxConnectionsPerPrincipal) return false;
         perPrincipal.set(principal, count + 1);
-        const state: ConnectionState = { auth, principal, subscriptions: new Set(), expiryTimer: null };
+        const close = (code: number, reason: string): void => ctx.extra.socket.close(code, reason);
+        const state: ConnectionState = { auth, credentials: { authorization, apiKey }, close, principal, subscriptions: new Set(), expiryTimer: null };
         const exp = auth.mode === 'bearer' ? expiryOf(authorization) : null;
         if (exp !== null) {
-          state.expiryTimer = setTimeout(() => ctx.extra.socket.close(4403, 'Forbidden'), Math.max(0, exp - Date.now()));
+          state.expiryTimer = setTimeout(() => close(4403, 'Forbidden'), Math.max(0, exp - Date.now()));
           state.expiryTimer.unref();
         }
         states.set(ctx.extra, state);
@@ -106,9 +125,17 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         open -= 1;
         opts.onConnectionCount?.(open);
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const state = states.get(ctx.extra);
         if (!state) return [new GraphQLError('Not connected', { extensions: { code: 'UNAUTHENTICATED' } })];
+        // The same cached check as HTTP: a revocation this replica missed still ends the socket.
+        try {
+          state.auth = { ...(await opts.authenticate(state.credentials, ctx.extra.request)), requestId: state.auth.requestId };
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          state.close(4403, 'Forbidden');
+          return [new GraphQLError(err.message, { extensions: toGraphQLExtensions(err) })];
+        }
         if (state.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', status: 429 } })];
         }
@@ -125,6 +152,8 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         if (!getOperationAST(document, payload.operationName ?? undefined)) {
           return [new GraphQLError('Unknown operation', { extensions: { code: 'BAD_REQUEST' } })];
         }
+        const limited = await opts.rateLimit(document, payload.operationName ?? undefined, state.auth);
+        if (limited) return [limited];
         state.subscriptions.add(id);
         return {
           schema: opts.engine.apiSchema,
@@ -158,6 +187,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
       return true;
     },
     async close() {
+      stopRevocations();
       await server.dispose();
       for (const client of wss.clients) client.terminate();
       wss.close();
