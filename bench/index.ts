@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   fanout: () => import('./fanout.bench.ts'),
   stream: () => import('./stream.bench.ts'),
   knowledge: () => import('./knowledge.bench.ts'),
+  auth: () => import('./auth.bench.ts'),
 };
 
 const name = process.argv[2];

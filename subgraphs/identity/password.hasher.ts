@@ -1,24 +1,90 @@
-/** argon2id password hashing with API.md §4.1's parameters, and a dummy hash for unknown users. */
+/**
+ * argon2id password hashing with API.md §4.1's parameters, and a dummy hash for unknown users.
+ *
+ * Each hash takes ~20–50 ms of a core and 19 MiB. @node-rs/argon2 runs them on libuv's thread pool
+ * (four threads), so a burst of registrations and logins would take every core from the event loop
+ * and every other request (health checks included) would wait seconds. Hashes run at most
+ * `concurrency` at a time (default: one less than the cores, at least one) and the rest queue,
+ * so one core always stays free for the event loop. A request that would wait longer than
+ * `maxWaitMs` (below the gateway's timeout for identity) is refused at once with 503 instead:
+ * otherwise the gateway would report a timeout while the account is still created afterwards.
+ */
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import { AppError } from '../../kernel/errors.ts';
 
 // Algorithm.Argon2id is an ambient const enum (value 2), unusable under verbatimModuleSyntax.
 const ARGON2ID = 2;
 const PARAMS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+/** Runs tasks at most `limit` at a time, in arrival order; a task queued `maxWaitMs` is refused. */
+class Gate {
+  private running = 0;
+  private readonly waiting = new Set<{ start(): void }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await this.queue();
+    else this.running += 1;
+    try {
+      return await task();
+    } finally {
+      const [next] = this.waiting;
+      // The slot passes straight to the next waiter, so `running` stays as it is.
+      if (next) {
+        this.waiting.delete(next);
+        next.start();
+      } else this.running -= 1;
+    }
+  }
+
+  /** @throws SERVICE_UNAVAILABLE when no slot frees within `maxWaitMs`. */
+  private queue(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        start: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(waiter);
+        reject(new AppError('SERVICE_UNAVAILABLE', { message: 'Too many sign-ins at once; try again shortly' }));
+      }, this.maxWaitMs);
+      this.waiting.add(waiter);
+    });
+  }
+}
+
+/** Hashes at once by default: one less than the cores, at least one. */
+export const DEFAULT_HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+/** Longest wait for a hashing slot: well inside the gateway's default 10 s subgraph timeout. */
+export const DEFAULT_HASH_MAX_WAIT_MS = 8_000;
+
 export class PasswordHasher {
   private dummy: Promise<string> | null = null;
+  private readonly gate: Gate;
+
+  constructor(concurrency = DEFAULT_HASH_CONCURRENCY, maxWaitMs = DEFAULT_HASH_MAX_WAIT_MS) {
+    this.gate = new Gate(Math.max(1, concurrency), maxWaitMs);
+  }
 
   hash(password: string): Promise<string> {
-    return hash(password, PARAMS);
+    return this.gate.run(() => hash(password, PARAMS));
   }
 
   /** Verifies against `phc`, or against a dummy hash when the user is unknown, so both take as long. */
   async verify(phc: string | null, password: string): Promise<boolean> {
     if (phc === null) {
-      this.dummy ??= hash('dummy-password-for-timing', PARAMS);
-      await verify(await this.dummy, password).catch(() => false);
+      this.dummy ??= this.hash('dummy-password-for-timing');
+      const dummy = await this.dummy;
+      await this.gate.run(() => verify(dummy, password).catch(() => false));
       return false;
     }
-    return verify(phc, password).catch(() => false);
+    return this.gate.run(() => verify(phc, password).catch(() => false));
   }
 }
