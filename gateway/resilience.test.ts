@@ -12,10 +12,12 @@ import {
   RetryBudget,
   SubgraphGuard,
   SubgraphUnavailableError,
+  callDeadlineMs,
   classifyFailure,
   createConnectionPool,
   createSubgraphFetcher,
   operationKindOf,
+  rootFieldsOf,
   subgraphTimeoutOf,
   unavailableErrors,
   type BreakerState,
@@ -281,6 +283,16 @@ describe('SubgraphGuard', () => {
     ]);
   });
 
+  it('never opens the circuit for timeouts: a slow call says nothing about the subgraph', async () => {
+    now = 0;
+    const { g, events } = guard();
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    for (let i = 0; i < 10; i++) expect(await reasonOf(g.run('mutation', failing(timeout).fn))).toBe('colours: timeout');
+    expect(g.breaker.state).toBe('closed');
+    await expect(g.run('query', failing().fn)).resolves.toBe('ok');
+    expect(events).toEqual([...Array.from({ length: 10 }, () => 'colours timeout'), 'colours ok']);
+  });
+
   it('does not retry when the budget is spent', async () => {
     now = 0;
     const { g } = guard({ retry: { ratio: 0.1, minRetries: 1, windowMs: 10_000 } });
@@ -325,6 +337,18 @@ describe('classifyFailure on real network errors', () => {
     expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
   });
 
+  it('waits the deadline it sends plus the margin, not its default timeout', async () => {
+    const url = await listen(() => {}); // accepts, never responds
+    const pool = createConnectionPool();
+    const fetcher = createSubgraphFetcher(pool, 50, 100);
+    const started = performance.now();
+    const err = await fetcher(url, { method: 'POST', body: '{}', headers: { 'x-xentree-deadline-ms': '400' } }).then(() => null, (e: unknown) => e);
+    const waited = performance.now() - started;
+    await pool.destroy();
+    expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
+    expect(waited).toBeGreaterThanOrEqual(400); // 400 + 100: far past the 50 ms default
+  });
+
   it('reuses keep-alive connections for consecutive calls', async () => {
     const peers = new Set<number>();
     const url = await listen((req, res) => {
@@ -348,6 +372,36 @@ describe('subgraphTimeoutOf', () => {
   it('uses SUBGRAPH_<NAME>_TIMEOUT_MS where set, else SUBGRAPH_TIMEOUT_MS', () => {
     const config = loadConfig({ INTERNAL_SERVICE_KEY: 'k'.repeat(32), ENCRYPTION_KEY: 'e'.repeat(32), SUBGRAPH_TIMEOUT_MS: '2000', SUBGRAPH_CHAT_TIMEOUT_MS: '30000' });
     expect([subgraphTimeoutOf(config, 'chat'), subgraphTimeoutOf(config, 'identity'), subgraphTimeoutOf(config, 'colours')]).toEqual([30_000, 2_000, 2_000]);
+  });
+});
+
+describe('call deadlines', () => {
+  const config = loadConfig({
+    INTERNAL_SERVICE_KEY: 'k'.repeat(32),
+    ENCRYPTION_KEY: 'e'.repeat(32),
+    SUBGRAPH_TIMEOUT_MS: '2000',
+    AI_TIMEOUT_MS: '30000',
+    TRPC_TIMEOUT_MS: '1000',
+    INGESTION_TIMEOUT_MS: '90000',
+    SUBGRAPH_KNOWLEDGE_TIMEOUT_MS: '3000',
+  });
+
+  it('reads the root fields of a subgraph operation, through fragments, or from its text', () => {
+    expect(rootFieldsOf(parse('mutation M($i: ChatInput!) { chat(input: $i) { content } ...F } fragment F on Mutation { x: ragQuery { answer } }'), undefined)).toEqual(['Mutation.chat', 'Mutation.ragQuery']);
+    expect(rootFieldsOf(undefined, '{ conversations { items { id } } }')).toEqual(['Query.conversations']);
+    expect(rootFieldsOf(undefined, 'not graphql {')).toEqual([]);
+  });
+
+  it("is the operation's own budget when it is longer than the subgraph's timeout", () => {
+    const of = (subgraph: string, query: string): number => callDeadlineMs(config, subgraph, parse(query), undefined);
+    expect([
+      of('chat', 'mutation { chat(input: {message: "hi"}) { content } }'),
+      of('knowledge', 'mutation { ragQuery(input: {query: "q"}) { answer } }'),
+      of('knowledge', 'mutation { uploadKnowledgeDocument(input: {}) { document { id } } }'),
+      of('chat', '{ conversations { total } }'),
+      of('knowledge', '{ knowledgeDocuments { total } }'),
+      of('identity', 'mutation { login(username: "a", password: "b") { accessToken } }'),
+    ]).toEqual([31_000, 31_000, 90_000, 2_000, 3_000, 2_000]);
   });
 });
 

@@ -6,11 +6,17 @@
  *
  * A call that fails for any of these reasons becomes a `SERVICE_UNAVAILABLE` GraphQL error naming
  * the subgraph, so the gateway still answers the fields other subgraphs own (partial data).
+ *
+ * Each call carries a deadline (kernel/deadline.ts) derived from the work it asks for: the
+ * subgraph's timeout, or the budget of the AI call or ingestion it runs when that is longer. The
+ * subgraph stops at that deadline; the gateway waits a margin longer, so it never reports a
+ * failure for a call that then completes.
  */
-import { Kind, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Config, SubgraphResilience } from '../kernel/config.ts';
+import { DEADLINE_HEADER, parseDeadlineHeader } from '../kernel/deadline.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 export type OperationKind = 'query' | 'mutation' | 'subscription';
@@ -287,7 +293,11 @@ export class SubgraphGuard {
           throw err;
         }
         observer?.attempt?.(this.subgraph, failure.reason, (this.#now() - started) / 1000);
-        this.breaker.failure();
+        // Only connection failures and 5xx say the subgraph is unwell. A timeout says a call ran
+        // long (its own deadline, which the subgraph enforces, decides that): counting it would let
+        // one user's slow calls open the circuit for everyone.
+        if (failure.reason === 'timeout') this.breaker.release();
+        else this.breaker.failure();
         if (n === 0 && kind === 'query' && failure.retryable && this.budget.tryRetry()) {
           observer?.retry?.(this.subgraph);
           await this.#sleep(this.options.backoffMs * (0.5 + Math.random()));
@@ -325,10 +335,21 @@ export function createConnectionPool(): Agent {
   return new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 128 });
 }
 
-/** A fetcher for RemoteGraphQLDataSource over `pool`, aborting each attempt after `timeoutMs`. */
-export function createSubgraphFetcher(pool: Agent, timeoutMs: number): Fetcher {
+/** The deadline header of a request's headers (a Headers object or a plain record). */
+function deadlineOf(headers: unknown): number | null {
+  if (headers instanceof Headers) return parseDeadlineHeader(headers.get(DEADLINE_HEADER));
+  if (headers && typeof headers === 'object') return parseDeadlineHeader((headers as Record<string, unknown>)[DEADLINE_HEADER]);
+  return null;
+}
+
+/**
+ * A fetcher for RemoteGraphQLDataSource over `pool`. Each attempt is aborted `marginMs` after the
+ * deadline it tells the subgraph (`x-xentree-deadline-ms`), or after `timeoutMs` without one.
+ */
+export function createSubgraphFetcher(pool: Agent, timeoutMs: number, marginMs = 0): Fetcher {
   return async (url, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const deadline = deadlineOf(init?.headers);
+    const timeout = AbortSignal.timeout(deadline === null ? timeoutMs : deadline + marginMs);
     const signal = init?.signal instanceof AbortSignal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return undiciFetch(url, { method: init?.method, headers: init?.headers, body: init?.body, signal, dispatcher: pool });
   };
@@ -360,4 +381,78 @@ export function createSubgraphGuards(settings: SubgraphResilience, observer?: Gu
 export function subgraphTimeoutOf(config: Config, subgraph: string): number {
   const own = Object.entries(config.subgraphResilience.timeouts).find(([name]) => name === subgraph)?.[1];
   return own ?? config.subgraphTimeoutMs;
+}
+
+/** Work whose own budget may make a call outlast its subgraph's timeout. */
+export type CallBudget = 'ai' | 'ingestion';
+
+/**
+ * Root fields whose resolvers wait on such work (by `Type.field`, like the rate-limit policies):
+ * an AI provider (chat, RAG) or the ingestion of an upload.
+ */
+export const FIELD_BUDGETS: Readonly<Record<string, CallBudget>> = {
+  'Mutation.chat': 'ai',
+  'Mutation.ragQuery': 'ai',
+  'Mutation.uploadKnowledgeDocument': 'ingestion',
+};
+
+/** How long the work of `budget` may take: an AI call after its grounding look-up, or one ingestion. */
+export function budgetMsOf(config: Config, budget: CallBudget): number {
+  switch (budget) {
+    case 'ai':
+      return config.ai.timeoutMs + config.trpcTimeoutMs;
+    case 'ingestion':
+      return config.subgraphResilience.ingestionTimeoutMs;
+    default: {
+      const never: never = budget;
+      throw new Error(`Unknown budget ${String(never)}`);
+    }
+  }
+}
+
+const ROOT_TYPE = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
+
+/** `Type.field` of each root field a subgraph operation selects (each fragment visited once). */
+export function rootFieldsOf(document: DocumentNode | undefined, query: string | undefined): string[] {
+  let doc = document;
+  if (!doc && query) {
+    try {
+      doc = parse(query);
+    } catch {
+      return [];
+    }
+  }
+  const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!doc || !op || op.kind !== Kind.OPERATION_DEFINITION) return [];
+  const fragments = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const root = ROOT_TYPE[op.operation];
+  const fields = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode): void => {
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) fields.add(`${root}.${sel.name.value}`);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet);
+      else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        const fragment = fragments.get(sel.name.value);
+        if (fragment) visit(fragment);
+      }
+    }
+  };
+  visit(op.selectionSet);
+  return [...fields];
+}
+
+/**
+ * The deadline of one call to `subgraph` (ms, sent in `x-xentree-deadline-ms`): its timeout, or
+ * the longest budget among the root fields it runs when that is longer. The gateway waits this
+ * plus `deadlineMarginMs`.
+ */
+export function callDeadlineMs(config: Config, subgraph: string, document: DocumentNode | undefined, query: string | undefined): number {
+  let ms = subgraphTimeoutOf(config, subgraph);
+  for (const field of rootFieldsOf(document, query)) {
+    const budget = FIELD_BUDGETS[field];
+    if (budget) ms = Math.max(ms, budgetMsOf(config, budget));
+  }
+  return ms;
 }

@@ -28,7 +28,8 @@ import { registerBrowserSafety } from './browser.ts';
 import { registerGraphQLPost } from './multipart.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
-import { createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { callDeadlineMs, createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { createGatewayMetrics, currentRequestTiming, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
 import { operationIdsByRoute } from '../rest-compat/openapi.ts';
 import { ROUTES } from '../rest-compat/routes/index.ts';
@@ -110,7 +111,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
     constructor(readonly guard: SubgraphGuard, url: string) {
-      super({ url, fetcher: createSubgraphFetcher(pool, subgraphTimeoutOf(config, guard.subgraph)) });
+      super({ url, fetcher: createSubgraphFetcher(pool, subgraphTimeoutOf(config, guard.subgraph), config.subgraphResilience.deadlineMarginMs) });
     }
     /** Breaker, retries and timing around each fetch; a failed subgraph yields errors, not a throw (partial data). */
     override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
@@ -129,6 +130,9 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
       if ('auth' in context && context.auth) {
         options.request.http?.headers.set(CONTEXT_HEADER, await signedContextOf(context as GatewayContext, config.internalServiceKey));
       }
+      // The subgraph stops at this deadline; the fetcher waits a margin longer (resilience.ts).
+      const deadline = callDeadlineMs(config, this.guard.subgraph, 'document' in options ? options.document : undefined, options.request.query);
+      options.request.http?.headers.set(DEADLINE_HEADER, String(deadline));
     }
     override didReceiveResponse<T extends { extensions?: Record<string, unknown> }>({ response }: { response: T }): T {
       const revoked = response.extensions?.revokedSessions;

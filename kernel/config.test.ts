@@ -72,7 +72,7 @@ describe('loadConfig defaults', () => {
       rateLimitKeyPrefix: 'xentree:rl:',
       graphqlLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 5, maxDuplicateFields: 10, maxTokens: 15_000, maxCost: 5_000 },
       bodyLimitBytes: 2_097_152,
-      subgraphResilience: { timeouts: { knowledge: 65_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1 },
+      subgraphResilience: { timeouts: { knowledge: 65_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1, deadlineMarginMs: 2_000, ingestionTimeoutMs: 120_000 },
       metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
       subgraphPorts: DEFAULT_PORTS,
@@ -277,9 +277,18 @@ describe('subgraph resilience and metrics settings', () => {
       SUBGRAPH_BREAKER_COOLDOWN_MS: '250',
       SUBGRAPH_RETRY_BUDGET: '0.2',
       SUBGRAPH_CHAT_TIMEOUT_MS: '30000',
+      SUBGRAPH_DEADLINE_MARGIN_MS: '500',
+      INGESTION_TIMEOUT_MS: '90000',
       METRICS_TOKEN: 'm'.repeat(16),
     });
-    expect(config.subgraphResilience).toEqual({ timeouts: { knowledge: 65_000, chat: 30_000 }, breakerFailures: 7, breakerCooldownMs: 250, retryBudget: 0.2 });
+    expect(config.subgraphResilience).toEqual({
+      timeouts: { knowledge: 65_000, chat: 30_000 },
+      breakerFailures: 7,
+      breakerCooldownMs: 250,
+      retryBudget: 0.2,
+      deadlineMarginMs: 500,
+      ingestionTimeoutMs: 90_000,
+    });
     expect(config.metricsToken).toBe('m'.repeat(16));
   });
 

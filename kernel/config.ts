@@ -107,6 +107,8 @@ const envSchema = z.object({
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(5_000),
   SUBGRAPH_RETRY_BUDGET: z.coerce.number().min(0).max(1).default(0.1),
+  SUBGRAPH_DEADLINE_MARGIN_MS: z.coerce.number().int().min(10).default(2_000),
+  INGESTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TRPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(20),
@@ -202,6 +204,13 @@ export interface SubgraphResilience {
   breakerCooldownMs: number;
   /** Retries allowed as a fraction of requests over a sliding window (queries only). */
   retryBudget: number;
+  /**
+   * How long the gateway waits past a call's deadline (kernel/deadline.ts) before giving up on it:
+   * room for the subgraph's answer to arrive after it stopped at its deadline.
+   */
+  deadlineMarginMs: number;
+  /** Budget of one document ingestion (KB-3: parse, chunk, store); the gateway derives its deadline from it. */
+  ingestionTimeoutMs: number;
 }
 
 /** `auto` goes to DEFAULT_AI_PROVIDER, else the first configured remote provider, else `local`. */
@@ -366,6 +375,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
       breakerCooldownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
       retryBudget: e.SUBGRAPH_RETRY_BUDGET,
+      deadlineMarginMs: e.SUBGRAPH_DEADLINE_MARGIN_MS,
+      ingestionTimeoutMs: e.INGESTION_TIMEOUT_MS,
     },
     metricsToken: e.METRICS_TOKEN ?? null,
     subgraphUrls,

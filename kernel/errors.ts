@@ -89,6 +89,9 @@ export const ERROR_REGISTRY = {
   LIVE_SESSION_ACTIVE: def(409, 'CONFLICT', 'live_session_active', 'A live session is already active'),
   MODULE_INCOMPLETE: def(409, 'CONFLICT', 'module_incomplete', 'Module has tasks without a passing submission'),
   REINDEX_IN_PROGRESS: def(409, 'CONFLICT', 'reindex_in_progress', 'A reindex is already running'),
+  // Idempotency-Key (decided; README "Idempotent retries"): the key names another request, or its first use is still running.
+  IDEMPOTENCY_KEY_REUSED: def(409, 'CONFLICT', 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request'),
+  IDEMPOTENCY_KEY_IN_PROGRESS: def(409, 'CONFLICT', 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still in progress'),
   // GraphQL operation limits (gateway/limits.ts). Rejected before execution, on GraphQL over HTTP
   // only; REST routes run fixed operations, so their REST bodies exist for completeness.
   QUERY_TOO_DEEP: def(400, 'BAD_REQUEST', 'query_too_deep', 'Query is nested too deeply'),
@@ -107,6 +110,8 @@ export const ERROR_REGISTRY = {
   PROVIDER_ERROR: def(502, 'BAD_GATEWAY', 'provider_error', 'AI provider request failed'),
   OAUTH_EXCHANGE_FAILED: def(502, 'BAD_GATEWAY', 'oauth_exchange_failed', 'Token exchange with the provider failed'),
   INTEGRATION_NOT_CONFIGURED: def(503, 'SERVICE_UNAVAILABLE', 'integration_not_configured', 'Integration is not configured'),
+  // (decided) The operation's own time budget ran out (kernel/deadline.ts); nothing was stored.
+  DEADLINE_EXCEEDED: def(504, 'TIMEOUT', 'deadline_exceeded', 'The request did not finish within its time budget; nothing was stored'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -25,6 +25,7 @@ import type { PubSub } from './pubsub.ts';
 import { createOrm, type MikroORM } from './db.ts';
 import { AppError, toGraphQLExtensions } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
+import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
 import { registerLocalRouter, type TrpcContext } from './trpc.ts';
 
 /** What a subgraph's services get when the process starts it. */
@@ -38,8 +39,12 @@ export interface SubgraphDeps {
 /** What a started subgraph provides to the server. */
 export interface SubgraphRuntime<TCtx extends object> {
   router: AnyRouter;
-  /** The per-request GraphQL context: a fresh EntityManager fork and fresh DataLoaders. */
-  requestContext(auth: AuthContext): TCtx;
+  /**
+   * The per-request GraphQL context: a fresh EntityManager fork and fresh DataLoaders. `signal`
+   * aborts when the caller's deadline passes or it hangs up (kernel/deadline.ts); services that
+   * write after slow work check it so they store nothing once the caller was told it failed.
+   */
+  requestContext(auth: AuthContext, signal: AbortSignal): TCtx;
   close?(): Promise<void>;
 }
 
@@ -157,7 +162,9 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   });
   await apollo.start();
 
-  const contextFor = async (header: unknown): Promise<Ctx> => {
+  // Subscriptions run as long as their client stays; their work is not bounded by a deadline.
+  const unbounded = new AbortController().signal;
+  const contextFor = async (header: unknown, signal: AbortSignal = unbounded): Promise<Ctx> => {
     let auth: AuthContext | null = null;
     if (typeof header === 'string') {
       try {
@@ -166,11 +173,20 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
         auth = null;
       }
     }
-    const base = auth ? runtime.requestContext(auth) : ({} as TCtx);
+    const base = auth ? runtime.requestContext(auth, signal) : ({} as TCtx);
     return Object.assign(base, { auth });
   };
 
-  const handler = fastifyApolloHandler(apollo, { context: async (req) => contextFor(req.headers[CONTEXT_HEADER]) });
+  const handler = fastifyApolloHandler(apollo, {
+    context: async (req, reply) => {
+      // The caller hanging up (the gateway giving up) stops the request like its deadline does.
+      const hungUp = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) hungUp.abort(new Error('the caller closed the connection'));
+      });
+      return contextFor(req.headers[CONTEXT_HEADER], requestSignal(req.headers[DEADLINE_HEADER], hungUp.signal));
+    },
+  });
   app.get('/graphql', handler);
   app.post('/graphql', handler);
   app.get('/healthz', async () => ({ status: 'ok', subgraph: manifest.name }));

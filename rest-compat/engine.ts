@@ -13,7 +13,7 @@ import { hasScope } from '../kernel/authz.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { credentialKind } from '../gateway/auth.ts';
-import { RequestValidationError, parseJsonBody, validateRequest, validationErrorBody, type ObjectSpec, type Source } from './validation.ts';
+import { RequestValidationError, parseJsonBody, v, validateRequest, validationErrorBody, type ObjectSpec, type Source } from './validation.ts';
 import type { Route } from './route.ts';
 import { sendSse } from './sse.ts';
 import { snakeCase } from './shape.ts';
@@ -200,7 +200,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     const auth = await authorise(req, reply, route);
     if (!auth) return reply;
 
-    let input: { params: unknown; query: unknown; body: unknown };
+    let input: { params: unknown; query: unknown; body: unknown; idempotencyKey: string | null };
     try {
       input = await parseRequest(route, req);
     } catch (err) {
@@ -212,8 +212,9 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     if (route.sse?.when(routeInput, req.headers)) return stream(route.sse, routeInput, req, reply);
 
     const query = operations.get(route.operation) ?? '';
+    const variables = { ...route.variables({ ...input, auth }), ...(route.idempotent ? { idempotencyKey: input.idempotencyKey } : {}) };
     const response = await deps.apollo.executeOperation(
-      { query, operationName: route.operation, variables: route.variables({ ...input, auth }) },
+      { query, operationName: route.operation, variables },
       { contextValue: { auth } },
     );
     if (response.body.kind !== 'single') throw new AppError('INTERNAL', { message: 'Unexpected incremental response' });
@@ -286,10 +287,19 @@ function bodyText(body: unknown): string | undefined {
   return typeof text === 'string' && text.length > 0 ? text : undefined;
 }
 
-/** Path, query and body through the route's specs (API.md §1.5 step 5). */
-async function parseRequest(route: Route, req: FastifyRequest): Promise<{ params: unknown; query: unknown; body: unknown }> {
+/** The `Idempotency-Key` header of idempotent routes: 1..255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const idempotencyHeaderSpec = v.object({ [IDEMPOTENCY_HEADER]: v.optional(v.str({ min: 1, max: 255, pattern: /^[\x21-\x7e]+$/ })) });
+
+/** Path, query, headers and body through the route's specs (API.md §1.5 step 5). */
+async function parseRequest(route: Route, req: FastifyRequest): Promise<{ params: unknown; query: unknown; body: unknown; idempotencyKey: string | null }> {
   const specs: Partial<Record<Source, ObjectSpec<unknown>>> = {};
   const raw: Partial<Record<Source, unknown>> = {};
+  if (route.idempotent) {
+    specs.header = idempotencyHeaderSpec;
+    const key = headerOf(req, IDEMPOTENCY_HEADER);
+    raw.header = key === undefined ? {} : { [IDEMPOTENCY_HEADER]: key };
+  }
   if (route.params) {
     specs.path = route.params;
     raw.path = req.params;
@@ -319,5 +329,11 @@ async function parseRequest(route: Route, req: FastifyRequest): Promise<{ params
     }
   }
   const out = validateRequest(specs, raw);
-  return { params: out.path ?? {}, query: out.query ?? {}, body: route.body && route.body.kind !== 'json' ? out.form : out.body };
+  const header = out.header as Record<string, string | undefined> | undefined;
+  return {
+    params: out.path ?? {},
+    query: out.query ?? {},
+    body: route.body && route.body.kind !== 'json' ? out.form : out.body,
+    idempotencyKey: header?.[IDEMPOTENCY_HEADER] ?? null,
+  };
 }

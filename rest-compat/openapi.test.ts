@@ -119,9 +119,35 @@ describe('the document for the route table', () => {
         },
       },
     });
-    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '401', '403', '413', '415', '422', '429', '500']);
+    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '401', '403', '409', '413', '415', '422', '429', '500', '504']);
     expect(upload['x-rate-limit-policy']).toBe('upload');
     expect((doc.components as { responses: JsonObject }).responses.FileTooLarge).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  });
+
+  it('documents the Idempotency-Key header, its 409 and the 504 on CONV-2 and KB-3 only', () => {
+    const doc = buildOpenApi(ROUTES);
+    const withHeader: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, JsonObject>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        const params = (op.parameters ?? []) as JsonObject[];
+        if (params.some((p) => p.name === 'Idempotency-Key')) withHeader.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(withHeader.sort()).toEqual(['POST /api/core/chat', 'POST /api/knowledge/documents']);
+    const chat = operationOf(doc, 'post', '/api/core/chat');
+    expect(chat.parameters).toEqual([
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: expect.stringContaining('409 `idempotency_key_reused`'),
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      },
+    ]);
+    expect(Object.keys(chat.responses as JsonObject)).toEqual(['200', '401', '403', '404', '409', '422', '429', '500', '504']);
+    const responses = (doc.components as { responses: JsonObject }).responses;
+    expect(responses.IdempotencyConflict).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+    expect(responses.DeadlineExceeded).toMatchObject({ description: expect.stringContaining('`deadline_exceeded`') });
   });
 });
 

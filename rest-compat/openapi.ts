@@ -13,7 +13,7 @@ export type { Json, JsonObject } from './openapi-schemas.ts';
 
 /** What the generator reads from a route; the gateway's own endpoints (health) are described the same way. */
 export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' | 'tag' | 'auth' | 'scope' | 'policy' | 'status'> &
-  Partial<Pick<Route, 'params' | 'query' | 'body' | 'responseName' | 'notFound'>> & {
+  Partial<Pick<Route, 'params' | 'query' | 'body' | 'responseName' | 'notFound' | 'idempotent'>> & {
     /** Responses beyond the generated ones, by status. */
     extraResponses?: Record<string, JsonObject>;
   };
@@ -135,8 +135,22 @@ function parameters(route: DocumentedRoute): JsonObject[] {
   for (const [name, spec] of Object.entries(route.query?.shape ?? {})) {
     out.push({ name, in: 'query', required: !spec.optional, schema: schemaOf(spec) });
   }
+  if (route.idempotent) out.push(IDEMPOTENCY_KEY_PARAMETER);
   return out;
 }
+
+/** The `Idempotency-Key` header of idempotent routes (engine.ts `IDEMPOTENCY_HEADER`). */
+const IDEMPOTENCY_KEY_PARAMETER: JsonObject = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe (decided). A request with the same key, from the same principal (a user\'s bearer tokens share one space; each API key has its own), ' +
+    'and the same body within 24 hours returns the first successful response instead of running again: one stored write. ' +
+    'The same key with a different body gives 409 `idempotency_key_reused`; while the first request still runs, 409 `idempotency_key_in_progress`. ' +
+    'A failed request keeps nothing, so it may be retried with its key. Streamed chat (`stream: true` or `Accept: text/event-stream`) ignores the header.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+};
 
 const BODY_MEDIA_TYPE = { json: 'application/json', form: 'application/x-www-form-urlencoded', multipart: 'multipart/form-data' } as const;
 
@@ -170,8 +184,10 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
     out['413'] = ref('responses', 'FileTooLarge');
     out['415'] = ref('responses', 'UnsupportedMediaType');
   }
+  if (route.idempotent) out['409'] = ref('responses', 'IdempotencyConflict');
   if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
   out['500'] = ref('responses', 'InternalError');
+  if (route.idempotent) out['504'] = ref('responses', 'DeadlineExceeded');
   return { ...out, ...route.extraResponses };
 }
 
@@ -219,6 +235,11 @@ const ERROR_RESPONSES: JsonObject = {
   FileTooLarge: errorResponse('The file (or the whole body) exceeds 10,485,760 bytes (`file_too_large`, with `max_bytes`).', ref('schemas', 'Error')),
   UnsupportedMediaType: errorResponse('The file type is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
   InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
+  IdempotencyConflict: errorResponse(
+    'The `Idempotency-Key` was used with a different body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_progress`).',
+    ref('schemas', 'Error'),
+  ),
+  DeadlineExceeded: errorResponse('The request did not finish within its time budget and stored nothing (`deadline_exceeded`); it may be retried.', ref('schemas', 'Error')),
 };
 
 export interface OpenApiInfo {

@@ -40,6 +40,11 @@ export interface RouteDef<P, Q, B> {
   body?: { kind: 'json' | 'form' | 'multipart'; spec: ObjectSpec<B>; optional?: boolean };
   /** Name of the operation in `schema/operations/*.graphql`. */
   operation: string;
+  /**
+   * Accepts an `Idempotency-Key` header (README "Idempotent retries"): validated with the request
+   * and passed to the operation as its `$idempotencyKey` variable (null without the header).
+   */
+  idempotent?: boolean;
   variables(input: RouteInput<P, Q, B>): Record<string, unknown>;
   /** Shapes the operation's `data` into the documented JSON; `null` means 404 `notFound`. */
   result(data: Record<string, unknown>): unknown;

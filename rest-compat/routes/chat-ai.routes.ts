@@ -99,6 +99,7 @@ export const chatAiRoutes: Route[] = [
     policy: 'ai',
     body: { kind: 'json', spec: chatBody },
     operation: 'Chat',
+    idempotent: true,
     variables: ({ body }) => ({ input: chatInput(body) }),
     result: (data) => chatResponse(field(data, 'chat')),
     status: 200,

@@ -158,6 +158,7 @@ export const knowledgeRoutes: Route[] = [
     policy: 'upload',
     body: { kind: 'multipart', spec: uploadBody },
     operation: 'UploadKnowledgeDocument',
+    idempotent: true,
     variables: ({ body }) => {
       // Refused before the bytes are base64-encoded for the operation (a third larger).
       if (body.file.size > MAX_UPLOAD_BYTES) throw fileTooLarge();

@@ -58,7 +58,8 @@ export const aiResolvers: GraphQLResolverMap<ChatContext> = guardResolvers(
       aiProviders: (_: unknown, __: unknown, ctx: ChatContext) => ctx.services.generation.registry.list(),
     },
     Mutation: {
-      chat: (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => ctx.services.generation.chat(ctx.em, user(ctx), toInput(args.input)),
+      chat: (_: unknown, args: { input: GqlChatInput; idempotencyKey?: string | null }, ctx: ChatContext) =>
+        ctx.services.generation.chat(ctx.em, user(ctx), toInput(args.input), { signal: ctx.signal, idempotencyKey: args.idempotencyKey }),
     },
     Subscription: {
       chatStream: {

@@ -2,13 +2,17 @@
  * Chat generation (API.md CONV-1, CONV-2 and its streaming extension, DESIGN §8): resolves the
  * provider, builds the prompt (stored history or the request's), and either answers in one go or
  * runs a resumable stream whose events are stored and published, so any replica can serve or
- * resume them. Replies of stored conversations are saved only when the generation succeeds.
+ * resume them. Replies of stored conversations are saved only when the generation succeeds, and
+ * a non-streamed reply only within the caller's deadline (kernel/deadline.ts); with an
+ * Idempotency-Key, a retry gets the first reply instead of a second generation.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
+import { checkDeadline } from '../../kernel/deadline.ts';
+import type { IdempotencyStore, RecordResult } from '../../kernel/idempotency.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
@@ -37,6 +41,26 @@ const chatInput = z.object({
   conversationId: z.uuid().nullable().optional(),
 });
 export type ChatInput = z.input<typeof chatInput>;
+type ParsedChatInput = z.infer<typeof chatInput>;
+
+/** How a non-streamed chat call is bounded and deduplicated. */
+export interface ChatCallOptions {
+  /** Aborts at the caller's deadline: the call then stores nothing (DEADLINE_EXCEEDED). */
+  signal?: AbortSignal;
+  /** A retry with the same key (same principal, same input) within 24 h gets the first reply. */
+  idempotencyKey?: string | null;
+}
+
+/** What an Idempotency-Key compares: the input with its defaults filled in. */
+function fingerprintOf(input: ParsedChatInput): Record<string, unknown> {
+  return {
+    message: input.message,
+    provider: input.provider ?? null,
+    conversationHistory: input.conversationHistory ?? [],
+    userLanguage: input.userLanguage ?? null,
+    conversationId: input.conversationId ?? null,
+  };
+}
 
 /** CONV-2's `ChatResponse` (camelCase; REST renames). */
 export interface ChatResponse {
@@ -49,7 +73,7 @@ export interface ChatResponse {
 }
 
 interface Prepared {
-  input: z.infer<typeof chatInput>;
+  input: ParsedChatInput;
   resolved: ResolvedProvider;
   turns: ChatTurn[];
 }
@@ -63,14 +87,14 @@ export class GenerationService {
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
     private readonly knowledge: KnowledgeGateway,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
   /**
    * Validates, resolves the provider and builds the prompt — everything that can fail before a
-   * generation starts. @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND (conversation)
+   * generation starts. @throws UNKNOWN_PROVIDER, NOT_FOUND (conversation)
    */
-  private async prepare(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<Prepared> {
-    const input = parseInput(chatInput, raw);
+  private async prepare(em: EntityManager, auth: UserContext, input: ParsedChatInput): Promise<Prepared> {
     const resolved = this.registry.resolve(input.provider);
     const turns: ChatTurn[] = [];
     if (input.userLanguage && resolved.provider.id !== 'local') turns.push({ role: 'system', content: `Answer in the language "${input.userLanguage}".` });
@@ -85,14 +109,31 @@ export class GenerationService {
   }
 
   /**
-   * CONV-2 without streaming. Nothing is stored when the provider fails.
-   * @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND, PROVIDER_ERROR
+   * CONV-2 without streaming. Nothing is stored when the provider fails or the deadline passes.
+   * @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND, PROVIDER_ERROR, DEADLINE_EXCEEDED,
+   *   IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS
    */
-  async chat(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<ChatResponse> {
-    const prepared = await this.prepare(em, auth, raw);
-    let content = '';
-    for await (const delta of prepared.resolved.provider.generate(prepared.turns, { model: prepared.resolved.model })) content += delta;
-    return this.complete(em, auth, prepared, content);
+  async chat(em: EntityManager, auth: UserContext, raw: ChatInput, opts: ChatCallOptions = {}): Promise<ChatResponse> {
+    const input = parseInput(chatInput, raw);
+    const { signal } = opts;
+    const call = this.idempotency.callOf(auth, 'chat', opts.idempotencyKey, fingerprintOf(input));
+    return this.idempotency.run(
+      em,
+      call,
+      async (record) => {
+        const prepared = await this.prepare(em, auth, input);
+        checkDeadline(signal);
+        let content = '';
+        try {
+          for await (const delta of prepared.resolved.provider.generate(prepared.turns, { model: prepared.resolved.model, signal })) content += delta;
+        } catch (err) {
+          checkDeadline(signal); // aborted by the deadline rather than failed upstream
+          throw err;
+        }
+        return this.complete(em, auth, prepared, content, { signal, record });
+      },
+      (stored) => stored as ChatResponse,
+    );
   }
 
   /**
@@ -101,7 +142,7 @@ export class GenerationService {
    * @returns the stream id; read it with `events`.
    */
   async start(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<string> {
-    const prepared = await this.prepare(em, auth, raw);
+    const prepared = await this.prepare(em, auth, parseInput(chatInput, raw));
     const streamId = randomUUID();
     await this.pruneFinished();
     await this.orm.em.fork().transactional(async (tx) => {
@@ -158,19 +199,42 @@ export class GenerationService {
     }
   }
 
-  /** Stores both turns of a stored conversation (after success only) and shapes the response. */
-  private async complete(em: EntityManager, auth: UserContext, prepared: Prepared, content: string): Promise<ChatResponse> {
+  /**
+   * Stores both turns of a stored conversation (after success only) and shapes the response. The
+   * turns, and the Idempotency-Key's result, commit in one transaction that the deadline is
+   * checked in last.
+   */
+  private async complete(
+    em: EntityManager,
+    auth: UserContext,
+    prepared: Prepared,
+    content: string,
+    opts: { signal?: AbortSignal; record?: RecordResult<ChatResponse> } = {},
+  ): Promise<ChatResponse> {
     const { input, resolved, turns } = prepared;
-    let messageId: string | null = null;
-    if (input.conversationId) {
-      const stored = await this.messages.appendTurns(em, auth.userId, input.conversationId, [
+    const response = (messageId: string | null): ChatResponse => ({
+      content,
+      provider: resolved.requested,
+      model: resolved.model,
+      usage: usageOf(turns, content),
+      conversationId: input.conversationId ?? null,
+      messageId,
+    });
+    const conversationId = input.conversationId;
+    if (!conversationId) return response(null);
+    const { stored, result } = await em.transactional(async (tx) => {
+      checkDeadline(opts.signal);
+      const stored = await this.messages.appendTurns(tx, auth.userId, conversationId, [
         { role: 'user', content: input.message },
         { role: 'assistant', content, provider: resolved.provider.id, model: resolved.model },
       ]);
-      messageId = stored[1]?.id ?? null;
-      for (const m of stored) await this.pubsub.publish(messageChannel(input.conversationId), { ...m, createdAt: m.createdAt.toISOString() });
-    }
-    return { content, provider: resolved.requested, model: resolved.model, usage: usageOf(turns, content), conversationId: input.conversationId ?? null, messageId };
+      const result = response(stored[1]?.id ?? null);
+      await opts.record?.(tx, result);
+      checkDeadline(opts.signal);
+      return { stored, result };
+    });
+    for (const m of stored) await this.pubsub.publish(messageChannel(conversationId), { ...m, createdAt: m.createdAt.toISOString() });
+    return result;
   }
 
   private async emit(streamId: string, seq: number, type: StreamEventType, data: Record<string, unknown>): Promise<void> {

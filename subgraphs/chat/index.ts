@@ -24,6 +24,8 @@ import { resolvers } from './resolvers.ts';
 import { aiResolvers } from './ai.resolvers.ts';
 import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
 import { ChatStreams } from './migrations/streams.migration.ts';
+import { ChatIdempotency } from './migrations/idempotency.migration.ts';
+import { IdempotencyStore } from '../../kernel/idempotency.ts';
 import { GenerationService } from './generation.service.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
@@ -59,6 +61,8 @@ export interface ChatContext {
   services: ChatServices;
   loaders: ChatLoaders;
   pubsub: PubSub;
+  /** Aborts at the caller's deadline (kernel/deadline.ts). */
+  signal: AbortSignal;
 }
 
 // The generation part of the schema lives in ai.graphql (providers, chat, streamed replies).
@@ -74,6 +78,7 @@ export const chat: SubgraphManifest<ChatContext> = {
   migrations: [
     { name: 'chat-0001-initial', class: ChatInitial },
     { name: 'chat-0002-streams', class: ChatStreams },
+    { name: 'chat-0003-idempotency', class: ChatIdempotency },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(
@@ -98,19 +103,22 @@ export const chat: SubgraphManifest<ChatContext> = {
       logger,
     );
     const conversations = new ConversationService(pubsub);
+    // A claim blocks retries until its call has certainly passed its deadline (the longest a chat call may get).
+    const chatDeadlineMs = Math.max(config.subgraphResilience.timeouts.chat ?? config.subgraphTimeoutMs, config.ai.timeoutMs + config.trpcTimeoutMs);
+    const idempotency = new IdempotencyStore('chat', chatDeadlineMs + config.subgraphResilience.deadlineMarginMs);
     const services: ChatServices = {
       conversations,
       messages: new MessageService(),
       sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds),
       notes: new NoteService(conversations),
       search: new SearchService(identity),
-      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge),
+      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge, idempotency),
     };
     return {
       router: createChatRouter(orm, conversations),
-      requestContext(auth) {
+      requestContext(auth, signal) {
         const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, auth.userId, conversations), pubsub };
+        return { auth, em, services, loaders: createLoaders(em, auth.userId, conversations), pubsub, signal };
       },
     };
   },

@@ -12,6 +12,8 @@ import type { OrgsRouter } from '../orgs/router.ts';
 import type { ChatRouter } from '../chat/router.ts';
 import { KnowledgeDocumentSchema } from './document.entity.ts';
 import { KnowledgeInitial } from './migrations/initial.migration.ts';
+import { KnowledgeIdempotency } from './migrations/idempotency.migration.ts';
+import { IdempotencyStore } from '../../kernel/idempotency.ts';
 import { DocumentService } from './document.service.ts';
 import { IngestionService } from './ingestion.service.ts';
 import { RagService } from './rag.service.ts';
@@ -37,6 +39,8 @@ export interface KnowledgeContext {
   services: KnowledgeServices;
   loaders: KnowledgeLoaders;
   pubsub: PubSub;
+  /** Aborts at the caller's deadline (kernel/deadline.ts). */
+  signal: AbortSignal;
 }
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
@@ -46,7 +50,10 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
   typeDefs,
   resolvers,
   entities: [KnowledgeDocumentSchema],
-  migrations: [{ name: 'knowledge-0001-initial', class: KnowledgeInitial }],
+  migrations: [
+    { name: 'knowledge-0001-initial', class: KnowledgeInitial },
+    { name: 'knowledge-0002-idempotency', class: KnowledgeIdempotency },
+  ],
   setup({ config, orm, pubsub, logger }) {
     const client = { caller: 'knowledge', secret: config.internalServiceKey, timeoutMs: config.trpcTimeoutMs, maxBatch: config.trpcMaxBatch };
     const peers = new Peers(
@@ -55,7 +62,9 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
     );
     const retriever = new LexicalRetriever();
     const documents = new DocumentService(peers, retriever);
-    const ingestion = new IngestionService(orm, peers, pubsub, logger);
+    // A claim blocks retries until its upload has certainly passed its deadline (the longest an upload may get).
+    const uploadDeadlineMs = Math.max(config.subgraphResilience.timeouts.knowledge ?? config.subgraphTimeoutMs, config.subgraphResilience.ingestionTimeoutMs);
+    const ingestion = new IngestionService(orm, peers, pubsub, logger, new IdempotencyStore('knowledge', uploadDeadlineMs + config.subgraphResilience.deadlineMarginMs));
     const services: KnowledgeServices = { documents, ingestion, rag: new RagService(documents, retriever, new ProviderRegistry(config.ai)) };
 
     // Other subgraphs' deletions: conversation-scoped documents go with their conversation (CONV-5);
@@ -81,9 +90,9 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
 
     return {
       router: createKnowledgeRouter(orm, documents, retriever),
-      requestContext(auth) {
+      requestContext(auth, signal) {
         const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, auth, documents), pubsub };
+        return { auth, em, services, loaders: createLoaders(em, auth, documents), pubsub, signal };
       },
       async close() {
         for (const unsubscribe of await unsubscribers) unsubscribe();

@@ -2,14 +2,17 @@
  * KB-3: checks an upload in API.md §1.5's order (visibility and tenancy, then the semantic rules
  * and limits), extracts and chunks its text, then stores the document, its chunks and its words;
  * the document becomes visible only once all of it is written, and a failure leaves nothing.
- * Progress goes out on the upload's channel.
+ * Past the caller's deadline (kernel/deadline.ts) it stops and leaves nothing either; with an
+ * Idempotency-Key a retry gets the first document back. Progress goes out on the upload's channel.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { AppError, ERROR_REGISTRY, MAX_UPLOAD_BYTES, fileTooLarge, notFound } from '../../kernel/errors.ts';
 import { isUuid, parseInput } from '../../kernel/input.ts';
+import { checkDeadline } from '../../kernel/deadline.ts';
+import type { IdempotencyStore, RecordResult } from '../../kernel/idempotency.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -34,6 +37,44 @@ const uploadInput = z.object({
   uploadId: z.uuid().nullish(),
 });
 export type UploadInput = z.input<typeof uploadInput>;
+type ParsedUploadInput = z.output<typeof uploadInput>;
+
+/** How one upload is bounded and deduplicated. */
+export interface UploadCallOptions {
+  /** Aborts at the caller's deadline: the upload then stores nothing (DEADLINE_EXCEEDED). */
+  signal?: AbortSignal;
+  /** A retry with the same key (same principal, same upload) within 24 h gets the first document. */
+  idempotencyKey?: string | null;
+}
+
+/** What an Idempotency-Key compares: the upload with its defaults filled in (the file by digest). */
+function fingerprintOf(input: ParsedUploadInput): Record<string, unknown> {
+  return {
+    file: {
+      filename: input.file.filename,
+      contentType: input.file.contentType ?? null,
+      sha256: createHash('sha256').update(input.file.contentBase64.replace(/\s+/g, '')).digest('hex'),
+    },
+    title: input.title ?? null,
+    scope: input.scope,
+    conversationId: input.conversationId ?? null,
+    shared: input.shared ?? false,
+    organizationId: input.organizationId ?? null,
+    uploadId: input.uploadId ?? null,
+  };
+}
+
+/** A document recorded as an Idempotency-Key's result, back from its JSON form. */
+function reviveDocument(stored: unknown): KnowledgeDocument {
+  const doc = stored as KnowledgeDocument & { createdAt: string };
+  return { ...doc, createdAt: new Date(doc.createdAt) };
+}
+
+/** Where an ingestion stops for its deadline and records its key's result. */
+interface Bounds {
+  signal?: AbortSignal;
+  record?: RecordResult<KnowledgeDocument>;
+}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Chunks written per statement; progress is published after each batch. */
@@ -76,29 +117,39 @@ export class IngestionService {
     private readonly peers: Peers,
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
   /**
    * Stores a document; it is searchable when this returns.
    * @throws BAD_USER_INPUT; NOT_FOUND (conversation or organization); TENANT_MISMATCH;
    *   CONVERSATION_REQUIRED; INVALID_SHARE_SCOPE; ORGANIZATION_REQUIRED; FILE_TOO_LARGE;
-   *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE
+   *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE; DEADLINE_EXCEEDED;
+   *   IDEMPOTENCY_KEY_REUSED; IDEMPOTENCY_KEY_IN_PROGRESS
    */
-  async upload(auth: UserContext, raw: UploadInput): Promise<KnowledgeDocument> {
+  async upload(auth: UserContext, raw: UploadInput, opts: UploadCallOptions = {}): Promise<KnowledgeDocument> {
     const input = parseInput(uploadInput, raw);
     const uploadId = input.uploadId ?? null;
     const publish = (stage: IngestionStage, extra: Partial<IngestionEvent> = {}) =>
       uploadId ? this.pubsub.publish(ingestionChannel(auth.userId, uploadId), ingestionEvent(uploadId, stage, extra)) : Promise.resolve();
-    try {
-      return await this.ingest(auth, input, publish);
-    } catch (err) {
-      const code = err instanceof AppError ? err.code : 'INTERNAL';
-      await publish('FAILED', { errorCode: ERROR_REGISTRY[code].rest ?? code.toLowerCase(), message: err instanceof AppError ? err.message : 'Internal server error' });
-      throw err;
-    }
+    const call = this.idempotency.callOf(auth, 'uploadKnowledgeDocument', opts.idempotencyKey, fingerprintOf(input));
+    return this.idempotency.run(
+      this.orm.em.fork(),
+      call,
+      async (record) => {
+        try {
+          return await this.ingest(auth, input, publish, { signal: opts.signal, record });
+        } catch (err) {
+          const code = err instanceof AppError ? err.code : 'INTERNAL';
+          await publish('FAILED', { errorCode: ERROR_REGISTRY[code].rest ?? code.toLowerCase(), message: err instanceof AppError ? err.message : 'Internal server error' });
+          throw err;
+        }
+      },
+      reviveDocument,
+    );
   }
 
-  private async ingest(auth: UserContext, input: z.output<typeof uploadInput>, publish: Publish): Promise<KnowledgeDocument> {
+  private async ingest(auth: UserContext, input: ParsedUploadInput, publish: Publish, bounds: Bounds): Promise<KnowledgeDocument> {
     const scope: DocumentScope = input.scope;
     const shared = input.shared ?? false;
     const conversationId = scope === 'conversation' ? (input.conversationId ?? null) : null;
@@ -126,6 +177,7 @@ export class IngestionService {
     if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) throw uploadIdUsed(input.uploadId);
 
     const blocks = await extractBlocks(bytes, contentType);
+    checkDeadline(bounds.signal);
     await publish('PARSED');
     const title = input.title ?? defaultTitle(input.file.filename);
     const chunks: Chunk[] = [];
@@ -134,6 +186,7 @@ export class IngestionService {
       if (chunks.push(chunk) % 500 === 0) await yieldToLoop();
     }
     if (chunks.length === 0) throw new AppError('DOCUMENT_UNREADABLE');
+    checkDeadline(bounds.signal);
     const total = chunks.length;
     await publish('CHUNKED', { chunksTotal: total });
 
@@ -153,7 +206,7 @@ export class IngestionService {
       ready: true,
       createdAt: new Date(),
     };
-    await this.store(doc, chunks, publish).catch((err: unknown) => {
+    await this.store(doc, chunks, publish, bounds).catch((err: unknown) => {
       // Two uploads raced with one upload id: the second stores nothing.
       throw err instanceof UniqueConstraintViolationException ? uploadIdUsed(doc.uploadId) : err;
     });
@@ -165,15 +218,18 @@ export class IngestionService {
   /**
    * Writes the document invisible (`ready = false`), its chunks in short transactions of
    * `BATCH` (so, on embedded PGlite too, other requests run between them), then its words, and
-   * makes it visible in one last statement. On any failure the document is deleted with whatever
-   * chunks it had; a process that dies mid-way leaves an invisible row that `dropAbandoned` removes.
+   * makes it visible in one last transaction (with the Idempotency-Key's result, after a last
+   * deadline check). On any failure, or once the deadline passed, the document is deleted with
+   * whatever chunks it had; a process that dies mid-way leaves an invisible row that
+   * `dropAbandoned` removes.
    */
-  private async store(doc: KnowledgeDocument, chunks: readonly Chunk[], publish: Publish): Promise<void> {
+  private async store(doc: KnowledgeDocument, chunks: readonly Chunk[], publish: Publish, bounds: Bounds): Promise<void> {
     const total = chunks.length;
     const em = this.orm.em.fork();
     await em.persistAndFlush(em.create(KnowledgeDocumentSchema, { ...doc, ready: false }));
     try {
       for (let i = 0; i < total; i += BATCH) {
+        checkDeadline(bounds.signal);
         const batch = chunks.slice(i, i + BATCH).map((c) => ({ i: c.index, c: c.content, h: c.headings }));
         await em.execute(CHUNKS_SQL, [doc.id, doc.title, JSON.stringify(batch)]);
         await publish('INDEXING', { chunksDone: Math.min(i + BATCH, total), chunksTotal: total });
@@ -184,7 +240,11 @@ export class IngestionService {
       // Words stay in the vocabulary after their documents go: a stale word only costs a lookup.
       await em.execute(VOCABULARY_SQL, [terms]);
       await publish('INDEXED', { chunksDone: total, chunksTotal: total });
-      await em.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id }, { ready: true });
+      await em.transactional(async (tx) => {
+        await tx.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id }, { ready: true });
+        await bounds.record?.(tx, doc);
+        checkDeadline(bounds.signal);
+      });
     } catch (err) {
       await this.orm.em
         .fork()

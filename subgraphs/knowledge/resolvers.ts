@@ -49,8 +49,8 @@ export const resolvers: GraphQLResolverMap<KnowledgeContext> = guardResolvers(
         ctx.services.documents.search(ctx.em, user(ctx), { ...args.input, topK: args.input.topK ?? undefined }, true),
     },
     Mutation: {
-      uploadKnowledgeDocument: async (_: unknown, args: { input: GqlUpload }, ctx: KnowledgeContext) => ({
-        document: await ctx.services.ingestion.upload(user(ctx), { ...args.input, scope: fromGql(args.input.scope) }),
+      uploadKnowledgeDocument: async (_: unknown, args: { input: GqlUpload; idempotencyKey?: string | null }, ctx: KnowledgeContext) => ({
+        document: await ctx.services.ingestion.upload(user(ctx), { ...args.input, scope: fromGql(args.input.scope) }, { signal: ctx.signal, idempotencyKey: args.idempotencyKey }),
       }),
       deleteKnowledgeDocument: (_: unknown, args: { id: string }, ctx: KnowledgeContext) => ctx.services.documents.delete(ctx.em, user(ctx), args.id),
       ragQuery: (_: unknown, args: { input: { query: string; topK?: number | null; conversationId?: string | null; provider?: string | null } }, ctx: KnowledgeContext) =>
