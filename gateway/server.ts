@@ -26,6 +26,7 @@ import { registerRestCompat } from '../rest-compat/engine.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { registerBrowserSafety } from './browser.ts';
 import { registerGraphQLPost } from './multipart.ts';
+import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
 import { callDeadlineMs, createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
@@ -209,7 +210,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     includeStacktraceInErrorResponses: false,
     formatError,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter)],
   });
   await apollo.start();
 
