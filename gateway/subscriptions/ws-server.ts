@@ -183,7 +183,14 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
     handleUpgrade(req, socket, head) {
       const path = req.url?.split('?')[0];
       if (path !== opts.path) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        wss.emit('connection', ws, req);
+        // A socket error here is the peer breaking the protocol (a frame over maxPayload, bad UTF-8,
+        // a bad opcode); ws closes the socket itself (1009, 1007, 1002). graphql-ws would print each
+        // one to the console with the whole socket: a client could flood the logs. One line, no data.
+        ws.removeAllListeners('error');
+        ws.on('error', (err: Error & { code?: string }) => opts.logger.debug({ code: err.code ?? err.name }, 'websocket protocol error'));
+      });
       return true;
     },
     async close() {
