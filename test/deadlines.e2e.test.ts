@@ -2,8 +2,8 @@
  * Per-operation deadlines and the circuit breaker (issue 11 item 6, DESIGN §10), against a slow
  * OpenAI-compatible model (test/fake-ai.ts). A chat slower than the subgraph timeout still
  * succeeds, because the gateway's deadline comes from the AI budget; six such calls do not open
- * chat's circuit for anyone else; a subgraph whose propagated deadline passes answers
- * DEADLINE_EXCEEDED and stores nothing, neither turns nor documents.
+ * chat's circuit for anyone else; a subgraph whose propagated deadline passes (or whose caller
+ * hangs up) answers DEADLINE_EXCEEDED and stores nothing, neither turns nor documents.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymousContext, CONTEXT_HEADER, signContext, type AuthContext } from '../kernel/context.ts';
@@ -114,6 +114,20 @@ describe('a deadline propagated to the subgraph', () => {
     const conversation = await createConversation(t, alice);
     const res = await subgraphCall('chat', alice, 300, CHAT, { input: { message: 'Too slow', provider: 'openai', conversationId: conversation.id } });
     expect(res.body.errors).toEqual([{ ...DEADLINE_ERROR, path: ['chat'], locations: [{ line: 1, column: 33 }] }]);
+    await sleep(SLOW_MS);
+    expect(await messagesOf(t.url, alice.access, conversation.id)).toEqual([]);
+  });
+
+  it('a caller that hangs up stops chat the same way: no turn is stored', async () => {
+    fake.mode = SLOW;
+    const conversation = await createConversation(t, alice);
+    const hangUp = fetch(`${t.subgraphUrl('chat')}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_HEADER]: await contextOf(alice) },
+      body: JSON.stringify({ query: CHAT, variables: { input: { message: 'Hung up', provider: 'openai', conversationId: conversation.id } } }),
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(hangUp).rejects.toMatchObject({ name: 'TimeoutError' });
     await sleep(SLOW_MS);
     expect(await messagesOf(t.url, alice.access, conversation.id)).toEqual([]);
   });
