@@ -24,6 +24,7 @@ import { checkHealth } from './health.ts';
 import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGraphiQL } from './graphiql.ts';
 import { registerRestCompat } from '../rest-compat/engine.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
+import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
 import { registerGraphQLPost } from './multipart.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
@@ -288,7 +289,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     authenticate,
     logger,
     rateLimiter,
-    subscribe: (query, operationName, variables, auth) => subscriptions.engine.subscribe(parse(query), operationName, variables, { auth }),
+    subscribe: async (query, operationName, variables, auth) => {
+      const started = await subscriptions.engine.subscribe(parse(query), operationName, variables, { auth });
+      return Symbol.asyncIterator in started ? endOnRevocation(started, auth, (listener) => authenticator.onRevoked(listener)) : started;
+    },
     health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
   });
 

@@ -14,6 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ParseOptions, type ValidationRule } from 'graphql';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Revocation } from '../auth.ts';
+import { revokedCode } from './revocable.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { AppError, toGraphQLExtensions } from '../../kernel/errors.ts';
 import type { SubscriptionEngine } from './engine.ts';
@@ -75,11 +76,8 @@ function expiryOf(authorization: string | undefined): number | null {
 export function attachSubscriptionServer(opts: WsServerOptions): { close(): Promise<void>; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes });
   const states = new Map<object, ConnectionState>();
-  const stopRevocations = opts.onRevoked(({ sessionIds, apiKeyIds }) => {
-    for (const state of states.values()) {
-      const { sessionId, apiKeyId } = state.auth;
-      if ((sessionId && sessionIds.includes(sessionId)) || (apiKeyId && apiKeyIds.includes(apiKeyId))) state.close(4403, 'Forbidden');
-    }
+  const stopRevocations = opts.onRevoked((revoked) => {
+    for (const state of states.values()) if (revokedCode(state.auth, revoked)) state.close(4403, 'Forbidden');
   });
   const perPrincipal = new Map<string, number>();
   let open = 0;
