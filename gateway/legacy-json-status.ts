@@ -7,20 +7,10 @@
  * at all, keep the 4xx statuses.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { LIMIT_CODES } from './limits.ts';
 
 /** Codes of a request refused before execution: parse, validation (limits included), variables. */
-const REQUEST_ERROR_CODES: ReadonlySet<unknown> = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'QUERY_TOO_DEEP',
-  'TOO_MANY_ALIASES',
-  'TOO_MANY_ROOT_FIELDS',
-  'TOO_MANY_DIRECTIVES',
-  'TOO_MANY_DUPLICATE_FIELDS',
-  'QUERY_TOO_COMPLEX',
-  'TOO_MANY_TOKENS',
-]);
+const REQUEST_ERROR_CODES: ReadonlySet<unknown> = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', ...LIMIT_CODES]);
 
 /** True when `accept` names `application/json` and not `application/graphql-response+json`. */
 export function wantsLegacyJson(accept: string | undefined): boolean {

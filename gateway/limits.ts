@@ -37,7 +37,8 @@ export type LimitCode =
   | 'QUERY_TOO_COMPLEX'
   | 'TOO_MANY_TOKENS';
 
-const LIMIT_CODES: ReadonlySet<string> = new Set<LimitCode>([
+/** Codes of the operation limits (validation failures with a code of their own). */
+export const LIMIT_CODES: ReadonlySet<string> = new Set<LimitCode>([
   'QUERY_TOO_DEEP',
   'TOO_MANY_ALIASES',
   'TOO_MANY_ROOT_FIELDS',
