@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -54,6 +54,8 @@ describe('loadConfig defaults', () => {
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
       chatSessionIdleSeconds: 300,
+      streamLeaseMs: 15_000,
+      ingestionLeaseMs: 30_000,
       ai: {
         defaultProvider: 'local',
         openai: { baseUrl: 'https://api.openai.com/v1', apiKey: null, models: ['gpt-5-mini'], configured: false },
@@ -72,6 +74,7 @@ describe('loadConfig defaults', () => {
       rateLimitKeyPrefix: 'xentree:rl:',
       graphqlLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 5, maxDuplicateFields: 10, maxTokens: 15_000, maxCost: 5_000 },
       bodyLimitBytes: 2_097_152,
+      knowledgeParser: { workers: Math.max(1, Math.min(2, availableParallelism() - 1)), timeoutMs: 20_000, memoryMb: 256 },
       subgraphResilience: { timeouts: { knowledge: 65_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1, deadlineMarginMs: 2_000, ingestionTimeoutMs: 120_000 },
       metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
@@ -89,6 +92,20 @@ describe('loadConfig defaults', () => {
     const env = { NODE_ENV: 'test', XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
     expect(loadConfig(env).logLevel).toBe('silent');
     expect(loadConfig({ ...env, LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  });
+
+  it('reads the document parser budget (KNOWLEDGE_PARSE_*) and refuses values outside its bounds', () => {
+    const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
+    expect(loadConfig({ ...base, KNOWLEDGE_PARSE_WORKERS: '3', KNOWLEDGE_PARSE_TIMEOUT_MS: '1500', KNOWLEDGE_PARSE_MEMORY_MB: '128' }).knowledgeParser).toEqual({
+      workers: 3,
+      timeoutMs: 1_500,
+      memoryMb: 128,
+    });
+    expect(problemsOf({ ...base, KNOWLEDGE_PARSE_WORKERS: '0', KNOWLEDGE_PARSE_TIMEOUT_MS: '50', KNOWLEDGE_PARSE_MEMORY_MB: '16' })).toEqual([
+      'KNOWLEDGE_PARSE_TIMEOUT_MS: Too small: expected number to be >=100',
+      'KNOWLEDGE_PARSE_MEMORY_MB: Too small: expected number to be >=64',
+      'KNOWLEDGE_PARSE_WORKERS: Too small: expected number to be >=1',
+    ]);
   });
 
   it('treats empty strings as unset and parses lists, booleans and subgraph addresses', () => {
@@ -308,5 +325,14 @@ describe('subgraph resilience and metrics settings', () => {
       METRICS_TOKEN: 'short',
     });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS_TOKEN', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_IDENTITY_TIMEOUT_MS', 'SUBGRAPH_RETRY_BUDGET']);
+  });
+});
+
+describe('lease settings', () => {
+  it('reads STREAM_LEASE_MS and INGESTION_LEASE_MS (short values for tests) and refuses leases under 100 ms', () => {
+    const config = loadConfig({ XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, STREAM_LEASE_MS: '400', INGESTION_LEASE_MS: '600' });
+    expect([config.streamLeaseMs, config.ingestionLeaseMs]).toEqual([400, 600]);
+    const problems = problemsOf({ INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, STREAM_LEASE_MS: '99', INGESTION_LEASE_MS: 'soon' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['STREAM_LEASE_MS', 'INGESTION_LEASE_MS']);
   });
 });

@@ -6,6 +6,7 @@
  * so restarts keep sessions valid; in production a missing secret refuses to start.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -113,6 +114,8 @@ const envSchema = z.object({
   TRPC_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(20),
   CHAT_SESSION_IDLE_SECONDS: positiveInt.default(300),
+  STREAM_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
+  INGESTION_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   DEFAULT_AI_PROVIDER: z.enum(['local', 'openai', 'anthropic']).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -137,6 +140,9 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: positiveInt.default(15_000),
   GRAPHQL_MAX_COST: positiveInt.default(5_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  KNOWLEDGE_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  KNOWLEDGE_PARSE_MEMORY_MB: z.coerce.number().int().min(64).max(4096).default(256),
+  KNOWLEDGE_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
 });
 
 const subgraphUrl = z.url({ protocol: /^https?$/ }).optional();
@@ -167,6 +173,13 @@ export interface Config {
   trpcMaxBatch: number;
   /** API.md §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
   chatSessionIdleSeconds: number;
+  /**
+   * How long a running generation stream (chat) and a document being ingested (knowledge) stay
+   * claimed without their process renewing the claim: after a crash, the stream ends with an
+   * `error` event and the half-written document goes within about 1.5 leases (tests shorten them).
+   */
+  streamLeaseMs: number;
+  ingestionLeaseMs: number;
   /** AI providers (API.md §4.17); `auto` routes to `ai.defaultProvider`. */
   ai: {
     defaultProvider: 'local' | 'openai' | 'anthropic';
@@ -184,6 +197,8 @@ export interface Config {
   graphqlLimits: GraphQLLimits;
   /** Largest request body the gateway reads (bytes). */
   bodyLimitBytes: number;
+  /** Knowledge's document parser (subgraphs/knowledge/parser-pool.ts, API.md §4.10 budgets). */
+  knowledgeParser: KnowledgeParserConfig;
   /** How the gateway calls subgraphs (gateway/resilience.ts). */
   subgraphResilience: SubgraphResilience;
   /** Bearer token `GET /metrics` requires; null: open outside production, not served in production. */
@@ -192,6 +207,16 @@ export interface Config {
   subgraphUrls: Record<SubgraphName, string>;
   /** Where each subgraph listens when started as its own process. */
   subgraphPorts: Record<SubgraphName, number>;
+}
+
+/** Worker threads that parse uploaded documents, and the budget of one document. */
+export interface KnowledgeParserConfig {
+  /** Documents parsed at once (default: 1 or 2, leaving a core to the event loop). */
+  workers: number;
+  /** A document still parsing after this is refused as unreadable. */
+  timeoutMs: number;
+  /** A worker's heap limit; the process may grow by twice this per parse. */
+  memoryMb: number;
 }
 
 /** Timeouts, circuit breaker and retry budget of the gateway's subgraph calls. */
@@ -347,6 +372,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
     chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,
+    streamLeaseMs: e.STREAM_LEASE_MS,
+    ingestionLeaseMs: e.INGESTION_LEASE_MS,
     ai: aiConfig(e),
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     wsMaxConnectionsPerPrincipal: e.WS_MAX_CONNECTIONS_PER_PRINCIPAL,
@@ -368,6 +395,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxCost: e.GRAPHQL_MAX_COST,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    knowledgeParser: {
+      workers: e.KNOWLEDGE_PARSE_WORKERS ?? Math.max(1, Math.min(2, availableParallelism() - 1)),
+      timeoutMs: e.KNOWLEDGE_PARSE_TIMEOUT_MS,
+      memoryMb: e.KNOWLEDGE_PARSE_MEMORY_MB,
+    },
     subgraphResilience: {
       // Knowledge waits on AI providers (RAG) and parses uploads of up to 10 MiB: unless set, its
       // calls may take the AI timeout plus 5 s.

@@ -104,6 +104,7 @@ export const ERROR_REGISTRY = {
   REQUEST_TOO_LARGE: def(413, 'PAYLOAD_TOO_LARGE', 'request_too_large', 'Request body is too large'),
   // 413 / 415 / 429 / 502 / 503
   FILE_TOO_LARGE: def(413, 'PAYLOAD_TOO_LARGE', 'file_too_large', 'File exceeds the 10 MB limit'),
+  DOCUMENT_TOO_LARGE: def(413, 'PAYLOAD_TOO_LARGE', 'document_too_large', "The document's text exceeds the limit"),
   UNSUPPORTED_MEDIA_TYPE: def(415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', 'Unsupported file type'),
   LIVE_QUOTA_EXCEEDED: def(429, 'TOO_MANY_REQUESTS', 'live_quota_exceeded', 'Monthly Live session quota exceeded'),
   REGENERATE_LIMIT_REACHED: def(429, 'TOO_MANY_REQUESTS', 'regenerate_limit_reached', 'Daily regeneration limit reached for this task'),

@@ -232,7 +232,10 @@ const ERROR_RESPONSES: JsonObject = {
     'X-RateLimit-Remaining': headerSpec('Requests left in the window.', 'integer'),
     'X-RateLimit-Reset': headerSpec('Unix seconds at the end of the window.', 'integer'),
   }),
-  FileTooLarge: errorResponse('The file (or the whole body) exceeds 10,485,760 bytes (`file_too_large`, with `max_bytes`).', ref('schemas', 'Error')),
+  FileTooLarge: errorResponse(
+    "The file (or the whole body) exceeds 10,485,760 bytes (`file_too_large`, with `max_bytes`), or the document's text exceeds 5,000,000 characters (`document_too_large`, with `max_chars`).",
+    ref('schemas', 'Error'),
+  ),
   UnsupportedMediaType: errorResponse('The file type is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
   InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
   IdempotencyConflict: errorResponse(

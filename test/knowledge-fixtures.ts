@@ -5,7 +5,7 @@
  * wire shapes the suites assert against. Helpers take a gateway base URL so the benchmark can use
  * them too.
  */
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 
 export const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -56,33 +56,45 @@ export function makePdf(pages: string[][]): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DOCX: a ZIP of stored (uncompressed) entries with the three parts Word processors need.
+// DOCX: a ZIP (stored or deflated entries) with the three parts Word processors need.
 
 function xmlEscape(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }
 
-/** A ZIP archive of stored entries (no compression), written by hand. */
-export function makeZip(entries: { name: string; data: Buffer }[]): Buffer {
+/** An entry of `makeZip`. */
+export interface ZipEntryInput {
+  name: string;
+  data: Buffer;
+  /** Deflate the entry (default: stored, no compression). */
+  deflate?: boolean;
+  /** The uncompressed size the headers declare (default: the true one; a lie tests the parser). */
+  declaredSize?: number;
+}
+
+/** A ZIP archive, written by hand. */
+export function makeZip(entries: ZipEntryInput[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   // 1980-01-01 00:00:00 in DOS format.
   const dosTime = 0;
   const dosDate = (0 << 9) | (1 << 5) | 1;
-  for (const { name, data } of entries) {
+  for (const { name, data: raw, deflate = false, declaredSize = raw.length } of entries) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
+    const crc = crc32(raw);
+    const data = deflate ? deflateRawSync(raw) : raw;
+    const method = deflate ? 8 : 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
-    local.writeUInt16LE(0, 8); // method: stored
+    local.writeUInt16LE(method, 8);
     local.writeUInt16LE(dosTime, 10);
     local.writeUInt16LE(dosDate, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(declaredSize, 22);
     local.writeUInt16LE(nameBytes.length, 26);
     local.writeUInt16LE(0, 28);
     locals.push(local, nameBytes, data);
@@ -92,12 +104,12 @@ export function makeZip(entries: { name: string; data: Buffer }[]): Buffer {
     central.writeUInt16LE(20, 4); // version made by
     central.writeUInt16LE(20, 6); // version needed
     central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(0, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(dosTime, 12);
     central.writeUInt16LE(dosDate, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(declaredSize, 24);
     central.writeUInt16LE(nameBytes.length, 28);
     central.writeUInt16LE(0, 30); // extra
     central.writeUInt16LE(0, 32); // comment
@@ -127,8 +139,16 @@ const CONTENT_TYPES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 const ROOT_RELS = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`;
 
+/** How `makeDocx` writes its archive. */
+export interface DocxOptions {
+  /** Deflate the parts, as Word does (default: stored). */
+  deflate?: boolean;
+  /** The size `word/document.xml` declares (default: its true size). */
+  declaredDocumentSize?: number;
+}
+
 /** A minimal DOCX: one `w:p` per paragraph, headings styled `Heading1`..`Heading3`. */
-export function makeDocx(paragraphs: { text: string; heading?: 1 | 2 | 3 }[]): Buffer {
+export function makeDocx(paragraphs: { text: string; heading?: 1 | 2 | 3 }[], opts: DocxOptions = {}): Buffer {
   const body = paragraphs
     .map((p) => {
       const style = p.heading ? `<w:pPr><w:pStyle w:val="Heading${p.heading}"/></w:pPr>` : '';
@@ -137,10 +157,11 @@ export function makeDocx(paragraphs: { text: string; heading?: 1 | 2 | 3 }[]): B
     .join('');
   const document = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`;
+  const deflate = opts.deflate ?? false;
   return makeZip([
-    { name: '[Content_Types].xml', data: Buffer.from(CONTENT_TYPES, 'utf8') },
-    { name: '_rels/.rels', data: Buffer.from(ROOT_RELS, 'utf8') },
-    { name: 'word/document.xml', data: Buffer.from(document, 'utf8') },
+    { name: '[Content_Types].xml', data: Buffer.from(CONTENT_TYPES, 'utf8'), deflate },
+    { name: '_rels/.rels', data: Buffer.from(ROOT_RELS, 'utf8'), deflate },
+    { name: 'word/document.xml', data: Buffer.from(document, 'utf8'), deflate, declaredSize: opts.declaredDocumentSize },
   ]);
 }
 

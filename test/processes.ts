@@ -65,3 +65,12 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   await proc.stop();
   throw new Error(`xentree ${args.join(' ')} did not become ready:\n${out}`);
 }
+
+/** kill -9: the process stops at once, with no chance to clean up (a crash). Resolves once it has exited. */
+export async function crash(proc: Proc): Promise<void> {
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}

@@ -22,8 +22,9 @@ import type { ProviderRegistry, ResolvedProvider } from '../../kernel/ai/registr
 import { usageOf, type ChatTurn, type Usage } from '../../kernel/ai/provider.ts';
 import { groundingTurns } from '../../kernel/ai/grounding.ts';
 import type { KnowledgeGateway } from './knowledge.client.ts';
-import { ChatStreamEventSchema, ChatStreamSchema, type StreamEventType } from './stream.entity.ts';
-import { StreamReader, streamChannel, type StreamEvent } from './stream.reader.ts';
+import { ChatStreamSchema } from './stream.entity.ts';
+import { StreamReader, type StreamEvent } from './stream.reader.ts';
+import { StreamEnded, type StreamStore } from './stream.store.ts';
 import { messageChannel } from './message.events.ts';
 
 /** A stream stays resumable this long after its `done` or `error`. */
@@ -88,6 +89,7 @@ export class GenerationService {
     private readonly logger: Logger,
     private readonly knowledge: KnowledgeGateway,
     private readonly idempotency: IdempotencyStore,
+    private readonly streams: StreamStore,
   ) {}
 
   /**
@@ -145,24 +147,26 @@ export class GenerationService {
     const prepared = await this.prepare(em, auth, parseInput(chatInput, raw));
     const streamId = randomUUID();
     await this.pruneFinished();
-    await this.orm.em.fork().transactional(async (tx) => {
-      tx.create(ChatStreamSchema, {
-        id: streamId,
-        userId: auth.userId,
-        conversationId: prepared.input.conversationId ?? null,
-        provider: prepared.resolved.requested,
-        model: prepared.resolved.model,
-        status: 'running',
-        createdAt: new Date(),
-        finishedAt: null,
-      });
-    });
-    await this.emit(streamId, 0, 'start', {
-      stream_id: streamId,
-      conversation_id: prepared.input.conversationId ?? null,
+    await this.streams.create({
+      id: streamId,
+      userId: auth.userId,
+      conversationId: prepared.input.conversationId ?? null,
       provider: prepared.resolved.requested,
       model: prepared.resolved.model,
+      createdAt: new Date(),
     });
+    try {
+      await this.streams.emit(streamId, 0, 'start', {
+        stream_id: streamId,
+        conversation_id: prepared.input.conversationId ?? null,
+        provider: prepared.resolved.requested,
+        model: prepared.resolved.model,
+      });
+    } catch (err) {
+      // Never run: its lease lapses and a sweep ends it.
+      this.streams.release(streamId);
+      throw err;
+    }
     void this.run(streamId, auth, prepared);
     return streamId;
   }
@@ -174,6 +178,8 @@ export class GenerationService {
   async events(auth: UserContext, streamId: string, afterSeq: number): Promise<AsyncIterableIterator<StreamEvent>> {
     const stream = z.uuid().safeParse(streamId).success ? await this.orm.em.fork().findOne(ChatStreamSchema, { id: streamId, userId: auth.userId }) : null;
     if (!stream || (stream.finishedAt && stream.finishedAt.getTime() < Date.now() - RESUME_WINDOW_MS)) throw notFound('Stream');
+    // A stream whose process died: ended here (with its `error` event) if no sweep got to it yet.
+    await this.streams.endIfLapsed(stream);
     const reader = new StreamReader(this.pubsub, this.orm, stream.id, stream.userId, afterSeq);
     await reader.open();
     return reader;
@@ -186,16 +192,23 @@ export class GenerationService {
       for await (const delta of prepared.resolved.provider.generate(prepared.turns, { model: prepared.resolved.model })) {
         seq += 1;
         content += delta;
-        await this.emit(streamId, seq, 'chunk', { delta });
+        await this.streams.emit(streamId, seq, 'chunk', { delta });
       }
       const response = await this.complete(this.orm.em.fork(), auth, prepared, content);
-      await this.emit(streamId, seq + 1, 'done', toRest(response));
-      await this.finish(streamId, 'done');
+      await this.streams.emit(streamId, seq + 1, 'done', toRest(response));
+      await this.streams.finish(streamId, 'done');
     } catch (err) {
+      if (err instanceof StreamEnded) {
+        // This process lost its lease (the database was out of its reach for a whole lease) and
+        // another ended the stream with an `error` event: nothing more is written.
+        this.streams.release(streamId);
+        this.logger.warn({ streamId }, 'stream ended by a sweep while generating');
+        return;
+      }
       const app = err instanceof AppError ? err : new AppError('PROVIDER_ERROR', { cause: err });
       if (!(err instanceof AppError)) this.logger.error({ err, streamId }, 'generation failed');
-      await this.emit(streamId, seq + 1, 'error', { detail: { error: app.code === 'PROVIDER_ERROR' ? 'provider_error' : app.code.toLowerCase(), message: app.message, ...app.extras } }).catch(() => {});
-      await this.finish(streamId, 'error').catch(() => {});
+      await this.streams.emit(streamId, seq + 1, 'error', { detail: { error: app.code === 'PROVIDER_ERROR' ? 'provider_error' : app.code.toLowerCase(), message: app.message, ...app.extras } }).catch(() => {});
+      await this.streams.finish(streamId, 'error').catch(() => {});
     }
   }
 
@@ -235,18 +248,6 @@ export class GenerationService {
     });
     for (const m of stored) await this.pubsub.publish(messageChannel(conversationId), { ...m, createdAt: m.createdAt.toISOString() });
     return result;
-  }
-
-  private async emit(streamId: string, seq: number, type: StreamEventType, data: Record<string, unknown>): Promise<void> {
-    // Stored before it is published: a reader that subscribes late finds it in the table.
-    await this.orm.em.fork().transactional(async (tx) => {
-      tx.create(ChatStreamEventSchema, { streamId, seq, type, data });
-    });
-    await this.pubsub.publish(streamChannel(streamId), { seq, type, data });
-  }
-
-  private async finish(streamId: string, status: 'done' | 'error'): Promise<void> {
-    await this.orm.em.fork().nativeUpdate(ChatStreamSchema, { id: streamId }, { status, finishedAt: new Date() });
   }
 
   /** Drops streams that can no longer be resumed. */

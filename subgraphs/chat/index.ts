@@ -24,6 +24,8 @@ import { resolvers } from './resolvers.ts';
 import { aiResolvers } from './ai.resolvers.ts';
 import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
 import { ChatStreams } from './migrations/streams.migration.ts';
+import { ChatStreamLeases } from './migrations/stream-leases.migration.ts';
+import { StreamStore } from './stream.store.ts';
 import { ChatIdempotency } from './migrations/idempotency.migration.ts';
 import { IdempotencyStore } from '../../kernel/idempotency.ts';
 import { GenerationService } from './generation.service.ts';
@@ -79,6 +81,7 @@ export const chat: SubgraphManifest<ChatContext> = {
     { name: 'chat-0001-initial', class: ChatInitial },
     { name: 'chat-0002-streams', class: ChatStreams },
     { name: 'chat-0003-idempotency', class: ChatIdempotency },
+    { name: 'chat-0004-stream-leases', class: ChatStreamLeases },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(
@@ -103,6 +106,9 @@ export const chat: SubgraphManifest<ChatContext> = {
       logger,
     );
     const conversations = new ConversationService(pubsub);
+    // Streams this process runs hold a lease; streams of processes that died are ended (stream.store.ts).
+    const streams = new StreamStore(orm, pubsub, config.streamLeaseMs, logger);
+    streams.start();
     // A claim blocks retries until its call has certainly passed its deadline (the longest a chat call may get).
     const chatDeadlineMs = Math.max(config.subgraphResilience.timeouts.chat ?? config.subgraphTimeoutMs, config.ai.timeoutMs + config.trpcTimeoutMs);
     const idempotency = new IdempotencyStore('chat', chatDeadlineMs + config.subgraphResilience.deadlineMarginMs);
@@ -112,7 +118,7 @@ export const chat: SubgraphManifest<ChatContext> = {
       sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds),
       notes: new NoteService(conversations),
       search: new SearchService(identity),
-      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge, idempotency),
+      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge, idempotency, streams),
     };
     return {
       router: createChatRouter(orm, conversations),
@@ -120,6 +126,7 @@ export const chat: SubgraphManifest<ChatContext> = {
         const em = orm.em.fork();
         return { auth, em, services, loaders: createLoaders(em, auth.userId, conversations), pubsub, signal };
       },
+      close: () => streams.close(),
     };
   },
 };

@@ -16,6 +16,8 @@ export interface ChatStream {
   status: StreamStatus;
   createdAt: Date;
   finishedAt: Date | null;
+  /** While `running`: until when its process holds it (stream.leases.ts); renewed, or the stream ends. */
+  leaseUntil: Date | null;
 }
 
 export interface ChatStreamEventRow {
@@ -37,6 +39,7 @@ export const ChatStreamSchema = new EntitySchema<ChatStream>({
     status: { type: 'string' },
     createdAt: { type: 'Date', fieldName: 'created_at' },
     finishedAt: { type: 'Date', nullable: true, fieldName: 'finished_at' },
+    leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
   },
 });
 

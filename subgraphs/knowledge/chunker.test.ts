@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_OVERLAP, CHUNK_SIZE, chunkBlocks } from './chunker.ts';
-import type { Block } from './extract.ts';
+import type { Block } from './parse.ts';
 
 const para = (text: string): Block => ({ kind: 'paragraph', level: 0, text });
 const heading = (level: number, text: string): Block => ({ kind: 'heading', level, text });

@@ -5,7 +5,7 @@
  * the window's second half, so chunks stay large); a window with no whitespace is cut hard.
  * Each chunk carries the headings above it, which the index weighs above body text.
  */
-import type { Block } from './extract.ts';
+import type { Block } from './parse.ts';
 
 export const CHUNK_SIZE = 1_000;
 export const CHUNK_OVERLAP = 200;

@@ -22,6 +22,8 @@ export interface KnowledgeDocument {
   /** False while ingestion writes its chunks: no read sees the document until it is true. */
   ready: boolean;
   createdAt: Date;
+  /** While not `ready`: until when the ingesting process holds it (ingestion.leases.ts). */
+  leaseUntil?: Date | null;
 }
 
 export const KnowledgeDocumentSchema = new EntitySchema<KnowledgeDocument>({
@@ -42,5 +44,6 @@ export const KnowledgeDocumentSchema = new EntitySchema<KnowledgeDocument>({
     uploadId: { type: 'uuid', nullable: true, fieldName: 'upload_id' },
     ready: { type: 'boolean' },
     createdAt: { type: 'Date', fieldName: 'created_at' },
+    leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
   },
 });

@@ -13,12 +13,15 @@ import type { ChatRouter } from '../chat/router.ts';
 import { KnowledgeDocumentSchema } from './document.entity.ts';
 import { KnowledgeInitial } from './migrations/initial.migration.ts';
 import { KnowledgeIdempotency } from './migrations/idempotency.migration.ts';
+import { KnowledgeIngestionLeases } from './migrations/ingestion-leases.migration.ts';
+import { IngestionLeases } from './ingestion.leases.ts';
 import { IdempotencyStore } from '../../kernel/idempotency.ts';
 import { DocumentService } from './document.service.ts';
 import { IngestionService } from './ingestion.service.ts';
 import { RagService } from './rag.service.ts';
 import { LexicalRetriever } from './retriever.ts';
 import { Peers } from './peers.ts';
+import { ParserPool } from './parser-pool.ts';
 import { createKnowledgeRouter } from './router.ts';
 import { createLoaders, type KnowledgeLoaders } from './loaders.ts';
 import { resolvers } from './resolvers.ts';
@@ -53,6 +56,7 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
   migrations: [
     { name: 'knowledge-0001-initial', class: KnowledgeInitial },
     { name: 'knowledge-0002-idempotency', class: KnowledgeIdempotency },
+    { name: 'knowledge-0003-ingestion-leases', class: KnowledgeIngestionLeases },
   ],
   setup({ config, orm, pubsub, logger }) {
     const client = { caller: 'knowledge', secret: config.internalServiceKey, timeoutMs: config.trpcTimeoutMs, maxBatch: config.trpcMaxBatch };
@@ -64,7 +68,12 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
     const documents = new DocumentService(peers, retriever);
     // A claim blocks retries until its upload has certainly passed its deadline (the longest an upload may get).
     const uploadDeadlineMs = Math.max(config.subgraphResilience.timeouts.knowledge ?? config.subgraphTimeoutMs, config.subgraphResilience.ingestionTimeoutMs);
-    const ingestion = new IngestionService(orm, peers, pubsub, logger, new IdempotencyStore('knowledge', uploadDeadlineMs + config.subgraphResilience.deadlineMarginMs));
+    // Documents this process ingests hold a lease; those of processes that died are removed (ingestion.leases.ts).
+    const leases = new IngestionLeases(orm, pubsub, config.ingestionLeaseMs, logger);
+    leases.start();
+    // Uploads are parsed in worker threads with a time and memory budget (parser-pool.ts).
+    const parser = new ParserPool({ ...config.knowledgeParser, logger });
+    const ingestion = new IngestionService(orm, peers, pubsub, logger, new IdempotencyStore('knowledge', uploadDeadlineMs + config.subgraphResilience.deadlineMarginMs), leases, parser);
     const services: KnowledgeServices = { documents, ingestion, rag: new RagService(documents, retriever, new ProviderRegistry(config.ai)) };
 
     // Other subgraphs' deletions: conversation-scoped documents go with their conversation (CONV-5);
@@ -85,9 +94,6 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
       }),
     ]);
 
-    // Ingestions that a dead process left half-written (invisible) are removed after an hour.
-    ingestion.dropAbandoned(3_600_000).catch((err: unknown) => logger.error({ err }, 'removing abandoned ingestions failed'));
-
     return {
       router: createKnowledgeRouter(orm, documents, retriever),
       requestContext(auth, signal) {
@@ -96,6 +102,8 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
       },
       async close() {
         for (const unsubscribe of await unsubscribers) unsubscribe();
+        await leases.close();
+        await parser.close();
       },
     };
   },

@@ -22,6 +22,8 @@ import { chunksOf, type Chunk } from './chunker.ts';
 import { wordsOf } from './retriever.ts';
 import { ingestionChannel, ingestionEvent, type IngestionEvent, type IngestionStage } from './ingestion.events.ts';
 import type { Peers } from './peers.ts';
+import type { ParserPool } from './parser-pool.ts';
+import type { IngestionLeases } from './ingestion.leases.ts';
 
 const uploadInput = z.object({
   file: z.object({
@@ -102,11 +104,15 @@ export function defaultTitle(filename: string): string {
   return (stem.trim() || base.trim() || 'Untitled').slice(0, 200);
 }
 
-/** Distinct words of the document (of 3+ chars), for misspelling corrections. */
-function termsOf(title: string, chunks: readonly Chunk[]): string[] {
+/**
+ * Distinct words of the document (of 3+ chars), for misspelling corrections. Yields to the event
+ * loop every few hundred chunks: a document of 5,000,000 characters takes a few hundred ms.
+ */
+async function termsOf(title: string, chunks: readonly Chunk[]): Promise<string[]> {
   const terms = new Set<string>();
-  for (const text of [title, ...chunks.map((c) => c.content)]) {
+  for (const [i, text] of [title, ...chunks.map((c) => c.content)].entries()) {
     for (const w of wordsOf(text)) if (w.length >= 3) terms.add(w);
+    if (i % 500 === 499) await yieldToLoop();
   }
   return [...terms];
 }
@@ -118,13 +124,15 @@ export class IngestionService {
     private readonly pubsub: PubSub,
     private readonly logger: Logger,
     private readonly idempotency: IdempotencyStore,
+    private readonly leases: IngestionLeases,
+    private readonly parser: ParserPool,
   ) {}
 
   /**
    * Stores a document; it is searchable when this returns.
    * @throws BAD_USER_INPUT; NOT_FOUND (conversation or organization); TENANT_MISMATCH;
    *   CONVERSATION_REQUIRED; INVALID_SHARE_SCOPE; ORGANIZATION_REQUIRED; FILE_TOO_LARGE;
-   *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE; DEADLINE_EXCEEDED;
+   *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE; DOCUMENT_TOO_LARGE; DEADLINE_EXCEEDED;
    *   IDEMPOTENCY_KEY_REUSED; IDEMPOTENCY_KEY_IN_PROGRESS
    */
   async upload(auth: UserContext, raw: UploadInput, opts: UploadCallOptions = {}): Promise<KnowledgeDocument> {
@@ -174,9 +182,11 @@ export class IngestionService {
     const bytes = Buffer.from(b64, 'base64');
     const contentType = detectContentType(input.file.filename, input.file.contentType);
     if (bytes.length === 0) throw new AppError('EMPTY_FILE');
+    // An upload id whose ingestion died (its lease lapsed) is free again.
+    if (input.uploadId) await this.leases.reclaim(auth.userId, input.uploadId);
     if (input.uploadId && (await this.orm.em.fork().count(KnowledgeDocumentSchema, { ownerId: auth.userId, uploadId: input.uploadId })) > 0) throw uploadIdUsed(input.uploadId);
 
-    const blocks = await extractBlocks(bytes, contentType);
+    const blocks = await extractBlocks(this.parser, bytes, contentType);
     checkDeadline(bounds.signal);
     await publish('PARSED');
     const title = input.title ?? defaultTitle(input.file.filename);
@@ -220,13 +230,14 @@ export class IngestionService {
    * `BATCH` (so, on embedded PGlite too, other requests run between them), then its words, and
    * makes it visible in one last transaction (with the Idempotency-Key's result, after a last
    * deadline check). On any failure, or once the deadline passed, the document is deleted with
-   * whatever chunks it had; a process that dies mid-way leaves an invisible row that
-   * `dropAbandoned` removes.
+   * whatever chunks it had. The invisible row holds a lease this process renews meanwhile: if the
+   * process dies mid-way, any knowledge process removes the row once the lease lapses.
    */
   private async store(doc: KnowledgeDocument, chunks: readonly Chunk[], publish: Publish, bounds: Bounds): Promise<void> {
     const total = chunks.length;
     const em = this.orm.em.fork();
-    await em.persistAndFlush(em.create(KnowledgeDocumentSchema, { ...doc, ready: false }));
+    await em.insert(KnowledgeDocumentSchema, { ...doc, ready: false, leaseUntil: this.leases.fresh() });
+    this.leases.hold(doc.id);
     try {
       for (let i = 0; i < total; i += BATCH) {
         checkDeadline(bounds.signal);
@@ -235,13 +246,14 @@ export class IngestionService {
         await publish('INDEXING', { chunksDone: Math.min(i + BATCH, total), chunksTotal: total });
         await yieldToLoop();
       }
-      const terms = JSON.stringify(termsOf(doc.title, chunks));
+      const terms = JSON.stringify(await termsOf(doc.title, chunks));
       await em.execute(TERMS_SQL, [doc.id, terms]);
       // Words stay in the vocabulary after their documents go: a stale word only costs a lookup.
       await em.execute(VOCABULARY_SQL, [terms]);
       await publish('INDEXED', { chunksDone: total, chunksTotal: total });
       await em.transactional(async (tx) => {
-        await tx.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id }, { ready: true });
+        // None when a sweep removed it (this process lost its lease): then the upload failed.
+        if ((await tx.nativeUpdate(KnowledgeDocumentSchema, { id: doc.id, ready: false }, { ready: true })) === 0) throw new Error('ingestion lease lost: a sweep removed the document');
         await bounds.record?.(tx, doc);
         checkDeadline(bounds.signal);
       });
@@ -251,12 +263,9 @@ export class IngestionService {
         .nativeDelete(KnowledgeDocumentSchema, { id: doc.id })
         .catch((cleanup: unknown) => this.logger.error({ err: cleanup, documentId: doc.id }, 'removing a failed ingestion failed'));
       throw err;
+    } finally {
+      this.leases.release(doc.id);
     }
-  }
-
-  /** Removes documents whose ingestion never finished (their process died) after `olderThanMs`. */
-  async dropAbandoned(olderThanMs: number): Promise<number> {
-    return this.orm.em.fork().nativeDelete(KnowledgeDocumentSchema, { ready: false, createdAt: { $lt: new Date(Date.now() - olderThanMs) } });
   }
 
   /** The state of an upload for a new subscriber: READY when its document exists, else WAITING. */
