@@ -3,7 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { requireUser } from '../../kernel/authz.ts';
 import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
 import { notFound } from '../../kernel/errors.ts';
-import type { ChatContext } from './index.ts';
+import type { ChatContext } from './context.ts';
 import type { ChatInput, ChatResponse } from './generation.service.ts';
 import type { StreamEvent } from './stream.reader.ts';
 import { MessageSchema } from './conversation.entity.ts';

@@ -1,8 +1,6 @@
 /** The chat subgraph manifest: conversations, messages, conversation sessions, notes and user-content search. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
@@ -19,7 +17,8 @@ import { NoteService } from './note.service.ts';
 import { SearchService } from './search.service.ts';
 import { IdentityGateway } from './identity.client.ts';
 import { createChatRouter } from './router.ts';
-import { createLoaders, type ChatLoaders } from './loaders.ts';
+import { createLoaders } from './loaders.ts';
+import type { ChatContext, ChatServices } from './context.ts';
 import { resolvers } from './resolvers.ts';
 import { aiResolvers } from './ai.resolvers.ts';
 import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
@@ -30,7 +29,6 @@ import { ChatIdempotency } from './migrations/idempotency.migration.ts';
 import { IdempotencyStore } from '../../kernel/idempotency.ts';
 import { GenerationService } from './generation.service.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
-import type { PubSub } from '../../kernel/pubsub.ts';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 
 /** Merges resolver maps; the root types are merged field by field (ai.resolvers extends them). */
@@ -45,27 +43,7 @@ function mergeResolvers<T>(base: GraphQLResolverMap<T>, extra: GraphQLResolverMa
 }
 
 export type { ChatRouter } from './router.ts';
-
-/** The services of chat, shared by every request of the process. */
-export interface ChatServices {
-  conversations: ConversationService;
-  messages: MessageService;
-  sessions: SessionService;
-  notes: NoteService;
-  search: SearchService;
-  generation: GenerationService;
-}
-
-/** Per-request context of chat's resolvers. */
-export interface ChatContext {
-  auth: AuthContext | null;
-  em: EntityManager;
-  services: ChatServices;
-  loaders: ChatLoaders;
-  pubsub: PubSub;
-  /** Aborts at the caller's deadline (kernel/deadline.ts). */
-  signal: AbortSignal;
-}
+export type { ChatServices, ChatContext } from './context.ts';
 
 // The generation part of the schema lives in ai.graphql (providers, chat, streamed replies).
 export const typeDefs = parse(

@@ -3,7 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
 import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
-import type { ChatContext } from './index.ts';
+import type { ChatContext } from './context.ts';
 import type { Conversation, Message } from './conversation.entity.ts';
 import type { ConversationSession } from './session.entity.ts';
 import type { Note } from './note.entity.ts';

@@ -1,9 +1,7 @@
 /** The identity subgraph manifest: users, credentials, sessions and signing keys. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { UserSchema } from './user.entity.ts';
 import { RefreshTokenSchema, SessionFamilySchema } from './session.entity.ts';
@@ -19,24 +17,12 @@ import { ApiKeyService } from './api-key.service.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { OrgsRouter } from '../orgs/router.ts';
 import { createIdentityRouter } from './router.ts';
-import { createLoaders, type IdentityLoaders } from './loaders.ts';
+import { createLoaders } from './loaders.ts';
+import type { IdentityContext } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { IdentityRouter } from './router.ts';
-
-/** Per-request context of identity's resolvers. */
-export interface IdentityContext {
-  auth: AuthContext | null;
-  em: EntityManager;
-  services: { users: UserService; sessions: SessionService; keys: SigningKeyService; apiKeys: ApiKeyService };
-  loaders: IdentityLoaders;
-  /** Families revoked during this request; reported to the gateway in `extensions`. */
-  revokedSessions: string[];
-  /** API keys deleted during this request; reported in `extensions.revokedApiKeys`. */
-  revokedApiKeys: string[];
-  /** Users created by this request, whose private fields the caller may see. */
-  selfIds: Set<string>;
-}
+export type { IdentityContext } from './context.ts';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 

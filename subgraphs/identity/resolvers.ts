@@ -4,7 +4,7 @@ import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer } from '../../kernel/authz.ts';
 import { guardResolvers, type AccessTable } from '../../kernel/access.ts';
 import type { ApiKey } from './api-key.entity.ts';
-import type { IdentityContext } from './index.ts';
+import type { IdentityContext } from './context.ts';
 import type { User } from './user.entity.ts';
 import type { RegisterInput, UpdateMeInput } from './user.service.ts';
 

@@ -1,10 +1,7 @@
 /** The knowledge subgraph manifest: documents, ingestion, search and RAG. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import type { PubSub } from '../../kernel/pubsub.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
 import { CONVERSATION_DELETED, ORGANIZATION_DELETED, type ConversationDeletedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
@@ -23,28 +20,12 @@ import { LexicalRetriever } from './retriever.ts';
 import { Peers } from './peers.ts';
 import { ParserPool } from './parser-pool.ts';
 import { createKnowledgeRouter } from './router.ts';
-import { createLoaders, type KnowledgeLoaders } from './loaders.ts';
+import { createLoaders } from './loaders.ts';
+import type { KnowledgeContext, KnowledgeServices } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { KnowledgeRouter } from './router.ts';
-
-/** The services of knowledge, shared by every request of the process. */
-export interface KnowledgeServices {
-  documents: DocumentService;
-  ingestion: IngestionService;
-  rag: RagService;
-}
-
-/** Per-request context of knowledge's resolvers. */
-export interface KnowledgeContext {
-  auth: AuthContext | null;
-  em: EntityManager;
-  services: KnowledgeServices;
-  loaders: KnowledgeLoaders;
-  pubsub: PubSub;
-  /** Aborts at the caller's deadline (kernel/deadline.ts). */
-  signal: AbortSignal;
-}
+export type { KnowledgeServices, KnowledgeContext } from './context.ts';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 

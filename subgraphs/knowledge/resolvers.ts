@@ -5,7 +5,7 @@ import { requireUser } from '../../kernel/authz.ts';
 import { AppError } from '../../kernel/errors.ts';
 import { isUuid } from '../../kernel/input.ts';
 import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
-import type { KnowledgeContext } from './index.ts';
+import type { KnowledgeContext } from './context.ts';
 import type { DocumentScope, KnowledgeDocument } from './document.entity.ts';
 import type { RetrievedChunk } from './retriever.ts';
 import { IngestionIterator, type IngestionEvent } from './ingestion.events.ts';

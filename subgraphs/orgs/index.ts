@@ -1,9 +1,7 @@
 /** The orgs subgraph manifest: organizations, memberships, roles and teams. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { AuthContext } from '../../kernel/context.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
@@ -13,20 +11,12 @@ import { OrganizationService } from './organization.service.ts';
 import { MemberService } from './member.service.ts';
 import { IdentityGateway } from './identity.client.ts';
 import { createOrgsRouter } from './router.ts';
-import { createLoaders, type OrgsLoaders } from './loaders.ts';
+import { createLoaders } from './loaders.ts';
+import type { OrgsContext } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { OrgsRouter } from './router.ts';
-
-/** Per-request context of orgs' resolvers. */
-export interface OrgsContext {
-  auth: AuthContext | null;
-  em: EntityManager;
-  services: { orgs: OrganizationService; members: MemberService };
-  loaders: OrgsLoaders;
-  /** API keys deleted by this request (removal, move-out, deletion); reported in `extensions.revokedApiKeys`. */
-  revokedApiKeys: string[];
-}
+export type { OrgsContext } from './context.ts';
 
 /**
  * Reports the API keys this request deleted in `extensions.revokedApiKeys`, so the gateway that

@@ -3,7 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer, requireUser } from '../../kernel/authz.ts';
 import { guardResolvers, type AccessTable } from '../../kernel/access.ts';
-import type { OrgsContext } from './index.ts';
+import type { OrgsContext } from './context.ts';
 import type { Membership, Organization, OrgRole } from './organization.entity.ts';
 
 type GqlRole = 'OWNER' | 'ADMIN' | 'MEMBER';
