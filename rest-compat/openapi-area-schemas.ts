@@ -2,24 +2,17 @@
  * JSON Schemas of the Organizations, API Keys, Conversations and Knowledge Base response bodies
  * (API.md §3.2, §3.3, §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
  */
-import type { JsonObject } from './openapi-schemas.ts';
+import { record, str, strOrNull, uuid, type JsonObject } from './json-schema.ts';
 
-const str: JsonObject = { type: 'string' };
-const strOrNull: JsonObject = { type: ['string', 'null'] };
 const int: JsonObject = { type: 'integer' };
 const num: JsonObject = { type: 'number' };
 const bool: JsonObject = { type: 'boolean' };
-const uuid: JsonObject = { type: 'string', format: 'uuid' };
 const uuidOrNull: JsonObject = { type: ['string', 'null'], format: 'uuid' };
 const dateTime: JsonObject = { type: 'string', format: 'date-time' };
 const dateTimeOrNull: JsonObject = { type: ['string', 'null'], format: 'date-time' };
 const role: JsonObject = { type: 'string', enum: ['owner', 'admin', 'member'] };
 const strings: JsonObject = { type: 'array', items: str };
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
-
-function record(properties: Record<string, JsonObject>): JsonObject {
-  return { type: 'object', required: Object.keys(properties), properties };
-}
 
 /** `Page<T>` (API.md §1.2). */
 function page(item: string): JsonObject {

@@ -6,20 +6,9 @@
  */
 
 import { AREA_RESPONSE_SCHEMAS } from './openapi-area-schemas.ts';
+import { record, str, strOrNull, uuid, type JsonObject } from './json-schema.ts';
 
-/** A JSON value, as the OpenAPI document is plain JSON. */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-const str: JsonObject = { type: 'string' };
-const strOrNull: JsonObject = { type: ['string', 'null'] };
-const uuid: JsonObject = { type: 'string', format: 'uuid' };
 const dateTime: JsonObject = { type: 'string', format: 'date-time', description: 'UTC, ISO 8601 with exactly 3 fractional digits and `Z`.' };
-
-/** Every documented field is always present (API.md §1.1), so every property is required. */
-function record(properties: Record<string, JsonObject>, description?: string): JsonObject {
-  return { type: 'object', ...(description ? { description } : {}), required: Object.keys(properties), properties };
-}
 
 const healthCheck = record({ status: { type: 'string', enum: ['ok', 'down'] }, latency_ms: { type: 'integer', minimum: 0, maximum: 2000 } });
 

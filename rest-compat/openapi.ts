@@ -6,10 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { FieldSpec, ObjectSpec, SpecMeta } from './validation.ts';
 import type { AuthMode, Route } from './route.ts';
-import { ERROR_SCHEMAS, RESPONSE_SCHEMAS, genericSchema, type Json, type JsonObject } from './openapi-schemas.ts';
+import { ERROR_SCHEMAS, RESPONSE_SCHEMAS, genericSchema } from './openapi-schemas.ts';
+import type { Json, JsonObject } from './json-schema.ts';
 import { DOCS_PATHS, registerDocsPage } from './docs.ts';
 
-export type { Json, JsonObject } from './openapi-schemas.ts';
+export type { Json, JsonObject } from './json-schema.ts';
 
 /** What the generator reads from a route; the gateway's own endpoints (health) are described the same way. */
 export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' | 'tag' | 'auth' | 'scope' | 'policy' | 'status'> &
