@@ -8,6 +8,7 @@ import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
 import { closeEmbeddedPostgres } from '../kernel/db.ts';
 import type { StartedSubgraph } from '../kernel/server.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 
 export interface StackOptions {
@@ -58,6 +59,7 @@ export async function createStack(opts: StackOptions): Promise<Stack> {
       pubsub,
       port: opts.port,
       subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
+      plugins: [restCompat()],
     });
     return { gateway, subgraphs, pubsub, close: () => close(gateway) };
   } catch (err) {

@@ -11,6 +11,7 @@ import { createGateway } from '../gateway/server.ts';
 import { composeSupergraph, writeComposed } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { createStack } from './stack.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 
 const USAGE = `usage: xentree <command>
   start              every subgraph and the gateway in one process (PORT, default 4000)
@@ -64,7 +65,7 @@ Press Ctrl+C to stop.`);
     }
     case 'gateway': {
       const pubsub = createPubSub(config.redisUrl);
-      const gateway = await createGateway({ config, logger, pubsub });
+      const gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()] });
       console.log(`gateway listening on ${gateway.url}/graphql`);
       onShutdown(logger, async () => {
         await gateway.close();

@@ -1,7 +1,7 @@
 /**
  * The gateway: fastify + Apollo Server + @apollo/gateway over the committed supergraph, local
- * authentication, the signed internal context towards subgraphs, health, the GraphQL IDE and
- * the REST compatibility layer on the same executor.
+ * authentication, the signed internal context towards subgraphs, health and the GraphQL IDE; other
+ * layers (the REST compatibility layer) mount as plugins on the same executor (plugin.ts).
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -15,14 +15,13 @@ import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { AppError, isErrorCode, restBodyOf, toGraphQLExtensions } from '../kernel/errors.ts';
-import { CONTEXT_HEADER, signContext, type AuthContext } from '../kernel/context.ts';
+import { CONTEXT_HEADER, type AuthContext } from '../kernel/context.ts';
 import { createInternalClient } from '../kernel/trpc.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
 import { Authenticator, clientIpOf, requestIdOf } from './auth.ts';
 import { checkHealth } from './health.ts';
 import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGraphiQL } from './graphiql.ts';
-import { registerRestCompat } from '../rest-compat/engine.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
@@ -33,17 +32,10 @@ import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, c
 import { callDeadlineMs, createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { createGatewayMetrics, currentRequestTiming, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
-import { operationIdsByRoute } from '../rest-compat/openapi.ts';
-import { ROUTES } from '../rest-compat/routes/index.ts';
+import type { GatewayPlugin } from './plugin.ts';
+import { signedContextOf, type GatewayContext } from './context.ts';
 
-/** The per-request context of the gateway's executor. */
-export interface GatewayContext {
-  auth: AuthContext;
-  /** The signed internal context, created on first use and shared by every subgraph fetch. */
-  signed?: Promise<string>;
-  /** Set for GraphQL over HTTP; REST runs operations in-process and rate-limits them per route. */
-  viaHttp?: boolean;
-}
+export type { GatewayContext } from './context.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -55,6 +47,8 @@ export interface GatewayOptions {
   supergraphSdl?: string;
   /** Subgraph base URLs (http://host:port); default `config.subgraphUrls`. */
   subgraphUrls?: Partial<Record<string, string>>;
+  /** Layers mounted on the gateway by the composition root (e.g. rest-compat's `restCompat()`). */
+  plugins?: readonly GatewayPlugin[];
 }
 
 export interface StartedGateway {
@@ -76,11 +70,6 @@ const PASSTHROUGH_CODES = new Set([
 /** Names of the subgraphs composed in a supergraph SDL (from its `@join__graph` directives). */
 export function composedSubgraphs(sdl: string): string[] {
   return [...sdl.matchAll(/@join__graph\(name: "([a-z]+)"/g)].map((m) => m[1] ?? '').filter(Boolean);
-}
-
-function signedContextOf(ctx: GatewayContext, secret: string): Promise<string> {
-  ctx.signed ??= signContext(ctx.auth, secret);
-  return ctx.signed;
 }
 
 /** Renders an AppError as the GraphQLError Apollo returns (HTTP status from the registry). */
@@ -166,7 +155,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     trustProxy: config.trustProxy,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
   });
-  registerMetrics(app, { metrics, operations: operationIdsByRoute(ROUTES), production: config.production, token: config.metricsToken });
+  const plugins = opts.plugins ?? [];
+  registerMetrics(app, { metrics, operations: new Map(plugins.flatMap((p) => [...(p.operations ?? [])])), production: config.production, token: config.metricsToken });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -284,7 +274,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
   });
 
-  registerRestCompat(app, {
+  for (const plugin of plugins) await plugin.register({
+    app,
     apollo,
     authenticate,
     logger,

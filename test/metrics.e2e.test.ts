@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../kernel/logger.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { bearer, newUser, startTestStack, type TestStack } from './harness.ts';
 
 let t: TestStack;
@@ -101,6 +102,7 @@ describe('GET /metrics in production', () => {
       pubsub: t.stack.pubsub,
       port: 0,
       subgraphUrls: Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])),
+      plugins: [restCompat()],
     });
     gateways.push(gw);
     return gw.url;

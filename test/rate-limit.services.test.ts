@@ -6,40 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICES_REDIS_URL, freshDatabase } from './harness.ts';
-import { freePort, startProcess, type Proc } from './processes.ts';
+import { SERVICES_REDIS_URL } from './harness.ts';
+import { startTopology, type Topology } from './topology.ts';
 
 const PREFIX = `xentree:test:${randomBytes(6).toString('hex')}:rl:`;
-let procs: Proc[] = [];
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let topology: Topology | undefined;
 let gateways: string[] = [];
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  const identityPort = await freePort();
-  const common = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.url,
-    REDIS_URL: SERVICES_REDIS_URL,
-    INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
-    XENTREE_DATA_DIR: `/tmp/xentree-rate-limit-${process.pid}`,
-    SUBGRAPH_IDENTITY_PORT: String(identityPort),
-    SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${identityPort}`,
-    RATE_LIMIT_AUTH: '4/60',
-    RATE_LIMIT_KEY_PREFIX: PREFIX,
-  };
-  procs.push(await startProcess(['subgraph', 'identity'], common, `http://127.0.0.1:${identityPort}/healthz`));
-  const ports = [await freePort(), await freePort()];
-  procs.push(...(await Promise.all(ports.map((p) => startProcess(['gateway'], { ...common, PORT: String(p) }, `http://127.0.0.1:${p}/api/health`)))));
-  gateways = ports.map((p) => `http://127.0.0.1:${p}`);
+  topology = await startTopology({ name: 'rate-limit', subgraphs: ['identity'], env: { RATE_LIMIT_AUTH: '4/60', RATE_LIMIT_KEY_PREFIX: PREFIX } });
+  gateways = topology.gateways;
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()));
-  procs = [];
-  await db?.drop();
+  await topology?.close();
 });
 
 async function badLogin(gateway: string): Promise<{ status: number; body: unknown; remaining: string | null; reset: string | null; retryAfter: string | null }> {

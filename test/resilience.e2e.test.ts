@@ -16,6 +16,7 @@ import { composeSupergraph } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 
 const COLOURS_SDL = parse(`
@@ -102,6 +103,7 @@ beforeAll(async () => {
     port: 0,
     supergraphSdl: supergraph,
     subgraphUrls: { identity: t.subgraphUrl('identity'), colours: colours.url },
+    plugins: [restCompat()],
   });
   const creds = { email: 'admin@xentree.test', username: 'fault_admin', password: 'correct horse battery' };
   const reg = await t.rest('POST', '/api/auth/register', { json: creds });

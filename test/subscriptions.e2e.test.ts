@@ -15,6 +15,7 @@ import type { AuthContext } from '../kernel/context.ts';
 import { composeSupergraph } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { registerAndLogin, startTestStack, type TestStack } from './harness.ts';
 import { forgeAccessToken, claimsOf } from './token-forge.ts';
 
@@ -106,6 +107,7 @@ beforeAll(async () => {
     port: 0,
     supergraphSdl: supergraph,
     subgraphUrls: { ...Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])), ticker: tickerServer.url },
+    plugins: [restCompat()],
   });
   wsUrl = `${gateway.url.replace('http', 'ws')}/graphql`;
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
 import { bearer, registerAndLogin, SERVICES, startTestStack, type TestStack } from './harness.ts';
@@ -69,6 +70,7 @@ describe('limits and revocation on graphql-ws', () => {
       port: 0,
       host: '127.0.0.1',
       subgraphUrls: Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])),
+      plugins: [restCompat()],
     });
   });
   afterAll(async () => {

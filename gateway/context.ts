@@ -1,0 +1,17 @@
+/** The per-request context of the gateway's executor, and its signed form for subgraphs. */
+import { signContext, type AuthContext } from '../kernel/context.ts';
+
+/** The per-request context of the gateway's executor. */
+export interface GatewayContext {
+  auth: AuthContext;
+  /** The signed internal context, created on first use and shared by every subgraph fetch. */
+  signed?: Promise<string>;
+  /** Set for GraphQL over HTTP; REST runs operations in-process and rate-limits them per route. */
+  viaHttp?: boolean;
+}
+
+/** The internal context header's value for this request: signed once, then reused by every fetch. */
+export function signedContextOf(ctx: GatewayContext, secret: string): Promise<string> {
+  ctx.signed ??= signContext(ctx.auth, secret);
+  return ctx.signed;
+}
