@@ -5,8 +5,8 @@
  *
  * On `/graphql`, a multipart POST carries `operations` (one GraphQL request as JSON, its files
  * `null`), `map` (file part name → paths in `operations`) and the file parts. Each file replaces
- * the `null`s at its paths with a `DocumentFileInput` (`{ filename, contentType, contentBase64 }`),
- * and the request then runs as a plain JSON GraphQL request. Apollo's CSRF prevention still
+ * the `null`s at its paths with the value of an `@upload` input (`{ filename, contentType,
+ * contentBase64 }`, kernel/policy.graphql), and the request then runs as a plain JSON GraphQL request. Apollo's CSRF prevention still
  * applies: multipart is a "simple" content type, so clients must send `apollo-require-preflight`
  * (or `x-apollo-operation-name`); without it the body is not even parsed.
  */
@@ -139,8 +139,14 @@ function parseJsonField(entries: Map<string, FormValue>, name: string): unknown 
   }
 }
 
-/** The `DocumentFileInput` of a file (knowledge subgraph's SDL). */
-function fileInput(file: UploadedFile): Record<string, unknown> {
+/**
+ * The fields of every `@upload` input, in the order `fileInput` fills them; the gateway refuses to
+ * start when the supergraph declares an upload input of another shape (gateway/policies.ts).
+ */
+export const UPLOAD_INPUT_FIELDS = ['filename', 'contentType', 'contentBase64'] as const;
+
+/** The `@upload` input value of a file. */
+function fileInput(file: UploadedFile): Record<(typeof UPLOAD_INPUT_FIELDS)[number], string | null> {
   if (file.size > MAX_UPLOAD_BYTES) {
     const err = fileTooLarge();
     throw new MultipartRequestError(err.message, 413, toGraphQLExtensions(err));

@@ -4,6 +4,8 @@ import { anonymousContext, type AuthContext } from '../kernel/context.ts';
 import { DEFAULT_RATE_LIMITS } from '../kernel/config.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { bucketOf, createMemoryRateLimitStore, createRateLimiter, graphqlPolicyOf, rateLimitHeaders, type RateLimitStore } from './rate-limit.ts';
+import { loadPolicies } from './policies.ts';
+import { loadSupergraph } from '../schema/compose.ts';
 
 const logger = createLogger('silent');
 const anon = anonymousContext('req', '10.0.0.1');
@@ -71,11 +73,13 @@ describe('rateLimitHeaders', () => {
 });
 
 describe('graphqlPolicyOf', () => {
+  // The `@rateLimit` directives of the committed supergraph.
+  const policies = loadPolicies(loadSupergraph());
   const policy = (query: string, name?: string) => {
     const doc = parse(query);
     const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && (!name || d.name?.value === name));
     if (!op) throw new Error('no operation');
-    return graphqlPolicyOf(op, doc);
+    return graphqlPolicyOf(op, doc, policies);
   };
 
   it('maps login, register and refreshToken to auth, the rest to default', () => {

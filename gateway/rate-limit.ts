@@ -4,16 +4,18 @@
  * process, or in Redis when replicas must share them.
  *
  * REST applies a route's `policy` after credentials (API.md §1.5 step 3); GraphQL over HTTP maps the
- * operation's root fields to a policy through `GRAPHQL_FIELD_POLICIES` once the operation is known.
+ * operation's root fields to a policy through their `@rateLimit` directives (gateway/policies.ts)
+ * once the operation is known.
  * Operations the REST layer runs in-process are not counted twice: only requests that arrived as
  * GraphQL over HTTP (`viaHttp`) are limited by the GraphQL plugin.
  */
 import { Redis } from 'ioredis';
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { AuthContext } from '../kernel/context.ts';
 import type { RateLimit, RateLimitPolicy } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { policyOf, rootFieldsOfOperation, type PolicyTable } from './policies.ts';
 
 /** Where counters are kept. */
 export interface RateLimitStore {
@@ -163,46 +165,16 @@ export function rateLimitHeaders(d: RateLimitDecision): [string, string][] {
   return headers;
 }
 
-/**
- * Root fields whose operations count against a stricter policy than `default`, as
- * `<RootType>.<field>`. Subgraphs add their rows here (e.g. `Mutation.sendMessage: 'ai'`).
- */
-export const GRAPHQL_FIELD_POLICIES: Readonly<Record<string, RateLimitPolicy>> = {
-  'Mutation.login': 'auth',
-  'Mutation.register': 'auth',
-  'Mutation.refreshToken': 'auth',
-  // CONV-2, KB-4 and KB-3 over GraphQL count like their REST routes (API.md §1.9).
-  'Mutation.chat': 'ai',
-  'Mutation.ragQuery': 'ai',
-  'Mutation.uploadKnowledgeDocument': 'upload',
-};
-
 /** When an operation touches several policies it counts once, against the strictest of them. */
 const STRICTNESS: readonly RateLimitPolicy[] = ['auth', 'upload', 'ai', 'public', 'default'];
 
-const ROOT_TYPE = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
-
-/** The policy of an operation: its strictest root field's, `default` when none is listed. */
-export function graphqlPolicyOf(operation: OperationDefinitionNode, document: DocumentNode, table: Readonly<Record<string, RateLimitPolicy>> = GRAPHQL_FIELD_POLICIES): RateLimitPolicy {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
-  const rootType = ROOT_TYPE[operation.operation];
+/** The policy of an operation: its strictest root field's `@rateLimit`, `default` when none declares one. */
+export function graphqlPolicyOf(operation: OperationDefinitionNode, document: DocumentNode, policies: PolicyTable): RateLimitPolicy {
   const found = new Set<RateLimitPolicy>();
-  const seen = new Set<string>();
-  const visit = (set: SelectionSetNode): void => {
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        const policy = table[`${rootType}.${sel.name.value}`];
-        if (policy) found.add(policy);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        visit(sel.selectionSet);
-      } else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        if (fragment) visit(fragment);
-      }
-    }
-  };
-  visit(operation.selectionSet);
+  for (const field of rootFieldsOfOperation(operation, document)) {
+    const policy = policyOf(policies, field)?.rateLimit;
+    if (policy) found.add(policy);
+  }
   return STRICTNESS.find((p) => found.has(p)) ?? 'default';
 }
 
@@ -227,14 +199,14 @@ export interface RateLimitedContext extends BaseContext {
  * Limits GraphQL over HTTP once the operation is resolved (after credentials, before execution):
  * the §1.9 headers on every counted response, and HTTP 429 with `RATE_LIMITED` when over the limit.
  */
-export function createRateLimitPlugin<TContext extends RateLimitedContext>(limiter: RateLimiter): ApolloServerPlugin<TContext> {
+export function createRateLimitPlugin<TContext extends RateLimitedContext>(limiter: RateLimiter, policies: PolicyTable): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart(start) {
       if (!start.contextValue.viaHttp) return;
       return {
         async didResolveOperation(rc) {
           if (!rc.operation) return; // Apollo has already refused a document without one
-          const decision = await limiter.check(graphqlPolicyOf(rc.operation, rc.document), rc.contextValue.auth);
+          const decision = await limiter.check(graphqlPolicyOf(rc.operation, rc.document, policies), rc.contextValue.auth);
           if (!decision) return;
           for (const [name, value] of rateLimitHeaders(decision)) rc.response.http.headers.set(name, value);
           if (decision.allowed) return;

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../kernel/config.ts';
+import { loadSupergraph } from '../schema/compose.ts';
+import { loadPolicies } from './policies.ts';
 import {
   CircuitBreaker,
   RetryBudget,
@@ -393,7 +395,9 @@ describe('call deadlines', () => {
   });
 
   it("is the operation's own budget when it is longer than the subgraph's timeout", () => {
-    const of = (subgraph: string, query: string): number => callDeadlineMs(config, subgraph, parse(query), undefined);
+    // The `@budget` directives of the committed supergraph.
+    const policies = loadPolicies(loadSupergraph());
+    const of = (subgraph: string, query: string): number => callDeadlineMs(config, subgraph, parse(query), undefined, policies);
     expect([
       of('chat', 'mutation { chat(input: {message: "hi"}) { content } }'),
       of('knowledge', 'mutation { ragQuery(input: {query: "q"}) { answer } }'),

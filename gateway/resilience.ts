@@ -12,11 +12,13 @@
  * subgraph stops at that deadline; the gateway waits a margin longer, so it never reports a
  * failure for a call that then completes.
  */
-import { Kind, parse, type DocumentNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Config, SubgraphResilience } from '../kernel/config.ts';
 import { DEADLINE_HEADER, parseDeadlineHeader } from '../kernel/deadline.ts';
+import type { CallBudget } from '../kernel/policy.ts';
+import { policyOf, rootFieldsOfOperation, type PolicyTable } from './policies.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 export type OperationKind = 'query' | 'mutation' | 'subscription';
@@ -383,19 +385,6 @@ export function subgraphTimeoutOf(config: Config, subgraph: string): number {
   return own ?? config.subgraphTimeoutMs;
 }
 
-/** Work whose own budget may make a call outlast its subgraph's timeout. */
-export type CallBudget = 'ai' | 'ingestion';
-
-/**
- * Root fields whose resolvers wait on such work (by `Type.field`, like the rate-limit policies):
- * an AI provider (chat, RAG) or the ingestion of an upload.
- */
-export const FIELD_BUDGETS: Readonly<Record<string, CallBudget>> = {
-  'Mutation.chat': 'ai',
-  'Mutation.ragQuery': 'ai',
-  'Mutation.uploadKnowledgeDocument': 'ingestion',
-};
-
 /** How long the work of `budget` may take: an AI call after its grounding look-up, or one ingestion. */
 export function budgetMsOf(config: Config, budget: CallBudget): number {
   switch (budget) {
@@ -410,8 +399,6 @@ export function budgetMsOf(config: Config, budget: CallBudget): number {
   }
 }
 
-const ROOT_TYPE = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
-
 /** `Type.field` of each root field a subgraph operation selects (each fragment visited once). */
 export function rootFieldsOf(document: DocumentNode | undefined, query: string | undefined): string[] {
   let doc = document;
@@ -424,34 +411,18 @@ export function rootFieldsOf(document: DocumentNode | undefined, query: string |
   }
   const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   if (!doc || !op || op.kind !== Kind.OPERATION_DEFINITION) return [];
-  const fragments = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
-  const root = ROOT_TYPE[op.operation];
-  const fields = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (set: SelectionSetNode): void => {
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) fields.add(`${root}.${sel.name.value}`);
-      else if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet);
-      else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        if (fragment) visit(fragment);
-      }
-    }
-  };
-  visit(op.selectionSet);
-  return [...fields];
+  return rootFieldsOfOperation(op, doc);
 }
 
 /**
  * The deadline of one call to `subgraph` (ms, sent in `x-xentree-deadline-ms`): its timeout, or
- * the longest budget among the root fields it runs when that is longer. The gateway waits this
+ * the longest `@budget` among the root fields it runs when that is longer. The gateway waits this
  * plus `deadlineMarginMs`.
  */
-export function callDeadlineMs(config: Config, subgraph: string, document: DocumentNode | undefined, query: string | undefined): number {
+export function callDeadlineMs(config: Config, subgraph: string, document: DocumentNode | undefined, query: string | undefined, policies: PolicyTable): number {
   let ms = subgraphTimeoutOf(config, subgraph);
   for (const field of rootFieldsOf(document, query)) {
-    const budget = FIELD_BUDGETS[field];
+    const budget = policyOf(policies, field)?.budget;
     if (budget) ms = Math.max(ms, budgetMsOf(config, budget));
   }
   return ms;

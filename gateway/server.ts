@@ -26,6 +26,7 @@ import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
 import { registerGraphQLPost } from './multipart.ts';
+import { loadPolicies } from './policies.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
@@ -81,6 +82,7 @@ export function toGraphQLError(err: AppError): GraphQLError {
 export async function createGateway(opts: GatewayOptions): Promise<StartedGateway> {
   const { config, logger, pubsub } = opts;
   const supergraphSdl = opts.supergraphSdl ?? loadSupergraph();
+  const policies = loadPolicies(supergraphSdl);
   const baseUrls = { ...config.subgraphUrls, ...opts.subgraphUrls } as Record<string, string>;
   const names = composedSubgraphs(supergraphSdl);
   const graphqlUrlOf = (name: string): string => `${baseUrls[name] ?? ''}/graphql`;
@@ -122,7 +124,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
         options.request.http?.headers.set(CONTEXT_HEADER, await signedContextOf(context as GatewayContext, config.internalServiceKey));
       }
       // The subgraph stops at this deadline; the fetcher waits a margin longer (resilience.ts).
-      const deadline = callDeadlineMs(config, this.guard.subgraph, 'document' in options ? options.document : undefined, options.request.query);
+      const deadline = callDeadlineMs(config, this.guard.subgraph, 'document' in options ? options.document : undefined, options.request.query, policies);
       options.request.http?.headers.set(DEADLINE_HEADER, String(deadline));
     }
     override didReceiveResponse<T extends { extensions?: Record<string, unknown> }>({ response }: { response: T }): T {
@@ -201,7 +203,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     includeStacktraceInErrorResponses: false,
     formatError,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
   });
   await apollo.start();
 
@@ -270,6 +272,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     validationRules: createLimitRules(config.graphqlLimits),
     parseOptions: parseOptionsOf(config.graphqlLimits),
     rateLimiter,
+    policies,
     onRevoked: (listener) => authenticator.onRevoked(listener),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
   });

@@ -1,8 +1,9 @@
 /**
- * Declarative access rules for root fields: each subgraph states, in one table, the auth mode and
- * API-key scope of every query and mutation (API.md §1.3, §1.4). `guardResolvers` wraps the root
- * resolvers so the check runs first (credentials, then scope) for GraphQL and for REST alike, and
- * refuses to start when a root field has no rule.
+ * Declarative access rules for root fields: each subgraph states the auth mode and API-key scope
+ * of every query, mutation and subscription with `@access` in its SDL (API.md §1.3, §1.4; read by
+ * kernel/policy.ts). `guardResolvers` wraps the root resolvers so the check runs first
+ * (credentials, then scope) for GraphQL and for REST alike, and refuses to start when a root
+ * field has no rule.
  */
 import type { GraphQLFieldResolver } from 'graphql';
 import { AppError } from './errors.ts';

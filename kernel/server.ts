@@ -27,6 +27,8 @@ import { AppError, toGraphQLExtensions } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
 import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
 import { registerLocalRouter, type TrpcContext } from './trpc.ts';
+import { guardResolvers } from './access.ts';
+import { accessTableOf, readPolicies } from './policy.ts';
 
 /** What a subgraph's services get when the process starts it. */
 export interface SubgraphDeps {
@@ -146,9 +148,11 @@ const requireContextPlugin: ApolloServerPlugin<{ auth: AuthContext | null }> = {
 export async function createSubgraphServer<TCtx extends object>(manifest: SubgraphManifest<TCtx>, opts: SubgraphServerOptions): Promise<StartedSubgraph> {
   const { config } = opts;
   const logger = opts.logger.child({ subgraph: manifest.name });
+  // Each root resolver runs behind the `@access` rule its SDL declares (kernel/policy.graphql).
+  const resolvers = guardResolvers(manifest.resolvers, accessTableOf(readPolicies(manifest.typeDefs)));
   const orm = await createOrm(config, { schema: manifest.name, entities: manifest.entities, migrations: manifest.migrations, onQuery: opts.onQuery }, logger);
   const runtime = manifest.setup({ config, orm, pubsub: opts.pubsub, logger });
-  const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: manifest.resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
 
   type Ctx = TCtx & { auth: AuthContext | null };
   // Room for a 10 MiB knowledge upload base64-encoded (about 13.4 MiB) in a request from the gateway.

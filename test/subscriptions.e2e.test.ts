@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { parse } from 'graphql';
 import { createLogger } from '../kernel/logger.ts';
 import { createRouter } from '../kernel/trpc.ts';
 import { AppError } from '../kernel/errors.ts';
+import { subgraphSdl } from '../kernel/policy.ts';
 import { createSubgraphServer, type StartedSubgraph, type SubgraphManifest } from '../kernel/server.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import { composeSupergraph } from '../schema/compose.ts';
@@ -63,7 +63,7 @@ function ticks(count: number, intervalMs: number, userId: string, failAt: number
 
 const ticker: SubgraphManifest<TickerCtx> = {
   name: 'ticker' as SubgraphManifest<TickerCtx>['name'],
-  typeDefs: parse(`
+  typeDefs: subgraphSdl(`
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
     """A Xentree account."""
     type User @key(fields: "id", resolvable: false) {
@@ -72,8 +72,8 @@ const ticker: SubgraphManifest<TickerCtx> = {
     }
     "A tick."
     type Tick { "Sequence number." n: Int! "Who asked." user: User! }
-    type Query { "Ticker status." tickerStatus: String }
-    type Subscription { "Counts to count." ticks(count: Int!, intervalMs: Int! = 20, failAt: Int): Tick! }
+    type Query { "Ticker status." tickerStatus: String @access(auth: "P") }
+    type Subscription { "Counts to count." ticks(count: Int!, intervalMs: Int! = 20, failAt: Int): Tick! @access(auth: "P") }
   `),
   resolvers: {
     Query: { tickerStatus: () => 'ok' },

@@ -31,9 +31,9 @@ export interface SubscriptionEngineOptions {
   formatError(error: GraphQLFormattedError): GraphQLFormattedError;
   logger: Logger;
   /**
-   * Root subscription fields that are never shared between clients: each subscription starts
-   * work or replays history (e.g. `chatStream` starts a generation), so a second client joining
-   * would share that work and miss the events already sent.
+   * Root subscription fields that are never shared between clients (`@exclusive` in the SDL):
+   * each subscription starts work or replays history (a generation, a replay from a given
+   * point), so a second client joining would share that work and miss the events already sent.
    */
   exclusiveFields?: ReadonlySet<string>;
 }

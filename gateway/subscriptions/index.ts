@@ -8,6 +8,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import { serviceCredentialProvider, type AuthContext } from '../../kernel/context.ts';
 import type { Revocation } from '../auth.ts';
 import { graphqlPolicyOf, rateLimitError, type RateLimiter } from '../rate-limit.ts';
+import { exclusiveSubscriptions, type PolicyTable } from '../policies.ts';
 import { UpstreamPool } from './upstream.ts';
 import { SubscriptionEngine, type EngineContext } from './engine.ts';
 import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
@@ -27,6 +28,8 @@ export interface SubscriptionServiceOptions {
   parseOptions?: ParseOptions;
   /** The limiter GraphQL over HTTP and REST count against: one set of counters for every transport. */
   rateLimiter: RateLimiter;
+  /** The supergraph's field policies: `@rateLimit` per operation, `@exclusive` subscriptions. */
+  policies: PolicyTable;
   onRevoked(listener: (revoked: Revocation) => void): () => void;
   onConnectionCount?(open: number): void;
 }
@@ -46,8 +49,8 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     signContext: opts.signContext,
     formatError: opts.formatError,
     logger: opts.logger,
-    // Each starts a generation or replays a stream from a given point: never shared.
-    exclusiveFields: new Set(['chatStream', 'chatStreamResume']),
+    // `@exclusive` subscriptions start or replay their own stream: never shared.
+    exclusiveFields: exclusiveSubscriptions(opts.policies),
   });
   const ws = attachSubscriptionServer({
     server: opts.server,
@@ -70,7 +73,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     async rateLimit(document, operationName, auth) {
       const operation = getOperationAST(document, operationName);
       if (!operation) return null;
-      const decision = await opts.rateLimiter.check(graphqlPolicyOf(operation, document), auth);
+      const decision = await opts.rateLimiter.check(graphqlPolicyOf(operation, document, opts.policies), auth);
       return decision && !decision.allowed ? rateLimitError(decision) : null;
     },
     maxSubscriptionsPerConnection: opts.config.wsMaxSubscriptionsPerConnection,

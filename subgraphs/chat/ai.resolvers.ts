@@ -1,7 +1,6 @@
 /** Thin GraphQL adapter for generation: providers, chat, streamed replies, new-message events. */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { requireUser } from '../../kernel/authz.ts';
-import { guardResolvers, type AccessRule, type AccessTable } from '../../kernel/access.ts';
 import { notFound } from '../../kernel/errors.ts';
 import type { ChatContext } from './context.ts';
 import type { ChatInput, ChatResponse } from './generation.service.ts';
@@ -9,15 +8,6 @@ import type { StreamEvent } from './stream.reader.ts';
 import { MessageSchema } from './conversation.entity.ts';
 import { messageChannel } from './message.events.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
-
-const READ: AccessRule = { auth: 'B+K', scope: 'conversations:read' };
-const WRITE: AccessRule = { auth: 'B+K', scope: 'conversations:write' };
-
-export const aiAccess: AccessTable = {
-  Query: { aiProviders: READ },
-  Mutation: { chat: WRITE },
-  Subscription: { chatStream: WRITE, chatStreamResume: READ, messageAdded: READ },
-};
 
 interface GqlChatInput {
   message: string;
@@ -52,58 +42,55 @@ function responseOf(data: Record<string, unknown>): ChatResponse {
 
 const user = (ctx: ChatContext) => requireUser(ctx.auth, null);
 
-export const aiResolvers: GraphQLResolverMap<ChatContext> = guardResolvers(
-  {
-    Query: {
-      aiProviders: (_: unknown, __: unknown, ctx: ChatContext) => ctx.services.generation.registry.list(),
-    },
-    Mutation: {
-      chat: (_: unknown, args: { input: GqlChatInput; idempotencyKey?: string | null }, ctx: ChatContext) =>
-        ctx.services.generation.chat(ctx.em, user(ctx), toInput(args.input), { signal: ctx.signal, idempotencyKey: args.idempotencyKey }),
-    },
-    Subscription: {
-      chatStream: {
-        subscribe: async (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => {
-          const auth = user(ctx);
-          const streamId = await ctx.services.generation.start(ctx.em, auth, toInput(args.input));
-          return ctx.services.generation.events(auth, streamId, -1);
-        },
-        resolve: (e: StreamEvent) => e,
+export const aiResolvers: GraphQLResolverMap<ChatContext> = {
+  Query: {
+    aiProviders: (_: unknown, __: unknown, ctx: ChatContext) => ctx.services.generation.registry.list(),
+  },
+  Mutation: {
+    chat: (_: unknown, args: { input: GqlChatInput; idempotencyKey?: string | null }, ctx: ChatContext) =>
+      ctx.services.generation.chat(ctx.em, user(ctx), toInput(args.input), { signal: ctx.signal, idempotencyKey: args.idempotencyKey }),
+  },
+  Subscription: {
+    chatStream: {
+      subscribe: async (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => {
+        const auth = user(ctx);
+        const streamId = await ctx.services.generation.start(ctx.em, auth, toInput(args.input));
+        return ctx.services.generation.events(auth, streamId, -1);
       },
-      chatStreamResume: {
-        subscribe: (_: unknown, args: { streamId: string; afterSeq?: number | null }, ctx: ChatContext) =>
-          ctx.services.generation.events(user(ctx), args.streamId, args.afterSeq ?? -1),
-        resolve: (e: StreamEvent) => e,
-      },
-      messageAdded: {
-        subscribe: async (_: unknown, args: { conversationId: string }, ctx: ChatContext) => {
-          const auth = user(ctx);
-          if (!(await ctx.services.conversations.find(ctx.em, auth.userId, args.conversationId))) throw notFound('Conversation');
-          const it = new PubSubIterator(ctx.pubsub, messageChannel(args.conversationId));
-          await it.open();
-          return it;
-        },
-        resolve: (m: Record<string, unknown>) => m,
-      },
+      resolve: (e: StreamEvent) => e,
     },
-    ChatStreamEvent: {
-      type: (e: StreamEvent) => e.type.toUpperCase(),
-      delta: (e: StreamEvent) => (e.type === 'chunk' ? String(e.data.delta ?? '') : null),
-      conversationId: (e: StreamEvent) => (e.type === 'start' ? e.data.conversation_id : e.type === 'done' ? e.data.conversation_id : null) ?? null,
-      provider: (e: StreamEvent) => (e.type === 'start' ? e.data.provider : null),
-      model: (e: StreamEvent) => (e.type === 'start' ? e.data.model : null),
-      response: (e: StreamEvent) => (e.type === 'done' ? responseOf(e.data) : null),
-      error: (e: StreamEvent) => {
-        if (e.type !== 'error') return null;
-        const detail = (e.data.detail ?? {}) as { error?: string; message?: string };
-        return { code: detail.error ?? 'internal_error', message: detail.message ?? 'Internal server error' };
-      },
-      user: (e: StreamEvent) => ({ __typename: 'User', id: e.userId }),
+    chatStreamResume: {
+      subscribe: (_: unknown, args: { streamId: string; afterSeq?: number | null }, ctx: ChatContext) =>
+        ctx.services.generation.events(user(ctx), args.streamId, args.afterSeq ?? -1),
+      resolve: (e: StreamEvent) => e,
     },
-    ChatResponse: {
-      usage: (r: ChatResponse) => r.usage && { promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, totalTokens: r.usage.total_tokens },
-      message: (r: ChatResponse, _: unknown, ctx: ChatContext) => (r.messageId ? ctx.em.fork().findOne(MessageSchema, { id: r.messageId }) : null),
+    messageAdded: {
+      subscribe: async (_: unknown, args: { conversationId: string }, ctx: ChatContext) => {
+        const auth = user(ctx);
+        if (!(await ctx.services.conversations.find(ctx.em, auth.userId, args.conversationId))) throw notFound('Conversation');
+        const it = new PubSubIterator(ctx.pubsub, messageChannel(args.conversationId));
+        await it.open();
+        return it;
+      },
+      resolve: (m: Record<string, unknown>) => m,
     },
   },
-  aiAccess,
-);
+  ChatStreamEvent: {
+    type: (e: StreamEvent) => e.type.toUpperCase(),
+    delta: (e: StreamEvent) => (e.type === 'chunk' ? String(e.data.delta ?? '') : null),
+    conversationId: (e: StreamEvent) => (e.type === 'start' ? e.data.conversation_id : e.type === 'done' ? e.data.conversation_id : null) ?? null,
+    provider: (e: StreamEvent) => (e.type === 'start' ? e.data.provider : null),
+    model: (e: StreamEvent) => (e.type === 'start' ? e.data.model : null),
+    response: (e: StreamEvent) => (e.type === 'done' ? responseOf(e.data) : null),
+    error: (e: StreamEvent) => {
+      if (e.type !== 'error') return null;
+      const detail = (e.data.detail ?? {}) as { error?: string; message?: string };
+      return { code: detail.error ?? 'internal_error', message: detail.message ?? 'Internal server error' };
+    },
+    user: (e: StreamEvent) => ({ __typename: 'User', id: e.userId }),
+  },
+  ChatResponse: {
+    usage: (r: ChatResponse) => r.usage && { promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, totalTokens: r.usage.total_tokens },
+    message: (r: ChatResponse, _: unknown, ctx: ChatContext) => (r.messageId ? ctx.em.fork().findOne(MessageSchema, { id: r.messageId }) : null),
+  },
+};

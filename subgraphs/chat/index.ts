@@ -1,6 +1,5 @@
 /** The chat subgraph manifest: conversations, messages, conversation sessions, notes and user-content search. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
@@ -46,9 +45,7 @@ export type { ChatRouter } from './router.ts';
 export type { ChatServices, ChatContext } from './context.ts';
 
 // The generation part of the schema lives in ai.graphql (providers, chat, streamed replies).
-export const typeDefs = parse(
-  [readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'), readFileSync(new URL('./ai.graphql', import.meta.url), 'utf8')].join('\n'),
-);
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url), new URL('./ai.graphql', import.meta.url));
 
 export const chat: SubgraphManifest<ChatContext> = {
   name: 'chat',

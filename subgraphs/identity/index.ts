@@ -1,6 +1,5 @@
 /** The identity subgraph manifest: users, credentials, sessions and signing keys. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { UserSchema } from './user.entity.ts';
@@ -24,7 +23,7 @@ import { resolvers } from './resolvers.ts';
 export type { IdentityRouter } from './router.ts';
 export type { IdentityContext } from './context.ts';
 
-export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 /**
  * Reports sessions revoked by this request in `extensions.revokedSessions`, so the gateway that

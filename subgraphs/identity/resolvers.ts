@@ -2,7 +2,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer } from '../../kernel/authz.ts';
-import { guardResolvers, type AccessTable } from '../../kernel/access.ts';
 import type { ApiKey } from './api-key.entity.ts';
 import type { IdentityContext } from './context.ts';
 import type { User } from './user.entity.ts';
@@ -12,25 +11,11 @@ interface LoginArgs {
   input: { username: string; password: string; grantType?: string | null };
 }
 
-/** Every root field's auth mode (API.md §3.1, §3.10). */
-export const access: AccessTable = {
-  Query: { me: { auth: 'B' }, apiKeys: { auth: 'B' } },
-  Mutation: {
-    register: { auth: 'P' },
-    login: { auth: 'P' },
-    refreshToken: { auth: 'P' },
-    logout: { auth: 'B' },
-    updateMe: { auth: 'B' },
-    createApiKey: { auth: 'B' },
-    deleteApiKey: { auth: 'B' },
-  },
-};
-
 interface CreateApiKeyArgs {
   input: { name: string; organizationId: string; scopes: string[]; allowedIps?: string[] | null; expiresAt?: Date | null };
 }
 
-export const resolvers: GraphQLResolverMap<IdentityContext> = guardResolvers({
+export const resolvers: GraphQLResolverMap<IdentityContext> = {
   DateTime: DateTimeScalar,
   Query: {
     me: (_: unknown, __: unknown, ctx: IdentityContext) => ctx.services.users.me(ctx.em, requireBearer(ctx.auth)),
@@ -74,4 +59,4 @@ export const resolvers: GraphQLResolverMap<IdentityContext> = guardResolvers({
     plan: (user: User) => user.plan.toUpperCase(),
     role: (user: User) => user.role.toUpperCase(),
   },
-}, access);
+};

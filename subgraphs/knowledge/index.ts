@@ -1,6 +1,5 @@
 /** The knowledge subgraph manifest: documents, ingestion, search and RAG. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
@@ -27,7 +26,7 @@ import { resolvers } from './resolvers.ts';
 export type { KnowledgeRouter } from './router.ts';
 export type { KnowledgeServices, KnowledgeContext } from './context.ts';
 
-export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 export const knowledge: SubgraphManifest<KnowledgeContext> = {
   name: 'knowledge',

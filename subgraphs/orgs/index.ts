@@ -1,6 +1,5 @@
 /** The orgs subgraph manifest: organizations, memberships, roles and teams. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
@@ -34,7 +33,7 @@ const reportRevokedKeys: ApolloServerPlugin<OrgsContext> = {
   },
 };
 
-export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 export const orgs: SubgraphManifest<OrgsContext> = {
   name: 'orgs',
