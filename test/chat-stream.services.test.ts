@@ -5,19 +5,17 @@
  * resumed through B: chat B serves the stored events and then the live ones, which reach it over
  * Redis PubSub, with no second generation.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { SERVICES_REDIS_URL, freshDatabase, newUser } from './harness.ts';
-import { freePort, startProcess, type Proc } from './processes.ts';
+import { SERVICES_REDIS_URL } from './harness.ts';
+import { signUp, startTopology, type Topology } from './topology.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { createRedisPubSub, type PubSub } from '../kernel/pubsub.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
-import { UNKNOWN_ID, UUID_V4 } from './org-fixtures.ts';
 import { deltas, messagesOf, openSse, restCall, streamIds, until, wsClient } from './chat-stream-fixtures.ts';
+import { UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
-let procs: Proc[] = [];
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let topology: Topology | undefined;
 let fake: FakeAi;
 let pubsub: PubSub;
 let gatewayA = '';
@@ -25,66 +23,25 @@ let gatewayB = '';
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  db = await freshDatabase();
   fake = await startFakeAi();
   pubsub = createRedisPubSub(SERVICES_REDIS_URL);
-  const [identityPort, orgsPort, chatPortA, chatPortB, portA, portB] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const url = (port: number) => `http://127.0.0.1:${port}`;
-  const common = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.url,
-    REDIS_URL: SERVICES_REDIS_URL,
-    INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
-    XENTREE_DATA_DIR: `/tmp/xentree-chat-stream-${process.pid}`,
-    RATE_LIMIT_KEY_PREFIX: `xentree:test:${randomBytes(6).toString('hex')}:rl:`,
-    OPENAI_BASE_URL: `${fake.url}/v1`,
-    OPENAI_API_KEY: 'sk-topology',
-    OPENAI_MODELS: 'gpt-topology',
-    SUBGRAPH_IDENTITY_PORT: String(identityPort),
-    SUBGRAPH_IDENTITY_URL: url(identityPort),
-    SUBGRAPH_ORGS_PORT: String(orgsPort),
-    SUBGRAPH_ORGS_URL: url(orgsPort),
-  };
-  const chatA = { ...common, SUBGRAPH_CHAT_PORT: String(chatPortA), SUBGRAPH_CHAT_URL: url(chatPortA) };
-  const chatB = { ...common, SUBGRAPH_CHAT_PORT: String(chatPortB), SUBGRAPH_CHAT_URL: url(chatPortB) };
-  // Sequentially: each runs its migrations against the same fresh database.
-  procs.push(await startProcess(['subgraph', 'identity'], chatA, `${url(identityPort)}/healthz`));
-  procs.push(await startProcess(['subgraph', 'orgs'], chatA, `${url(orgsPort)}/healthz`));
-  procs.push(await startProcess(['subgraph', 'chat'], chatA, `${url(chatPortA)}/healthz`));
-  procs.push(
-    ...(await Promise.all([
-      startProcess(['subgraph', 'chat'], chatB, `${url(chatPortB)}/healthz`),
-      startProcess(['gateway'], { ...chatA, PORT: String(portA) }, `${url(portA)}/api/health`),
-      startProcess(['gateway'], { ...chatB, PORT: String(portB) }, `${url(portB)}/api/health`),
-    ])),
-  );
-  gatewayA = url(portA);
-  gatewayB = url(portB);
+  topology = await startTopology({
+    name: 'chat-stream',
+    subgraphs: ['identity', 'orgs', 'chat'],
+    perGateway: 'chat',
+    env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-topology', OPENAI_MODELS: 'gpt-topology' },
+  });
+  [gatewayA = '', gatewayB = ''] = topology.gateways;
 }, 180_000);
 
 afterAll(async () => {
   for (const c of clients) await c.dispose();
-  await Promise.all(procs.map((p) => p.stop()));
-  procs = [];
+  await topology?.close();
   await pubsub?.close();
   await fake?.close();
-  await db?.drop();
 });
 
-async function login(): Promise<{ id: string; token: string; username: string }> {
-  const user = newUser('xstream');
-  const reg = await fetch(`${gatewayA}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
-  expect(reg.status).toBe(201);
-  const res = await fetch(`${gatewayB}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
-  });
-  expect(res.status).toBe(200);
-  return { id: ((await reg.json()) as { id: string }).id, token: ((await res.json()) as { access_token: string }).access_token, username: user.username };
-}
+const login = (): Promise<{ id: string; token: string; username: string }> => signUp(gatewayA, gatewayB, 'xstream');
 
 async function conversation(token: string): Promise<string> {
   const res = await restCall(gatewayA, 'POST', '/api/core/conversations', token, { title: 'Across processes' });

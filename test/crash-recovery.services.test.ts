@@ -9,103 +9,48 @@
  * - A knowledge process is killed while it writes a document's chunks: once it is back, the
  *   half-written document is gone with its chunks, and its upload id may be used again.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { SERVICES_REDIS_URL, freshDatabase, newUser } from './harness.ts';
-import { crash, freePort, startProcess, type Proc } from './processes.ts';
+import { signUp, startTopology, type Topology } from './topology.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { collect, openSse, parseSse, restCall, until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadRest, type RagDocumentBody } from './knowledge-fixtures.ts';
 
-const url = (port: number) => `http://127.0.0.1:${port}`;
-
-let db: Awaited<ReturnType<typeof freshDatabase>>;
+let topology: Topology | undefined;
 let fake: FakeAi;
 let sql: pg.Client;
-const procs = new Map<string, { proc: Proc; env: Record<string, string>; ready: string }>();
 let gatewayA = '';
 let gatewayB = '';
 const clients: Client[] = [];
 
-async function start(name: string, args: string[], env: Record<string, string>, ready: string): Promise<void> {
-  procs.set(name, { proc: await startProcess(args, env, ready), env, ready });
-}
-
+const kill9 = (name: string): Promise<void> => topology?.kill9(name) ?? Promise.reject(new Error('no topology'));
 /** Starts `name` again, as it was started first (same port, same environment). */
-async function restart(name: string, args: string[]): Promise<void> {
-  const p = procs.get(name);
-  if (!p) throw new Error(`${name} was never started`);
-  await start(name, args, p.env, p.ready);
-}
-
-async function kill9(name: string): Promise<void> {
-  const p = procs.get(name);
-  if (!p) throw new Error(`${name} was never started`);
-  await crash(p.proc);
-}
+const restart = (name: string): Promise<void> => topology?.restart(name) ?? Promise.reject(new Error('no topology'));
 
 beforeAll(async () => {
-  db = await freshDatabase();
   fake = await startFakeAi();
-  const [identity, knowledge, chatA, chatB, portA, portB] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const common = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'error',
-    DATABASE_URL: db.url,
-    REDIS_URL: SERVICES_REDIS_URL,
-    INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
-    XENTREE_DATA_DIR: `/tmp/xentree-crash-${process.pid}`,
-    RATE_LIMIT_KEY_PREFIX: `xentree:test:${randomBytes(6).toString('hex')}:rl:`,
-    STREAM_LEASE_MS: '1000',
-    INGESTION_LEASE_MS: '1000',
-    OPENAI_BASE_URL: `${fake.url}/v1`,
-    OPENAI_API_KEY: 'sk-crash',
-    OPENAI_MODELS: 'gpt-crash',
-    SUBGRAPH_IDENTITY_PORT: String(identity),
-    SUBGRAPH_IDENTITY_URL: url(identity),
-    SUBGRAPH_KNOWLEDGE_PORT: String(knowledge),
-    SUBGRAPH_KNOWLEDGE_URL: url(knowledge),
-  };
-  const envA = { ...common, SUBGRAPH_CHAT_PORT: String(chatA), SUBGRAPH_CHAT_URL: url(chatA) };
-  const envB = { ...common, SUBGRAPH_CHAT_PORT: String(chatB), SUBGRAPH_CHAT_URL: url(chatB) };
-  // Sequentially: each runs its migrations against the same fresh database.
-  await start('identity', ['subgraph', 'identity'], envA, `${url(identity)}/healthz`);
-  await start('chatA', ['subgraph', 'chat'], envA, `${url(chatA)}/healthz`);
-  await start('knowledge', ['subgraph', 'knowledge'], envA, `${url(knowledge)}/healthz`);
-  await Promise.all([
-    start('chatB', ['subgraph', 'chat'], envB, `${url(chatB)}/healthz`),
-    start('gatewayA', ['gateway'], { ...envA, PORT: String(portA) }, `${url(portA)}/api/health`),
-    start('gatewayB', ['gateway'], { ...envB, PORT: String(portB) }, `${url(portB)}/api/health`),
-  ]);
-  gatewayA = url(portA);
-  gatewayB = url(portB);
-  sql = new pg.Client({ connectionString: db.url });
+  topology = await startTopology({
+    name: 'crash',
+    subgraphs: ['identity', 'chat', 'knowledge'],
+    perGateway: 'chat',
+    env: { LOG_LEVEL: 'error', STREAM_LEASE_MS: '1000', INGESTION_LEASE_MS: '1000', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
+  });
+  [gatewayA = '', gatewayB = ''] = topology.gateways;
+  sql = new pg.Client({ connectionString: topology.databaseUrl });
   await sql.connect();
 }, 180_000);
 
 afterAll(async () => {
   for (const c of clients) await c.dispose();
-  await Promise.all([...procs.values()].map((p) => p.proc.stop()));
-  procs.clear();
   await sql?.end();
+  await topology?.close();
   await fake?.close();
-  await db?.drop();
 });
 
 async function login(): Promise<string> {
-  const user = newUser('crash');
-  const reg = await fetch(`${gatewayA}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
-  expect(reg.status).toBe(201);
-  const res = await fetch(`${gatewayA}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
+  return (await signUp(gatewayA, gatewayA, 'crash')).token;
 }
 
 function client(gateway: string, token: string): Client {
@@ -155,7 +100,7 @@ describe('kill -9 mid-work', () => {
     expect(await onBws).toEqual(asGraphql(seenOnB));
 
     // Chat A is back: its readers get the same stream, ended the same way.
-    await restart('chatA', ['subgraph', 'chat']);
+    await restart('chatA');
     const resumed = await restCall(gatewayA, 'GET', `/api/core/chat/streams/${streamId}`, token, undefined, { 'last-event-id': '3' });
     expect(resumed.status).toBe(200);
     expect(parseSse(resumed.text)).toEqual({ events: seenOnB, comments: [] });
@@ -193,7 +138,7 @@ describe('kill -9 mid-work', () => {
     expect(orphan.chunks).toBeGreaterThan(0);
     expect(orphan.chunks).toBeLessThan(orphan.total);
 
-    await restart('knowledge', ['subgraph', 'knowledge']);
+    await restart('knowledge');
     const remaining = async () => (await sql.query<{ n: number }>(`select (select count(*)::int from "knowledge"."documents" where "id" = $1) + (select count(*)::int from "knowledge"."chunks" where "document_id" = $1) as n`, [orphan.id])).rows[0]?.n;
     await until(async () => (await remaining()) === 0, 10_000);
 
