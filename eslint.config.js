@@ -1,12 +1,24 @@
 // ESLint flat config: typescript-eslint, plus the import directions of CONVENTIONS.md.
 import tseslint from 'typescript-eslint';
 
-const subgraphValueImport = {
-  // From a subgraph, another subgraph may only be imported as a type (its router type).
-  regex: '^\\.\\./(?!\\.\\.)[^/]+/',
-  message: 'Subgraphs import each other only with `import type` (tRPC router types).',
-  allowTypeImports: true,
+// Import directions (CONVENTIONS.md "Dependencies point one way"): bin composes; gateway and
+// rest-compat depend on kernel; rest-compat may use what the gateway exports for it; the gateway
+// never imports rest-compat; neither imports subgraph code; kernel imports nothing of ours.
+// Patterns match any depth of `../` so files in sub-folders are held to the same rules.
+const up = '^(\\.\\./)+';
+const noCli = { regex: `${up}bin(/|$)`, message: 'Runtime code does not import the CLI; bin/ composes.' };
+const noSubgraphCode = {
+  // A router's type is how another layer may refer to a subgraph's API (tRPC clients).
+  regex: `${up}subgraphs/(?![^/]+/router\\.ts$)`,
+  message: 'Only the composition root (bin/) and tests import subgraph code; elsewhere `import type` of a router.ts.',
 };
+// typescript-eslint lets a type import through when any allowTypeImports pattern matches it, so
+// this one matches router.ts alone.
+const routerTypesOnly = { regex: `${up}subgraphs/[^/]+/router\\.ts$`, message: 'Subgraph routers are imported with `import type` only.', allowTypeImports: true };
+const kernelOnly = (withTests) => ({
+  regex: `${up}(gateway|subgraphs|rest-compat|schema|bin|bench${withTests ? '' : '|test'})(/|$)`,
+  message: 'kernel imports nothing else from the project.',
+});
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'scratch/**', 'coverage/**'] },
@@ -20,31 +32,55 @@ export default tseslint.config(
   },
   {
     files: ['kernel/**/*.ts'],
+    ignores: ['kernel/**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [kernelOnly(false)] }] },
+  },
+  {
+    // kernel's tests may use the shared test helpers (fake servers), nothing else of ours.
+    files: ['kernel/**/*.test.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [kernelOnly(true)] }] },
+  },
+  {
+    files: ['gateway/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ regex: '^\\.\\./(gateway|subgraphs|rest-compat|schema|bin|test|bench)(/|$)', message: 'kernel imports nothing else from the project.' }],
+        patterns: [
+          { regex: `${up}rest-compat(/|$)`, message: 'The gateway never imports rest-compat: the composition root mounts it as a plugin (gateway/plugin.ts).' },
+          noSubgraphCode,
+          routerTypesOnly,
+          noCli,
+        ],
       }],
     },
   },
   {
-    files: ['gateway/**/*.ts', 'rest-compat/**/*.ts'],
+    files: ['rest-compat/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^\\.\\./subgraphs/', message: 'The gateway and rest-compat never import subgraph code (types of routers only).', allowTypeImports: true },
-          { regex: '^\\.\\./bin/', message: 'Runtime code does not import the CLI.' },
-        ],
+        patterns: [{ regex: `${up}subgraphs(/|$)`, message: 'rest-compat never imports subgraphs; it runs named operations on the gateway.' }, noCli],
       }],
     },
   },
   {
     files: ['subgraphs/*/**/*.ts'],
+    ignores: ['subgraphs/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
-          subgraphValueImport,
-          { regex: '^\\.\\./\\.\\./(gateway|rest-compat|bin)(/|$)', message: 'Subgraphs import only kernel (and types of other routers).' },
+          // Another subgraph: only `import type` from its router.ts (the tRPC router type).
+          { regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!router\\.ts$)', message: 'Another subgraph is imported only through `import type` from its router.ts.' },
+          { regex: '^\\.\\./(?!\\.\\.)[^/]+/router\\.ts$', message: 'Another subgraph\'s router is imported with `import type` only.', allowTypeImports: true },
+          { regex: '^\\.\\./\\.\\./(gateway|rest-compat|bin|test|bench|schema)(/|$)', message: 'Subgraphs import only kernel (and types of other routers).' },
         ],
+      }],
+    },
+  },
+  {
+    // Subgraph tests may use the shared test helpers too.
+    files: ['subgraphs/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./\\.\\./(gateway|rest-compat|bin)(/|$)', message: 'Subgraphs import only kernel (and types of other routers).' }],
       }],
     },
   },
