@@ -8,14 +8,14 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { AppError, isErrorCode, restBodyOf, toGraphQLExtensions } from '../kernel/errors.ts';
-import { CONTEXT_HEADER, type AuthContext } from '../kernel/context.ts';
+import type { AuthContext } from '../kernel/context.ts';
 import { createInternalClient } from '../kernel/trpc.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
@@ -30,9 +30,9 @@ import { loadPolicies } from './policies.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
-import { callDeadlineMs, createConnectionPool, createSubgraphFetcher, createSubgraphGuards, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
-import { DEADLINE_HEADER } from '../kernel/deadline.ts';
-import { createGatewayMetrics, currentRequestTiming, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
+import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
+import { createSubgraphSources } from './subgraph-source.ts';
+import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
@@ -102,53 +102,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const pool = createConnectionPool();
   const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
-  class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
-    constructor(readonly guard: SubgraphGuard, url: string) {
-      super({ url, fetcher: createSubgraphFetcher(pool, subgraphTimeoutOf(config, guard.subgraph), config.subgraphResilience.deadlineMarginMs) });
-    }
-    /** Breaker, retries and timing around each fetch; a failed subgraph yields errors, not a throw (partial data). */
-    override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
-      const ended = currentRequestTiming()?.subgraphCall();
-      try {
-        return await this.guard.run(operationKindOf('document' in options ? options.document : undefined, options.request.query), () => super.process(options));
-      } catch (err) {
-        if (err instanceof SubgraphUnavailableError) return { errors: unavailableErrors(err) };
-        throw err;
-      } finally {
-        ended?.();
-      }
-    }
-    override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-      const context = options.context;
-      if ('auth' in context && context.auth) {
-        options.request.http?.headers.set(CONTEXT_HEADER, await signedContextOf(context as GatewayContext, config.internalServiceKey));
-      }
-      // The subgraph stops at this deadline; the fetcher waits a margin longer (resilience.ts).
-      const deadline = callDeadlineMs(config, this.guard.subgraph, 'document' in options ? options.document : undefined, options.request.query, policies);
-      options.request.http?.headers.set(DEADLINE_HEADER, String(deadline));
-    }
-    override didReceiveResponse<T extends { extensions?: Record<string, unknown> }>({ response }: { response: T }): T {
-      const revoked = response.extensions?.revokedSessions;
-      if (Array.isArray(revoked)) authenticator.markRevoked(revoked.filter((x): x is string => typeof x === 'string'));
-      const revokedKeys = response.extensions?.revokedApiKeys;
-      if (Array.isArray(revokedKeys)) authenticator.markApiKeysRevoked(revokedKeys.filter((x): x is string => typeof x === 'string'));
-      return response;
-    }
-  }
-
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   disableVendorTelemetry();
-  // One data source per subgraph, shared by the gateway's executor and the subscription engine.
-  const sources = new Map<string, SubgraphSource>();
-  const sourceFor = (name: string): SubgraphSource => {
-    let source = sources.get(name);
-    if (!source) {
-      source = new SubgraphSource(guardOf(name), graphqlUrlOf(name));
-      sources.set(name, source);
-    }
-    return source;
-  };
+  const sourceFor = createSubgraphSources({ config, pool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
   const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ name }) => sourceFor(name) });
 
   const app = Fastify({
