@@ -4,7 +4,7 @@
  */
 import type { Config, SubgraphName } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
-import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
+import { connectPubSub, type PubSub } from '../kernel/pubsub.ts';
 import { closeEmbeddedPostgres } from '../kernel/db.ts';
 import type { StartedSubgraph } from '../kernel/server.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
@@ -19,6 +19,8 @@ export interface StackOptions {
   /** Subgraph ports: `0` for any free port, or `config` to use SUBGRAPH_<NAME>_PORT. */
   subgraphPorts: 0 | 'config';
   onQuery?: (subgraph: SubgraphName, sql: string) => void;
+  /** A PubSub already connected (the stack closes it); default: one connected to REDIS_URL. */
+  pubsub?: PubSub;
 }
 
 export interface Stack {
@@ -30,7 +32,7 @@ export interface Stack {
 
 export async function createStack(opts: StackOptions): Promise<Stack> {
   const { config, logger } = opts;
-  const pubsub = createPubSub(config.redisUrl);
+  const pubsub = opts.pubsub ?? (await connectPubSub(config.redisUrl));
   const subgraphs: StartedSubgraph[] = [];
   const close = async (gateway?: StartedGateway) => {
     await gateway?.close();

@@ -2,23 +2,51 @@
 /**
  * The `xentree` CLI: start | gateway | subgraph <name> | compose | migrate.
  * Entry point only: loads config and calls factories.
+ *
+ * The system's modules (Apollo, MikroORM, PGlite, every subgraph) take seconds to load, so they
+ * are imported once the cheap startup checks have passed: a data directory in use, a port in use
+ * or an unreachable Redis is reported at once.
  */
-import { loadConfig, ConfigError, SUBGRAPH_NAMES, type SubgraphName } from '../kernel/config.ts';
+import { loadConfig, ConfigError, SUBGRAPH_NAMES, type Config } from '../kernel/config.ts';
 import { createLogger, type Logger } from '../kernel/logger.ts';
-import { createPubSub } from '../kernel/pubsub.ts';
-import { closeEmbeddedPostgres } from '../kernel/db.ts';
-import { createGateway } from '../gateway/server.ts';
-import { composeSupergraph, writeComposed } from '../schema/compose.ts';
-import { SUBGRAPHS } from '../subgraphs/index.ts';
-import { createStack } from './stack.ts';
-import { restCompat } from '../rest-compat/plugin.ts';
+import { connectPubSub } from '../kernel/pubsub.ts';
+import { claimEmbeddedDataDir } from '../kernel/data-lock.ts';
+import { isAddressInUse, portInUseError, requirePortFree, StartupError } from '../kernel/startup.ts';
 
-const USAGE = `usage: xentree <command>
+async function usage(): Promise<string> {
+  const { SUBGRAPHS } = await import('../subgraphs/index.ts');
+  return `usage: xentree <command>
   start              every subgraph and the gateway in one process (PORT, default 4000)
   gateway            the gateway alone (finds subgraphs at SUBGRAPH_<NAME>_URL)
-  subgraph <name>    one subgraph alone on SUBGRAPH_<NAME>_PORT (${SUBGRAPH_NAMES.join(', ')})
+  subgraph <name>    one subgraph alone on SUBGRAPH_<NAME>_PORT (${SUBGRAPHS.map((s) => s.name).join(', ')})
   compose            rebuild schema/supergraph.graphql and schema/api.graphql
   migrate            run every subgraph's pending migrations`;
+}
+
+/** Every URL the README promises, for the `start` banner. */
+function startBanner(config: Config, url: string): string {
+  const db = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : config.pgliteMode === 'memory' ? 'embedded PostgreSQL in memory' : `embedded PostgreSQL in ${config.dataDir}`;
+  const metrics = config.metricsToken ? `${url}/metrics   (Authorization: Bearer $METRICS_TOKEN)` : config.production ? 'off (set METRICS_TOKEN to serve /metrics)' : `${url}/metrics`;
+  return `
+Xentree Graph is running (${db}; ${config.redisUrl ? 'Redis PubSub' : 'in-memory PubSub'}).
+  GraphQL (HTTP + WebSocket): ${url}/graphql
+  GraphiQL:                   ${config.ide ? `${url}/graphql   (open it in a browser)` : 'off (XENTREE_IDE=false)'}
+  REST:                       ${url}/api/...   e.g. POST ${url}/api/auth/register
+  REST reference:             ${url}/api/docs
+  OpenAPI document:           ${url}/api/openapi.json
+  Metrics:                    ${metrics}
+  Health:                     ${url}/api/health
+Press Ctrl+C to stop.`;
+}
+
+/** The variable that sets each port this command listens on, to name it when the port is taken. */
+const portVariables = new Map<number, string>();
+
+/** Checks that `port` is free before anything starts (and remembers which variable set it). */
+async function requirePort(variable: string, host: string, port: number): Promise<void> {
+  portVariables.set(port, variable);
+  await requirePortFree(variable, host, port);
+}
 
 function onShutdown(logger: Logger, close: () => Promise<void>): void {
   let stopping = false;
@@ -41,6 +69,8 @@ function onShutdown(logger: Logger, close: () => Promise<void>): void {
 async function main(argv: string[]): Promise<void> {
   const [command, arg] = argv;
   if (command === 'compose') {
+    const { composeSupergraph, writeComposed } = await import('../schema/compose.ts');
+    const { SUBGRAPHS } = await import('../subgraphs/index.ts');
     const composed = composeSupergraph(SUBGRAPHS);
     const changed = writeComposed(composed);
     for (const hint of composed.hints) console.warn(`hint: ${hint}`);
@@ -51,20 +81,21 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   switch (command) {
     case 'start': {
-      const stack = await createStack({ config, logger, port: config.port, subgraphPorts: 0 });
-      const url = stack.gateway.url.replace('127.0.0.1', 'localhost');
-      const db = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`;
-      console.log(`
-Xentree Graph is running (${db}; ${config.redisUrl ? 'Redis PubSub' : 'in-memory PubSub'}).
-  GraphQL (HTTP + WebSocket): ${url}/graphql${config.ide ? '   (open it in a browser for the IDE)' : ''}
-  REST:                       ${url}/api/...   e.g. POST ${url}/api/auth/register
-  Health:                     ${url}/api/health
-Press Ctrl+C to stop.`);
+      // Cheapest checks first: a second process on the same data stops before anything else.
+      claimEmbeddedDataDir(config);
+      await requirePort('PORT', config.host, config.port);
+      const pubsub = await connectPubSub(config.redisUrl);
+      const { createStack } = await import('./stack.ts');
+      const stack = await createStack({ config, logger, port: config.port, subgraphPorts: 0, pubsub });
+      console.log(startBanner(config, stack.gateway.url.replace('127.0.0.1', 'localhost')));
       onShutdown(logger, stack.close);
       return;
     }
     case 'gateway': {
-      const pubsub = createPubSub(config.redisUrl);
+      await requirePort('PORT', config.host, config.port);
+      const pubsub = await connectPubSub(config.redisUrl);
+      const { createGateway } = await import('../gateway/server.ts');
+      const { restCompat } = await import('../rest-compat/plugin.ts');
       const gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()] });
       console.log(`gateway listening on ${gateway.url}/graphql`);
       onShutdown(logger, async () => {
@@ -74,13 +105,21 @@ Press Ctrl+C to stop.`);
       return;
     }
     case 'subgraph': {
-      const entry = SUBGRAPHS.find((s) => s.name === arg);
+      const name = SUBGRAPH_NAMES.find((n) => n === arg);
+      if (name) {
+        claimEmbeddedDataDir(config);
+        await requirePort(`SUBGRAPH_${name.toUpperCase()}_PORT`, config.host, config.subgraphPorts[name]);
+      }
+      const { SUBGRAPHS } = await import('../subgraphs/index.ts');
+      const entry = SUBGRAPHS.find((s) => s.name === name);
       if (!entry) {
         const known = SUBGRAPHS.map((s) => s.name).join(', ');
-        throw new Error(`unknown subgraph "${arg ?? ''}" (available: ${known})`);
+        throw new StartupError(`unknown subgraph "${arg ?? ''}" (available: ${known})`);
       }
-      const pubsub = createPubSub(config.redisUrl);
-      const started = await entry.start({ config, port: config.subgraphPorts[entry.name as SubgraphName], pubsub, logger });
+      const port = config.subgraphPorts[entry.name];
+      const pubsub = await connectPubSub(config.redisUrl);
+      const { closeEmbeddedPostgres } = await import('../kernel/db.ts');
+      const started = await entry.start({ config, port, pubsub, logger });
       console.log(`subgraph ${entry.name} listening on ${started.url}/graphql`);
       onShutdown(logger, async () => {
         await started.close();
@@ -90,6 +129,9 @@ Press Ctrl+C to stop.`);
       return;
     }
     case 'migrate': {
+      claimEmbeddedDataDir(config);
+      const { SUBGRAPHS } = await import('../subgraphs/index.ts');
+      const { closeEmbeddedPostgres } = await import('../kernel/db.ts');
       for (const entry of SUBGRAPHS) {
         await entry.migrate(config, logger);
         console.log(`migrated ${entry.name}`);
@@ -98,12 +140,23 @@ Press Ctrl+C to stop.`);
       return;
     }
     default:
-      console.error(USAGE);
+      console.error(await usage());
       process.exitCode = command ? 2 : 0;
   }
 }
 
+/** What the operator reads when the command fails: one plain line for what they can fix, the whole error otherwise. */
+function failureText(err: unknown): unknown {
+  if (err instanceof ConfigError || err instanceof StartupError) return err.message;
+  // A port taken between the check and the real listen.
+  if (isAddressInUse(err) && typeof err === 'object' && err !== null && 'port' in err && typeof err.port === 'number') {
+    const host = 'address' in err && typeof err.address === 'string' ? err.address : 'this host';
+    return portInUseError(portVariables.get(err.port) ?? 'PORT', host, err.port).message;
+  }
+  return err;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(failureText(err));
   process.exit(1);
 });

@@ -14,19 +14,29 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { lockDataDir, releaseDataDir } from './data-lock.ts';
+import { errorCode, reasonOf, redactUrl, StartupError } from './startup.ts';
 
 export type { MikroORM };
 export type { EntityManager } from '@mikro-orm/postgresql';
 
-let embedded: { key: string; db: Promise<PGlite> } | null = null;
+let embedded: { key: string; dataDir: string | null; db: Promise<PGlite> } | null = null;
 
-/** The process-wide embedded PostgreSQL, created on first use. */
+/**
+ * The process-wide embedded PostgreSQL, created on first use. On disk, it first takes the data
+ * directory's lock (kernel/data-lock.ts): PGlite has none, and two processes would overwrite each other.
+ * @throws StartupError when another process uses the data directory.
+ */
 export function embeddedPostgres(config: Config): Promise<PGlite> {
   const key = config.pgliteMode === 'memory' ? 'memory://' : path.join(config.dataDir, 'pglite');
   if (embedded && embedded.key === key) return embedded.db;
-  if (key !== 'memory://') mkdirSync(key, { recursive: true });
-  const db = PGlite.create(key === 'memory://' ? undefined : key, { extensions: { pg_trgm, unaccent } });
-  embedded = { key, db };
+  const dataDir = key === 'memory://' ? null : config.dataDir;
+  if (dataDir) {
+    lockDataDir(dataDir);
+    mkdirSync(key, { recursive: true });
+  }
+  const db = PGlite.create(dataDir ? key : undefined, { extensions: { pg_trgm, unaccent } });
+  embedded = { key, dataDir, db };
   return db;
 }
 
@@ -98,10 +108,30 @@ function lockedConnection(pglite: PGlite): PGlite {
 /** Closes the embedded database (after every ORM using it has closed). */
 export async function closeEmbeddedPostgres(): Promise<void> {
   if (!embedded) return;
-  const { db } = embedded;
+  const { db, dataDir } = embedded;
   embedded = null;
   const instance = await db;
   if (!instance.closed) await instance.close();
+  if (dataDir) releaseDataDir(dataDir);
+}
+
+/** Node system errors (refused, unknown host, timeout...) and PostgreSQL's connection, authentication and missing-database SQLSTATEs. */
+function isConnectionFailure(err: unknown): boolean {
+  const code = errorCode(err instanceof AggregateError ? (err.errors[0] ?? err) : err);
+  return code !== undefined && (/^E[A-Z]+$/.test(code) || /^(08|28)/.test(code) || code === '3D000' || code === '57P03');
+}
+
+/** MikroORM.init against DATABASE_URL, turning a server that cannot be reached into one plain line. */
+async function connectOrm(options: Options, url: string): Promise<MikroORM> {
+  try {
+    return await MikroORM.init(options);
+  } catch (err) {
+    if (!isConnectionFailure(err)) throw err;
+    throw new StartupError(
+      `DATABASE_URL: cannot connect to PostgreSQL at ${redactUrl(url)} (${reasonOf(err)}); start it or fix DATABASE_URL, or unset DATABASE_URL to use the embedded database`,
+      { cause: err },
+    );
+  }
 }
 
 export interface OrmOptions {
@@ -134,7 +164,7 @@ export async function createOrm(config: Config, opts: OrmOptions, logger: Logger
   };
   let orm: MikroORM;
   if (config.databaseUrl) {
-    orm = await MikroORM.init({ ...base, clientUrl: config.databaseUrl, pool: { min: 0, max: 10 } });
+    orm = await connectOrm({ ...base, clientUrl: config.databaseUrl, pool: { min: 0, max: 10 } }, config.databaseUrl);
   } else {
     const pglite = await embeddedPostgres(config);
     orm = await MikroORM.init({

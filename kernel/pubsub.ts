@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import { reasonOf, redactUrl, StartupError } from './startup.ts';
 
 export type Handler = (payload: unknown) => void;
 
@@ -41,6 +42,10 @@ export function createMemoryPubSub(): PubSub {
 
 /** Redis-backed PubSub with reference-counted channel subscriptions. */
 export function createRedisPubSub(url: string, prefix = 'xentree:'): PubSub {
+  return redisPubSub(url, prefix).pubsub;
+}
+
+function redisPubSub(url: string, prefix: string): { pubsub: PubSub; lastError(): unknown } {
   const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
   const sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
   const handlers = new Map<string, Set<Handler>>();
@@ -56,9 +61,10 @@ export function createRedisPubSub(url: string, prefix = 'xentree:'): PubSub {
     for (const h of set) h(payload);
   });
   // Errors are surfaced through ping(); ioredis reconnects by itself.
-  pub.on('error', () => {});
+  let lastError: unknown = null;
+  pub.on('error', (err: unknown) => (lastError = err));
   sub.on('error', () => {});
-  return {
+  const pubsub: PubSub = {
     kind: 'redis',
     async publish(channel, payload) {
       await pub.publish(prefix + channel, JSON.stringify(payload));
@@ -91,8 +97,29 @@ export function createRedisPubSub(url: string, prefix = 'xentree:'): PubSub {
       sub.disconnect();
     },
   };
+  return { pubsub, lastError: () => lastError };
 }
 
 export function createPubSub(redisUrl: string | null): PubSub {
   return redisUrl ? createRedisPubSub(redisUrl) : createMemoryPubSub();
+}
+
+/**
+ * createPubSub for a process that is starting: with Redis, waits for it to answer, so that a Redis
+ * that cannot be reached stops the start with one line instead of every subscription failing later.
+ * @throws StartupError naming REDIS_URL.
+ */
+export async function connectPubSub(redisUrl: string | null): Promise<PubSub> {
+  if (!redisUrl) return createMemoryPubSub();
+  const { pubsub, lastError } = redisPubSub(redisUrl, 'xentree:');
+  try {
+    await pubsub.ping();
+  } catch (err) {
+    await pubsub.close();
+    throw new StartupError(
+      `REDIS_URL: cannot connect to Redis at ${redactUrl(redisUrl)} (${reasonOf(lastError() ?? err)}); start it or fix REDIS_URL, or unset REDIS_URL to use the in-memory PubSub (one process only)`,
+      { cause: err },
+    );
+  }
+  return pubsub;
 }

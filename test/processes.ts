@@ -27,13 +27,28 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** Starts `xentree <args>` with `env` and waits until `readyUrl` answers 200 (max 60 s). */
-export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/xentree.ts', ...args], {
+function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'bin/xentree.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs `xentree <args>` with `env` to its end (commands that are expected to stop by themselves). */
+export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+/** Starts `xentree <args>` with `env` and waits until `readyUrl` answers 200 (max 60 s). */
+export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string): Promise<Proc> {
+  const child = spawnCli(args, env);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
