@@ -4,31 +4,31 @@
  * layers (the REST compatibility layer) mount as plugins on the same executor (plugin.ts).
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyRequest } from 'fastify';
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContext } from '@apollo/server';
+import Fastify from 'fastify';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
-import { AppError, isErrorCode, restBodyOf, toGraphQLExtensions } from '../kernel/errors.ts';
-import type { AuthContext } from '../kernel/context.ts';
-import { createInternalClient } from '../kernel/trpc.ts';
+import { AppError } from '../kernel/errors.ts';
 import { loadSupergraph } from '../schema/compose.ts';
-import type { IdentityRouter } from '../subgraphs/identity/router.ts';
-import { Authenticator, clientIpOf, requestIdOf } from './auth.ts';
+import { requestIdOf } from './auth.ts';
+import { createIdentityClient, httpAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
+import { createFormatError, toGraphQLError } from './format-error.ts';
+import { statusFromErrors } from './status-from-errors.ts';
 import { checkHealth } from './health.ts';
-import { graphiqlContentSecurityPolicy, graphiqlHtml, registerGraphiQL, wantsGraphiQL } from './graphiql.ts';
+import { registerIde } from './ide.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
 import { registerGraphQLPost } from './multipart.ts';
 import { loadPolicies } from './policies.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
-import { createLimitRules, parseOptionsOf, registerBodyLimitError, withLimitCode, withoutSuggestions } from './limits.ts';
+import { createLimitRules, parseOptionsOf, registerBodyLimitError } from './limits.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
 import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
@@ -57,25 +57,9 @@ export interface StartedGateway {
   close(): Promise<void>;
 }
 
-/** Codes produced by graphql-js / Apollo itself that are safe to show clients as they are. */
-const PASSTHROUGH_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-]);
-
 /** Names of the subgraphs composed in a supergraph SDL (from its `@join__graph` directives). */
 export function composedSubgraphs(sdl: string): string[] {
   return [...sdl.matchAll(/@join__graph\(name: "([a-z]+)"/g)].map((m) => m[1] ?? '').filter(Boolean);
-}
-
-/** Renders an AppError as the GraphQLError Apollo returns (HTTP status from the registry). */
-export function toGraphQLError(err: AppError): GraphQLError {
-  return new GraphQLError(err.message, { extensions: { ...toGraphQLExtensions(err), http: { status: err.status } } });
 }
 
 /** Starts the gateway on `opts.port` (default `config.port`; 0 = any free port). */
@@ -87,16 +71,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const names = composedSubgraphs(supergraphSdl);
   const graphqlUrlOf = (name: string): string => `${baseUrls[name] ?? ''}/graphql`;
 
-  const identity = createInternalClient<IdentityRouter>({
-    target: 'identity',
-    baseUrl: baseUrls.identity ?? config.subgraphUrls.identity,
-    caller: 'gateway',
-    secret: config.internalServiceKey,
-    timeoutMs: config.trpcTimeoutMs,
-    maxBatch: config.trpcMaxBatch,
-  });
-  const authenticator = new Authenticator(identity, pubsub);
-  await authenticator.start();
+  const identity = createIdentityClient(config, baseUrls.identity);
+  const authenticator = await startAuthenticator(identity, pubsub);
 
   const metrics = createGatewayMetrics(names);
   const pool = createConnectionPool();
@@ -122,24 +98,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   await registerBrowserSafety(app, config);
   registerBodyLimitError(app, config.bodyLimitBytes);
 
-  const formatError = (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const limited = withLimitCode(raw, error);
-    const formatted = config.production ? withoutSuggestions(limited) : limited;
-    const code = formatted.extensions?.code;
-    if (isErrorCode(code) && code !== 'INTERNAL') {
-      // Apollo prefixes errors thrown while building the context; clients get the registry message.
-      return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, '') };
-    }
-    if (typeof code === 'string' && PASSTHROUGH_CODES.has(code)) return formatted;
-    const serviceName = formatted.extensions?.serviceName;
-    logger.error({ error: formatted }, 'masked error');
-    return {
-      message: 'Internal server error',
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: 'INTERNAL', status: 500, ...(typeof serviceName === 'string' ? { serviceName } : {}) },
-    };
-  };
+  const formatError = createFormatError({ production: config.production, logger });
 
   const rateLimiter = withRateLimitMetrics(createRateLimiter({
     limits: config.rateLimits,
@@ -164,18 +123,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   });
   await apollo.start();
 
-  const authenticate = async (req: FastifyRequest): Promise<AuthContext> => {
-    const header = (name: string): string | undefined => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    return authenticator.authenticate({
-      authorization: header('authorization'),
-      apiKey: header('x-api-key'),
-      requestId: req.id,
-      clientIp: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustProxy),
-    });
-  };
+  const authenticate = httpAuthentication(authenticator, config.trustProxy);
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (req): Promise<GatewayContext> => {
@@ -187,22 +135,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
       }
     },
   });
-  if (config.ide) registerGraphiQL(app, { path: '/graphql', title: 'Xentree Graph' });
-  const ideOptions = { path: '/graphql', title: 'Xentree Graph' };
-  if (config.ide) {
-    // Browsers navigating to /graphql get the IDE; everything else is GraphQL over HTTP.
-    app.addHook('onRequest', async (req, reply) => {
-      if (req.method !== 'GET' || !req.url.startsWith('/graphql')) return;
-      const path = req.url.split('?')[0];
-      const hasQuery = new URLSearchParams(req.url.split('?')[1] ?? '').has('query');
-      if (path !== '/graphql' || !wantsGraphiQL(req.method, req.headers.accept, hasQuery)) return;
-      await reply
-        .header('content-type', 'text/html; charset=utf-8')
-        .header('vary', 'Accept')
-        .header('content-security-policy', graphiqlContentSecurityPolicy(ideOptions))
-        .send(graphiqlHtml(ideOptions));
-    });
-  }
+  if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
   app.get('/graphql', graphqlHandler);
   // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
   registerGraphQLPost(app, '/graphql', graphqlHandler);
@@ -218,13 +151,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     dataSourceFor: sourceFor,
     signContext: (ctx) => signedContextOf(ctx, config.internalServiceKey),
     formatError: (e) => formatError(e, undefined),
-    authenticate: (headers, req) =>
-      authenticator.authenticate({
-        authorization: headers.authorization,
-        apiKey: headers.apiKey,
-        requestId: requestIdOf(req.headers['x-request-id']),
-        clientIp: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustProxy),
-      }),
+    authenticate: upgradeAuthentication(authenticator, config.trustProxy),
     apollo,
     validationRules: createLimitRules(config.graphqlLimits),
     parseOptions: parseOptionsOf(config.graphqlLimits),
@@ -248,9 +175,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   });
 
   await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
-  const address = app.server.address() as AddressInfo;
-  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const url = reachableUrl(app.server.address() as AddressInfo);
   logger.info({ url }, 'gateway listening');
 
   let closed = false;
@@ -269,20 +194,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   };
 }
 
-/**
- * GraphQL over HTTP: when a request fails as a whole because of authentication (no data at all),
- * answer with the registry's status (401) instead of 200.
- */
-const statusFromErrors: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response }: GraphQLRequestContext<GatewayContext> & { response: { body: { kind: string; singleResult?: { data?: unknown; errors?: readonly GraphQLFormattedError[] } }; http: { status?: number } } }) {
-        if (response.body.kind !== 'single' || !response.body.singleResult) return;
-        const { data, errors } = response.body.singleResult;
-        if (data !== undefined && data !== null) return;
-        const first = errors?.[0]?.extensions?.code;
-        if (isErrorCode(first) && restBodyOf(first, '').status === 401) response.http.status = 401;
-      },
-    };
-  },
-};
+/** The URL clients on this machine reach a listening address at (a wildcard address → loopback). */
+function reachableUrl(address: AddressInfo): string {
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
