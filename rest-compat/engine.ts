@@ -4,7 +4,6 @@
  * statuses and bodies — 401/403/422/404/405 included. Adding an endpoint is one table entry plus
  * one operation.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApolloServer } from '@apollo/server';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
@@ -18,6 +17,7 @@ import type { Route } from './route.ts';
 import { sendSse } from './sse.ts';
 import { snakeCase } from './shape.ts';
 import { ROUTES } from './routes/index.ts';
+import { loadOperations } from './operations.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { API_DOCS_PATHS, registerApiDocs } from './openapi.ts';
 import { rateLimitHeaders, type RateLimiter } from '../gateway/rate-limit.ts';
@@ -31,20 +31,6 @@ export interface RestCompatDeps {
   rateLimiter: RateLimiter;
   /** Starts a subscription on the gateway's engine (SSE routes). */
   subscribe?(query: string, operationName: string, variables: Record<string, unknown>, auth: AuthContext): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
-}
-
-const OPERATIONS_DIR = new URL('../schema/operations/', import.meta.url);
-
-/** Loads every named operation: name → the document text that defines it (with its fragments). */
-export function loadOperations(): Map<string, string> {
-  const ops = new Map<string, string>();
-  for (const file of readdirSync(OPERATIONS_DIR).filter((f) => f.endsWith('.graphql'))) {
-    const text = readFileSync(new URL(file, OPERATIONS_DIR), 'utf8');
-    for (const m of text.matchAll(/^(?:query|mutation|subscription)\s+([A-Za-z0-9_]+)/gm)) {
-      if (m[1]) ops.set(m[1], text);
-    }
-  }
-  return ops;
 }
 
 /** Sends an error in API.md's body for `code`. */

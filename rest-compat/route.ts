@@ -27,9 +27,14 @@ export interface RouteDef<P, Q, B> {
   path: string;
   summary: string;
   tag: string;
-  auth: AuthMode;
-  scope: string | null;
-  policy: RatePolicy;
+  /**
+   * Auth mode, API-key scope and rate-limit policy: by default those the operation's root field
+   * declares in its subgraph SDL (`@access`, `@rateLimit`; route-policies.ts). Declared here only
+   * by a route that is not one root field's surface.
+   */
+  auth?: AuthMode;
+  scope?: string | null;
+  policy?: RatePolicy;
   params?: ObjectSpec<P>;
   query?: ObjectSpec<Q>;
   /**
@@ -69,14 +74,23 @@ export interface RouteDef<P, Q, B> {
   responseName?: string;
 }
 
-/** A route with its type parameters erased, for the table. */
-export interface Route extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result' | 'sse'> {
+/** A declared route with its type parameters erased. */
+export interface RouteDecl extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result' | 'sse'> {
   variables(input: RouteInput<unknown, unknown, unknown>): Record<string, unknown>;
   result(data: Record<string, unknown>): unknown;
   sse?: RouteDef<unknown, unknown, unknown>['sse'];
 }
 
-/** Declares a route; the generics tie the specs to `variables`. */
-export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B>): Route {
-  return def as Route;
+/** A route of the table, its access and rate-limit policy resolved (route-policies.ts). */
+export interface Route extends RouteDecl {
+  auth: AuthMode;
+  scope: string | null;
+  policy: RatePolicy;
+}
+
+/** Declares a route; the generics tie the specs to `variables`. One that states its access and policy is complete. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B> & Pick<Route, 'auth' | 'scope' | 'policy'>): Route;
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B>): RouteDecl;
+export function defineRoute<P, Q, B>(def: RouteDef<P, Q, B>): RouteDecl {
+  return def as RouteDecl;
 }

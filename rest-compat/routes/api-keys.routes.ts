@@ -1,7 +1,7 @@
 /** API keys, KEY-1..3 (API.md §3.10, §4.14). KEY-4 (List tenants) lives in orgs.routes.ts. */
 import { isIP } from 'node:net';
 import { v } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import { array, field, noContent, object, present } from '../shape.ts';
 
 /** Every scope of API.md §1.4, in its order: the values an API key may carry. */
@@ -77,9 +77,9 @@ export function apiKeyCreateResponse(payload: unknown): unknown {
   return p && key && { ...key, key: p.key };
 }
 
-const KEYS = { tag: 'API Keys', auth: 'B', scope: null, policy: 'default' } as const;
+const KEYS = { tag: 'API Keys' } as const;
 
-export const apiKeyRoutes: Route[] = [
+export const apiKeyRoutes: RouteDecl[] = [
   defineRoute({
     ...KEYS,
     id: 'KEY-1',

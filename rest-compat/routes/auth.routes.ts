@@ -1,6 +1,6 @@
 /** Authentication, AUTH-1..6 (API.md §3.1). */
 import { v, isEmail, isIanaZone, isHttpsUrl } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import { field, object, present } from '../shape.ts';
 
 const USERNAME = /^[a-z0-9_]{3,30}$/;
@@ -66,16 +66,13 @@ const updateBody = v.object({
   public_profile_enabled: v.optional(v.bool()),
 });
 
-export const authRoutes: Route[] = [
+export const authRoutes: RouteDecl[] = [
   defineRoute({
     id: 'AUTH-1',
     method: 'POST',
     path: '/api/auth/register',
     summary: 'Register a new user',
     tag: 'Authentication',
-    auth: 'P',
-    scope: null,
-    policy: 'auth',
     body: { kind: 'json', spec: registerBody },
     operation: 'Register',
     variables: ({ body }) => ({
@@ -96,9 +93,6 @@ export const authRoutes: Route[] = [
     path: '/api/auth/login',
     summary: 'Log in and get an access token',
     tag: 'Authentication',
-    auth: 'P',
-    scope: null,
-    policy: 'auth',
     body: { kind: 'form', spec: loginForm },
     operation: 'Login',
     variables: ({ body }) => ({ input: { username: body.username, password: body.password, grantType: body.grant_type ?? null } }),
@@ -112,9 +106,6 @@ export const authRoutes: Route[] = [
     path: '/api/auth/refresh',
     summary: 'Refresh an access token',
     tag: 'Authentication',
-    auth: 'P',
-    scope: null,
-    policy: 'auth',
     body: { kind: 'json', spec: refreshBody },
     operation: 'RefreshToken',
     variables: ({ body }) => ({ input: { refreshToken: body.refresh_token } }),
@@ -128,9 +119,6 @@ export const authRoutes: Route[] = [
     path: '/api/auth/logout',
     summary: 'Log out the current user',
     tag: 'Authentication',
-    auth: 'B',
-    scope: null,
-    policy: 'default',
     body: { kind: 'json', spec: logoutBody, optional: true },
     operation: 'Logout',
     variables: ({ body }) => ({ input: { refreshToken: body?.refresh_token ?? null } }),
@@ -144,9 +132,6 @@ export const authRoutes: Route[] = [
     path: '/api/auth/me',
     summary: 'Get the current authenticated user',
     tag: 'Authentication',
-    auth: 'B',
-    scope: null,
-    policy: 'default',
     operation: 'Me',
     variables: () => ({}),
     result: (data) => userProfile(field(data, 'me')),
@@ -160,9 +145,6 @@ export const authRoutes: Route[] = [
     path: '/api/auth/me',
     summary: 'Update the current authenticated user',
     tag: 'Authentication',
-    auth: 'B',
-    scope: null,
-    policy: 'default',
     body: { kind: 'json', spec: updateBody },
     operation: 'UpdateMe',
     variables: ({ body }) => ({

@@ -1,6 +1,6 @@
 /** AI chat: CONV-1 providers, CONV-2 chat (JSON or SSE stream), CONV-2S stream resume (API.md §3.2). */
 import { v } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import type { SseFrame } from '../sse.ts';
 import { field, object } from '../shape.ts';
 
@@ -61,16 +61,13 @@ const acceptsEventStream = (headers: Record<string, string | string[] | undefine
   return (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).includes('text/event-stream');
 };
 
-export const chatAiRoutes: Route[] = [
+export const chatAiRoutes: RouteDecl[] = [
   defineRoute({
     id: 'CONV-1',
     method: 'GET',
     path: '/api/core/providers',
     summary: 'List available AI providers',
     tag: 'Conversations',
-    auth: 'B+K',
-    scope: 'conversations:read',
-    policy: 'default',
     operation: 'AiProviders',
     variables: () => ({}),
     result: (data) => {
@@ -94,9 +91,6 @@ export const chatAiRoutes: Route[] = [
     path: '/api/core/chat',
     summary: 'Generate an AI response',
     tag: 'Conversations',
-    auth: 'B+K',
-    scope: 'conversations:write',
-    policy: 'ai',
     body: { kind: 'json', spec: chatBody },
     operation: 'Chat',
     idempotent: true,
@@ -118,9 +112,6 @@ export const chatAiRoutes: Route[] = [
     path: '/api/core/chat/streams/:stream_id',
     summary: 'Resume a streamed AI response',
     tag: 'Conversations',
-    auth: 'B+K',
-    scope: 'conversations:read',
-    policy: 'default',
     params: v.object({ stream_id: v.uuid() }),
     operation: 'ChatStreamResume',
     variables: ({ params }) => ({ streamId: params.stream_id, afterSeq: -1 }),

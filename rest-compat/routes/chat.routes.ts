@@ -1,6 +1,6 @@
 /** Conversations, CONV-3..17 (API.md §3.2): conversations, messages, sessions, search and notes. */
 import { v, type FieldSpec } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import { field, noContent, present } from '../shape.ts';
 import {
   conversationResponse,
@@ -75,17 +75,15 @@ const updateNoteBody = v.object({
   tags: v.optional(tags()),
 });
 
-const CONV = { tag: 'Conversations', auth: 'B+K', policy: 'default' } as const;
-const READ = { ...CONV, scope: 'conversations:read' } as const;
-const WRITE = { ...CONV, scope: 'conversations:write' } as const;
+const CONV = { tag: 'Conversations' } as const;
 const SESSION = '/api/core/conversations/:conversation_id/session';
 const SESSION_SUMMARY = { start: 'Start or resume the conversation session', activity: 'Record activity in the conversation session', end: 'End the conversation session' } as const;
 
 /** CONV-7..9: a session mutation on the conversation in the path (no body). */
-function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operation: string, shape: (payload: unknown) => unknown, responseName: string): Route {
+function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operation: string, shape: (payload: unknown) => unknown, responseName: string): RouteDecl {
   const payloadKey = operation.charAt(0).toLowerCase() + operation.slice(1);
   return defineRoute({
-    ...WRITE,
+    ...CONV,
     id,
     method: 'POST',
     path: `${SESSION}/${action}`,
@@ -102,9 +100,9 @@ function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operatio
   });
 }
 
-export const chatRoutes: Route[] = [
+export const chatRoutes: RouteDecl[] = [
   defineRoute({
-    ...READ,
+    ...CONV,
     id: 'CONV-3',
     method: 'GET',
     path: '/api/core/conversations',
@@ -117,7 +115,7 @@ export const chatRoutes: Route[] = [
     responseName: 'ConversationListResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...CONV,
     id: 'CONV-4',
     method: 'POST',
     path: '/api/core/conversations',
@@ -131,7 +129,7 @@ export const chatRoutes: Route[] = [
     responseName: 'ConversationResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...CONV,
     id: 'CONV-5',
     method: 'DELETE',
     path: '/api/core/conversations/:conversation_id',
@@ -144,7 +142,7 @@ export const chatRoutes: Route[] = [
     notFound: 'Conversation',
   }),
   defineRoute({
-    ...READ,
+    ...CONV,
     id: 'CONV-6',
     method: 'GET',
     path: '/api/core/conversations/:conversation_id/messages',
@@ -162,7 +160,7 @@ export const chatRoutes: Route[] = [
   sessionRoute('CONV-8', 'activity', 'RecordConversationActivity', sessionActivityResponse, 'ConversationSessionActivityResponse'),
   sessionRoute('CONV-9', 'end', 'EndConversationSession', sessionEndResponse, 'ConversationSessionEndResponse'),
   defineRoute({
-    ...READ,
+    ...CONV,
     id: 'CONV-10',
     method: 'GET',
     path: `${SESSION}/status`,
@@ -176,7 +174,7 @@ export const chatRoutes: Route[] = [
     responseName: 'ConversationSessionStatusResponse',
   }),
   defineRoute({
-    ...READ,
+    ...CONV,
     id: 'CONV-11',
     method: 'GET',
     path: '/api/core/search',
@@ -194,8 +192,6 @@ export const chatRoutes: Route[] = [
   }),
   defineRoute({
     ...CONV,
-    auth: 'B+K·adm',
-    scope: 'api:read',
     id: 'CONV-12',
     method: 'GET',
     path: '/api/core/search/status',
@@ -208,8 +204,6 @@ export const chatRoutes: Route[] = [
   }),
   defineRoute({
     ...CONV,
-    auth: 'B+K·adm',
-    scope: 'api:write',
     id: 'CONV-13',
     method: 'POST',
     path: '/api/core/search/reindex',
@@ -227,7 +221,7 @@ export const chatRoutes: Route[] = [
     responseName: 'TypesenseReindexResponse',
   }),
   defineRoute({
-    ...READ,
+    ...CONV,
     id: 'CONV-14',
     method: 'GET',
     path: '/api/core/notes',
@@ -240,7 +234,7 @@ export const chatRoutes: Route[] = [
     responseName: 'NoteListResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...CONV,
     id: 'CONV-15',
     method: 'POST',
     path: '/api/core/notes',
@@ -253,7 +247,7 @@ export const chatRoutes: Route[] = [
     responseName: 'NoteResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...CONV,
     id: 'CONV-16',
     method: 'PUT',
     path: '/api/core/notes/:note_id',
@@ -272,7 +266,7 @@ export const chatRoutes: Route[] = [
     responseName: 'NoteResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...CONV,
     id: 'CONV-17',
     method: 'DELETE',
     path: '/api/core/notes/:note_id',

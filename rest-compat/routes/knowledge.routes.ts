@@ -5,7 +5,7 @@
  */
 import { MAX_UPLOAD_BYTES, fileTooLarge } from '../../kernel/errors.ts';
 import { v } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import { array, field, lowerEnum, object } from '../shape.ts';
 import { envelope } from './chat.responses.ts';
 
@@ -106,17 +106,15 @@ const ragQueryBody = v.object({
   provider: v.optional(v.str(), 'auto'),
 });
 
-const KB = { tag: 'Knowledge Base', auth: 'B+K' } as const;
+const KB = { tag: 'Knowledge Base' } as const;
 
-export const knowledgeRoutes: Route[] = [
+export const knowledgeRoutes: RouteDecl[] = [
   defineRoute({
     ...KB,
     id: 'KB-1',
     method: 'POST',
     path: '/api/knowledge/search',
     summary: 'Search the knowledge base',
-    scope: 'rag:read',
-    policy: 'default',
     body: { kind: 'json', spec: searchBody },
     operation: 'SearchKnowledge',
     variables: ({ body }) => ({
@@ -132,8 +130,6 @@ export const knowledgeRoutes: Route[] = [
     method: 'GET',
     path: '/api/knowledge/documents',
     summary: "List the caller's and shared knowledge documents",
-    scope: 'rag:read',
-    policy: 'default',
     query: listQuery,
     operation: 'ListKnowledgeDocuments',
     variables: ({ query }) => ({
@@ -154,8 +150,6 @@ export const knowledgeRoutes: Route[] = [
     method: 'POST',
     path: '/api/knowledge/documents',
     summary: 'Upload and index a document (multipart/form-data)',
-    scope: 'rag:write',
-    policy: 'upload',
     body: { kind: 'multipart', spec: uploadBody },
     operation: 'UploadKnowledgeDocument',
     idempotent: true,
@@ -184,8 +178,6 @@ export const knowledgeRoutes: Route[] = [
     method: 'POST',
     path: '/api/rag/query',
     summary: 'Answer a question from the knowledge base',
-    scope: 'rag:read',
-    policy: 'ai',
     body: { kind: 'json', spec: ragQueryBody },
     operation: 'RagQuery',
     variables: ({ body }) => ({

@@ -1,6 +1,6 @@
 /** Organizations, ORG-1..10 (API.md §3.4), and List tenants, KEY-4 (§3.10), which the orgs subgraph serves. */
 import { v } from '../validation.ts';
-import { defineRoute, type Route } from '../route.ts';
+import { defineRoute, type RouteDecl } from '../route.ts';
 import { array, field, lowerEnum, noContent, object, present } from '../shape.ts';
 
 /** REST spells organization roles in lowercase; the GraphQL `OrgRole` enum in uppercase. */
@@ -115,13 +115,11 @@ export function tenantResponse(tenant: unknown): unknown {
   return t && { id: t.id, name: t.name, slug: t.slug, role: lowerEnum(t.role), can_view_all_keys: t.canViewAllKeys };
 }
 
-const ORG = { tag: 'Organizations', auth: 'B+K', policy: 'default' } as const;
-const READ = { ...ORG, scope: 'organizations:read' } as const;
-const WRITE = { ...ORG, scope: 'organizations:write' } as const;
+const ORG = { tag: 'Organizations' } as const;
 
-export const orgRoutes: Route[] = [
+export const orgRoutes: RouteDecl[] = [
   defineRoute({
-    ...READ,
+    ...ORG,
     id: 'ORG-1',
     method: 'GET',
     path: '/api/organizations',
@@ -133,7 +131,7 @@ export const orgRoutes: Route[] = [
     responseName: 'OrganizationResponse[]',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-2',
     method: 'POST',
     path: '/api/organizations',
@@ -147,7 +145,7 @@ export const orgRoutes: Route[] = [
     responseName: 'OrganizationResponse',
   }),
   defineRoute({
-    ...READ,
+    ...ORG,
     id: 'ORG-3',
     method: 'GET',
     path: '/api/organizations/:org_id',
@@ -161,7 +159,7 @@ export const orgRoutes: Route[] = [
     responseName: 'OrganizationResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-4',
     method: 'PATCH',
     path: '/api/organizations/:org_id',
@@ -179,7 +177,7 @@ export const orgRoutes: Route[] = [
     responseName: 'OrganizationResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-5',
     method: 'DELETE',
     path: '/api/organizations/:org_id',
@@ -192,7 +190,7 @@ export const orgRoutes: Route[] = [
     notFound: 'Organization',
   }),
   defineRoute({
-    ...READ,
+    ...ORG,
     id: 'ORG-6',
     method: 'GET',
     path: '/api/organizations/:org_id/members',
@@ -214,7 +212,7 @@ export const orgRoutes: Route[] = [
     responseName: 'MemberListResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-7',
     method: 'POST',
     path: '/api/organizations/:org_id/members',
@@ -237,7 +235,7 @@ export const orgRoutes: Route[] = [
     responseName: 'MemberResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-8',
     method: 'PATCH',
     path: '/api/organizations/:org_id/members/:target_user_id',
@@ -256,7 +254,7 @@ export const orgRoutes: Route[] = [
     responseName: 'MemberResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-9',
     method: 'PUT',
     path: '/api/organizations/:org_id/members/:target_user_id',
@@ -279,7 +277,7 @@ export const orgRoutes: Route[] = [
     responseName: 'MemberResponse',
   }),
   defineRoute({
-    ...WRITE,
+    ...ORG,
     id: 'ORG-10',
     method: 'DELETE',
     path: '/api/organizations/:org_id/members/:target_user_id',
@@ -297,9 +295,6 @@ export const orgRoutes: Route[] = [
     path: '/api/tenants',
     summary: 'List the organizations where the caller may create API keys',
     tag: 'API Keys',
-    auth: 'B',
-    scope: null,
-    policy: 'default',
     operation: 'ListTenants',
     variables: () => ({}),
     result: (data) => array(field(data, 'tenants')).map(tenantResponse),

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildSchema, parse, validate as validateDocument } from 'graphql';
 import { anonymousContext } from '../../kernel/context.ts';
-import { loadOperations } from '../engine.ts';
+import { loadOperations } from '../operations.ts';
 import type { Route } from '../route.ts';
 import { RequestValidationError, validateRequest, type ValidationErrorItem } from '../validation.ts';
 import { API_SCOPES, isIpOrCidr } from './api-keys.routes.ts';
