@@ -88,7 +88,7 @@ function measure(schema: GraphQLSchema, operation: OperationDefinitionNode, frag
     if (!parent || !('getInterfaces' in parent)) return undefined;
     const field = parent.getFields()[name];
     if (!field) return undefined;
-    const wire = String(field.type); // e.g. `[User!]!`
+    const wire = String(field.type); // e.g. `[Item!]!`
     return { type: schema.getType(wire.replace(/[[\]!]/g, '')) ?? undefined, list: wire.startsWith('['), meta: false };
   };
 
