@@ -9,30 +9,29 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
-import { AppError } from '../kernel/errors.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import { requestIdOf } from './auth.ts';
 import { createIdentityClient, httpAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
-import { createFormatError, toGraphQLError } from './format-error.ts';
+import { createFormatError } from './format-error.ts';
+import { registerGraphQLRoutes } from './graphql-routes.ts';
 import { statusFromErrors } from './status-from-errors.ts';
 import { checkHealth } from './health.ts';
 import { registerIde } from './ide.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
-import { registerGraphQLPost } from './multipart.ts';
 import { loadPolicies } from './policies.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError } from './limits.ts';
-import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore } from './rate-limit.ts';
+import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore, type RateLimiter } from './rate-limit.ts';
 import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
-import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics } from './metrics.ts';
+import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
+import { executorOptions } from './executor-options.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
@@ -100,24 +99,11 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   const formatError = createFormatError({ production: config.production, logger });
 
-  const rateLimiter = withRateLimitMetrics(createRateLimiter({
-    limits: config.rateLimits,
-    store: config.redisUrl ? createRedisRateLimitStore(config.redisUrl) : createMemoryRateLimitStore(),
-    prefix: config.rateLimitKeyPrefix,
-    logger,
-  }), metrics);
+  const rateLimiter = createCountedRateLimiter(config, logger, metrics);
 
   const apollo = new ApolloServer<GatewayContext>({
+    ...executorOptions(config, formatError),
     gateway,
-    introspection: config.introspection,
-    csrfPrevention: true,
-    allowBatchedHttpRequests: false,
-    parseOptions: parseOptionsOf(config.graphqlLimits),
-    validationRules: createLimitRules(config.graphqlLimits),
-    // graphql-js's "Did you mean …?" would map out a schema whose introspection is off.
-    validationOptions: { hideSuggestions: config.production },
-    includeStacktraceInErrorResponses: false,
-    formatError,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
   });
@@ -125,20 +111,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
 
   const authenticate = httpAuthentication(authenticator, config.trustProxy);
 
-  const graphqlHandler = fastifyApolloHandler(apollo, {
-    context: async (req): Promise<GatewayContext> => {
-      try {
-        return { auth: await authenticate(req), viaHttp: true };
-      } catch (err) {
-        if (err instanceof AppError) throw toGraphQLError(err);
-        throw err;
-      }
-    },
-  });
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
-  app.get('/graphql', graphqlHandler);
-  // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
-  registerGraphQLPost(app, '/graphql', graphqlHandler);
+  registerGraphQLRoutes(app, '/graphql', apollo, authenticate);
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
@@ -192,6 +166,12 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
       await pool.close();
     },
   };
+}
+
+/** The rate limiter of GraphQL over HTTP, WebSocket operations and plugins' routes, counted in metrics. */
+function createCountedRateLimiter(config: Config, logger: Logger, metrics: GatewayMetrics): RateLimiter {
+  const store = config.redisUrl ? createRedisRateLimitStore(config.redisUrl) : createMemoryRateLimitStore();
+  return withRateLimitMetrics(createRateLimiter({ limits: config.rateLimits, store, prefix: config.rateLimitKeyPrefix, logger }), metrics);
 }
 
 /** The URL clients on this machine reach a listening address at (a wildcard address → loopback). */

@@ -1,0 +1,29 @@
+/**
+ * GraphQL over HTTP on the executor: GET, and POST with JSON or multipart uploads (multipart.ts),
+ * each request authenticated into the executor's context.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApolloServer } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { AppError } from '../kernel/errors.ts';
+import type { AuthContext } from '../kernel/context.ts';
+import type { GatewayContext } from './context.ts';
+import { toGraphQLError } from './format-error.ts';
+import { registerGraphQLPost } from './multipart.ts';
+
+export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
+  const graphqlHandler = fastifyApolloHandler(apollo, {
+    context: async (req): Promise<GatewayContext> => {
+      try {
+        return { auth: await authenticate(req), viaHttp: true };
+      } catch (err) {
+        // A refused credential is the registry's error with its HTTP status, not a masked 500.
+        if (err instanceof AppError) throw toGraphQLError(err);
+        throw err;
+      }
+    },
+  });
+  app.get(path, graphqlHandler);
+  // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
+  registerGraphQLPost(app, path, graphqlHandler);
+}
