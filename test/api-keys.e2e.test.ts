@@ -6,31 +6,9 @@
  * simulated; requests without the header still use the socket peer, 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type RestResponse, type TestStack } from './harness.ts';
-import {
-  addMember,
-  apiKey,
-  coded,
-  createKey,
-  createOrg,
-  insufficientRole,
-  notFoundBody,
-  ok,
-  orgWith,
-  person,
-  platformAdmin,
-  pollUntil,
-  scopeMissing,
-  API_KEY,
-  BEARER_REQUIRED,
-  INVALID_API_KEY,
-  TENANT_MISMATCH,
-  TIMESTAMP,
-  UNKNOWN_ID,
-  UUID_V4,
-  type Org,
-  type Person,
-} from './org-fixtures.ts';
+import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { addMember, apiKey, createKey, createOrg, insufficientRole, orgWith, person, platformAdmin, pollUntil, scopeMissing, BEARER_REQUIRED, INVALID_API_KEY, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
+import { API_KEY, coded, notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -59,7 +37,6 @@ const as = (p: Person) => ({ headers: bearer(p.access) });
 const listKeys = async (p: Person, query = '') => ok<KeyBody[]>(await t.rest('GET', `/api/api-keys${query}`, as(p)), 200);
 const idsOf = (keys: { id: string }[]) => keys.map((k) => k.id);
 const invalid = (type: string, loc: (string | number)[]) => ({ detail: [expect.objectContaining({ type, loc })] });
-const statusBody = (res: RestResponse) => ({ status: res.status, body: res.body });
 const withKey = (key: string, headers: Record<string, string> = {}) => ({ headers: { ...apiKey(key), ...headers } });
 const orgsWithKey = (key: string, headers: Record<string, string> = {}) => t.rest('GET', '/api/organizations', withKey(key, headers));
 
@@ -94,17 +71,17 @@ describe('KEY-2 POST /api/api-keys', () => {
     const { org } = await orgWith(t, {});
     const admin = await platformAdmin(t);
     const res = await t.rest('POST', '/api/api-keys', { json: { name: 'a', organization_id: org.id, scopes: ['api:admin'], expires_at: '2099-01-01T02:00:00+02:00' }, ...as(admin) });
-    expect(statusBody(res)).toEqual({ status: 201, body: expect.objectContaining({ organization_id: org.id, created_by: admin.id, expires_at: '2099-01-01T00:00:00.000Z', expired: false }) });
+    expect(wire(res)).toEqual({ status: 201, body: expect.objectContaining({ organization_id: org.id, created_by: admin.id, expires_at: '2099-01-01T00:00:00.000Z', expired: false }) });
   });
 
   it('answers 404 for an organization the caller is not in, and 400 for a past expiry', async () => {
     const { org, people } = await orgWith(t, { m: 'member', s: 'none' });
     for (const id of [org.id, UNKNOWN_ID]) {
       const res = await t.rest('POST', '/api/api-keys', { json: { name: 'k', organization_id: id, scopes: ['rag:read'] }, ...as(people.s) });
-      expect(statusBody(res)).toEqual({ status: 404, body: notFoundBody('Organization') });
+      expect(wire(res)).toEqual({ status: 404, body: notFoundBody('Organization') });
     }
     const past = await t.rest('POST', '/api/api-keys', { json: { name: 'k', organization_id: org.id, scopes: ['rag:read'], expires_at: '2020-01-01T00:00:00Z' }, ...as(people.m) });
-    expect(statusBody(past)).toEqual({ status: 400, body: coded('invalid_expiry', 'expires_at must be in the future') });
+    expect(wire(past)).toEqual({ status: 400, body: coded('invalid_expiry', 'expires_at must be in the future') });
   });
 
   it.each([
@@ -119,7 +96,7 @@ describe('KEY-2 POST /api/api-keys', () => {
   ])('rejects %j with 422', async (over, body) => {
     const { org, owner } = await orgWith(t, {});
     const res = await t.rest('POST', '/api/api-keys', { json: { name: 'k', organization_id: org.id, scopes: ['rag:read'], ...over }, ...as(owner) });
-    expect(statusBody(res)).toEqual({ status: 422, body });
+    expect(wire(res)).toEqual({ status: 422, body });
   });
 });
 
@@ -143,9 +120,9 @@ describe('KEY-1 GET /api/api-keys and KEY-3 DELETE /api/api-keys/{key_id}', () =
     expect(idsOf(await listKeys(admin, `?organization_id=${org.id}`))).toEqual(all);
     expect(idsOf(await listKeys(admin))).toEqual(expect.arrayContaining([...all, kMx.id]));
     for (const id of [org.id, UNKNOWN_ID]) {
-      expect(statusBody(await t.rest('GET', `/api/api-keys?organization_id=${id}`, as(people.s)))).toEqual({ status: 404, body: notFoundBody('Organization') });
+      expect(wire(await t.rest('GET', `/api/api-keys?organization_id=${id}`, as(people.s)))).toEqual({ status: 404, body: notFoundBody('Organization') });
     }
-    expect(statusBody(await t.rest('GET', '/api/api-keys?organization_id=nope', as(people.s)))).toEqual({ status: 422, body: invalid('uuid_parsing', ['query', 'organization_id']) });
+    expect(wire(await t.rest('GET', '/api/api-keys?organization_id=nope', as(people.s)))).toEqual({ status: 422, body: invalid('uuid_parsing', ['query', 'organization_id']) });
   });
 
   it('sets last_used_at after a use (flushed within about a second)', async () => {
@@ -163,16 +140,16 @@ describe('KEY-1 GET /api/api-keys and KEY-3 DELETE /api/api-keys/{key_id}', () =
     const { org, owner, people } = await orgWith(t, { m: 'member', n: 'member' });
     const [kM, kN, kO] = await Promise.all([createKey(t, people.m, org.id, ['organizations:read']), createKey(t, people.n, org.id, ['organizations:read']), createKey(t, owner, org.id, ['organizations:read'])]);
     expect((await orgsWithKey(kM.key)).status).toBe(200);
-    for (const id of [kN.id, kO.id, UNKNOWN_ID]) expect(statusBody(await t.rest('DELETE', `/api/api-keys/${id}`, as(people.m)))).toEqual({ status: 404, body: notFoundBody('API key') });
+    for (const id of [kN.id, kO.id, UNKNOWN_ID]) expect(wire(await t.rest('DELETE', `/api/api-keys/${id}`, as(people.m)))).toEqual({ status: 404, body: notFoundBody('API key') });
     const own = await t.rest('DELETE', `/api/api-keys/${kM.id}`, as(people.m));
     expect({ status: own.status, text: own.text }).toEqual({ status: 204, text: '' });
-    expect(statusBody(await orgsWithKey(kM.key))).toEqual({ status: 401, body: INVALID_API_KEY });
+    expect(wire(await orgsWithKey(kM.key))).toEqual({ status: 401, body: INVALID_API_KEY });
     expect((await t.rest('DELETE', `/api/api-keys/${kN.id}`, as(owner))).status).toBe(204);
     expect(idsOf(await listKeys(owner))).toEqual([kO.id]);
     expect((await t.rest('DELETE', `/api/api-keys/${kO.id}`, as(await platformAdmin(t)))).status).toBe(204);
     expect(await listKeys(owner)).toEqual([]);
-    expect(statusBody(await t.rest('DELETE', `/api/api-keys/${kM.id}`, as(people.m)))).toEqual({ status: 404, body: notFoundBody('API key') });
-    expect(statusBody(await t.rest('DELETE', '/api/api-keys/nope', as(people.m)))).toEqual({ status: 422, body: invalid('uuid_parsing', ['path', 'key_id']) });
+    expect(wire(await t.rest('DELETE', `/api/api-keys/${kM.id}`, as(people.m)))).toEqual({ status: 404, body: notFoundBody('API key') });
+    expect(wire(await t.rest('DELETE', '/api/api-keys/nope', as(people.m)))).toEqual({ status: 422, body: invalid('uuid_parsing', ['path', 'key_id']) });
   });
 });
 
@@ -185,7 +162,7 @@ describe('KEY-4 GET /api/tenants', () => {
     const mine = await createOrg(t, me);
     const tenant = (o: Org, role: string | null, all: boolean) => ({ id: o.id, name: o.name, slug: o.slug, role, can_view_all_keys: all });
     const expected = [tenant(x.org, 'member', false), tenant(y.org, 'admin', true), tenant(mine, 'owner', true)].sort((a, b) => (a.name < b.name ? -1 : 1));
-    expect(statusBody(await t.rest('GET', '/api/tenants', as(me)))).toEqual({ status: 200, body: expected });
+    expect(wire(await t.rest('GET', '/api/tenants', as(me)))).toEqual({ status: 200, body: expected });
 
     const admin = await platformAdmin(t);
     const own = await createOrg(t, admin);
@@ -205,7 +182,7 @@ describe('KEY-1..4 are bearer-only', () => {
     const { org, owner } = await orgWith(t, {});
     const k = await createKey(t, owner, org.id, ['organizations:read', 'organizations:write', 'api:admin']);
     const res = await t.rest(method, path, { json: method === 'POST' ? { name: 'k', organization_id: org.id, scopes: ['rag:read'] } : undefined, ...withKey(k.key) });
-    expect(statusBody(res)).toEqual({ status: 401, body: BEARER_REQUIRED });
+    expect(wire(res)).toEqual({ status: 401, body: BEARER_REQUIRED });
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 });
@@ -216,20 +193,20 @@ describe('API-key authentication', () => {
     const other = await createOrg(t, people.c);
     const k = await createKey(t, people.c, org.id, ['organizations:read', 'organizations:write']);
     const seen = ok<Org>(await t.rest('GET', `/api/organizations/${org.id}`, as(people.c)), 200);
-    expect(statusBody(await orgsWithKey(k.key))).toEqual({ status: 200, body: [seen] });
-    expect(statusBody(await t.rest('GET', `/api/organizations/${org.id}`, withKey(k.key)))).toEqual({ status: 200, body: seen });
+    expect(wire(await orgsWithKey(k.key))).toEqual({ status: 200, body: [seen] });
+    expect(wire(await t.rest('GET', `/api/organizations/${org.id}`, withKey(k.key)))).toEqual({ status: 200, body: seen });
     const gql = await t.gql('{ organizations { id myRole } }', {}, apiKey(k.key));
     expect(gql.body).toEqual({ data: { organizations: [{ id: org.id, myRole: 'ADMIN' }] } });
     // Another organization of the creator (read or write) is outside the key's tenancy.
-    expect(statusBody(await t.rest('GET', `/api/organizations/${other.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
-    expect(statusBody(await t.rest('PATCH', `/api/organizations/${other.id}`, { json: { name: 'x' }, ...withKey(k.key) }))).toEqual({ status: 403, body: TENANT_MISMATCH });
+    expect(wire(await t.rest('GET', `/api/organizations/${other.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
+    expect(wire(await t.rest('PATCH', `/api/organizations/${other.id}`, { json: { name: 'x' }, ...withKey(k.key) }))).toEqual({ status: 403, body: TENANT_MISMATCH });
     // A move to another organization is outside it too.
     const res = await t.rest('PUT', `/api/organizations/${org.id}/members/${owner.id}`, { json: { organization_id: other.id }, ...withKey(k.key) });
-    expect(statusBody(res)).toEqual({ status: 403, body: TENANT_MISMATCH });
+    expect(wire(res)).toEqual({ status: 403, body: TENANT_MISMATCH });
     // An organization created through the key lies outside its tenancy.
     const created = ok<Org>(await t.rest('POST', '/api/organizations', { json: { name: 'Made by key' }, ...withKey(k.key) }), 201);
     expect(created.my_role).toBe('owner');
-    expect(statusBody(await t.rest('GET', `/api/organizations/${created.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
+    expect(wire(await t.rest('GET', `/api/organizations/${created.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
     expect(idsOf(ok<Org[]>(await orgsWithKey(k.key), 200))).toEqual([org.id]);
   });
 
@@ -238,9 +215,9 @@ describe('API-key authentication', () => {
     const other = await orgWith(t, {});
     const admin = await platformAdmin(t);
     const k = await createKey(t, admin, org.id, ['organizations:read', 'organizations:write']);
-    expect(statusBody(await t.rest('GET', `/api/organizations/${org.id}`, withKey(k.key)))).toEqual({ status: 200, body: { ...org, my_role: null } });
+    expect(wire(await t.rest('GET', `/api/organizations/${org.id}`, withKey(k.key)))).toEqual({ status: 200, body: { ...org, my_role: null } });
     expect((await t.rest('PATCH', `/api/organizations/${org.id}`, { json: { description: 'admin key' }, ...withKey(k.key) })).status).toBe(200);
-    expect(statusBody(await t.rest('GET', `/api/organizations/${other.org.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
+    expect(wire(await t.rest('GET', `/api/organizations/${other.org.id}`, withKey(k.key)))).toEqual({ status: 403, body: TENANT_MISMATCH });
   });
 
   it('checks scopes exactly and first: write does not imply read; api:admin grants api:* only', async () => {
@@ -248,11 +225,11 @@ describe('API-key authentication', () => {
     const other = await createOrg(t, owner);
     const write = await createKey(t, owner, org.id, ['organizations:write']);
     const wrongScope = scopeMissing('organizations:read', ['organizations:write']);
-    expect(statusBody(await orgsWithKey(write.key))).toEqual({ status: 403, body: wrongScope });
+    expect(wire(await orgsWithKey(write.key))).toEqual({ status: 403, body: wrongScope });
     // Scope (§1.5 step 4) comes before tenancy (6) and validation (5).
-    expect(statusBody(await t.rest('GET', `/api/organizations/${other.id}`, withKey(write.key)))).toEqual({ status: 403, body: wrongScope });
+    expect(wire(await t.rest('GET', `/api/organizations/${other.id}`, withKey(write.key)))).toEqual({ status: 403, body: wrongScope });
     const read = await createKey(t, owner, org.id, ['organizations:read', 'rag:read']);
-    expect(statusBody(await t.rest('PATCH', `/api/organizations/${org.id}`, { json: { slug: 'NOT VALID' }, ...withKey(read.key) }))).toEqual({
+    expect(wire(await t.rest('PATCH', `/api/organizations/${org.id}`, { json: { slug: 'NOT VALID' }, ...withKey(read.key) }))).toEqual({
       status: 403,
       body: scopeMissing('organizations:write', ['organizations:read', 'rag:read']),
     });
@@ -263,7 +240,7 @@ describe('API-key authentication', () => {
       data: null,
     });
     const apiAdmin = await createKey(t, owner, org.id, ['api:admin']);
-    expect(statusBody(await orgsWithKey(apiAdmin.key))).toEqual({ status: 403, body: scopeMissing('organizations:read', ['api:admin']) });
+    expect(wire(await orgsWithKey(apiAdmin.key))).toEqual({ status: 403, body: scopeMissing('organizations:read', ['api:admin']) });
     // HLT-2 requires api:read from a platform admin's key: api:admin satisfies it. (HLT-2 may
     // answer 503 "degraded" when a dependency check is slow on a loaded machine; both mean the
     // scope check passed.)
@@ -272,7 +249,7 @@ describe('API-key authentication', () => {
     const health = await t.rest('GET', '/api/health/detailed', withKey(adminKey.key));
     expect({ status: [200, 503].includes(health.status), body: health.body }).toEqual({ status: true, body: expect.objectContaining({ status: health.status === 200 ? 'ok' : 'degraded' }) });
     const readOnly = await createKey(t, admin, org.id, ['organizations:read']);
-    expect(statusBody(await t.rest('GET', '/api/health/detailed', withKey(readOnly.key)))).toEqual({ status: 403, body: scopeMissing('api:read', ['organizations:read']) });
+    expect(wire(await t.rest('GET', '/api/health/detailed', withKey(readOnly.key)))).toEqual({ status: 403, body: scopeMissing('api:read', ['organizations:read']) });
   });
 
   it('uses the creator’s current role: a demoted creator’s key can no longer update', async () => {
@@ -281,7 +258,7 @@ describe('API-key authentication', () => {
     expect((await t.rest('PATCH', `/api/organizations/${org.id}`, { json: { description: 'one' }, ...withKey(k.key) })).status).toBe(200);
     ok(await t.rest('PATCH', `/api/organizations/${org.id}/members/${people.c.id}`, { json: { role: 'member' }, ...as(owner) }), 200);
     const res = await t.rest('PATCH', `/api/organizations/${org.id}`, { json: { description: 'two' }, ...withKey(k.key) });
-    expect(statusBody(res)).toEqual({ status: 403, body: insufficientRole('admin') });
+    expect(wire(res)).toEqual({ status: 403, body: insufficientRole('admin') });
   });
 
   it('rejects an expired key with 401 api_key_expired; it stays listed as expired', async () => {
@@ -294,9 +271,9 @@ describe('API-key authentication', () => {
     await new Promise((r) => setTimeout(r, 2_100));
     const expired = { status: 401, body: coded('api_key_expired', 'API key has expired') };
     const res = await orgsWithKey(k.key);
-    expect(statusBody(res)).toEqual(expired);
+    expect(wire(res)).toEqual(expired);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
-    expect(statusBody(await orgsWithKey(elsewhere.key))).toEqual(expired);
+    expect(wire(await orgsWithKey(elsewhere.key))).toEqual(expired);
     expect(await listKeys(owner)).toEqual([expect.objectContaining({ id: elsewhere.id, expired: true }), expect.objectContaining({ id: k.id, expired: true })]);
   });
 
@@ -305,7 +282,7 @@ describe('API-key authentication', () => {
     const k = await createKey(t, owner, org.id, ['organizations:read']);
     expect((await orgsWithKey(k.key)).status).toBe(200);
     expect((await t.rest('DELETE', `/api/api-keys/${k.id}`, as(owner))).status).toBe(204);
-    expect(statusBody(await orgsWithKey(k.key))).toEqual({ status: 401, body: INVALID_API_KEY });
+    expect(wire(await orgsWithKey(k.key))).toEqual({ status: 401, body: INVALID_API_KEY });
     expect((await t.gql('{ organizations { id } }', {}, apiKey(k.key))).body).toEqual({ errors: [{ message: 'Invalid API key', extensions: { code: 'INVALID_API_KEY', status: 401 } }] });
   });
 
@@ -319,7 +296,7 @@ describe('API-key authentication', () => {
     ['empty', ''],
   ])('rejects a malformed or unknown key (%s) with 401 invalid_api_key', async (_, key) => {
     const res = await orgsWithKey(key);
-    expect(statusBody(res)).toEqual({ status: 401, body: INVALID_API_KEY });
+    expect(wire(res)).toEqual({ status: 401, body: INVALID_API_KEY });
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
@@ -337,15 +314,15 @@ describe('API-key authentication', () => {
     const k = await createKey(t, owner, org.id, ['organizations:read'], { allowed_ips: allowed });
     const res = await orgsWithKey(k.key, headers);
     if (status === 200) expect(res.status).toBe(200);
-    else expect(statusBody(res)).toEqual({ status: 403, body: coded('api_key_ip_not_allowed', 'Client IP is not allowed for this API key') });
+    else expect(wire(res)).toEqual({ status: 403, body: coded('api_key_ip_not_allowed', 'Client IP is not allowed for this API key') });
   });
 
   it('lets a bearer token win over X-API-Key; another Authorization scheme counts as absent', async () => {
     const { org, owner } = await orgWith(t, {});
     const stranger = await person(t, 'bearerwins');
     const k = await createKey(t, owner, org.id, ['organizations:read']);
-    expect(statusBody(await orgsWithKey(k.key, bearer(stranger.access)))).toEqual({ status: 200, body: [] });
-    expect(statusBody(await orgsWithKey('not-a-key', bearer(stranger.access)))).toEqual({ status: 200, body: [] });
+    expect(wire(await orgsWithKey(k.key, bearer(stranger.access)))).toEqual({ status: 200, body: [] });
+    expect(wire(await orgsWithKey('not-a-key', bearer(stranger.access)))).toEqual({ status: 200, body: [] });
     expect(idsOf(ok<Org[]>(await orgsWithKey(k.key, { authorization: 'Basic dXNlcjpwYXNz' }), 200))).toEqual([org.id]);
   });
 });

@@ -7,10 +7,8 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
+import { coded, prop, REFRESH, TIMESTAMP, UUID_V4 } from './assertions.ts';
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const REFRESH = /^[A-Za-z0-9_-]{43}$/;
 
 let t: TestStack;
 beforeAll(async () => {
@@ -20,13 +18,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-function prop(body: unknown, key: string): string {
-  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-  if (typeof value !== 'string') throw new Error(`expected a string "${key}" in ${JSON.stringify(body)}`);
-  return value;
-}
 
-const coded = (error: string, message: string) => ({ detail: { error, message } });
 const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
 const INVALID_TOKEN = coded('invalid_token', 'Could not validate credentials');
 const TOKEN_REVOKED = coded('token_revoked', 'Session has been revoked');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymousContext, signContext, type AuthContext } from '../kernel/context.ts';
 import { bearer, newUser, startTestStack, type GraphQLResponse, type TestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
+import { UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {
@@ -25,7 +26,6 @@ const LOGOUT = 'mutation Logout($input: LogoutInput) { logout(input: $input) { m
 const ME = `{ me { ${USER_FIELDS} } }`;
 const UPDATE_ME = `mutation UpdateMe($input: UpdateMeInput!) { updateMe(input: $input) { user { ${USER_FIELDS} } } }`;
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface Tokens {

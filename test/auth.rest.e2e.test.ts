@@ -5,10 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newUser, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { claimsOf } from './token-forge.ts';
+import { coded, prop, REFRESH, TIMESTAMP, UUID_V4 } from './assertions.ts';
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const REFRESH = /^[A-Za-z0-9_-]{43}$/;
 const USERNAME_PATTERN = '^[a-z0-9_]{3,30}$';
 
 let t: TestStack;
@@ -19,12 +17,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** A string property of a JSON body (fails the test when absent). */
-function prop(body: unknown, key: string): string {
-  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-  if (typeof value !== 'string') throw new Error(`expected a string "${key}" in ${JSON.stringify(body)}`);
-  return value;
-}
 
 /** The whole UserProfile expected for a freshly registered user, with overrides. */
 function profile(u: { email: string; username: string }, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -46,7 +38,6 @@ function profile(u: { email: string; username: string }, over: Record<string, un
   };
 }
 
-const coded = (error: string, message: string) => ({ detail: { error, message } });
 
 function expectJson(res: RestResponse): void {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);

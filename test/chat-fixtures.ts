@@ -7,8 +7,9 @@
 import { expect } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { MessageService, type TurnInput } from '../subgraphs/chat/message.service.ts';
-import { bearer, type RestResponse, type TestStack } from './harness.ts';
-import { ok, TIMESTAMP, type Person } from './org-fixtures.ts';
+import { bearer, type TestStack } from './harness.ts';
+import { type Person } from './org-fixtures.ts';
+import { ok, TIMESTAMP } from './assertions.ts';
 
 export interface ConversationBody {
   id: string;
@@ -39,8 +40,6 @@ export interface NoteBody {
   created_at: string;
   updated_at: string;
 }
-
-export const wire = (res: RestResponse): { status: number; body: unknown } => ({ status: res.status, body: res.body });
 
 /** The chat subgraph's ORM in the test stack (same process, whatever the database). */
 export function chatOrm(t: TestStack): MikroORM {

@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, person, UUID_V4, type Person } from './org-fixtures.ts';
-import { appendTurns, createConversation, wire, type MessageBody } from './chat-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
+import { appendTurns, createConversation, type MessageBody } from './chat-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { collect, messagesOf, parseSse, wsClient } from './chat-stream-fixtures.ts';
+import { coded, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let fake: FakeAi;

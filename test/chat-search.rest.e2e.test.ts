@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { apiKey, coded, createKey, createOrg, notFoundBody, person, platformAdmin, scopeMissing, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
-import { appendTurns, chatSql, createConversation, createNote, wire, type NoteBody } from './chat-fixtures.ts';
+import { apiKey, createKey, createOrg, person, platformAdmin, scopeMissing, type Person } from './org-fixtures.ts';
+import { appendTurns, chatSql, createConversation, createNote, type NoteBody } from './chat-fixtures.ts';
+import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;

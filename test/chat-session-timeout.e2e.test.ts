@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, person } from './org-fixtures.ts';
-import { createConversation, wire } from './chat-fixtures.ts';
+import { person } from './org-fixtures.ts';
+import { createConversation } from './chat-fixtures.ts';
+import { coded, wire } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {

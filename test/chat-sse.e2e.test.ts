@@ -7,10 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { apiKey, coded, createKey, createOrg, notFoundBody, person, scopeMissing, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
-import { chatSql, createConversation, wire, type MessageBody } from './chat-fixtures.ts';
+import { apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
+import { chatSql, createConversation, type MessageBody } from './chat-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { deltas, messagesOf, openSse, parseSse, restCall, streamIds, until, type SseEvent } from './chat-stream-fixtures.ts';
+import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let fake: FakeAi;

@@ -7,11 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { createKey, createOrg, person, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
-import { appendTurns, createConversation, wire } from './chat-fixtures.ts';
+import { createKey, createOrg, person, type Person } from './org-fixtures.ts';
+import { appendTurns, createConversation } from './chat-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { collect, messagesOf, until, wsClient } from './chat-stream-fixtures.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
+import { TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;

@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type GraphQLResponse, type TestStack } from './harness.ts';
-import { addMember, apiKey, createKey, createOrg, person, platformAdmin, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
+import { addMember, apiKey, createKey, createOrg, person, platformAdmin, type Person } from './org-fixtures.ts';
 import { appendTurns } from './chat-fixtures.ts';
+import { TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;

@@ -6,17 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_SESSION_ENDED, CONVERSATION_DELETED, type ChatSessionEndedEvent, type ConversationDeletedEvent } from '../kernel/events.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { apiKey, coded, createKey, createOrg, notFoundBody, person, pollUntil, scopeMissing, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
-import {
-  appendTurns,
-  backdateSession,
-  chatSql,
-  collectEvents,
-  createConversation,
-  createNote,
-  wire,
-  type ConversationBody,
-} from './chat-fixtures.ts';
+import { apiKey, createKey, createOrg, person, pollUntil, scopeMissing, type Person } from './org-fixtures.ts';
+import { appendTurns, backdateSession, chatSql, collectEvents, createConversation, createNote, type ConversationBody } from './chat-fixtures.ts';
+import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;

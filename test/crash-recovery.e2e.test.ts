@@ -11,11 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, person, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import { chatSql } from './chat-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { collect, openSse, parseSse, restCall, until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadRest, type RagDocumentBody } from './knowledge-fixtures.ts';
+import { coded } from './assertions.ts';
 
 /** Short leases, so that a lapse takes well under a second. */
 const LEASE_MS = 600;

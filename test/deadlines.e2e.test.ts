@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymousContext, CONTEXT_HEADER, signContext, type AuthContext } from '../kernel/context.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, person, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { messagesOf } from './chat-stream-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { coded } from './assertions.ts';
 
 let t: TestStack;
 let fake: FakeAi;

@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { person, TIMESTAMP, UUID_V4, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import { BOUNDARY, DOCUMENT_FIELDS, multipart, UPLOAD_MUTATION, type KnowledgeDocumentGql, type Part } from './knowledge-fixtures.ts';
+import { TIMESTAMP, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;
@@ -44,19 +45,18 @@ const standard = (file: Part = { name: '0', filename: 'notes.txt', type: 'text/p
   file,
 ];
 const badRequest = (message: string) => ({ status: 400, body: { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] } });
-const statusBody = (r: GqlReply) => ({ status: r.status, body: r.body });
 const documentCount = async (): Promise<number> => ((await t.rest('GET', '/api/knowledge/documents', { headers: bearer(alice.access) })).body as { total: number }).total;
 
 describe('multipart uploads on /graphql', () => {
   it('refuses a multipart request without a preflight header (CSRF): 400, nothing stored', async () => {
     const before = await documentCount();
-    expect(statusBody(await post(standard(), {}))).toEqual(badRequest(CSRF_MESSAGE));
+    expect(wire(await post(standard(), {}))).toEqual(badRequest(CSRF_MESSAGE));
     expect(await documentCount()).toBe(before);
   });
 
   it('uploads a .txt with apollo-require-preflight: the file becomes the DocumentFileInput, under the `upload` policy', async () => {
     const res = await post(standard());
-    expect(statusBody(res)).toEqual({
+    expect(wire(res)).toEqual({
       status: 200,
       body: {
         data: {
@@ -121,7 +121,7 @@ describe('multipart uploads on /graphql', () => {
       ['operations is not JSON', [{ name: 'operations', value: 'query' }, { name: 'map', value: MAP }, file], "Invalid multipart request: the 'operations' field is not valid JSON."],
       ['operations is a batch', [{ name: 'operations', value: `[${OPERATIONS}]` }, { name: 'map', value: '{"0":["0.variables.input.file"]}' }, file], 'Batched operations are not supported.'],
     ])('%s', async (_label, parts, message) => {
-      expect(statusBody(await post(parts))).toEqual(badRequest(message));
+      expect(wire(await post(parts))).toEqual(badRequest(message));
     });
 
     it('a body that is not valid multipart', async () => {
@@ -133,12 +133,12 @@ describe('multipart uploads on /graphql', () => {
   describe('size limits', () => {
     it('a file of 10,485,761 bytes: 413 FILE_TOO_LARGE before it is encoded or executed', async () => {
       const res = await post(standard({ name: '0', filename: 'big.txt', type: 'text/plain', value: Buffer.alloc(MAX + 1, 0x61) }));
-      expect(statusBody(res)).toEqual({ status: 413, body: { errors: [{ message: 'File exceeds the 10 MB limit', extensions: { code: 'FILE_TOO_LARGE', status: 413, max_bytes: MAX } }] } });
+      expect(wire(res)).toEqual({ status: 413, body: { errors: [{ message: 'File exceeds the 10 MB limit', extensions: { code: 'FILE_TOO_LARGE', status: 413, max_bytes: MAX } }] } });
     });
 
     it('a body over 10 MiB + 1 MiB: 413 REQUEST_TOO_LARGE naming the multipart limit (JSON keeps its own 2 MB)', async () => {
       const res = await post(standard({ name: '0', filename: 'huge.txt', type: 'text/plain', value: Buffer.alloc(MAX + 1024 * 1024 + 1, 0x61) }));
-      expect(statusBody(res)).toEqual({ status: 413, body: { errors: [{ message: 'Request body is larger than 11534336 bytes.', extensions: { code: 'REQUEST_TOO_LARGE', status: 413 } }] } });
+      expect(wire(res)).toEqual({ status: 413, body: { errors: [{ message: 'Request body is larger than 11534336 bytes.', extensions: { code: 'REQUEST_TOO_LARGE', status: 413 } }] } });
     });
   });
 });

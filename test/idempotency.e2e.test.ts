@@ -7,11 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, person, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { messagesOf, until } from './chat-stream-fixtures.ts';
 import { DOCUMENT_FIELDS, gql, txt, uploadRest, type KnowledgeDocumentGql, type RagDocumentBody } from './knowledge-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { coded } from './assertions.ts';
 
 let t: TestStack;
 let fake: FakeAi;

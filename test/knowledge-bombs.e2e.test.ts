@@ -11,8 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { constants, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './harness.ts';
-import { coded, person, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import { DOCX_TYPE, gql, makeDocx, makePdf, upload, uploadGraphql, uploadRest, type UploadFile } from './knowledge-fixtures.ts';
+import { coded } from './assertions.ts';
 
 const UNREADABLE = coded('document_unreadable', 'Text could not be extracted from the document');
 const TOO_LARGE = coded('document_too_large', "The document's text exceeds the limit", { max_chars: 5_000_000 });

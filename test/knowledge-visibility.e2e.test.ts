@@ -7,10 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { addMember, apiKey, createKey, createOrg, notFoundBody, ok, orgWith, person } from './org-fixtures.ts';
+import { addMember, apiKey, createKey, createOrg, orgWith, person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { until } from './chat-stream-fixtures.ts';
 import { DOCUMENT_FIELDS, gql, txt, upload, uploadGraphql, type Credentials, type KnowledgeDocumentGql, type RagDocumentBody } from './knowledge-fixtures.ts';
+import { notFoundBody, ok } from './assertions.ts';
 
 let t: TestStack;
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { ok, person, TIMESTAMP, UUID_V4, type Person } from './org-fixtures.ts';
+import { person, type Person } from './org-fixtures.ts';
 import {
   DOCUMENT_FIELDS,
   DOCX_TYPE,
@@ -23,6 +23,7 @@ import {
   type SearchItemBody,
   type UploadFile,
 } from './knowledge-fixtures.ts';
+import { ok, TIMESTAMP, UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
 

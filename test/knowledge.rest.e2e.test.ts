@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { addMember, apiKey, coded, createKey, createOrg, notFoundBody, person, scopeMissing, TIMESTAMP, UUID_V4, type Person } from './org-fixtures.ts';
-import { createConversation, wire } from './chat-fixtures.ts';
+import { addMember, apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
+import { createConversation } from './chat-fixtures.ts';
 import { BOUNDARY, DOCX_TYPE, makeDocx, makePdf, multipart, txt, upload, uploadRest, type Part, type RagDocumentBody, type RagQueryBody, type SearchItemBody } from './knowledge-fixtures.ts';
+import { coded, notFoundBody, TIMESTAMP, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
 let alice: Person;

@@ -6,21 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, type RestResponse, type TestStack, startTestStack } from './harness.ts';
-import {
-  account,
-  addMember,
-  createOrg,
-  insufficientRole,
-  notFoundBody,
-  ALREADY_MEMBER,
-  LAST_OWNER,
-  person,
-  platformAdmin,
-  type Member,
-  type Org,
-  type OrgRole,
-  type Person,
-} from './org-fixtures.ts';
+import { account, addMember, createOrg, insufficientRole, ALREADY_MEMBER, LAST_OWNER, person, platformAdmin, type Member, type Org, type OrgRole, type Person } from './org-fixtures.ts';
+import { notFoundBody } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type GraphQLResponse, type RestResponse, type TestStack } from './harness.ts';
-import { addMember, account, apiKey, createKey, createOrg, orgWith, person, platformAdmin, TIMESTAMP, UNKNOWN_ID, UUID_V4, type Person } from './org-fixtures.ts';
+import { addMember, account, apiKey, createKey, createOrg, orgWith, person, platformAdmin, type Person } from './org-fixtures.ts';
+import { TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {

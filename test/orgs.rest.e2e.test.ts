@@ -6,29 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import {
-  account,
-  addMember,
-  apiKey,
-  createKey,
-  createOrg,
-  memberOf,
-  notFoundBody,
-  ok,
-  orgWith,
-  person,
-  platformAdmin,
-  ALREADY_MEMBER,
-  INVALID_API_KEY,
-  LAST_OWNER,
-  SLUG_TAKEN,
-  TIMESTAMP,
-  UNKNOWN_ID,
-  UUID_V4,
-  type Member,
-  type Org,
-  type Person,
-} from './org-fixtures.ts';
+import { account, addMember, apiKey, createKey, createOrg, memberOf, orgWith, person, platformAdmin, ALREADY_MEMBER, INVALID_API_KEY, LAST_OWNER, SLUG_TAKEN, type Member, type Org, type Person } from './org-fixtures.ts';
+import { notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
 beforeAll(async () => {

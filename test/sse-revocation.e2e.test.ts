@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, createKey, orgWith, person } from './org-fixtures.ts';
+import { createKey, orgWith, person } from './org-fixtures.ts';
 import { openSse } from './chat-stream-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { coded } from './assertions.ts';
 
 let t: TestStack;
 let fake: FakeAi;
