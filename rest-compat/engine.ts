@@ -109,6 +109,4 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     if (route.status === 204) return reply.status(204).send();
     return reply.status(route.statusOf?.((data ?? {}) as Record<string, unknown>) ?? route.status).send(shaped);
   }
-
 }
-

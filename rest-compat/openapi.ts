@@ -140,7 +140,7 @@ function parameters(route: DocumentedRoute): JsonObject[] {
   return out;
 }
 
-/** The `Idempotency-Key` header of idempotent routes (engine.ts `IDEMPOTENCY_HEADER`). */
+/** The `Idempotency-Key` header of idempotent routes (request.ts `IDEMPOTENCY_HEADER`). */
 const IDEMPOTENCY_KEY_PARAMETER: JsonObject = {
   name: 'Idempotency-Key',
   in: 'header',
