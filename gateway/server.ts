@@ -27,6 +27,7 @@ import { registerBrowserSafety } from './browser.ts';
 import { loadPolicies } from './policies.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError } from './limits.ts';
+import { operationResolutionPlugin } from './operation-resolution.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore, type RateLimiter } from './rate-limit.ts';
 import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
@@ -105,7 +106,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     ...executorOptions(config, formatError),
     gateway,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
   });
   await apollo.start();
 

@@ -19,6 +19,9 @@ const t = initTRPC.context<TrpcContext>().create({
     const app = error.cause instanceof AppError ? error.cause : null;
     return {
       ...shape,
+      // An unexpected error's text (a failed statement with its values, say) stays in this
+      // service's log; the caller learns only that it failed.
+      message: app || error.code !== 'INTERNAL_SERVER_ERROR' ? shape.message : 'Internal server error',
       data: {
         ...shape.data,
         stack: undefined,

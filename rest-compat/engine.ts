@@ -51,6 +51,15 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     // Uploads (KB-3) are bytes with their own limit: a 10 MB file plus room for the form's framing.
     api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
+    // A Content-Type fastify cannot read ('', ';', no '/') would fail before any handler runs. The
+    // handler answers 415 for it once credentials are checked (API.md §1.5) when a body came with
+    // it; without a body it says nothing, and is dropped.
+    api.addHook('onRequest', async (req) => {
+      if (req.headers['content-type'] === undefined || req.mediaType !== undefined) return;
+      if (carriesBody(req)) unreadableType.add(req);
+      delete req.raw.headers['content-type'];
+    });
+
     api.addHook('onSend', async (_req, reply, payload) => {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer');
@@ -78,6 +87,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
   async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const auth = await authorise(req, reply, route);
     if (!auth) return reply;
+    if (route.body && unreadableType.has(req)) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', undefined, { accepted: [BODY_TYPES[route.body.kind]] });
 
     let input: { params: unknown; query: unknown; body: unknown; idempotencyKey: string | null };
     try {
@@ -109,4 +119,15 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     if (route.status === 204) return reply.status(204).send();
     return reply.status(route.statusOf?.((data ?? {}) as Record<string, unknown>) ?? route.status).send(shaped);
   }
+}
+
+/** The media type each kind of route body is read from (the `accepted` of a 415). */
+const BODY_TYPES = { json: 'application/json', form: 'application/x-www-form-urlencoded', multipart: 'multipart/form-data' } as const;
+
+/** Requests that came with a body under a Content-Type that cannot be parsed. */
+const unreadableType = new WeakSet<FastifyRequest>();
+
+function carriesBody(req: FastifyRequest): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

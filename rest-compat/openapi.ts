@@ -181,10 +181,8 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   }
   if (route.notFound || route.path.includes(':')) out['404'] = ref('responses', 'NotFound');
   if (route.params || route.query || route.body) out['422'] = ref('responses', 'ValidationFailed');
-  if (route.body?.kind === 'multipart') {
-    out['413'] = ref('responses', 'FileTooLarge');
-    out['415'] = ref('responses', 'UnsupportedMediaType');
-  }
+  if (route.body?.kind === 'multipart') out['413'] = ref('responses', 'FileTooLarge');
+  if (route.body) out['415'] = ref('responses', 'UnsupportedMediaType');
   if (route.idempotent) out['409'] = ref('responses', 'IdempotencyConflict');
   if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
   out['500'] = ref('responses', 'InternalError');
@@ -237,7 +235,7 @@ const ERROR_RESPONSES: JsonObject = {
     "The file (or the whole body) exceeds 10,485,760 bytes (`file_too_large`, with `max_bytes`), or the document's text exceeds 5,000,000 characters (`document_too_large`, with `max_chars`).",
     ref('schemas', 'Error'),
   ),
-  UnsupportedMediaType: errorResponse('The file type is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
+  UnsupportedMediaType: errorResponse('The file type, or a body sent under a Content-Type that cannot be read (empty, no `/`), is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
   InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
   IdempotencyConflict: errorResponse(
     'The `Idempotency-Key` was used with a different body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_progress`).',

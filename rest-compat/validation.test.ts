@@ -6,6 +6,7 @@ import {
   isEmail,
   isHttpsUrl,
   isIanaZone,
+  MAX_JSON_DEPTH,
   parseJsonBody,
   v,
   validate,
@@ -184,6 +185,24 @@ describe('query, path, header and form values', () => {
     expect(itemsOf(() => validate(ListQuery, { limit: '' }, 'query'))[0]?.type).toBe('int_parsing');
   });
 
+  it('bounds an integer the spec leaves open to a 32-bit GraphQL Int', () => {
+    const Page = v.object({ offset: v.optional(v.int({ ge: 0 }), 0), n: v.optional(v.int()) });
+    expect(validate(Page, { offset: '2147483647', n: '-2147483648' }, 'query')).toEqual({ offset: 2147483647, n: -2147483648 });
+    expect(itemsOf(() => validate(Page, { offset: '2147483648', n: '-2147483649' }, 'query'))).toEqual([
+      { type: 'less_than_equal', loc: ['query', 'offset'], msg: 'Input should be less than or equal to 2147483647', input: '2147483648', ctx: { le: 2147483647 } },
+      { type: 'greater_than_equal', loc: ['query', 'n'], msg: 'Input should be greater than or equal to -2147483648', input: '-2147483649', ctx: { ge: -2147483648 } },
+    ]);
+    expect(Page.shape.offset?.meta).toEqual({ kind: 'integer', ge: 0, le: 2147483647 });
+  });
+
+  it('refuses NUL in any string, after its other checks, as a value_error', () => {
+    const Note = v.object({ title: v.str({ min: 1, max: 5 }), tags: v.optional(v.list(v.str())) });
+    const nul = (loc: (string | number)[], input: string) => ({ type: 'value_error', loc, msg: 'Value error, String should not contain NUL characters', input, ctx: { error: {} } });
+    expect(itemsOf(() => validate(Note, { title: 'a\u0000b', tags: ['ok', '\u0000'] }, 'body'))).toEqual([nul(['body', 'title'], 'a\u0000b'), nul(['body', 'tags', 1], '\u0000')]);
+    expect(itemsOf(() => validate(Note, { title: 'toolong\u0000' }, 'body'))[0]?.type).toBe('string_too_long');
+    expect(itemsOf(() => validate(v.object({ q: v.str() }), { q: '\u0000' }, 'query'))).toEqual([nul(['query', 'q'], '\u0000')]);
+  });
+
   it("accepts Pydantic's lax integer spellings", () => {
     for (const [text, n] of [[' 12 ', 12], ['+7', 7], ['1_000', 1000], ['12.0', 12], ['-0', -0]] as const) {
       expect(validate(v.object({ n: v.int() }), { n: text }, 'query')).toEqual({ n });
@@ -294,6 +313,14 @@ describe('parseJsonBody', () => {
     expect(jsonError('[1,]')).toEqual(item(3, 'Expecting value'));
     expect(jsonError('01')).toEqual(item(1, 'Extra data'));
     expect(jsonError('{"é😀": x}')).toEqual(item(7, 'Expecting value')); // code points, not UTF-16 units
+  });
+
+  it('refuses nesting deeper than MAX_JSON_DEPTH at the bracket that goes too deep, brackets in strings aside', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    expect(parseJsonBody(deep(MAX_JSON_DEPTH))).toBeDefined();
+    expect(jsonError(deep(MAX_JSON_DEPTH + 1))).toEqual(item(MAX_JSON_DEPTH, `Nesting deeper than ${MAX_JSON_DEPTH} levels`));
+    expect(jsonError(`{"a":${'{"a":'.repeat(100_000)}1`)).toEqual(item(5 * MAX_JSON_DEPTH, `Nesting deeper than ${MAX_JSON_DEPTH} levels`));
+    expect(parseJsonBody(JSON.stringify({ s: '['.repeat(1_000), t: '"\\[' }))).toEqual({ s: '['.repeat(1_000), t: '"\\[' });
   });
 });
 

@@ -102,12 +102,25 @@ function str(opts: { min?: number; max?: number; pattern?: RegExp; patternText?:
     if (opts.min !== undefined && len < opts.min) return bad('string_too_short', `String should have at least ${plural(opts.min, 'character')}`, { min_length: opts.min });
     if (opts.max !== undefined && len > opts.max) return bad('string_too_long', `String should have at most ${plural(opts.max, 'character')}`, { max_length: opts.max });
     if (re && !re.test(s)) return bad('string_pattern_mismatch', `String should match pattern '${pattern}'`, { pattern });
-    return ok(s);
+    return s.includes('\u0000') ? badNul(bad) : ok(s);
   }, { kind: 'string', min: opts.min, max: opts.max, pattern: re?.source, lower: opts.lower });
 }
 
+/**
+ * No text field may hold NUL (U+0000): PostgreSQL cannot store it in `text` or `jsonb`, so it is
+ * refused here, as an after-validator would, rather than failing at the database.
+ */
+const badNul = (bad: Bad): { ok: false } => bad('value_error', 'Value error, String should not contain NUL characters', { error: {} });
+
+/**
+ * Every REST integer becomes a GraphQL `Int` variable, which is 32-bit: a bound a spec leaves open
+ * is this range, reported like a declared one (and documented as one).
+ */
+const INT32 = { ge: -2_147_483_648, le: 2_147_483_647 } as const;
+
 /** `int` with optional bounds; strings (query values, and JSON strings as in Pydantic's lax mode) are parsed. */
-function int(opts: { ge?: number; le?: number } = {}): FieldSpec<number> {
+function int(declared: { ge?: number; le?: number } = {}): FieldSpec<number> {
+  const opts = { ...INT32, ...declared };
   return leaf((input, bad) => {
     if (typeof input === 'number' && !Number.isInteger(input)) return bad('int_from_float', 'Input should be a valid integer, got a number with a fractional part');
     // Pydantic's lax mode parses strings in JSON bodies too, so both modes share this path.
@@ -225,7 +238,7 @@ function list<T>(item: FieldSpec<T>, opts: { min?: number; max?: number; unique?
  */
 function file(): FieldSpec<UploadedFile> {
   return leaf((input, bad) => {
-    if (input instanceof UploadedFile) return ok(input);
+    if (input instanceof UploadedFile) return input.filename.includes('\u0000') ? badNul(bad) : ok(input);
     const pyType = typeof input === 'string' ? 'str' : typeof input;
     return bad('value_error', `Value error, Expected UploadFile, received: <class '${pyType}'>`, { error: {} });
   }, { kind: 'file' });
@@ -390,18 +403,47 @@ function findJsonError(s: string): JsonSyntax | null {
 }
 
 /**
+ * How deep a JSON body may nest. No request schema goes past a few levels; a deeper body is
+ * refused before parsing, since echoing it as a 422's `input` would overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Index of the bracket that opens level `max + 1` of `s` (strings skipped), or -1. */
+function tooDeepAt(s: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return i;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return -1;
+}
+
+/** One `json_invalid` item at `at` (a UTF-16 index; Python positions count code points). */
+function jsonInvalid(s: string, at: number, error: string): RequestValidationError {
+  return new RequestValidationError([{ type: 'json_invalid', loc: ['body', [...s.slice(0, at)].length], msg: 'JSON decode error', input: {}, ctx: { error } }]);
+}
+
+/**
  * Parses a JSON request body. Empty/absent text returns undefined (which `validate` reports as a
  * missing body). On a syntax error throws one `json_invalid` item at ["body", <char position>],
- * with Python's `json` message as `ctx.error`.
+ * with Python's `json` message as `ctx.error`; so does nesting deeper than MAX_JSON_DEPTH.
  */
 export function parseJsonBody(text: string | undefined): unknown {
   if (text === undefined || text === '') return undefined;
   // Python decodes a UTF-8 BOM away before parsing, so positions are counted after it.
   const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = tooDeepAt(s, MAX_JSON_DEPTH);
+  if (deep >= 0) throw jsonInvalid(s, deep, `Nesting deeper than ${MAX_JSON_DEPTH} levels`);
   try { return JSON.parse(s) as unknown; } catch (e) {
     const found = findJsonError(s) ?? new JsonSyntax(e instanceof Error ? e.message : 'Invalid JSON', 0);
-    const pos = [...s.slice(0, found.pos)].length; // Python positions count code points
-    throw new RequestValidationError([{ type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error: found.msg } }]);
+    throw jsonInvalid(s, found.pos, found.msg);
   }
 }
 

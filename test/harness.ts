@@ -86,6 +86,8 @@ export interface TestStack {
 export interface StartOptions {
   env?: Record<string, string>;
   onQuery?: (subgraph: SubgraphName, sql: string) => void;
+  /** Where the stack's log lines go (default stdout); with `LOG_LEVEL` in `env`, tests can read them. */
+  logStream?: { write(line: string): void };
 }
 
 export async function startTestStack(opts: StartOptions = {}): Promise<TestStack> {
@@ -98,7 +100,7 @@ export async function startTestStack(opts: StartOptions = {}): Promise<TestStack
       ...opts.env,
     }),
   );
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, opts.logStream);
   const stack = await createStack({ config, logger, port: 0, subgraphPorts: 0, onQuery: opts.onQuery });
   const url = stack.gateway.url;
 

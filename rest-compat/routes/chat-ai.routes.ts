@@ -56,6 +56,20 @@ const chatInput = (body: { message: string; provider?: string | null; conversati
   conversationId: body.conversation_id ?? null,
 });
 
+/** `afterSeq` is a GraphQL Int (32-bit); no stream has an event with a larger id. */
+const MAX_SEQ = 2_147_483_647;
+
+/**
+ * The resume point of a `Last-Event-ID`: after that event id, from the start when the header is
+ * absent or is not an event id, and after the last possible event (nothing to replay) for an id
+ * larger than any stream has.
+ */
+function afterSeqOf(header: string | string[] | undefined): number {
+  const last = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+  if (!/^\d+$/.test(last)) return -1;
+  return last.length > 10 ? MAX_SEQ : Math.min(Number(last), MAX_SEQ);
+}
+
 const acceptsEventStream = (headers: Record<string, string | string[] | undefined>): boolean => {
   const accept = headers.accept;
   return (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).includes('text/event-stream');
@@ -121,11 +135,7 @@ export const chatAiRoutes: RouteDecl[] = [
     sse: {
       when: () => true,
       operation: 'ChatStreamResume',
-      variables: ({ params }, headers) => {
-        const last = headers['last-event-id'];
-        const n = Number(Array.isArray(last) ? last[0] : last);
-        return { streamId: params.stream_id, afterSeq: Number.isInteger(n) && n >= 0 ? n : -1 };
-      },
+      variables: ({ params }, headers) => ({ streamId: params.stream_id, afterSeq: afterSeqOf(headers['last-event-id']) }),
       frameOf: chatFrame,
     },
   }),
