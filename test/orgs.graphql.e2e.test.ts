@@ -1,11 +1,10 @@
 /**
  * GraphQL parity with orgs.rest.e2e.test.ts (API.md §3.4, §4.13): the main ORG cases through the
- * gateway's POST /graphql, and a parity table that runs the same failing case through REST and
- * GraphQL and expects the same status, code and extra keys (`extensions.code` is the registry
- * code, REST's `error` its wire spelling).
+ * gateway's POST /graphql. The same failing cases through REST and GraphQL side by side are in
+ * parity.e2e.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type GraphQLResponse, type RestResponse, type TestStack } from './harness.ts';
+import { bearer, startTestStack, type GraphQLResponse, type TestStack } from './harness.ts';
 import { addMember, account, apiKey, createKey, createOrg, orgWith, person, platformAdmin, type Person } from './org-fixtures.ts';
 import { TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
@@ -191,84 +190,5 @@ describe('tenants and API keys through GraphQL', () => {
     expect((await t.gql(Q.organizations, {}, apiKey(writeOnly.key))).body).toEqual(
       failed('organizations', 'INSUFFICIENT_API_KEY_SCOPE', 403, 'API key lacks required scope for this endpoint', { required_scope: 'organizations:read', granted_scopes: ['organizations:write'] }),
     );
-  });
-});
-
-/** One failing case run through both surfaces. */
-interface ParityCase {
-  name: string;
-  setup(): Promise<{ rest(): Promise<RestResponse>; gql(): Promise<GraphQLResponse> }>;
-  status: number;
-  code: string;
-  error: string;
-  extra?: Record<string, unknown>;
-}
-
-const PARITY: ParityCase[] = [
-  {
-    name: 'explicit slug taken',
-    status: 409, code: 'SLUG_TAKEN', error: 'slug_taken',
-    async setup() {
-      const { owner, org } = await orgWith(t, {});
-      const json = { name: 'x', slug: org.slug };
-      return { rest: () => t.rest('POST', '/api/organizations', { json, headers: bearer(owner.access) }), gql: () => gql(owner, Q.create, { input: json }) };
-    },
-  },
-  {
-    name: 'member adds an admin',
-    status: 403, code: 'INSUFFICIENT_ROLE', error: 'insufficient_role', extra: { required_role: 'admin' },
-    async setup() {
-      const { org, people } = await orgWith(t, { m: 'member', x: 'none' });
-      return {
-        rest: () => t.rest('POST', `/api/organizations/${org.id}/members`, { json: { user_id: people.x.id, role: 'admin' }, headers: bearer(people.m.access) }),
-        gql: () => gql(people.m, Q.add, { org: org.id, input: { userId: people.x.id, role: 'ADMIN' } }),
-      };
-    },
-  },
-  {
-    name: 'admin grants owner',
-    status: 403, code: 'INSUFFICIENT_ROLE', error: 'insufficient_role', extra: { required_role: 'owner' },
-    async setup() {
-      const { org, people } = await orgWith(t, { a: 'admin', m: 'member' });
-      const path = `/api/organizations/${org.id}/members/${people.m.id}`;
-      return { rest: () => t.rest('PATCH', path, { json: { role: 'owner' }, headers: bearer(people.a.access) }), gql: () => gql(people.a, Q.setRole, { org: org.id, user: people.m.id, input: { role: 'OWNER' } }) };
-    },
-  },
-  {
-    name: 'last owner leaves',
-    status: 409, code: 'LAST_OWNER', error: 'last_owner',
-    async setup() {
-      const { org, owner } = await orgWith(t, {});
-      return { rest: () => t.rest('DELETE', `/api/organizations/${org.id}/members/${owner.id}`, { headers: bearer(owner.access) }), gql: () => gql(owner, Q.remove, { org: org.id, user: owner.id }) };
-    },
-  },
-  {
-    name: 'non-member updates',
-    status: 404, code: 'NOT_FOUND', error: 'not_found',
-    async setup() {
-      const { org, people } = await orgWith(t, { s: 'none' });
-      return { rest: () => t.rest('PATCH', `/api/organizations/${org.id}`, { json: { name: 'n' }, headers: bearer(people.s.access) }), gql: () => gql(people.s, Q.update, { id: org.id, input: { name: 'n' } }) };
-    },
-  },
-  {
-    name: 'key of another organization deletes',
-    status: 403, code: 'TENANT_MISMATCH', error: 'tenant_mismatch',
-    async setup() {
-      const { org, owner } = await orgWith(t, {});
-      const other = await createOrg(t, owner);
-      const key = await createKey(t, owner, other.id, ['organizations:write']);
-      return { rest: () => t.rest('DELETE', `/api/organizations/${org.id}`, { headers: apiKey(key.key) }), gql: () => t.gql(Q.delete, { id: org.id }, apiKey(key.key)) };
-    },
-  },
-];
-
-describe('REST/GraphQL parity of ORG errors', () => {
-  it.each(PARITY.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const surfaces = await c.setup();
-    const rest = await surfaces.rest();
-    const message = (rest.body as { detail: { message: string } }).detail.message;
-    expect({ status: rest.status, body: rest.body }).toEqual({ status: c.status, body: { detail: { error: c.error, message, ...c.extra } } });
-    const res = await surfaces.gql();
-    expect(res.body.errors).toEqual([expect.objectContaining({ message, extensions: { code: c.code, status: c.status, ...c.extra, serviceName: 'orgs' } })]);
   });
 });
