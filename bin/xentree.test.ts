@@ -14,7 +14,8 @@ import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { freePort, runCli, startProcess, type Proc } from '../test/processes.ts';
 
 const base = {
-  NODE_ENV: 'test',
+  // What `npm start` runs as: outside `test`, Apollo Server would handle SIGTERM itself.
+  NODE_ENV: 'development',
   LOG_LEVEL: 'info', // "listening" lines would show if anything started
   INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
   ENCRYPTION_KEY: randomBytes(32).toString('base64url'),

@@ -62,8 +62,10 @@ function onShutdown(logger: Logger, close: () => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // `on`, not `once`: a signal raised again while closing (Apollo Server re-raises the one it
+  // handled) must not fall through to Node's default and kill the process before it has closed.
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -105,6 +105,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const apollo = new ApolloServer<GatewayContext>({
     ...executorOptions(config, formatError),
     gateway,
+    // The CLI closes everything on SIGINT/SIGTERM; Apollo's own handler would re-raise the signal first.
+    stopOnTerminationSignals: false,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
   });

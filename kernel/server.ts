@@ -160,6 +160,9 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   const apollo = new ApolloServer<Ctx>({
     schema,
     introspection: true, // subgraphs are internal; the gateway decides what clients may introspect
+    // Outside NODE_ENV=test Apollo would stop on SIGINT/SIGTERM by itself and then re-raise the
+    // signal, killing the process before the CLI closes the databases (and the data directory lock).
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[])],
