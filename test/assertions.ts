@@ -2,6 +2,7 @@
  * The shapes REST suites assert, declared once (API.md §1.7 error bodies, §1.5 ids and
  * timestamps) so a change to the contract is one edit here, not one per suite.
  */
+import { expect } from 'vitest';
 import type { RestResponse } from './harness.ts';
 
 /** ISO 8601 UTC with milliseconds, as every `*_at` field is written. */
@@ -31,4 +32,24 @@ export function prop(body: unknown, key: string): string {
   const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
   if (typeof value !== 'string') throw new Error(`expected a string "${key}" in ${JSON.stringify(body)}`);
   return value;
+}
+
+/** The whole UserProfile expected for a freshly registered user, with overrides. */
+export function userProfile(u: { email: string; username: string }, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: expect.stringMatching(UUID_V4),
+    email: u.email.toLowerCase(),
+    username: u.username.toLowerCase(),
+    full_name: null,
+    timezone: 'UTC',
+    preferred_language: 'en',
+    avatar_url: null,
+    live_nickname: null,
+    plan: 'free',
+    role: 'user',
+    public_profile_enabled: true,
+    created_at: expect.stringMatching(TIMESTAMP),
+    updated_at: expect.stringMatching(TIMESTAMP),
+    ...over,
+  };
 }

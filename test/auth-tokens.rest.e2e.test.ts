@@ -7,7 +7,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
-import { coded, prop, REFRESH, TIMESTAMP, UUID_V4 } from './assertions.ts';
+import { coded, prop, REFRESH, userProfile, UUID_V4 } from './assertions.ts';
 
 
 let t: TestStack;
@@ -63,23 +63,7 @@ async function secondSession(u: { username: string; password: string }): Promise
 }
 
 /** The whole profile of a user registered by `registerAndLogin`. */
-function profileOf(u: { id: string; user: { email: string; username: string } }): Record<string, unknown> {
-  return {
-    id: u.id,
-    email: u.user.email,
-    username: u.user.username,
-    full_name: null,
-    timezone: 'UTC',
-    preferred_language: 'en',
-    avatar_url: null,
-    live_nickname: null,
-    plan: 'free',
-    role: 'user',
-    public_profile_enabled: true,
-    created_at: expect.stringMatching(TIMESTAMP),
-    updated_at: expect.stringMatching(TIMESTAMP),
-  };
-}
+const profileOf = (u: { id: string; user: { email: string; username: string } }): Record<string, unknown> => userProfile(u.user, { id: u.id });
 
 describe('AUTH-3 POST /api/auth/refresh', () => {
   it('rotates: a new pair in the same family, and the new access token works', async () => {

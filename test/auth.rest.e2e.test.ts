@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newUser, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { claimsOf } from './token-forge.ts';
-import { coded, prop, REFRESH, TIMESTAMP, UUID_V4 } from './assertions.ts';
+import { coded, prop, REFRESH, TIMESTAMP, userProfile, UUID_V4 } from './assertions.ts';
 
 const USERNAME_PATTERN = '^[a-z0-9_]{3,30}$';
 
@@ -16,27 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-
-/** The whole UserProfile expected for a freshly registered user, with overrides. */
-function profile(u: { email: string; username: string }, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: expect.stringMatching(UUID_V4),
-    email: u.email.toLowerCase(),
-    username: u.username.toLowerCase(),
-    full_name: null,
-    timezone: 'UTC',
-    preferred_language: 'en',
-    avatar_url: null,
-    live_nickname: null,
-    plan: 'free',
-    role: 'user',
-    public_profile_enabled: true,
-    created_at: expect.stringMatching(TIMESTAMP),
-    updated_at: expect.stringMatching(TIMESTAMP),
-    ...over,
-  };
-}
 
 
 function expectJson(res: RestResponse): void {
@@ -54,7 +33,7 @@ describe('AUTH-1 POST /api/auth/register', () => {
     const res = await register(u);
     expect(res.status).toBe(201);
     expectJson(res);
-    expect(res.body).toEqual(profile(u));
+    expect(res.body).toEqual(userProfile(u));
     expect(prop(res.body, 'created_at')).toBe(prop(res.body, 'updated_at'));
     // The stored account is the one returned.
     const tokens = await login({ username: u.username, password: u.password });
@@ -67,7 +46,7 @@ describe('AUTH-1 POST /api/auth/register', () => {
     const u = newUser('case');
     const res = await register({ ...u, email: u.email.toUpperCase(), username: u.username.toUpperCase() });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual(profile(u));
+    expect(res.body).toEqual(userProfile(u));
     expect(prop(res.body, 'email')).toBe(u.email);
   });
 
@@ -75,21 +54,21 @@ describe('AUTH-1 POST /api/auth/register', () => {
     const u = newUser('opt');
     const res = await register({ ...u, full_name: 'Ana Maria Silva', timezone: 'Europe/Lisbon', preferred_language: 'pt-BR' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual(profile(u, { full_name: 'Ana Maria Silva', timezone: 'Europe/Lisbon', preferred_language: 'pt-BR' }));
+    expect(res.body).toEqual(userProfile(u, { full_name: 'Ana Maria Silva', timezone: 'Europe/Lisbon', preferred_language: 'pt-BR' }));
   });
 
   it('makes an email listed in XENTREE_ADMIN_EMAILS a platform admin', async () => {
     const u = { ...newUser('adm'), email: 'Admin@Xentree.TEST' };
     const res = await register(u);
     expect(res.status).toBe(201);
-    expect(res.body).toEqual(profile(u, { email: 'admin@xentree.test', role: 'admin' }));
+    expect(res.body).toEqual(userProfile(u, { email: 'admin@xentree.test', role: 'admin' }));
   });
 
   it('ignores unknown fields, including role and plan', async () => {
     const u = newUser('extra');
     const res = await register({ ...u, role: 'admin', plan: 'pro', live_nickname: 'x', avatar_url: 'https://x.test/a.png', something: [1, 2] });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual(profile(u));
+    expect(res.body).toEqual(userProfile(u));
   });
 
   it('rejects a duplicate email, whatever its case, with 409 email_taken', async () => {
@@ -300,7 +279,7 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
     expect(res.status).toBe(200);
     expectJson(res);
     expect(res.body).toEqual(current.body);
-    expect(res.body).toEqual(profile(u.user, { id: u.id }));
+    expect(res.body).toEqual(userProfile(u.user, { id: u.id }));
   });
 
   it('sets full_name (bumping updated_at), then null clears it', async () => {
@@ -308,11 +287,11 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
     const before = await me(u.access);
     const set = await patch(u.access, { full_name: 'Grace Hopper' });
     expect(set.status).toBe(200);
-    expect(set.body).toEqual(profile(u.user, { id: u.id, full_name: 'Grace Hopper', created_at: prop(before.body, 'created_at') }));
+    expect(set.body).toEqual(userProfile(u.user, { id: u.id, full_name: 'Grace Hopper', created_at: prop(before.body, 'created_at') }));
     expect(Date.parse(prop(set.body, 'updated_at'))).toBeGreaterThan(Date.parse(prop(before.body, 'updated_at')));
     const cleared = await patch(u.access, { full_name: null });
     expect(cleared.status).toBe(200);
-    expect(cleared.body).toEqual(profile(u.user, { id: u.id, full_name: null, created_at: prop(before.body, 'created_at') }));
+    expect(cleared.body).toEqual(userProfile(u.user, { id: u.id, full_name: null, created_at: prop(before.body, 'created_at') }));
     expect((await me(u.access)).body).toEqual(cleared.body);
   });
 
@@ -326,7 +305,7 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toEqual(
-      profile(u.user, { id: u.id, timezone: 'America/Sao_Paulo', preferred_language: 'fr', avatar_url: 'https://cdn.example.com/a.png', public_profile_enabled: false }),
+      userProfile(u.user, { id: u.id, timezone: 'America/Sao_Paulo', preferred_language: 'fr', avatar_url: 'https://cdn.example.com/a.png', public_profile_enabled: false }),
     );
     const cleared = await patch(u.access, { avatar_url: null });
     expect(cleared.body).toEqual({ ...(res.body as Record<string, unknown>), avatar_url: null, updated_at: expect.stringMatching(TIMESTAMP) });
@@ -338,14 +317,14 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
     const wanted = newUser('rn').username;
     const renamed = await patch(a.access, { username: wanted.toUpperCase() });
     expect(renamed.status).toBe(200);
-    expect(renamed.body).toEqual(profile(a.user, { id: a.id, username: wanted }));
+    expect(renamed.body).toEqual(userProfile(a.user, { id: a.id, username: wanted }));
     const taken = await patch(b.access, { username: wanted.toUpperCase() });
     expect(taken.status).toBe(409);
     expectJson(taken);
     expect(taken.body).toEqual(coded('username_taken', 'Username is already taken'));
     // Renaming to one's own current name is not a conflict.
     expect((await patch(a.access, { username: wanted })).status).toBe(200);
-    expect((await me(b.access)).body).toEqual(profile(b.user, { id: b.id }));
+    expect((await me(b.access)).body).toEqual(userProfile(b.user, { id: b.id }));
   });
 
   it('422: avatar_url must be an absolute https URL', async () => {
@@ -362,7 +341,7 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
         { type: 'bool_parsing', loc: ['body', 'public_profile_enabled'], msg: 'Input should be a valid boolean, unable to interpret input', input: 'maybe' },
       ],
     });
-    expect((await me(u.access)).body).toEqual(profile(u.user, { id: u.id }));
+    expect((await me(u.access)).body).toEqual(userProfile(u.user, { id: u.id }));
   });
 
   it('422 for invalid JSON and for no body at all', async () => {
@@ -381,7 +360,7 @@ describe('AUTH-6 PATCH /api/auth/me', () => {
     const u = await registerAndLogin(t, 'pi');
     const res = await patch(u.access, { email: 'evil@example.com', role: 'admin', plan: 'pro', full_name: 'Eve' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(profile(u.user, { id: u.id, full_name: 'Eve' }));
+    expect(res.body).toEqual(userProfile(u.user, { id: u.id, full_name: 'Eve' }));
   });
 
   it('401 without credentials', async () => {

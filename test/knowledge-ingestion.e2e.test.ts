@@ -12,6 +12,7 @@ import { startTestStack, type TestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadGraphql, type KnowledgeDocumentGql } from './knowledge-fixtures.ts';
+import type { IngestionEvent } from '../subgraphs/knowledge/ingestion.events.ts';
 
 let t: TestStack;
 const clients: Client[] = [];
@@ -25,16 +26,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface IngestionEventGql {
-  uploadId: string;
-  stage: 'WAITING' | 'PARSED' | 'CHUNKED' | 'INDEXING' | 'INDEXED' | 'READY' | 'FAILED';
-  chunksDone: number;
-  chunksTotal: number;
-  progress: number;
-  documentId: string | null;
-  message: string | null;
-  errorCode: string | null;
-}
+/** `documentIngestion` selects every field of the published event. */
+type IngestionEventGql = IngestionEvent;
 
 const SUBSCRIPTION = 'subscription($u: ID!) { documentIngestion(uploadId: $u) { uploadId stage chunksDone chunksTotal progress documentId message errorCode } }';
 
