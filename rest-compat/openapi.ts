@@ -149,7 +149,7 @@ const IDEMPOTENCY_KEY_PARAMETER: JsonObject = {
     'Makes a retry safe (decided). A request with the same key, from the same principal (a user\'s bearer tokens share one space; each API key has its own), ' +
     'and the same body within 24 hours returns the first successful response instead of running again: one stored write. ' +
     'The same key with a different body gives 409 `idempotency_key_reused`; while the first request still runs, 409 `idempotency_key_in_progress`. ' +
-    'A failed request keeps nothing, so it may be retried with its key. Streamed chat (`stream: true` or `Accept: text/event-stream`) ignores the header.',
+    'A failed request keeps nothing, so it may be retried with its key. A streamed chat (`stream: true` or `Accept: text/event-stream`) with a used key replays the first stream (same `stream_id`) while it is resumable instead of generating again.',
   schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
 };
 

@@ -17,6 +17,8 @@ export interface RouteInput<P, Q, B> {
   query: Q;
   body: B;
   auth: AuthContext;
+  /** The `Idempotency-Key` header of an `idempotent` route (null when absent). */
+  idempotencyKey?: string | null;
 }
 
 export interface RouteDef<P, Q, B> {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
-import { messagesOf, until } from './chat-stream-fixtures.ts';
+import { collect, messagesOf, parseSse, until, wsClient } from './chat-stream-fixtures.ts';
 import { DOCUMENT_FIELDS, gql, txt, uploadRest, type KnowledgeDocumentGql, type RagDocumentBody } from './knowledge-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
 import { coded } from './assertions.ts';
@@ -108,6 +108,45 @@ describe('POST /api/core/chat and the chat mutation with an idempotency key', ()
       code: 'BAD_USER_INPUT',
       fields: [{ type: 'string_pattern_mismatch', loc: ['idempotencyKey'], msg: 'String should match pattern', input: null }],
     });
+  });
+});
+
+describe('streamed POST /api/core/chat and the chatStream subscription with an idempotency key', () => {
+  it('a retry replays the first stream (same stream id, same events) without a second generation, over REST and graphql-ws', async () => {
+    fake.mode = { kind: 'stream', words: ['Streamed', ' once.'] };
+    const conversation = await createConversation(t, alice);
+    const body = { message: 'Stream once', conversation_id: conversation.id, stream: true };
+    const before = fake.requests.length;
+    const first = await chat(alice, 'stream-key-1', body);
+    expect(first.status).toBe(200);
+    const events = parseSse(first.text).events;
+    expect(events.map((e) => e.event)).toEqual(['start', 'chunk', 'chunk', 'done']);
+    const streamId = (events[0]?.data as { stream_id: string }).stream_id;
+    fake.mode = { kind: 'stream', words: ['Streamed', ' twice.'] };
+    const retry = await chat(alice, 'stream-key-1', body);
+    expect(parseSse(retry.text).events).toEqual(events);
+    const ws = wsClient(t.url, alice.access);
+    const viaWs = (await collect(ws, 'subscription ($input: ChatInput!, $key: String) { chatStream(input: $input, idempotencyKey: $key) { streamId seq type delta } }', {
+      input: { message: 'Stream once', provider: 'openai', conversationId: conversation.id },
+      key: 'stream-key-1',
+    })) as { data: { chatStream: { streamId: string; type: string } } }[];
+    await ws.dispose();
+    expect(viaWs.map((r) => [r.data.chatStream.streamId, r.data.chatStream.type])).toEqual([
+      [streamId, 'START'],
+      [streamId, 'CHUNK'],
+      [streamId, 'CHUNK'],
+      [streamId, 'DONE'],
+    ]);
+    expect(fake.requests.length - before).toBe(1);
+    expect((await messagesOf(t.url, alice.access, conversation.id)).map((m) => m.content)).toEqual(['Stream once', 'Streamed once.']);
+  });
+
+  it('the same key with another body is 409 idempotency_key_reused before any stream; keys are apart from non-streamed calls', async () => {
+    fake.mode = { kind: 'stream', words: ['Apart.'] };
+    expect((await chat(alice, 'stream-key-2', { message: 'One', stream: true })).status).toBe(200);
+    expect(wire(await chat(alice, 'stream-key-2', { message: 'Another', stream: true }))).toEqual({ status: 409, body: REUSED });
+    // The non-streamed call with the same key is its own request.
+    expect((await chat(alice, 'stream-key-2', { message: 'Another' })).status).toBe(200);
   });
 });
 

@@ -116,7 +116,7 @@ export const chatAiRoutes: RouteDecl[] = [
     sse: {
       when: ({ body }, headers) => body.stream === true || acceptsEventStream(headers),
       operation: 'ChatStream',
-      variables: ({ body }) => ({ input: chatInput(body) }),
+      variables: ({ body, idempotencyKey }) => ({ input: chatInput(body), idempotencyKey: idempotencyKey ?? null }),
       frameOf: chatFrame,
     },
   }),

@@ -52,9 +52,9 @@ export const aiResolvers: GraphQLResolverMap<ChatContext> = {
   },
   Subscription: {
     chatStream: {
-      subscribe: async (_: unknown, args: { input: GqlChatInput }, ctx: ChatContext) => {
+      subscribe: async (_: unknown, args: { input: GqlChatInput; idempotencyKey?: string | null }, ctx: ChatContext) => {
         const auth = user(ctx);
-        const streamId = await ctx.services.generation.start(ctx.em, auth, toInput(args.input));
+        const streamId = await ctx.services.generation.start(ctx.em, auth, toInput(args.input), { idempotencyKey: args.idempotencyKey });
         return ctx.services.generation.events(auth, streamId, -1);
       },
       resolve: (e: StreamEvent) => e,

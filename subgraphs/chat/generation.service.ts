@@ -143,8 +143,17 @@ export class GenerationService {
    * background (it completes, and stores the reply, even if every client leaves).
    * @returns the stream id; read it with `events`.
    */
-  async start(em: EntityManager, auth: UserContext, raw: ChatInput): Promise<string> {
-    const prepared = await this.prepare(em, auth, parseInput(chatInput, raw));
+  async start(em: EntityManager, auth: UserContext, raw: ChatInput, opts: { idempotencyKey?: string | null } = {}): Promise<string> {
+    const input = parseInput(chatInput, raw);
+    // With a key, a retry gets the first stream's id (its events replay from the start).
+    const call = this.idempotency.callOf(auth, 'chatStream', opts.idempotencyKey, fingerprintOf(input));
+    // Stored as an object: a bare JSON string would read back ambiguously (already parsed or not).
+    const started = await this.idempotency.run(em, call, async () => ({ streamId: await this.begin(em, auth, input) }), (stored) => stored as { streamId: string });
+    return started.streamId;
+  }
+
+  private async begin(em: EntityManager, auth: UserContext, input: ParsedChatInput): Promise<string> {
+    const prepared = await this.prepare(em, auth, input);
     const streamId = randomUUID();
     await this.pruneFinished();
     await this.streams.create({
