@@ -133,8 +133,8 @@ export class IdempotencyStore {
         'all',
       );
       if (claimed.length > 0) return undefined;
-      const rows = await conn.execute<{ fingerprint: string; state: string; result: unknown }[]>(
-        `select "fingerprint", "state", "result" from ${this.#table} where "principal" = ? and "operation" = ? and "key" = ?`,
+      const rows = await conn.execute<{ fingerprint: string; state: string; result: string | null }[]>(
+        `select "fingerprint", "state", "result"::text as "result" from ${this.#table} where "principal" = ? and "operation" = ? and "key" = ?`,
         [call.principal, call.operation, call.key],
         'all',
       );
@@ -142,7 +142,8 @@ export class IdempotencyStore {
       if (!row) continue; // freed between the two statements: claim again
       if (row.fingerprint !== call.fingerprint) throw new AppError('IDEMPOTENCY_KEY_REUSED');
       if (row.state !== 'done') throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS');
-      return typeof row.result === 'string' ? (JSON.parse(row.result) as unknown) : row.result;
+      // Read as text and parsed here: drivers differ in whether they parse jsonb themselves.
+      return JSON.parse(row.result ?? 'null') as unknown;
     }
     throw new AppError('IDEMPOTENCY_KEY_IN_PROGRESS');
   }

@@ -147,9 +147,7 @@ export class GenerationService {
     const input = parseInput(chatInput, raw);
     // With a key, a retry gets the first stream's id (its events replay from the start).
     const call = this.idempotency.callOf(auth, 'chatStream', opts.idempotencyKey, fingerprintOf(input));
-    // Stored as an object: a bare JSON string would read back ambiguously (already parsed or not).
-    const started = await this.idempotency.run(em, call, async () => ({ streamId: await this.begin(em, auth, input) }), (stored) => stored as { streamId: string });
-    return started.streamId;
+    return this.idempotency.run(em, call, () => this.begin(em, auth, input), (stored) => String(stored));
   }
 
   private async begin(em: EntityManager, auth: UserContext, input: ParsedChatInput): Promise<string> {
