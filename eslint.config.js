@@ -1,7 +1,7 @@
-// ESLint flat config: typescript-eslint, plus the import directions of CONVENTIONS.md.
+// ESLint flat config: typescript-eslint, plus the import directions between our layers.
 import tseslint from 'typescript-eslint';
 
-// Import directions (CONVENTIONS.md "Dependencies point one way"): bin composes; gateway and
+// Import directions (dependencies point one way): bin composes; gateway and
 // rest-compat depend on kernel; rest-compat may use what the gateway exports for it; the gateway
 // never imports rest-compat; neither imports subgraph code; kernel imports nothing of ours.
 // Patterns match any depth of `../` so files in sub-folders are held to the same rules.

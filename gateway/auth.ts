@@ -1,5 +1,5 @@
 /**
- * Gateway authentication (API.md §1.3, DESIGN §3): bearer tokens are verified locally against
+ * Gateway authentication (§1.3): bearer tokens are verified locally against
  * identity's JWK Set (cached, refreshed on an unknown `kid`); the token's session family is checked
  * through a short cache that revocations invalidate at once (PubSub from any replica, and the
  * `revokedSessions` extension of responses passing through this gateway).
@@ -57,7 +57,7 @@ export interface RequestCredentials {
   clientIp: string | null;
 }
 
-/** How the request presents itself, before any verification (API.md §1.3 resolution steps 1–2). */
+/** How the request presents itself, before any verification (§1.3 resolution steps 1–2). */
 export function credentialKind(c: Pick<RequestCredentials, 'authorization' | 'apiKey'>): 'bearer' | 'api_key' | 'none' {
   if (c.authorization && /^bearer\s+/i.test(c.authorization)) return 'bearer';
   if (c.apiKey !== undefined) return 'api_key';
@@ -177,7 +177,7 @@ export class Authenticator {
   }
 
   /**
-   * API.md §1.3 API-key checks, in order: shape, hash lookup, expiry, IP allow list.
+   * §1.3 API-key checks, in order: shape, hash lookup, expiry, IP allow list.
    * @throws INVALID_API_KEY, API_KEY_EXPIRED, API_KEY_IP_NOT_ALLOWED
    */
   private async authenticateApiKey(c: RequestCredentials): Promise<AuthContext> {
@@ -319,12 +319,12 @@ function kidOf(token: string): string | null {
   }
 }
 
-/** A request id per API.md §1.10: echo a valid `X-Request-ID`, otherwise a fresh UUID v4. */
+/** A request id per §1.10: echo a valid `X-Request-ID`, otherwise a fresh UUID v4. */
 export function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
-/** The client IP per API.md §1.3: socket peer, or the left-most X-Forwarded-For with TRUST_PROXY. */
+/** The client IP per §1.3: socket peer, or the left-most X-Forwarded-For with TRUST_PROXY. */
 export function clientIpOf(peer: string | undefined, forwardedFor: string | string[] | undefined, trustProxy: boolean): string | null {
   if (trustProxy) {
     const first = (Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor)?.split(',')[0]?.trim();

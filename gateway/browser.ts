@@ -1,11 +1,11 @@
 /**
- * Browser safety at the edge (DESIGN §10): security headers on every response, and CORS for the
+ * Browser safety at the edge: security headers on every response, and CORS for the
  * configured origins only.
  *
  * CSRF: `/graphql` uses Apollo's CSRF prevention (a "simple" request — GET, or a POST with
  * `text/plain`, `application/x-www-form-urlencoded` or `multipart/form-data` — must carry a
  * preflight-forcing header). `/api` cannot apply the same rule: AUTH-2 login is documented as a
- * form-encoded POST (API.md §3.1) and KB-3 as multipart. It does not need it either: CSRF rides on
+ * form-encoded POST (§3.1) and KB-3 as multipart. It does not need it either: CSRF rides on
  * credentials the browser attaches by itself (cookies, HTTP auth), and this API has none — the
  * bearer token and `X-API-Key` are headers a page must set explicitly, which a cross-site form or
  * `fetch` cannot do without a CORS preflight that only `CORS_ORIGINS` pass. A forged login from a
@@ -41,7 +41,7 @@ export async function registerBrowserSafety(app: FastifyInstance, config: Pick<C
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
-    // Production is HTTPS only (API.md §1.1); over plain HTTP in development the header is noise.
+    // Production is HTTPS only (§1.1); over plain HTTP in development the header is noise.
     hsts: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });
   if (config.corsOrigins.length === 0) return;

@@ -1,5 +1,5 @@
 /**
- * Health (API.md §3.11, §4.18): every check in parallel with a 2 s timeout; the database via
+ * Health (§3.11, §4.18): every check in parallel with a 2 s timeout; the database via
  * identity's `SELECT 1`, PubSub via PING, each composed subgraph via `{ __typename }`.
  */
 import type { TRPCClient } from '@trpc/client';

@@ -1,5 +1,5 @@
 /**
- * Operation limits for GraphQL (DESIGN §10): token count at parse time, then depth, aliases, root
+ * Operation limits for GraphQL: token count at parse time, then depth, aliases, root
  * fields, directives, repeated fields and an estimated cost as one validation rule, so a rejected
  * operation is never planned or executed. Exported for every entry that validates documents (HTTP
  * now, the WebSocket path later): `createLimitRules`, `parseOptionsOf`, `checkOperationLimits`.

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of one gateway (DESIGN §10), on a registry of its own so that several
+ * Prometheus metrics of one gateway, on a registry of its own so that several
  * gateways in one process (tests) never mix their series.
  *
  * Requests are labelled by operation: the GraphQL operation name, or the REST route id

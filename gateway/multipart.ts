@@ -59,7 +59,7 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 /**
  * The `Content-Type` of each file part (one with a `filename` parameter), in body order, null where
  * a part had none. The platform parser reports a missing type as `text/plain` (RFC 7578's default),
- * but an upload's type must fall back to its extension when the client sent none (API.md §3.3).
+ * but an upload's type must fall back to its extension when the client sent none (§3.3).
  */
 function filePartTypes(body: Buffer, boundary: string): (string | null)[] {
   const types: (string | null)[] = [];

@@ -59,7 +59,7 @@ describe('bucketOf', () => {
 });
 
 describe('rateLimitHeaders', () => {
-  it('renders API.md §1.9, with Retry-After only when refused', () => {
+  it('renders §1.9, with Retry-After only when refused', () => {
     const d = { policy: 'auth' as const, limit: 10, windowSeconds: 60, remaining: 0, reset: 1_800_000_060, secondsToReset: 17, allowed: true };
     expect(rateLimitHeaders(d)).toEqual([
       ['x-ratelimit-limit', '10'],

@@ -1,9 +1,9 @@
 /**
- * Rate limiting (API.md §1.9, DESIGN §10): fixed windows aligned to multiples of the window length
+ * Rate limiting (§1.9): fixed windows aligned to multiples of the window length
  * since the Unix epoch, one counter per (policy, bucket, window). Counters live in memory for one
  * process, or in Redis when replicas must share them.
  *
- * REST applies a route's `policy` after credentials (API.md §1.5 step 3); GraphQL over HTTP maps the
+ * REST applies a route's `policy` after credentials (§1.5 step 3); GraphQL over HTTP maps the
  * operation's root fields to a policy through their `@rateLimit` directives (gateway/policies.ts)
  * once the operation is known.
  * Operations the REST layer runs in-process are not counted twice: only requests that arrived as
@@ -93,7 +93,7 @@ export function createRedisRateLimitStore(url: string): RateLimitStore {
 }
 
 /**
- * The bucket a request counts in (API.md §1.9): `auth` and `public` per client IP; the others per
+ * The bucket a request counts in (§1.9): `auth` and `public` per client IP; the others per
  * principal — user (bearer), API key, acting user (internal) — or the client IP when anonymous.
  */
 export function bucketOf(policy: RateLimitPolicy, auth: AuthContext): string {
@@ -152,7 +152,7 @@ export function createRateLimiter(opts: {
   };
 }
 
-/** The headers of API.md §1.9 for a limited response (`Retry-After` only when refused). */
+/** The headers of §1.9 for a limited response (`Retry-After` only when refused). */
 export function rateLimitHeaders(d: RateLimitDecision): [string, string][] {
   const headers: [string, string][] = [
     ['x-ratelimit-limit', String(d.limit)],

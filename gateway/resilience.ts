@@ -1,5 +1,5 @@
 /**
- * How the gateway calls subgraphs (DESIGN §10): a timeout per call, at most one retry and only for
+ * How the gateway calls subgraphs: a timeout per call, at most one retry and only for
  * queries (a mutation that may have run must never run twice), retries capped by a budget so a
  * struggling subgraph does not get a retry storm on top of its load, a circuit breaker per
  * subgraph so a dead one costs nothing but a fast error, and pooled keep-alive connections.

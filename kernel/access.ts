@@ -1,6 +1,6 @@
 /**
  * Declarative access rules for root fields: each subgraph states the auth mode and API-key scope
- * of every query, mutation and subscription with `@access` in its SDL (API.md §1.3, §1.4; read by
+ * of every query, mutation and subscription with `@access` in its SDL (§1.3, §1.4; read by
  * kernel/policy.ts). `guardResolvers` wraps the root resolvers so the check runs first
  * (credentials, then scope) for GraphQL and for REST alike, and refuses to start when a root
  * field has no rule.
@@ -10,7 +10,7 @@ import { AppError } from './errors.ts';
 import { requireBearer, requireUser } from './authz.ts';
 import type { AuthContext } from './context.ts';
 
-/** API.md §1.3 auth codes as used by services. */
+/** §1.3 auth codes as used by services. */
 export type AccessMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm';
 
 export interface AccessRule {

@@ -1,6 +1,6 @@
 /**
  * Authorisation primitives every service uses, so GraphQL, REST and tRPC share one check
- * (DESIGN §3). Each throws the registry code API.md prescribes.
+ * Each throws the registry code the API prescribes.
  */
 import { AppError } from './errors.ts';
 import type { AuthContext } from './context.ts';
@@ -9,7 +9,7 @@ import type { AuthContext } from './context.ts';
 export type UserContext = AuthContext & { userId: string };
 
 /**
- * Requires a bearer token (API.md auth code `B`).
+ * Requires a bearer token (auth code `B`).
  * @throws UNAUTHENTICATED without credentials; BEARER_REQUIRED for an API key.
  */
 export function requireBearer(auth: AuthContext | null): UserContext {
@@ -20,7 +20,7 @@ export function requireBearer(auth: AuthContext | null): UserContext {
 
 /**
  * Requires a user, by bearer token or API key (`B+K`); for API keys, checks `scope` first
- * (API.md §1.4: exact match, `api:admin` satisfies every `api:*`).
+ * (§1.4: exact match, `api:admin` satisfies every `api:*`).
  * @throws UNAUTHENTICATED; INSUFFICIENT_API_KEY_SCOPE with `required_scope` and `granted_scopes`.
  */
 export function requireUser(auth: AuthContext | null, scope: string | null): UserContext {

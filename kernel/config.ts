@@ -41,7 +41,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 const secret = z.string().min(32, 'must be at least 32 characters');
 const positiveInt = z.coerce.number().int().min(1);
 
-/** API.md §1.9 rate-limit policies. */
+/** §1.9 rate-limit policies. */
 export const RATE_LIMIT_POLICIES = ['auth', 'ai', 'upload', 'public', 'default'] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
@@ -51,7 +51,7 @@ export interface RateLimit {
   windowSeconds: number;
 }
 
-/** API.md §1.9 defaults, each overridable with `RATE_LIMIT_<POLICY>=<count>/<seconds>`. */
+/** §1.9 defaults, each overridable with `RATE_LIMIT_<POLICY>=<count>/<seconds>`. */
 export const DEFAULT_RATE_LIMITS: Record<RateLimitPolicy, RateLimit> = {
   auth: { limit: 10, windowSeconds: 60 },
   ai: { limit: 30, windowSeconds: 60 },
@@ -171,7 +171,7 @@ export interface Config {
   subgraphTimeoutMs: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
-  /** API.md §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
+  /** §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
   chatSessionIdleSeconds: number;
   /**
    * How long a running generation stream (chat) and a document being ingested (knowledge) stay
@@ -180,7 +180,7 @@ export interface Config {
    */
   streamLeaseMs: number;
   ingestionLeaseMs: number;
-  /** AI providers (API.md §4.17); `auto` routes to `ai.defaultProvider`. */
+  /** AI providers (§4.17); `auto` routes to `ai.defaultProvider`. */
   ai: {
     defaultProvider: 'local' | 'openai' | 'anthropic';
     openai: { baseUrl: string; apiKey: string | null; models: string[]; configured: boolean };
@@ -190,14 +190,14 @@ export interface Config {
   /** graphql-ws limits at the gateway. */
   wsMaxSubscriptionsPerConnection: number;
   wsMaxConnectionsPerPrincipal: number;
-  /** API.md §1.9 fixed-window limits per policy. */
+  /** §1.9 fixed-window limits per policy. */
   rateLimits: Record<RateLimitPolicy, RateLimit>;
   /** Prefix of the counters in Redis; replicas that share counters use the same one. */
   rateLimitKeyPrefix: string;
   graphqlLimits: GraphQLLimits;
   /** Largest request body the gateway reads (bytes). */
   bodyLimitBytes: number;
-  /** Knowledge's document parser (subgraphs/knowledge/parser-pool.ts, API.md §4.10 budgets). */
+  /** Knowledge's document parser (subgraphs/knowledge/parser-pool.ts, §4.10 budgets). */
   knowledgeParser: KnowledgeParserConfig;
   /** How the gateway calls subgraphs (gateway/resilience.ts). */
   subgraphResilience: SubgraphResilience;

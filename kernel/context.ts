@@ -1,5 +1,5 @@
 /**
- * The signed internal context (DESIGN §3): the gateway authenticates once and forwards who is
+ * The signed internal context: the gateway authenticates once and forwards who is
  * calling to subgraphs as a short-lived HS256 JWT in `x-xentree-context`. tRPC calls between
  * services carry a service credential signed with the same secret under another audience.
  */

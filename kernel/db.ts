@@ -1,5 +1,5 @@
 /**
- * MikroORM factory (DESIGN §7): real PostgreSQL from DATABASE_URL, else embedded PGlite (one
+ * MikroORM factory: real PostgreSQL from DATABASE_URL, else embedded PGlite (one
  * instance per process, shared by every subgraph, pool size 1 each). One Postgres schema and one
  * migrations table per subgraph.
  */
@@ -46,7 +46,7 @@ export function embeddedPostgres(config: Config): Promise<PGlite> {
  * statements and transactions, so each connection gets its own view of the database that holds a
  * process-wide session lock from its first message until PostgreSQL reports the session idle
  * again (ReadyForQuery with status `I`): a whole query cycle, or a whole transaction, at a time.
- * (STACK.md trap 8: code must never wait on a second connection inside a transaction.)
+ * (Code must never wait on a second connection inside a transaction.)
  */
 class SessionLock {
   private owner: object | null = null;

@@ -1,5 +1,5 @@
 /**
- * Deadlines between the gateway and subgraphs (DESIGN §10). The gateway tells a subgraph how long
+ * Deadlines between the gateway and subgraphs. The gateway tells a subgraph how long
  * it has for a call (`x-xentree-deadline-ms`, milliseconds from when the subgraph reads the
  * request) and itself waits that long plus a margin, so the subgraph always stops first: past
  * its deadline a service writes nothing and answers DEADLINE_EXCEEDED, instead of storing a

@@ -3,7 +3,7 @@ import { AppError, ERROR_REGISTRY, isErrorCode, notFound, restBodyOf, toGraphQLE
 
 const FIELD: FieldError = { type: 'string_too_short', loc: ['body', 'password'], msg: 'String should have at least 8 characters', input: 'abc', ctx: { min_length: 8 } };
 
-describe('restBodyOf (API.md §1.7)', () => {
+describe('restBodyOf (§1.7)', () => {
   it('renders a coded error as {"detail":{"error","message"}}', () => {
     expect(restBodyOf('EMAIL_TAKEN', 'Email is already registered')).toEqual({
       status: 409,

@@ -1,6 +1,6 @@
 /**
  * The one error registry: every code a service may throw, with its HTTP status, tRPC code and the
- * REST body of API.md §1.7. Services throw `AppError`s only; GraphQL, tRPC and REST each render
+ * REST body of §1.7. Services throw `AppError`s only; GraphQL, tRPC and REST each render
  * them once (see `toGraphQLExtensions`, `trpcCodeOf`, `restBodyOf`).
  */
 
@@ -33,7 +33,7 @@ const def = (status: number, trpc: TrpcCode, rest: string | null, message: strin
 
 /** Code → definition. GraphQL's `extensions.code` is the key; REST's `error` is `rest`. */
 export const ERROR_REGISTRY = {
-  // Generic codes (CONVENTIONS.md).
+  // Generic codes, shared by every area.
   UNAUTHENTICATED: def(401, 'UNAUTHORIZED', null, 'Not authenticated'),
   NOT_FOUND: def(404, 'NOT_FOUND', 'not_found', 'Not found'),
   ROUTE_NOT_FOUND: def(404, 'NOT_FOUND', null, 'Not Found'),
@@ -117,7 +117,7 @@ export const ERROR_REGISTRY = {
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
 
-/** One item of a 422 body (FastAPI / Pydantic v2 shape, API.md §1.8). */
+/** One item of a 422 body (FastAPI / Pydantic v2 shape, §1.8). */
 export interface FieldError {
   type: string;
   loc: (string | number)[];
@@ -151,15 +151,15 @@ export class AppError extends Error {
   }
 }
 
-/** The largest accepted upload (API.md §3.3, §4.10). */
+/** The largest accepted upload (§3.3, §4.10). */
 export const MAX_UPLOAD_BYTES = 10_485_760;
 
-/** 413 `file_too_large` with the limit (API.md §1.7's `max_bytes`). */
+/** 413 `file_too_large` with the limit (§1.7's `max_bytes`). */
 export function fileTooLarge(): AppError {
   return new AppError('FILE_TOO_LARGE', { extras: { max_bytes: MAX_UPLOAD_BYTES } });
 }
 
-/** `NOT_FOUND` with API.md's message pattern `"<Resource> not found"`. */
+/** `NOT_FOUND` with the API's message pattern `"<Resource> not found"`. */
 export function notFound(resource: string): AppError {
   return new AppError('NOT_FOUND', { message: `${resource} not found` });
 }
@@ -180,7 +180,7 @@ export function trpcCodeOf(code: ErrorCode): TrpcCode {
   return ERROR_REGISTRY[code].trpc;
 }
 
-/** REST rendering: status and JSON body exactly as API.md §1.7/§1.8. */
+/** REST rendering: status and JSON body exactly as §1.7/§1.8. */
 export function restBodyOf(code: ErrorCode, message: string, extras: ErrorExtras = {}, fields?: FieldError[]): { status: number; body: unknown } {
   const d = ERROR_REGISTRY[code];
   if (code === 'BAD_USER_INPUT') return { status: 422, body: { detail: fields ?? [] } };

@@ -30,7 +30,7 @@ export interface ConversationDeletedEvent {
 
 /**
  * Published by chat when a conversation session ends, by the client or by idle timeout (learning
- * records the `chat_session` XP and the learning time). `xp` is API.md §4.2's base award, before
+ * records the `chat_session` XP and the learning time). `xp` is §4.2's base award, before
  * any booster; times are ISO-8601.
  */
 export const CHAT_SESSION_ENDED = 'chat.session-ended';

@@ -1,6 +1,6 @@
 /**
- * PubSub: in-memory within one process, Redis across processes (DESIGN §4). Payloads are JSON.
- * A small implementation over ioredis (STACK.md trap 12): one connection publishes, one subscribes.
+ * PubSub: in-memory within one process, Redis across processes. Payloads are JSON.
+ * A small implementation over ioredis (graphql-redis-subscriptions would bring a second ioredis): one connection publishes, one subscribes.
  */
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';

@@ -2,7 +2,7 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
 function parseDate(value: unknown): Date {
-  // API.md §1.1: inputs must carry an offset; they are normalised to UTC.
+  // §1.1: inputs must carry an offset; they are normalised to UTC.
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
     throw new GraphQLError('DateTime must be an RFC 3339 date-time with an offset', { extensions: { code: 'BAD_USER_INPUT' } });
   }
@@ -11,7 +11,7 @@ function parseDate(value: unknown): Date {
   return d;
 }
 
-/** ISO-8601 UTC with `Z` and exactly three fractional digits (API.md §1.1). */
+/** ISO-8601 UTC with `Z` and exactly three fractional digits (§1.1). */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description: 'ISO-8601 date-time in UTC with a `Z` suffix and millisecond precision, e.g. `2026-04-22T17:35:24.000Z`.',

@@ -1,5 +1,5 @@
 /**
- * The tRPC instance shared by every subgraph (DESIGN §6): `initTRPC` once, an internal procedure
+ * The tRPC instance shared by every subgraph: `initTRPC` once, an internal procedure
  * that requires the service credential, AppError mapping, and typed clients that use an HTTP batch
  * link between processes and a direct in-process link when the target runs in this process.
  */

@@ -1,6 +1,6 @@
 /**
- * API.md §1.5 steps 2 to 4 for a REST route: who is calling, the rate limit, the API key's scope,
- * then the platform-admin check, each refusal sent in API.md's body.
+ * §1.5 steps 2 to 4 for a REST route: who is calling, the rate limit, the API key's scope,
+ * then the platform-admin check, each refusal sent in the API's body.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasScope } from '../kernel/authz.ts';
@@ -23,7 +23,7 @@ export function createAuthorise(deps: AuthorisationDeps): Authorise {
   return authorise;
 
   /**
-   * API.md §1.5 steps 2 to 4 (credentials, rate limit, API-key scope), then the platform-admin
+   * §1.5 steps 2 to 4 (credentials, rate limit, API-key scope), then the platform-admin
    * check. Sends the error and returns null when the request may not proceed.
    */
   async function authorise(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth' | 'scope' | 'policy'>): Promise<AuthContext | null> {
@@ -60,7 +60,7 @@ export function createAuthorise(deps: AuthorisationDeps): Authorise {
   }
 
   /**
-   * Step 3: counts the request against the route's policy and sets API.md §1.9's headers, which
+   * Step 3: counts the request against the route's policy and sets §1.9's headers, which
    * every later response (422, 404, …) keeps. Sends 429 and returns false when over the limit.
    */
   async function rateLimit(reply: FastifyReply, policy: Route['policy'], auth: AuthContext): Promise<boolean> {

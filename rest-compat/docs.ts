@@ -92,7 +92,7 @@ function load(file: string): Promise<Buffer> {
   return pending;
 }
 
-/** Registers the page and its assets (inside the REST scope, so 404/405 follow API.md). */
+/** Registers the page and its assets (inside the REST scope, so 404/405 follow the API contract). */
 export function registerDocsPage(api: FastifyInstance, specUrl: string): void {
   // Resolved now so a missing package fails at start-up, not on the first visit.
   const dir = dirname(require.resolve('swagger-ui-dist/package.json'));

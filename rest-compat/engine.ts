@@ -1,6 +1,6 @@
 /**
- * The REST compatibility engine (DESIGN §5): each route in the table runs its named GraphQL
- * operation in-process on the gateway's executor with the caller's auth, and renders API.md's
+ * The REST compatibility engine: each route in the table runs its named GraphQL
+ * operation in-process on the gateway's executor with the caller's auth, and renders the API's
  * statuses and bodies — 401/403/422/404/405 included. Adding an endpoint is one table entry plus
  * one operation.
  */
@@ -52,7 +52,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
     // A Content-Type fastify cannot read ('', ';', no '/') would fail before any handler runs. The
-    // handler answers 415 for it once credentials are checked (API.md §1.5) when a body came with
+    // handler answers 415 for it once credentials are checked (§1.5) when a body came with
     // it; without a body it says nothing, and is dropped.
     api.addHook('onRequest', async (req) => {
       if (req.headers['content-type'] === undefined || req.mediaType !== undefined) return;
@@ -71,7 +71,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     registerApiDocs(api, routes);
 
     api.get('/api/health/detailed', { exposeHeadRoute: false }, async (req, reply) => {
-      // HLT-2 is not rate limited (API.md §1.9).
+      // HLT-2 is not rate limited (§1.9).
       const auth = await authorise(req, reply, { auth: 'B+K·adm', scope: 'api:read', policy: null });
       if (!auth) return reply;
       const health = await deps.health();

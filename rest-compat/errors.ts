@@ -1,5 +1,5 @@
 /**
- * REST error bodies (API.md §1.7): the registry's codes as API.md renders them, errors of the
+ * REST error bodies (§1.7): the registry's codes as the API renders them, errors of the
  * executor mapped back to those codes, and the error handler of the REST scope.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -9,7 +9,7 @@ import type { Logger } from '../kernel/logger.ts';
 import { isMultipart } from '../gateway/multipart.ts';
 import { snakeCase } from './shape.ts';
 
-/** Sends an error in API.md's body for `code`. */
+/** Sends an error in the API's body for `code`. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, extras: Record<string, unknown> = {}, fields?: FieldError[]): FastifyReply {
   const { status, body } = restBodyOf(code, message ?? new AppError(code).message, extras, fields);
   return reply.status(status).send(body);

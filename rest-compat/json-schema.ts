@@ -11,7 +11,7 @@ export const str: JsonObject = { type: 'string' };
 export const strOrNull: JsonObject = { type: ['string', 'null'] };
 export const uuid: JsonObject = { type: 'string', format: 'uuid' };
 
-/** Every documented field is always present (API.md §1.1), so every property is required. */
+/** Every documented field is always present (§1.1), so every property is required. */
 export function record(properties: Record<string, JsonObject>, description?: string): JsonObject {
   return { type: 'object', ...(description ? { description } : {}), required: Object.keys(properties), properties };
 }

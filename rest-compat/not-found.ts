@@ -1,4 +1,4 @@
-/** API.md's 404 and 405 under `/api/`: a path served under other methods is 405 with `Allow`. */
+/** The API's 404 and 405 under `/api/`: a path served under other methods is 405 with `Allow`. */
 import type { FastifyInstance } from 'fastify';
 import type { Route } from './route.ts';
 import { API_DOCS_PATHS } from './openapi.ts';

@@ -1,6 +1,6 @@
 /**
  * JSON Schemas of the Organizations, API Keys, Conversations and Knowledge Base response bodies
- * (API.md §3.2, §3.3, §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
+ * (§3.2, §3.3, §3.4, §3.10), in the OpenAPI 3.1 dialect. Every documented field is always present (§1.1).
  */
 import { record, str, strOrNull, uuid, type JsonObject } from './json-schema.ts';
 
@@ -14,7 +14,7 @@ const role: JsonObject = { type: 'string', enum: ['owner', 'admin', 'member'] };
 const strings: JsonObject = { type: 'array', items: str };
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 
-/** `Page<T>` (API.md §1.2). */
+/** `Page<T>` (§1.2). */
 function page(item: string): JsonObject {
   return record({ items: { type: 'array', items: ref(item) }, total: int, limit: int, offset: int });
 }

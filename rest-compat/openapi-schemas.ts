@@ -1,5 +1,5 @@
 /**
- * JSON Schemas (OpenAPI 3.1 dialect) of the documented response bodies and error bodies (API.md
+ * JSON Schemas (OpenAPI 3.1 dialect) of the documented response bodies and error bodies (see
  * §1.7, §1.8, §2 and each area's schema tables). A route's `responseName` missing from
  * `RESPONSE_SCHEMAS` is still published as a named component, with a generic object schema, so
  * the reference stays stable when the full schema is added here later.
@@ -12,7 +12,7 @@ const dateTime: JsonObject = { type: 'string', format: 'date-time', description:
 
 const healthCheck = record({ status: { type: 'string', enum: ['ok', 'down'] }, latency_ms: { type: 'integer', minimum: 0, maximum: 2000 } });
 
-/** Response schemas by their API.md name. */
+/** Response schemas by their documented name. */
 export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   ...AREA_RESPONSE_SCHEMAS,
   UserProfile: record({
@@ -49,7 +49,7 @@ export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   }),
 };
 
-/** The error bodies every route may answer with (API.md §1.7, §1.8). */
+/** The error bodies every route may answer with (§1.7, §1.8). */
 export const ERROR_SCHEMAS: Record<string, JsonObject> = {
   Error: record(
     {
@@ -64,7 +64,7 @@ export const ERROR_SCHEMAS: Record<string, JsonObject> = {
         description: 'Some codes carry extra keys, e.g. `required_scope` and `granted_scopes`, or `retry_after`.',
       },
     },
-    'A coded error (API.md §1.7).',
+    'A coded error (§1.7).',
   ),
   SimpleDetail: record({ detail: str }, 'Only for 401 without credentials, 404 unknown route and 405.'),
   ValidationErrorItem: {
@@ -78,7 +78,7 @@ export const ERROR_SCHEMAS: Record<string, JsonObject> = {
       ctx: { type: 'object', description: 'Present only for constraint errors, e.g. `{"min_length": 8}`.' },
     },
   },
-  ValidationError: record({ detail: { type: 'array', items: { $ref: '#/components/schemas/ValidationErrorItem' } } }, 'FastAPI / Pydantic v2 validation errors (API.md §1.8).'),
+  ValidationError: record({ detail: { type: 'array', items: { $ref: '#/components/schemas/ValidationErrorItem' } } }, 'FastAPI / Pydantic v2 validation errors (§1.8).'),
 };
 
 /** A placeholder for a documented schema whose fields are not described here yet. */

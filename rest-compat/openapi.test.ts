@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document generated from the route table: every route is in it with its API.md
+ * The OpenAPI 3.1 document generated from the route table: every route is in it with its API
  * id, auth, scope, parameters and bodies derived from the validation specs, and the document is
  * valid according to an independent OpenAPI validator.
  */

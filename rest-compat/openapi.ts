@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 document of the REST layer, generated from the route table (DESIGN §5), so the
+ * The OpenAPI 3.1 document of the REST layer, generated from the route table, so the
  * published contract cannot drift from what the engine serves: paths, auth, scopes, parameters
  * and bodies come from the same `RouteDef`s and validation specs that handle the requests.
  */
@@ -19,7 +19,7 @@ export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' |
     extraResponses?: Record<string, JsonObject>;
   };
 
-/** Endpoints the gateway serves itself rather than through the route table (API.md §3.11). */
+/** Endpoints the gateway serves itself rather than through the route table (§3.11). */
 export const GATEWAY_OPERATIONS: readonly DocumentedRoute[] = [
   { id: 'HLT-1', method: 'GET', path: '/api/health', summary: 'Liveness check', tag: 'Health', auth: 'P', scope: null, policy: null, status: 200, responseName: 'HealthResponse' },
   {
@@ -162,7 +162,7 @@ function requestBody(body: NonNullable<DocumentedRoute['body']>): JsonObject {
 
 const ref = (kind: 'schemas' | 'responses', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
 
-/** `APIKeyResponse[]` names a plain JSON array of `APIKeyResponse` (API.md §1.2). */
+/** `APIKeyResponse[]` names a plain JSON array of `APIKeyResponse` (§1.2). */
 function successSchema(name: string | undefined, schemas: JsonObject): JsonObject {
   if (!name) return { type: 'object' };
   const base = name.endsWith('[]') ? name.slice(0, -2) : name;

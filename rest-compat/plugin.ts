@@ -8,7 +8,7 @@ import { registerRestCompat } from './engine.ts';
 import { operationIdsByRoute } from './openapi.ts';
 import { ROUTES } from './routes/index.ts';
 
-/** Mounts the route table (default: every route of API.md) on the gateway's executor. */
+/** Mounts the route table (default: every documented route) on the gateway's executor. */
 export function restCompat(routes: readonly Route[] = ROUTES): GatewayPlugin {
   return {
     name: 'rest-compat',

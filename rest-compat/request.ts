@@ -1,4 +1,4 @@
-/** A REST request read through its route's specs (API.md §1.5 step 5): path, query, headers and body. */
+/** A REST request read through its route's specs (§1.5 step 5): path, query, headers and body. */
 import type { FastifyRequest } from 'fastify';
 import { isMultipart, readMultipart } from '../gateway/multipart.ts';
 import { parseJsonBody, v, validateRequest, type ObjectSpec, type Source } from './validation.ts';
@@ -14,7 +14,7 @@ async function multipartFields(req: FastifyRequest): Promise<Record<string, unkn
   const type = req.headers['content-type'];
   if (!Buffer.isBuffer(req.body) || !isMultipart(type)) return {};
   // An unreadable multipart body has no fields (so the file is `missing`) rather than a 400 that
-  // API.md's catalogue has no code for.
+  // the API's error catalogue has no code for.
   return Object.fromEntries((await readMultipart(req.body, String(type))) ?? []);
 }
 
@@ -28,7 +28,7 @@ function bodyText(body: unknown): string | undefined {
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const idempotencyHeaderSpec = v.object({ [IDEMPOTENCY_HEADER]: v.optional(v.str({ min: 1, max: 255, pattern: /^[\x21-\x7e]+$/ })) });
 
-/** Path, query, headers and body through the route's specs (API.md §1.5 step 5). */
+/** Path, query, headers and body through the route's specs (§1.5 step 5). */
 export async function parseRequest(route: Route, req: FastifyRequest): Promise<{ params: unknown; query: unknown; body: unknown; idempotencyKey: string | null }> {
   const specs: Partial<Record<Source, ObjectSpec<unknown>>> = {};
   const raw: Partial<Record<Source, unknown>> = {};

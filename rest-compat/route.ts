@@ -1,14 +1,14 @@
 /**
- * The shape of one REST route (DESIGN §5): method, path, auth mode and scope, request specs, the
+ * The shape of one REST route: method, path, auth mode and scope, request specs, the
  * named GraphQL operation it runs, how to build its variables and how to shape its JSON.
  */
 import type { AuthContext } from '../kernel/context.ts';
 import type { ObjectSpec } from './validation.ts';
 import type { SseFrame } from './sse.ts';
 
-/** API.md §1.3 auth codes. */
+/** §1.3 auth codes. */
 export type AuthMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
-/** API.md §1.9 rate-limit policies (null: not limited). */
+/** §1.9 rate-limit policies (null: not limited). */
 export type RatePolicy = 'auth' | 'ai' | 'upload' | 'public' | 'default' | null;
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -22,7 +22,7 @@ export interface RouteInput<P, Q, B> {
 }
 
 export interface RouteDef<P, Q, B> {
-  /** Stable id from API.md, e.g. `AUTH-1`. */
+  /** Stable id from the API contract, e.g. `AUTH-1`. */
   id: string;
   method: HttpMethod;
   /** fastify path syntax, e.g. `/api/api-keys/:key_id`. */
@@ -55,7 +55,7 @@ export interface RouteDef<P, Q, B> {
   variables(input: RouteInput<P, Q, B>): Record<string, unknown>;
   /** Shapes the operation's `data` into the documented JSON; `null` means 404 `notFound`. */
   result(data: Record<string, unknown>): unknown;
-  /** Success status (200 unless API.md §1.6 says 201/204). */
+  /** Success status (200 unless §1.6 says 201/204). */
   status: 200 | 201 | 204;
   /** Picks the success status from the operation's `data` when it depends on the outcome (CONV-7: 201 new, 200 resumed). */
   statusOf?(data: Record<string, unknown>): 200 | 201;

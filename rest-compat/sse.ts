@@ -1,5 +1,5 @@
 /**
- * Server-Sent Events for REST streaming (API.md CONV-2 streaming extension): each GraphQL
+ * Server-Sent Events for REST streaming (CONV-2 streaming extension): each GraphQL
  * subscription result becomes one `event:`/`id:`/`data:` frame; comment pings keep idle
  * connections open; a client that goes away releases the subscription at once.
  */

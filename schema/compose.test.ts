@@ -1,5 +1,5 @@
 /**
- * The committed supergraph must be what composing today's subgraphs produces (CONVENTIONS:
+ * The committed supergraph must be what composing today's subgraphs produces (the rule:
  * "The supergraph is composed at build time and committed; a test fails if it is stale").
  */
 import { readFileSync } from 'node:fs';

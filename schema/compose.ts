@@ -1,5 +1,5 @@
 /**
- * Composes the supergraph at build time (CONVENTIONS: committed, a test fails when stale).
+ * Composes the supergraph at build time (committed; a test fails when it is stale).
  * Writes `schema/supergraph.graphql` (what the gateway loads) and `schema/api.graphql` (the
  * client-facing schema, for codegen and review).
  */

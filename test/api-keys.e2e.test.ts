@@ -1,5 +1,5 @@
 /**
- * API keys (API.md §1.3–§1.5, §3.10, §4.14): KEY-1..4 with exact bodies and visibility, and
+ * API keys (§1.3–§1.5, §3.10, §4.14): KEY-1..4 with exact bodies and visibility, and
  * API-key authentication on endpoints that accept keys (ORG-1/3/4 and GraphQL `organizations`):
  * scopes, tenancy, expiry, revocation, malformed keys, IPv4/IPv6 allow lists and the creator's
  * current role. The stack trusts X-Forwarded-For (TRUST_PROXY=true) so IPv6 clients can be

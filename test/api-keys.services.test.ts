@@ -1,5 +1,5 @@
 /**
- * API-key revocation across replicas (API.md §4.14, issue "Organizations, teams, API keys and
+ * API-key revocation across replicas (§4.14, issue "Organizations, teams, API keys and
  * tenancy"): identity, orgs and two gateway processes share the real PostgreSQL and Redis. Both
  * gateways hold the key in their 5 s cache; after a delete through gateway A, A rejects the key on
  * the very next request (the `revokedApiKeys` response extension) and B within 1 s (PubSub).

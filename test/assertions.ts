@@ -1,5 +1,5 @@
 /**
- * The shapes REST suites assert, declared once (API.md §1.7 error bodies, §1.5 ids and
+ * The shapes REST suites assert, declared once (§1.7 error bodies, §1.5 ids and
  * timestamps) so a change to the contract is one edit here, not one per suite.
  */
 import { expect } from 'vitest';
@@ -14,7 +14,7 @@ export const REFRESH = /^[A-Za-z0-9_-]{43}$/;
 /** A well-formed id that no row carries. */
 export const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
-/** `{"detail":{"error":…,"message":…,…extra}}` (API.md §1.7). */
+/** `{"detail":{"error":…,"message":…,…extra}}` (§1.7). */
 export const coded = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ detail: { error, message, ...extra } });
 export const notFoundBody = (resource: string) => coded('not_found', `${resource} not found`);
 

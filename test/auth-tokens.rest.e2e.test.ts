@@ -1,6 +1,6 @@
 /**
  * Token lifecycle through REST: AUTH-3 refresh (rotation, reuse detection), AUTH-4 logout and
- * AUTH-5 me with every kind of bad credential. API.md §1.3, §1.7, §3.1, §4.1.
+ * AUTH-5 me with every kind of bad credential. §1.3, §1.7, §3.1, §4.1.
  */
 import { createHash } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';

@@ -1,5 +1,5 @@
 /**
- * GraphQL parity with the REST AUTH suite (API.md §3.1, §4.1): the same cases through the
+ * GraphQL parity with the REST AUTH suite (§3.1, §4.1): the same cases through the
  * gateway's POST /graphql. Service errors keep their registry code in `extensions.code` (with
  * `status` and the `serviceName` the gateway adds); authentication failures of the whole request
  * answer HTTP 401 with no `data`.

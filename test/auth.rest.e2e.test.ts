@@ -1,6 +1,6 @@
 /**
  * AUTH-1, AUTH-2 and AUTH-6 through REST, plus the generic REST conventions (404/405, request id,
- * caching). Token lifecycle (AUTH-3/4/5) is in auth-tokens.rest.e2e.test.ts. API.md §1, §3.1, §4.1.
+ * caching). Token lifecycle (AUTH-3/4/5) is in auth-tokens.rest.e2e.test.ts. §1, §3.1, §4.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newUser, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';

@@ -1,7 +1,7 @@
 /**
  * Inputs that once gave 500 (issue 11, item 8), through the gateway: a NUL character in any text
  * field is a 422 at the field's `loc` over REST and BAD_USER_INPUT over GraphQL; an unreadable
- * `Content-Type` is 415 in API.md §1.7's shape; several operations without (or with an unknown)
+ * `Content-Type` is 415 in §1.7's shape; several operations without (or with an unknown)
  * `operationName` are 400; a huge `Last-Event-ID` resumes cleanly; an `offset` past GraphQL's
  * 32-bit Int is a 422 that says so. A failing statement is logged without the values in it.
  */
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 const NUL = 'a\u0000b';
 const as = (p: Person, headers: Record<string, string> = {}) => ({ headers: { ...bearer(p.access), ...headers } });
-/** The 422 item for a NUL at `loc` (a value_error, like every other custom check, API.md §1.8). */
+/** The 422 item for a NUL at `loc` (a value_error, like every other custom check, §1.8). */
 const nulItem = (loc: (string | number)[], input: unknown = NUL) => ({
   type: 'value_error',
   loc,
@@ -123,7 +123,7 @@ describe('an unreadable Content-Type on a request with a body', () => {
     expect(await post('/api/knowledge/documents', '', 'x')).toEqual(unsupported(['multipart/form-data']));
   });
 
-  it('checks credentials first (API.md §1.5)', async () => {
+  it('checks credentials first (§1.5)', async () => {
     expect(await post('/api/core/conversations', '', '{}', {})).toEqual({ status: 401, body: { detail: 'Not authenticated' } });
   });
 

@@ -1,5 +1,5 @@
 /**
- * Fixtures of the chat suites (API.md §3.2): conversations and notes created through REST, messages
+ * Fixtures of the chat suites (§3.2): conversations and notes created through REST, messages
  * stored through `MessageService.appendTurns` (the path the chat generation, CONV-2, uses), the
  * expected bodies, and two controlled ways around the clock: moving a session's timestamps back in
  * the database, and collecting the PubSub events chat publishes.

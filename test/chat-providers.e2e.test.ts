@@ -1,5 +1,5 @@
 /**
- * The remote AI providers end to end (API.md §4.17, CONV-2): `openai` (Chat Completions with SSE)
+ * The remote AI providers end to end (§4.17, CONV-2): `openai` (Chat Completions with SSE)
  * and `anthropic` (Messages API streaming) against the OpenAI-/Anthropic-compatible test server
  * of test/fake-ai.ts, through the gateway's REST and GraphQL. The prompt carries the stored
  * history; upstream failures and timeouts give 502 `provider_error` (or an `error` event) and

@@ -1,5 +1,5 @@
 /**
- * Notes (CONV-14..17) and user-content search (CONV-11..13) through REST (API.md §3.2, §4.11,
+ * Notes (CONV-14..17) and user-content search (CONV-11..13) through REST (§3.2, §4.11,
  * §4.12): whole bodies, owner-only visibility, word-prefix matching with `<mark>` highlights,
  * typo tolerance, ranking, synchronous indexing, and the admin status and reindex.
  */

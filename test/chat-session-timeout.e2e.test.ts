@@ -1,5 +1,5 @@
 /**
- * The conversation-session idle timeout in real time (API.md §4.7) with a short
+ * The conversation-session idle timeout in real time (§4.7) with a short
  * CHAT_SESSION_IDLE_SECONDS: activity keeps a session alive, silence ends it. The default 300 s
  * rules, XP and the timeout's end time are in chat.rest.e2e.test.ts (with timestamps moved back).
  */

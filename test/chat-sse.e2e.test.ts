@@ -1,5 +1,5 @@
 /**
- * CONV-2 through REST (API.md §3.2): the JSON reply with and without a stored conversation, its
+ * CONV-2 through REST (§3.2): the JSON reply with and without a stored conversation, its
  * errors, and the streaming extension — SSE event order and ids, `done` equal to the stored
  * message and to the JSON reply, errors answered before the stream, and CONV-2S resume with
  * `Last-Event-ID` after a dropped connection without a second generation. The slow streams come
@@ -35,7 +35,7 @@ const chat = (p: Person, json: unknown, headers: Record<string, string> = {}) =>
 
 const FACT = 'Kubelets run on every node.';
 const QUESTION = 'What runs on every node?';
-/** The `local` reply when nothing matches (API.md §4.17: says that no model is configured and how). */
+/** The `local` reply when nothing matches (§4.17: says that no model is configured and how). */
 const noMatch = (question: string) =>
   `No language model is configured, so I can only answer from your own conversation and documents, and nothing there matches "${question}". ` +
   'To get full answers, configure a provider: set OPENAI_BASE_URL and OPENAI_API_KEY (OpenAI, Azure, Ollama, vLLM or LM Studio) or ANTHROPIC_API_KEY, and optionally DEFAULT_AI_PROVIDER.';

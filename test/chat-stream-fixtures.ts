@@ -1,5 +1,5 @@
 /**
- * Fixtures of the streaming suites (API.md CONV-2 streaming extension, CONV-2S): raw SSE over
+ * Fixtures of the streaming suites (CONV-2 streaming extension, CONV-2S): raw SSE over
  * `fetch` (read incrementally, so a test can drop the connection after a few events), graphql-ws
  * clients on the gateway, and the REST reads the suites assert against. Every helper takes a
  * gateway base URL so the multi-process suite can use them too.

@@ -1,5 +1,5 @@
 /**
- * Streamed AI replies through the gateway with real graphql-ws clients (issue 5, API.md §3.2):
+ * Streamed AI replies through the gateway with real graphql-ws clients (issue 5, §3.2):
  * `chatStream` events in order with identity's `user` filled in on each, `messageAdded` seen by a
  * second connection, errors with their codes, `chatStreamResume` without a new generation, and
  * CONV-1 (which providers are available, and where `auto` goes) with and without configuration.

@@ -1,5 +1,5 @@
 /**
- * Resumable streams across processes (issue 5, API.md CONV-2 streaming / CONV-2S): identity, orgs,
+ * Resumable streams across processes (issue 5, CONV-2 streaming / CONV-2S): identity, orgs,
  * two chat processes and two gateways share the real PostgreSQL and Redis. Gateway A talks only to
  * chat A and gateway B only to chat B. A generation started through A (running on chat A) is
  * resumed through B: chat B serves the stored events and then the live ones, which reach it over

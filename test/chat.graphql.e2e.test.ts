@@ -1,5 +1,5 @@
 /**
- * The chat subgraph through the gateway's GraphQL (parity with the REST suites, API.md §3.2):
+ * The chat subgraph through the gateway's GraphQL (parity with the REST suites, §3.2):
  * conversations, `User.conversations` and cross-subgraph fields, sessions, notes, search, admin
  * maintenance, API-key scopes and owner-only visibility. Service errors keep their registry code
  * in `extensions.code` with `status` and the `serviceName` the gateway adds. Child lists load

@@ -1,5 +1,5 @@
 /**
- * Conversations through REST, CONV-3..10 (API.md §3.2, §4.7, §4.12): exact statuses and whole
+ * Conversations through REST, CONV-3..10 (§3.2, §4.7, §4.12): exact statuses and whole
  * bodies, owner-only visibility (another user's conversation is 404), API-key scopes, the session
  * rules with idle timeout and XP, and the delete cascade. Notes and search: chat-search.rest.e2e.test.ts.
  */
@@ -312,7 +312,7 @@ describe('API keys', () => {
     });
     const created = await t.rest('POST', '/api/core/conversations', { json: { title: 'made by key' }, headers: apiKey(writer.key) });
     expect(created.status).toBe(201);
-    // The scope check comes before validation (API.md §1.5).
+    // The scope check comes before validation (§1.5).
     expect(wire(await t.rest('GET', '/api/core/conversations/nope/messages', { headers: apiKey(writer.key) }))).toEqual({ status: 403, body: scopeMissing('conversations:read', ['conversations:write']) });
     expect((await t.rest('GET', '/api/core/conversations', as(p))).body).toMatchObject({ total: 2 });
   });

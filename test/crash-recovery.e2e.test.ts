@@ -46,7 +46,7 @@ function client(p: Person): Client {
   return c;
 }
 
-/** The `error` event of a stream whose process died (API.md §1.7's 500 body). */
+/** The `error` event of a stream whose process died (§1.7's 500 body). */
 const INTERRUPTED = coded('internal_error', 'Internal server error');
 const RESUME = 'subscription($id: ID!, $after: Int) { chatStreamResume(streamId: $id, afterSeq: $after) { seq type delta error { code message } } }';
 

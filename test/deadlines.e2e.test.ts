@@ -1,5 +1,5 @@
 /**
- * Per-operation deadlines and the circuit breaker (issue 11 item 6, DESIGN §10), against a slow
+ * Per-operation deadlines and the circuit breaker (issue 11 item 6), against a slow
  * OpenAI-compatible model (test/fake-ai.ts). A chat slower than the subgraph timeout still
  * succeeds, because the gateway's deadline comes from the AI budget; six such calls do not open
  * chat's circuit for anyone else; a subgraph whose propagated deadline passes (or whose caller

@@ -1,6 +1,6 @@
 /**
  * GraphQL over HTTP conformance of the gateway (graphql-http's server audits), the IDE on GET
- * /graphql for browsers, and Apollo's CSRF prevention (DESIGN §10).
+ * /graphql for browsers, and Apollo's CSRF prevention.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverAudits } from 'graphql-http';

@@ -1,5 +1,5 @@
 /**
- * The edge of GraphQL over HTTP (DESIGN §10): graphql-cop's probes are refused with a 4xx and a
+ * The edge of GraphQL over HTTP: graphql-cop's probes are refused with a 4xx and a
  * clear code and never executed, the body limit, CORS, security headers, and production's
  * introspection and suggestion rules.
  *

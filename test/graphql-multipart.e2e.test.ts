@@ -3,7 +3,7 @@
  * (https://github.com/jaydenseric/graphql-multipart-request-spec): a file part replaces the null at
  * its mapped path with a `DocumentFileInput`, Apollo's CSRF prevention still demands a preflight
  * header, invalid `operations`/`map` are 400 with a GraphQL `errors` body, and the size limits.
- * Also the rate-limit policies of the knowledge and chat mutations over GraphQL (API.md §1.9).
+ * Also the rate-limit policies of the knowledge and chat mutations over GraphQL (§1.9).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
@@ -143,7 +143,7 @@ describe('multipart uploads on /graphql', () => {
   });
 });
 
-describe('rate-limit policies of GraphQL mutations (API.md §1.9)', () => {
+describe('rate-limit policies of GraphQL mutations (§1.9)', () => {
   it.each([
     ['ragQuery', 'mutation { ragQuery(input: { query: "alpacas", provider: "local" }) { provider } }', '"ai";q=100000;w=60'],
     ['chat', 'mutation { chat(input: { message: "hello", provider: "local" }) { provider } }', '"ai";q=100000;w=60'],

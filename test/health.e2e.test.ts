@@ -1,5 +1,5 @@
 /**
- * Health, HLT-1 and HLT-2 (API.md §3.11, §4.18). HLT-2 is `B+K·adm` with scope `api:read`.
+ * Health, HLT-1 and HLT-2 (§3.11, §4.18). HLT-2 is `B+K·adm` with scope `api:read`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';

@@ -1,5 +1,5 @@
 /**
- * No module of ours imports itself back through others (CONVENTIONS.md "Dependencies point one
+ * No module of ours imports itself back through others (dependencies point one
  * way"): a cycle means two files are one concern split badly, and ESM evaluates one of them half
  * initialised. Type-only imports count too, so a type shared by both sides gets a file of its own.
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile uploads (API.md §4.10, issue 11 item 1): decompression bombs and oversized text are
+ * Hostile uploads (§4.10, issue 11 item 1): decompression bombs and oversized text are
  * refused with their exact errors, through REST and GraphQL, while `/api/health` keeps answering
  * promptly — parsing runs in worker threads with a time and memory budget, never on the event
  * loop that serves everyone. The files are built here: a 170 KB DOCX whose `word/document.xml`

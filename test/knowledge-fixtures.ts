@@ -1,5 +1,5 @@
 /**
- * Fixtures of the knowledge suites (API.md §3.3, §4.10): tiny but valid PDF and DOCX files written
+ * Fixtures of the knowledge suites (§3.3, §4.10): tiny but valid PDF and DOCX files written
  * by hand (so no fixture binary is committed and every byte is known), uploads through REST
  * multipart (KB-3) and through GraphQL (`uploadKnowledgeDocument` with base64 content), and the
  * wire shapes the suites assert against. Helpers take a gateway base URL so the benchmark can use

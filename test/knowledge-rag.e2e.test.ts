@@ -1,5 +1,5 @@
 /**
- * Questions answered from the knowledge base (API.md §3.3 KB-4, §4.17) through REST and GraphQL:
+ * Questions answered from the knowledge base (§3.3 KB-4, §4.17) through REST and GraphQL:
  * the offline `local` provider quotes the retrieved passage and cites its document's title; with
  * nothing retrieved it says no language model is configured; the `openai` path (against the
  * OpenAI-compatible test server) receives the retrieved passages in its prompt. Chat (CONV-2) is

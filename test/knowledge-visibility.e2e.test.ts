@@ -1,5 +1,5 @@
 /**
- * Who sees which knowledge documents (API.md §4.10 candidate set, §4.12): private documents stay
+ * Who sees which knowledge documents (§4.10 candidate set, §4.12): private documents stay
  * with their owner; shared ones reach exactly the members of their organization (an API key only
  * its own organization's); conversation-scoped ones appear only with their conversation's id and
  * only to the owner. Deleting a conversation deletes its documents; deleting an organization

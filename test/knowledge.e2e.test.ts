@@ -1,5 +1,5 @@
 /**
- * The knowledge base end to end (API.md §3.3 KB-1..3, §4.10) through the gateway: every accepted
+ * The knowledge base end to end (§3.3 KB-1..3, §4.10) through the gateway: every accepted
  * file type uploaded through REST multipart and through GraphQL, each found afterwards by a word
  * of its body and by a misspelling of it; ranking; GraphQL highlights; the exact document shapes;
  * chunking of long texts (size, overlap, nothing lost).

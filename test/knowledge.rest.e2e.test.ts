@@ -1,5 +1,5 @@
 /**
- * Knowledge Base through REST, KB-1..4 (API.md §3.3, §4.10): exact statuses and whole bodies of the
+ * Knowledge Base through REST, KB-1..4 (§3.3, §4.10): exact statuses and whole bodies of the
  * multipart upload (FastAPI 422 shapes, 413/415/400/403/404), the document list with its envelope
  * and filters, search, and RAG with the offline `local` provider. Multipart bodies are built by
  * hand where a part must lack a Content-Type (fetch's FormData always sends one).
@@ -220,7 +220,7 @@ describe('KB-2 GET /api/knowledge/documents', () => {
   let docs: RagDocumentBody[];
   let convId: string;
   let sharedByDave: RagDocumentBody;
-  /** Newest first, ties by id (API.md §1.2, §3.3). */
+  /** Newest first, ties by id (§1.2, §3.3). */
   const newestFirst = (list: RagDocumentBody[]) => [...list].sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * `GET /metrics` (DESIGN §10): after REST and GraphQL traffic the named series carry the right
+ * `GET /metrics`: after REST and GraphQL traffic the named series carry the right
  * labels and counts; in production the endpoint needs METRICS_TOKEN, and without one is not served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

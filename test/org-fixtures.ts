@@ -1,5 +1,5 @@
 /**
- * Fixtures shared by the organization and API-key suites (API.md §3.4, §3.10, §4.13, §4.14):
+ * Fixtures shared by the organization and API-key suites (§3.4, §3.10, §4.13, §4.14):
  * people, organizations with members in given roles, API keys, and the exact bodies the contract
  * prescribes. Every helper acts through the public REST surface and fails loudly on a surprise,
  * so a broken fixture never passes for a broken feature.

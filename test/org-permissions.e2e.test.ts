@@ -1,5 +1,5 @@
 /**
- * The permission matrix of API.md §4.13 as a table: each action × caller role (owner, admin,
+ * The permission matrix of §4.13 as a table: each action × caller role (owner, admin,
  * member, non-member, platform admin) × target role, through REST. Every row builds its own
  * organization with fresh users, so rows never depend on each other's state. A denied row must
  * also leave the organization exactly as it was (a 403 after a half-applied change is a bug too).
@@ -276,7 +276,7 @@ function title(row: Row): string {
   return `${parts.join(' | ')} → ${describeOutcome(row.expect)}`;
 }
 
-describe('API.md §4.13 permission matrix', () => {
+describe('§4.13 permission matrix', () => {
   it('has one row per distinct case', () => {
     const titles = ROWS.map(title);
     expect(new Set(titles).size).toBe(titles.length);

@@ -1,5 +1,5 @@
 /**
- * N+1 guard (CONVENTIONS.md "Data", issue "Organizations, teams, API keys and tenancy"): one
+ * N+1 guard (one query per list, never one per item; issue "Organizations, teams, API keys and tenancy"): one
  * GraphQL request through the gateway listing an organization's members with their teams and
  * user profiles runs the same number of SQL statements per subgraph for 10 members as for 100.
  * Statements are counted with the stack's `onQuery` hook, only while that one request runs; the

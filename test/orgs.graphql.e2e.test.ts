@@ -1,5 +1,5 @@
 /**
- * GraphQL parity with orgs.rest.e2e.test.ts (API.md §3.4, §4.13): the main ORG cases through the
+ * GraphQL parity with orgs.rest.e2e.test.ts (§3.4, §4.13): the main ORG cases through the
  * gateway's POST /graphql. The same failing cases through REST and GraphQL side by side are in
  * parity.e2e.test.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * ORG-1..10 through REST (API.md §3.4, §4.12, §4.13): exact statuses and whole bodies, slug
+ * ORG-1..10 through REST (§3.4, §4.12, §4.13): exact statuses and whole bodies, slug
  * derivation, teams, the last-owner rule, moves, and the side effects of removal and deletion on
  * API keys. Who may do what is in org-permissions.e2e.test.ts; GraphQL parity in
  * orgs.graphql.e2e.test.ts.

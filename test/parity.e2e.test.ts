@@ -1,7 +1,7 @@
 /**
- * REST/GraphQL parity (CONVENTIONS "A parity suite runs the same cases through REST and
+ * REST/GraphQL parity (a parity suite runs the same cases through REST and
  * GraphQL"): each row is one failing operation called through both surfaces, which must agree on
- * status, message and extra keys. REST answers `{"detail":{"error","message",…extra}}` (API.md
+ * status, message and extra keys. REST answers `{"detail":{"error","message",…extra}}` (see
  * §1.7) with `error` the wire spelling; GraphQL nulls the root field and reports the registry
  * `code` with the same status and extras, tagged with the subgraph that refused.
  */

@@ -1,5 +1,5 @@
 /**
- * Rate limiting (API.md §1.9) through REST and GraphQL over HTTP: the headers of every limited
+ * Rate limiting (§1.9) through REST and GraphQL over HTTP: the headers of every limited
  * response, the 429 body, buckets per IP (`auth`) and per principal (`default`), health not
  * limited, requests refused at the credentials step not counted, and the fixed window's reset.
  *
@@ -25,7 +25,7 @@ interface Limited {
 }
 
 /**
- * Asserts API.md §1.9's headers exactly; returns `t` (seconds to reset) and the reset time.
+ * Asserts §1.9's headers exactly; returns `t` (seconds to reset) and the reset time.
  * `Retry-After` is present, equal to `t`, exactly when the request was refused.
  */
 function expectLimitHeaders(res: Limited, policy: string, q: number, w: number, r: number): { t: number; reset: number } {

@@ -1,5 +1,5 @@
 /**
- * Rate limits shared by gateway replicas through Redis (API.md §1.9, DESIGN §1): identity and two
+ * Rate limits shared by gateway replicas through Redis (§1.9): identity and two
  * gateway processes on the real PostgreSQL and Redis with RATE_LIMIT_AUTH=4/60. Requests
  * alternating between the gateways count in one bucket, so the 5th is refused on either.
  */

@@ -1,5 +1,5 @@
 /**
- * Subgraph faults (DESIGN §10): the real stack plus a tiny test-only subgraph ("colours") that
+ * Subgraph faults: the real stack plus a tiny test-only subgraph ("colours") that
  * extends `User`, composed into a supergraph for a second gateway. With colours stopped, fields
  * of other subgraphs still answer, colours' fields are null with SERVICE_UNAVAILABLE naming it,
  * health reports it down, the breaker opens; restarted on the same port, the gateway recovers alone.

@@ -1,5 +1,5 @@
 /**
- * The subgraph boundary (DESIGN §3, §6): identity accepts GraphQL only with a gateway-signed
+ * The subgraph boundary: identity accepts GraphQL only with a gateway-signed
  * `x-xentree-context` (federation's `_service` and `__typename` excepted), services apply their own
  * rules to whatever context arrives, and `/trpc` needs the service credential. Also key rotation:
  * identity's JWK Set grows, and the gateway follows it on an unknown `kid`.

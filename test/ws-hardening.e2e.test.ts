@@ -1,5 +1,5 @@
 /**
- * graphql-ws holds every limit HTTP holds (DESIGN §3–§4, §10): fragment bombs are refused on both
+ * graphql-ws holds every limit HTTP holds: fragment bombs are refused on both
  * transports, frames larger than the HTTP body limit close the socket before authentication,
  * operations over a socket count against the same rate-limit counters as HTTP and REST, and a
  * socket whose session is logged out or whose API key is deleted is closed with 4403 — on the

@@ -1,5 +1,5 @@
 /**
- * Federated subscriptions (DESIGN §4; STACK.md traps 6–7). `@apollo/gateway` cannot execute them,
+ * Federated subscriptions. `@apollo/gateway` cannot execute them,
  * so the gateway plans the operation with the query planner, runs the plan's `primary` fetch on the
  * owning subgraph over graphql-ws, and for every event executes `Sequence[primary, rest]` with
  * `executeQueryPlan`, answering `primary` from the event so fields owned by other subgraphs are

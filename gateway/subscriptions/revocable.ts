@@ -6,7 +6,7 @@
  * releases its source. graphql-ws sockets are closed with 4403 instead (ws-server.ts).
  *
  * Written by hand rather than as an `async function*` so `return()` releases the source at once
- * even while a `next()` is waiting (STACK.md trap 7).
+ * even while a `next()` is waiting (an `async function*` cannot be closed while it awaits the next upstream event).
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { AuthContext } from '../../kernel/context.ts';

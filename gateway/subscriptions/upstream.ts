@@ -1,5 +1,5 @@
 /**
- * One multiplexed graphql-ws connection per subgraph (DESIGN §4). The connection authenticates
+ * One multiplexed graphql-ws connection per subgraph. The connection authenticates
  * with the gateway's service credential; each subscription carries its caller's signed context in
  * `extensions`. A dropped connection ends every subscription on it with an error (no silent hang).
  */

@@ -1,5 +1,5 @@
 /**
- * graphql-ws for clients on the gateway's `/graphql` (DESIGN §4): authentication on
+ * graphql-ws for clients on the gateway's `/graphql`: authentication on
  * `connection_init` (bearer or API key, with scopes), 3 s init timeout (4408), pings every 12 s,
  * socket closed with 4403 when the bearer token expires or its credential is revoked (on any
  * replica), the credential checked again on every `subscribe`, the same rate limits as HTTP, frames

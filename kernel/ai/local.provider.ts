@@ -1,5 +1,5 @@
 /**
- * `local` (model `local-grounded-1`): the offline, deterministic provider (API.md §4.17). It
+ * `local` (model `local-grounded-1`): the offline, deterministic provider (§4.17). It
  * answers from the caller's own conversation and from knowledge documents passed in as system
  * turns (`[title] passage`, see grounding.ts): the best-matching passages, quoted and cited; when nothing matches
  * it says plainly that no language model is configured and how to configure one. Streams word by

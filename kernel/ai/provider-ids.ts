@@ -1,5 +1,5 @@
 /**
- * The AI provider ids a request may name (API.md §3.2 `ProviderInfo.id`, §4.17). Conversations
+ * The AI provider ids a request may name (§3.2 `ProviderInfo.id`, §4.17). Conversations
  * record the provider they were created with; the generation layer (ai/registry.ts) resolves and
  * runs them, its providers typed against this list.
  */

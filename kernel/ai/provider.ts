@@ -1,5 +1,5 @@
 /**
- * The one AI provider interface (DESIGN §8, API.md §4.17): `generate` streams text deltas with
+ * The one AI provider interface (§4.17): `generate` streams text deltas with
  * cancellation and a timeout. Usage is counted the same way for every provider (`countTokens`),
  * so figures are comparable whatever the upstream reports.
  */

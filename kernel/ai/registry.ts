@@ -1,5 +1,5 @@
 /**
- * The provider registry (API.md §4.17): providers come from configuration, `auto` routes to the
+ * The provider registry (§4.17): providers come from configuration, `auto` routes to the
  * configured default (else the first configured remote provider, else `local`).
  */
 import type { Config } from '../config.ts';

@@ -1,10 +1,10 @@
-/** API keys, KEY-1..3 (API.md §3.10, §4.14). KEY-4 (List tenants) lives in orgs.routes.ts. */
+/** API keys, KEY-1..3 (§3.10, §4.14). KEY-4 (List tenants) lives in orgs.routes.ts. */
 import { isIP } from 'node:net';
 import { v } from '../validation.ts';
 import { defineRoute, type RouteDecl } from '../route.ts';
 import { array, field, noContent, object, present } from '../shape.ts';
 
-/** Every scope of API.md §1.4, in its order: the values an API key may carry. */
+/** Every scope of §1.4, in its order: the values an API key may carry. */
 export const API_SCOPES = [
   'conversations:read',
   'conversations:write',

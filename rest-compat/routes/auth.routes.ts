@@ -1,4 +1,4 @@
-/** Authentication, AUTH-1..6 (API.md §3.1). */
+/** Authentication, AUTH-1..6 (§3.1). */
 import { v, isEmail, isIanaZone, isHttpsUrl } from '../validation.ts';
 import { defineRoute, type RouteDecl } from '../route.ts';
 import { field, object, present } from '../shape.ts';

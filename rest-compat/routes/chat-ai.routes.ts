@@ -1,4 +1,4 @@
-/** AI chat: CONV-1 providers, CONV-2 chat (JSON or SSE stream), CONV-2S stream resume (API.md §3.2). */
+/** AI chat: CONV-1 providers, CONV-2 chat (JSON or SSE stream), CONV-2S stream resume (§3.2). */
 import { v } from '../validation.ts';
 import { defineRoute, type RouteDecl } from '../route.ts';
 import type { SseFrame } from '../sse.ts';
@@ -18,7 +18,7 @@ function chatResponse(value: unknown): Record<string, unknown> | null {
   };
 }
 
-/** One `ChatStreamEvent` → one SSE frame (API.md CONV-2 streaming table). */
+/** One `ChatStreamEvent` → one SSE frame (CONV-2 streaming table). */
 export function chatFrame(data: Record<string, unknown>): SseFrame | null {
   const e = object(data.chatStream ?? data.chatStreamResume);
   if (!e) return null;

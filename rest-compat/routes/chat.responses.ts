@@ -1,4 +1,4 @@
-/** The documented JSON of the Conversations area (API.md §3.2), shaped from the operations in schema/operations/chat.graphql. */
+/** The documented JSON of the Conversations area (§3.2), shaped from the operations in schema/operations/chat.graphql. */
 import { array, field, lowerEnum, object } from '../shape.ts';
 
 /** `ConversationResponse` from the `ConversationResponseFields` fragment. */

@@ -1,4 +1,4 @@
-/** Conversations, CONV-3..17 (API.md §3.2): conversations, messages, sessions, search and notes. */
+/** Conversations, CONV-3..17 (§3.2): conversations, messages, sessions, search and notes. */
 import { v, type FieldSpec } from '../validation.ts';
 import { defineRoute, type RouteDecl } from '../route.ts';
 import { field, noContent, present } from '../shape.ts';
@@ -16,7 +16,7 @@ import {
   sessionStatusResponse,
 } from './chat.responses.ts';
 
-/** API.md §3.2 search groups, in their documented order. */
+/** §3.2 search groups, in their documented order. */
 export const SEARCH_TYPES = ['conversations', 'messages', 'notes'] as const;
 type SearchType = (typeof SEARCH_TYPES)[number];
 
@@ -67,7 +67,7 @@ const createNoteBody = v.object({
   tags: v.optional(tags(), []),
 });
 
-// PUT is a partial update (API.md §3.2): absent = unchanged; only conversation_id takes a null (detach).
+// PUT is a partial update (§3.2): absent = unchanged; only conversation_id takes a null (detach).
 const updateNoteBody = v.object({
   title: v.optional(noteTitle()),
   content: v.optional(noteContent()),
@@ -93,7 +93,7 @@ function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operatio
     variables: ({ params }) => ({ conversationId: params.conversation_id }),
     result: (data) => shape(field(data, payloadKey)),
     status: action === 'start' ? 201 : 200,
-    // A new session is 201; resuming the active one is 200 (API.md §1.6).
+    // A new session is 201; resuming the active one is 200 (§1.6).
     ...(action === 'start' && { statusOf: (data: Record<string, unknown>) => (field(data, payloadKey, 'resumed') === true ? 200 : 201) }),
     notFound: 'Conversation',
     responseName,

@@ -1,4 +1,4 @@
-/** The whole REST route table, area by area (API.md §3), with each route's access and rate policy from the supergraph. */
+/** The whole REST route table, area by area (§3), with each route's access and rate policy from the supergraph. */
 import type { Route } from '../route.ts';
 import { resolveRoutes } from '../route-policies.ts';
 import { authRoutes } from './auth.routes.ts';

@@ -1,5 +1,5 @@
 /**
- * Knowledge Base, KB-1..4 (API.md §3.3, §4.10): search, the document list, multipart upload and
+ * Knowledge Base, KB-1..4 (§3.3, §4.10): search, the document list, multipart upload and
  * RAG questions. The knowledge subgraph holds every rule (types, scopes, sharing, tenancy); these
  * routes parse the request, run the operation and shape the documented JSON.
  */
@@ -86,7 +86,7 @@ const listQuery = v.object({
   mine: v.optional(v.bool()),
 });
 
-// Field order is FastAPI's error order (API.md §3.3 table order).
+// Field order is FastAPI's error order (§3.3 table order).
 const uploadBody = v.object({
   file: v.file(),
   title: v.optional(v.str({ min: 1, max: 200 })),
@@ -94,7 +94,7 @@ const uploadBody = v.object({
   conversation_id: v.optional(v.uuid()),
   shared: v.optional(v.bool(), false),
   organization_id: v.optional(v.uuid()),
-  // (decided, an addition to API.md) a client-chosen UUID to follow ingestion with the
+  // (decided, an addition to the contract) a client-chosen UUID to follow ingestion with the
   // `documentIngestion` subscription.
   upload_id: v.optional(v.uuid()),
 });

@@ -1,4 +1,4 @@
-/** Organizations, ORG-1..10 (API.md §3.4), and List tenants, KEY-4 (§3.10), which the orgs subgraph serves. */
+/** Organizations, ORG-1..10 (§3.4), and List tenants, KEY-4 (§3.10), which the orgs subgraph serves. */
 import { v } from '../validation.ts';
 import { defineRoute, type RouteDecl } from '../route.ts';
 import { array, field, lowerEnum, noContent, object, present } from '../shape.ts';
@@ -30,7 +30,7 @@ const createBody = v.object({
   description: v.optional(description()),
 });
 
-// name and slug are not nullable here: API.md only gives `description` a clearing null.
+// name and slug are not nullable here: the contract only gives `description` a clearing null.
 const updateBody = v.object({
   name: v.optional(orgName()),
   slug: v.optional(slug()),

@@ -79,7 +79,7 @@ describe('route table', () => {
     expect(failures).toEqual([]);
   });
 
-  it('declares ORG-1..10 and KEY-1..4 exactly as API.md §3.4 / §3.10 / §1.6', () => {
+  it('declares ORG-1..10 and KEY-1..4 exactly as §3.4 / §3.10 / §1.6', () => {
     const pick = (r: Route) => [r.method, r.path, r.auth, r.scope, r.policy, r.status, r.notFound ?? null];
     const R = 'organizations:read';
     const W = 'organizations:write';

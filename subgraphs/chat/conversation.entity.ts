@@ -1,4 +1,4 @@
-/** Conversations and their messages (API.md §3.2), owned by one user each. */
+/** Conversations and their messages (§3.2), owned by one user each. */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type MessageRole = 'user' | 'assistant';

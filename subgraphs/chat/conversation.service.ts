@@ -1,5 +1,5 @@
 /**
- * Conversations (API.md §3.2 CONV-3..5, §4.12): listing, creation and deletion, and the ownership
+ * Conversations (§3.2 CONV-3..5, §4.12): listing, creation and deletion, and the ownership
  * check every other chat service relies on. A conversation is visible to its owner only.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,7 @@ import { indexConversation, unindexConversation } from './search.indexer.ts';
 
 export const DEFAULT_TITLE = 'New conversation';
 
-/** API.md §1.2 envelope. */
+/** §1.2 envelope. */
 export interface Page<T> {
   items: T[];
   total: number;
@@ -30,7 +30,7 @@ export const pageInput = z.object({ limit: z.number().int().min(1).max(100), off
 export type PageInput = z.infer<typeof pageInput>;
 
 /**
- * Validates paging arguments (API.md §1.2).
+ * Validates paging arguments (§1.2).
  * @throws BAD_USER_INPUT for a limit outside 1..100 or a negative offset.
  */
 export function parsePage(raw: z.input<typeof pageInput>): PageInput {
@@ -52,7 +52,7 @@ export class ConversationService {
   }
 
   /**
-   * The user's conversation (API.md §1.5 step 6).
+   * The user's conversation (§1.5 step 6).
    * @throws NOT_FOUND "Conversation not found" when absent or not the user's.
    */
   async require(em: EntityManager, userId: string, id: string): Promise<Conversation> {

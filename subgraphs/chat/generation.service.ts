@@ -1,5 +1,5 @@
 /**
- * Chat generation (API.md CONV-1, CONV-2 and its streaming extension, DESIGN §8): resolves the
+ * Chat generation (CONV-1, CONV-2 and its streaming extension): resolves the
  * provider, builds the prompt (stored history or the request's), and either answers in one go or
  * runs a resumable stream whose events are stored and published, so any replica can serve or
  * resume them. Replies of stored conversations are saved only when the generation succeeds, and

@@ -1,5 +1,5 @@
 /**
- * Grounding from knowledge over tRPC (DESIGN §6: chat → knowledge `retrieve`), called before a
+ * Grounding from knowledge over tRPC (chat → knowledge `retrieve`), called before a
  * generation and never inside a transaction. A knowledge subgraph that is down or not deployed
  * leaves the reply ungrounded rather than failing the chat.
  */

@@ -1,5 +1,5 @@
 /**
- * Messages (API.md §3.2): `appendTurns`, the one way messages are stored, and the stored history
+ * Messages (§3.2): `appendTurns`, the one way messages are stored, and the stored history
  * a generation sends to its provider (both for the chat generation, CONV-2). CONV-6's pages load
  * through `loaders.ts`.
  */
@@ -30,7 +30,7 @@ export type TurnInput = z.input<typeof turnsInput>[number];
 export class MessageService {
   /**
    * The last `limit` messages of the user's conversation, oldest first: the stored history a
-   * generation sends to the provider (API.md §3.2: the last 50).
+   * generation sends to the provider (§3.2: the last 50).
    * @throws NOT_FOUND "Conversation not found"
    */
   async history(em: EntityManager, userId: string, conversationId: string, limit = 50): Promise<Message[]> {

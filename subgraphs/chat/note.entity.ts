@@ -1,4 +1,4 @@
-/** Notes (API.md §3.2 CONV-14..17): owned by one user, optionally attached to a conversation. */
+/** Notes (§3.2 CONV-14..17): owned by one user, optionally attached to a conversation. */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export interface Note {

@@ -1,5 +1,5 @@
 /**
- * Notes (API.md §3.2 CONV-14..17): the owner's notes, optionally attached to one of the owner's
+ * Notes (§3.2 CONV-14..17): the owner's notes, optionally attached to one of the owner's
  * conversations, indexed for search in the same transaction as every write.
  */
 import { randomUUID } from 'node:crypto';

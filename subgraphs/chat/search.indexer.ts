@@ -1,5 +1,5 @@
 /**
- * Writes to the user-content search index (API.md §4.11). Every function runs on the caller's
+ * Writes to the user-content search index (§4.11). Every function runs on the caller's
  * EntityManager so that, inside `em.transactional`, the index row changes in the same transaction
  * as the record it reflects: a write is searchable, and a deletion gone, when the response is sent.
  *

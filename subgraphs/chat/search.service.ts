@@ -1,5 +1,5 @@
 /**
- * User-content search (API.md §3.2 CONV-11..13, §4.11) over PostgreSQL full-text search.
+ * User-content search (§3.2 CONV-11..13, §4.11) over PostgreSQL full-text search.
  *
  * Matching: every word of the query must be a prefix of some word of the record (`'term':*`
  * lexemes ANDed in a `to_tsquery`). Typos: a query word that is a prefix of no word in the

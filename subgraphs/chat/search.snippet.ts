@@ -1,5 +1,5 @@
 /**
- * Cuts a `ts_headline(…, 'HighlightAll=true')` rendering down to API.md §4.11's highlight: at most
+ * Cuts a `ts_headline(…, 'HighlightAll=true')` rendering down to §4.11's highlight: at most
  * `max` characters around the first match, each matched word wrapped in `<mark>`…`</mark>`. The
  * limit counts the markup too, so a client may rely on `snippet.length <= 200` whatever it renders.
  * Words are never cut, except a single word longer than the limit.

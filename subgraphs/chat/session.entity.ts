@@ -1,4 +1,4 @@
-/** Conversation sessions (API.md §3.2 CONV-7..10, §4.7): at most one active per user and conversation. */
+/** Conversation sessions (§3.2 CONV-7..10, §4.7): at most one active per user and conversation. */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type SessionEndReason = 'client' | 'timeout';
@@ -14,7 +14,7 @@ export interface ConversationSession {
   endReason: SessionEndReason | null;
   /** `floor(endedAt − startedAt)` in seconds, once ended. */
   durationSeconds: number | null;
-  /** API.md §4.2 `chat_session` base award, once ended. */
+  /** §4.2 `chat_session` base award, once ended. */
   xpAwarded: number | null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Conversation sessions (API.md §3.2 CONV-7..10, §4.7). At most one active session per user and
+ * Conversation sessions (§3.2 CONV-7..10, §4.7). At most one active session per user and
  * conversation (a partial unique index enforces it). Idle timeouts are evaluated lazily on every
  * session call: an active session idle longer than the configured limit ends with reason
  * `timeout` at its `last_activity_at`. Every end publishes `chat.session-ended` after commit,
@@ -14,7 +14,7 @@ import { CHAT_SESSION_ENDED, type ChatSessionEndedEvent } from '../../kernel/eve
 import { ConversationSessionSchema, type ConversationSession, type SessionEndReason } from './session.entity.ts';
 import type { ConversationService } from './conversation.service.ts';
 
-/** API.md §4.2 `chat_session`: 1 XP per full minute of the session, at most 30. */
+/** §4.2 `chat_session`: 1 XP per full minute of the session, at most 30. */
 export function chatSessionXp(durationSeconds: number): number {
   return Math.min(30, Math.floor(Math.max(0, durationSeconds) / 60));
 }

@@ -1,6 +1,6 @@
 /**
  * Generations and their events, kept so a client that lost its connection can resume a stream
- * (from any replica) within 60 s of its end without a new generation (API.md CONV-2 streaming).
+ * (from any replica) within 60 s of its end without a new generation (CONV-2 streaming).
  */
 import { EntitySchema } from '@mikro-orm/postgresql';
 

@@ -1,7 +1,7 @@
 /**
  * Reads one generation stream: stored events after a sequence number, then live ones from
  * PubSub, in order and without duplicates, ending after `done` or `error`. Written by hand (not an
- * async generator) so `return()` releases the PubSub subscription at once (STACK.md trap 7).
+ * async generator) so `return()` releases the PubSub subscription at once (an `async function*` cannot be closed while it awaits the next upstream event).
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PubSub } from '../../kernel/pubsub.ts';

@@ -39,7 +39,7 @@ const SQL = {
     returning "stream_id", "seq"`,
 };
 
-/** The `error` event of a stream whose process died: API.md §1.7's 500 body, as the REST event carries it. */
+/** The `error` event of a stream whose process died: §1.7's 500 body, as the REST event carries it. */
 export const INTERRUPTED = { detail: { error: ERROR_REGISTRY.INTERNAL.rest, message: ERROR_REGISTRY.INTERNAL.message } };
 
 /** Thrown to the owner of a stream that was ended meanwhile (its lease lapsed): it writes nothing more. */

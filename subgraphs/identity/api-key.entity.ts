@@ -1,4 +1,4 @@
-/** API keys (API.md §4.14): only the SHA-256 of the key is stored, plus its first 12 characters. */
+/** API keys (§4.14): only the SHA-256 of the key is stored, plus its first 12 characters. */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export interface ApiKey {

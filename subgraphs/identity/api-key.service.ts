@@ -1,5 +1,5 @@
 /**
- * API keys (API.md §3.10, §4.14): creation (shown once, only the SHA-256 stored), visibility,
+ * API keys (§3.10, §4.14): creation (shown once, only the SHA-256 stored), visibility,
  * deletion = immediate revocation, and resolution for the gateway. Membership and role checks go
  * to orgs over tRPC, never inside a transaction.
  */
@@ -19,7 +19,7 @@ import type { OrgsRouter } from '../orgs/router.ts';
 import { ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import { UserSchema } from './user.entity.ts';
 
-/** API.md §1.4. */
+/** §1.4. */
 export const API_SCOPES = [
   'conversations:read', 'conversations:write', 'rag:read', 'rag:write', 'quiz:read', 'quiz:write', 'live:read', 'live:write',
   'organizations:read', 'organizations:write', 'integrations:read', 'integrations:write', 'xel:read', 'xel:write',

@@ -1,5 +1,5 @@
 /**
- * argon2id password hashing with API.md §4.1's parameters, and a dummy hash for unknown users.
+ * argon2id password hashing with §4.1's parameters, and a dummy hash for unknown users.
  *
  * Each hash takes ~20–50 ms of a core and 19 MiB. @node-rs/argon2 runs them on libuv's thread pool
  * (four threads), so a burst of registrations and logins would take every core from the event loop

@@ -1,5 +1,5 @@
 /**
- * Refresh-token families ("sessions") and their tokens (API.md §4.1). An access token's `sid` names
+ * Refresh-token families ("sessions") and their tokens (§4.1). An access token's `sid` names
  * its family; revoking a family invalidates every access and refresh token in it.
  */
 import { EntitySchema } from '@mikro-orm/postgresql';

@@ -1,6 +1,6 @@
 /**
  * Sessions (refresh-token families): login, refresh with rotation and reuse detection, logout,
- * and the revocation status the gateway caches (API.md §3.1, §4.1).
+ * and the revocation status the gateway caches (§3.1, §4.1).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';

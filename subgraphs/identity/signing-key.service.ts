@@ -1,5 +1,5 @@
 /**
- * Access-token signing (API.md §4.1): ES256 with a `kid`, public keys published as a JWK Set,
+ * Access-token signing (§4.1): ES256 with a `kid`, public keys published as a JWK Set,
  * rotation that keeps retired keys published until every token they signed has expired.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Users (accounts). Email and username are stored lowercase and unique (API.md §4.1). */
+/** Users (accounts). Email and username are stored lowercase and unique (§4.1). */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type Plan = 'free' | 'pro';

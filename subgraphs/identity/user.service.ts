@@ -1,6 +1,6 @@
 /**
  * Accounts: registration, the current user's profile and lookups for other services
- * (API.md §3.1, §4.1). Validation here covers GraphQL and tRPC callers; REST validates first.
+ * (§3.1, §4.1). Validation here covers GraphQL and tRPC callers; REST validates first.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Chunking (API.md §4.10): the text's whitespace is collapsed, chunks are at most 1,000 chars
+ * Chunking (§4.10): the text's whitespace is collapsed, chunks are at most 1,000 chars
  * with a 200-char overlap. Within each window the cut prefers, in order, the start of a heading,
  * the end of a paragraph, the end of a sentence, then the last whitespace (any of them only in
  * the window's second half, so chunks stay large); a window with no whitespace is cut hard.

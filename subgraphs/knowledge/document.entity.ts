@@ -1,4 +1,4 @@
-/** Knowledge documents (API.md §3.3 `RagDocument`). Chunks and terms are written with SQL (ingestion.sql.ts). */
+/** Knowledge documents (§3.3 `RagDocument`). Chunks and terms are written with SQL (ingestion.sql.ts). */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type DocumentScope = 'user' | 'conversation';

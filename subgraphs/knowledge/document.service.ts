@@ -1,5 +1,5 @@
 /**
- * Reading the knowledge base (API.md §3.3 KB-1, KB-2, §4.10, §4.12): who sees which documents,
+ * Reading the knowledge base (§3.3 KB-1, KB-2, §4.10, §4.12): who sees which documents,
  * listing them and searching them. An API key acts as its creator but sees only its own
  * organization's shared documents.
  */
@@ -60,7 +60,7 @@ export class DocumentService {
     if (!isUuid(conversationId) || !(await this.peers.ownsConversation(conversationId, auth.userId))) throw notFound('Conversation');
   }
 
-  /** API.md §4.10's candidate set for `auth`. */
+  /** §4.10's candidate set for `auth`. */
   async visibility(auth: UserContext, opts: { includeShared: boolean; conversationId: string | null }): Promise<Visibility> {
     if (opts.conversationId !== null) await this.checkConversation(auth, opts.conversationId);
     return {

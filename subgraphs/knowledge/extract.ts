@@ -1,5 +1,5 @@
 /**
- * File type detection and text extraction (API.md §3.3 accepted types, §4.10 limits). Extraction
+ * File type detection and text extraction (§3.3 accepted types, §4.10 limits). Extraction
  * keeps the document's structure as blocks (headings and paragraphs) so the chunker can break at
  * them; it runs in the parser's worker threads (parser-pool.ts, parse.ts), never on the event loop.
  */
@@ -26,7 +26,7 @@ const BY_EXTENSION: Record<string, ContentType> = {
 };
 const ACCEPTED: ReadonlySet<string> = new Set(Object.values(CONTENT_TYPES));
 
-/** 415 with the accepted types (API.md §1.7). */
+/** 415 with the accepted types (§1.7). */
 const unsupported = (): AppError => new AppError('UNSUPPORTED_MEDIA_TYPE', { extras: { accepted: Object.values(CONTENT_TYPES) } });
 
 

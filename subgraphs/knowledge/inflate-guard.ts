@@ -1,5 +1,5 @@
 /**
- * Checks for decompression bombs, run on the raw bytes before a parser inflates anything (API.md
+ * Checks for decompression bombs, run on the raw bytes before a parser inflates anything (see
  * §4.10: a document whose parsing would exceed the parser's budget is unreadable). Both checks use
  * zlib's native inflate with `maxOutputLength`, so each stops as soon as a bound is passed and
  * never holds more than that bound: sizes a file declares are checked first, then the sizes its

@@ -1,5 +1,5 @@
 /**
- * KB-3: checks an upload in API.md §1.5's order (visibility and tenancy, then the semantic rules
+ * KB-3: checks an upload in §1.5's order (visibility and tenancy, then the semantic rules
  * and limits), extracts and chunks its text, then stores the document, its chunks and its words;
  * the document becomes visible only once all of it is written, and a failure leaves nothing.
  * Past the caller's deadline (kernel/deadline.ts) it stops and leaves nothing either; with an

@@ -1,5 +1,5 @@
 /**
- * Text extraction (API.md §4.10): bytes of an accepted type → the document's blocks (headings and
+ * Text extraction (§4.10): bytes of an accepted type → the document's blocks (headings and
  * paragraphs, so the chunker can break at them). Runs inside the parser worker (parse.worker.ts),
  * never on the server's event loop; imports nothing from the project but the inflate guard.
  *
@@ -8,7 +8,7 @@
  */
 import { checkPdfStreams, checkZip } from './inflate-guard.ts';
 
-/** API.md §4.10: more extracted text than this is 413 `document_too_large`. */
+/** §4.10: more extracted text than this is 413 `document_too_large`. */
 export const MAX_DOCUMENT_CHARS = 5_000_000;
 
 /** A unit of the document's structure. */
@@ -19,7 +19,7 @@ export interface Block {
   text: string;
 }
 
-/** The types `parseDocument` reads (the stored content types of API.md §3.3). */
+/** The types `parseDocument` reads (the stored content types of §3.3). */
 export type ParsedType = 'text/plain' | 'text/markdown' | 'application/pdf' | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 /** The text passed MAX_DOCUMENT_CHARS. */

@@ -1,5 +1,5 @@
 /**
- * Document parsing off the event loop (API.md §4.10): a small pool of worker threads, each with a
+ * Document parsing off the event loop (§4.10): a small pool of worker threads, each with a
  * V8 heap limit, and a time budget per document. A document that runs out of its budget has its
  * worker terminated (the next document gets a fresh one) and is refused as unreadable; other
  * requests never wait on a parse, and other uploads wait only for a free worker.
@@ -49,7 +49,7 @@ interface Slot {
   rssAtStart: number;
 }
 
-/** 413 `document_too_large` with the limit (API.md §1.7's `max_chars`). */
+/** 413 `document_too_large` with the limit (§1.7's `max_chars`). */
 export const documentTooLarge = (): AppError => new AppError('DOCUMENT_TOO_LARGE', { extras: { max_chars: MAX_DOCUMENT_CHARS } });
 
 function failureError(failure: ParseFailure, reason: string): AppError {

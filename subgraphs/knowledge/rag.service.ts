@@ -1,6 +1,6 @@
 /**
  * KB-4: retrieves exactly as KB-1 does with shared documents included, then asks the provider to
- * answer from those passages (API.md §3.3). With nothing retrieved it still answers, with no sources.
+ * answer from those passages (§3.3). With nothing retrieved it still answers, with no sources.
  */
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';

@@ -1,7 +1,7 @@
 /**
  * The SQL of retriever.ts and document.service.ts. `VISIBLE` (documents aliased `d`) takes, in
  * order: the user id, include-shared, the organization ids as a JSON array, the conversation id
- * (or null) and the user id again (API.md §4.10's candidate set). Documents still being ingested
+ * (or null) and the user id again (§4.10's candidate set). Documents still being ingested
  * are never visible.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Retrieval of ranked chunks from the documents a caller can see (API.md §4.10). `Retriever` is the
+ * Retrieval of ranked chunks from the documents a caller can see (§4.10). `Retriever` is the
  * seam for other indexes: a pgvector retriever (where the database has the extension) would
  * implement it and be fused with the lexical one by rank; nothing here requires it.
  *

@@ -8,7 +8,7 @@ import type { Retriever } from './retriever.ts';
 export function createKnowledgeRouter(orm: MikroORM, documents: DocumentService, retriever: Retriever) {
   return createRouter({
     /**
-     * The best passages for `query` among what the user can see (API.md §4.10's candidate set,
+     * The best passages for `query` among what the user can see (§4.10's candidate set,
      * shared documents included). `conversationId` adds that conversation's documents when the
      * user owns them (the caller has checked the conversation).
      */

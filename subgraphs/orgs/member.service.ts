@@ -1,5 +1,5 @@
 /**
- * Memberships and teams (API.md §3.4, §4.13): listing, adding, role changes, the comprehensive
+ * Memberships and teams (§3.4, §4.13): listing, adding, role changes, the comprehensive
  * update (role, move to another organization, team by name), removal, and the last-owner rule.
  */
 import { z } from 'zod';

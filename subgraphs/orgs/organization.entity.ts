@@ -1,4 +1,4 @@
-/** Organizations, memberships and teams (API.md §3.4, §4.13). */
+/** Organizations, memberships and teams (§3.4, §4.13). */
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export type OrgRole = 'owner' | 'admin' | 'member';

@@ -1,5 +1,5 @@
 /**
- * Organizations (API.md §3.4, §4.13): visibility, tenancy, slugs, create/update/delete and the
+ * Organizations (§3.4, §4.13): visibility, tenancy, slugs, create/update/delete and the
  * tenants an API key may be created for. Membership rules live in member.service.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -35,7 +35,7 @@ export interface OrgAccess {
   membership: Membership | null;
 }
 
-/** API.md §4.13 slug derivation (without the collision suffix). */
+/** §4.13 slug derivation (without the collision suffix). */
 export function deriveSlug(name: string): string {
   let slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');
   if (slug.length < 3) slug = slug ? `${slug}-org` : 'org';
@@ -55,7 +55,7 @@ export class OrganizationService {
   ) {}
 
   /**
-   * Resolves the caller's access to an organization (API.md §1.5 step 6).
+   * Resolves the caller's access to an organization (§1.5 step 6).
    * @throws NOT_FOUND (missing, or not visible), TENANT_MISMATCH (API key of another organization)
    */
   async access(em: EntityManager, auth: UserContext, orgId: string): Promise<OrgAccess> {

@@ -1,5 +1,5 @@
 /**
- * The permission matrix of API.md §4.13 as pure functions. Each returns null when the action is
+ * The permission matrix of §4.13 as pure functions. Each returns null when the action is
  * allowed, otherwise the lowest role that would have been allowed (the 403's `required_role`).
  */
 import { AppError } from '../../kernel/errors.ts';

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Conversations, messages, conversation sessions, notes and the user-content search index
- * (API.md §3.2, §4.7, §4.11). Foreign keys stay inside the `chat` schema; user ids are plain ids.
+ * (§3.2, §4.7, §4.11). Foreign keys stay inside the `chat` schema; user ids are plain ids.
  */
 export class ChatInitial extends Migration {
   override async up(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Knowledge documents, their indexed chunks and their vocabulary (API.md §3.3, §4.10). Owner,
+ * Knowledge documents, their indexed chunks and their vocabulary (§3.3, §4.10). Owner,
  * organization and conversation ids are plain ids: those rows live in other subgraphs.
  */
 export class KnowledgeInitial extends Migration {
