@@ -19,7 +19,7 @@ async function usage(): Promise<string> {
   start              every subgraph and the gateway in one process (PORT, default 4000)
   gateway            the gateway alone (finds subgraphs at SUBGRAPH_<NAME>_URL)
   subgraph <name>    one subgraph alone on SUBGRAPH_<NAME>_PORT (${SUBGRAPHS.map((s) => s.name).join(', ')})
-  compose            rebuild schema/supergraph.graphql and schema/api.graphql
+  compose            rebuild schema/supergraph.graphql, schema/api.graphql and each subgraph's schema.types.ts
   migrate            run every subgraph's pending migrations`;
 }
 
@@ -77,6 +77,9 @@ async function main(argv: string[]): Promise<void> {
     const changed = writeComposed(composed);
     for (const hint of composed.hints) console.warn(`hint: ${hint}`);
     console.log(changed ? 'schema/supergraph.graphql and schema/api.graphql updated' : 'schemas already up to date');
+    const { writeResolverTypes } = await import('../schema/codegen.ts');
+    const typed = await writeResolverTypes(SUBGRAPHS);
+    console.log(typed.length ? `resolver types updated: ${typed.map((n) => `subgraphs/${n}/schema.types.ts`).join(', ')}` : 'resolver types already up to date');
     return;
   }
   const config = loadConfig();

@@ -44,6 +44,13 @@ function nulStrings(value: unknown, path: Path = [], out: { path: Path; value: s
 }
 
 /**
+ * What a service receives before {@link parseInput}: the schema's input shape, except that an
+ * optional field may also be null, as a GraphQL client may send for any nullable input field.
+ * The schema decides whether null is accepted.
+ */
+export type Unparsed<T> = { [K in keyof T]: undefined extends T[K] ? T[K] | null : T[K] };
+
+/**
  * Parses `input` with `schema`. A string holding NUL (U+0000) anywhere in the input is refused as
  * a `value_error` at its path whatever the schema says: PostgreSQL cannot store NUL in `text` or
  * `jsonb`, so letting one through would end as an internal error at the database.

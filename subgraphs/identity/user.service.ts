@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError } from '../../kernel/errors.ts';
-import { parseInput } from '../../kernel/input.ts';
+import { parseInput, type Unparsed } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { UserSchema, type User } from './user.entity.ts';
 import type { PasswordHasher } from './password.hasher.ts';
@@ -48,8 +48,8 @@ const updateInput = z.object({
   publicProfileEnabled: z.boolean().optional(),
 });
 
-export type RegisterInput = z.input<typeof registerInput>;
-export type UpdateMeInput = z.input<typeof updateInput>;
+export type RegisterInput = Unparsed<z.input<typeof registerInput>>;
+export type UpdateMeInput = Unparsed<z.input<typeof updateInput>>;
 
 /** Public fields of a user for other services (never the password hash). */
 export interface UserSummary {
