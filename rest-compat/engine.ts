@@ -16,7 +16,7 @@ import { fromGraphQLError, registerErrorHandler, sendAppError, sendError } from 
 import { registerNotFound } from './not-found.ts';
 import { parseRequest } from './request.ts';
 import { streamRoute, type Subscribe } from './sse-route.ts';
-import { ROUTES } from './routes/index.ts';
+import { ROUTES } from './areas/index.ts';
 import { loadOperations } from './operations.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { registerApiDocs } from './openapi.ts';

@@ -19,20 +19,6 @@ function page(item: string): JsonObject {
   return record({ items: { type: 'array', items: ref(item) }, total: int, limit: int, offset: int });
 }
 
-const apiKey = {
-  id: uuid,
-  name: str,
-  organization_id: uuid,
-  key_prefix: { type: 'string', description: 'The first 12 characters of the key.' },
-  scopes: strings,
-  allowed_ips: strings,
-  expires_at: dateTimeOrNull,
-  expired: bool,
-  created_by: uuid,
-  created_at: dateTime,
-  last_used_at: dateTimeOrNull,
-};
-
 const documentScope: JsonObject = { type: 'string', enum: ['user', 'conversation'] };
 const score: JsonObject = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
 
@@ -63,8 +49,6 @@ export const AREA_RESPONSE_SCHEMAS: Record<string, JsonObject> = {
     joined_at: dateTime,
   }),
   MemberListResponse: page('MemberResponse'),
-  APIKeyResponse: record(apiKey),
-  APIKeyCreateResponse: record({ ...apiKey, key: { type: 'string', description: 'The full key, shown only here, once.' } }),
   TenantResponse: record({ id: uuid, name: str, slug: str, role: { type: ['string', 'null'], enum: ['owner', 'admin', 'member', null] }, can_view_all_keys: bool }),
   ProviderInfo: record({ id: str, name: str, models: strings, default_model: strOrNull, available: bool }),
   ProvidersResponse: record({ default_provider: { type: 'string', const: 'auto' }, providers: { type: 'array', items: ref('ProviderInfo') } }),

@@ -6,14 +6,21 @@
  */
 
 import { AREA_RESPONSE_SCHEMAS } from './openapi-area-schemas.ts';
+import { AREA_ROUTES } from './areas/index.ts';
 import { record, str, strOrNull, uuid, type JsonObject } from './json-schema.ts';
 
 const dateTime: JsonObject = { type: 'string', format: 'date-time', description: 'UTC, ISO 8601 with exactly 3 fractional digits and `Z`.' };
 
 const healthCheck = record({ status: { type: 'string', enum: ['ok', 'down'] }, latency_ms: { type: 'integer', minimum: 0, maximum: 2000 } });
 
+/** Every response definition of the areas' routes (and those they refer to), by name. */
+const DEFINED_SCHEMAS: Record<string, JsonObject> = Object.fromEntries(
+  AREA_ROUTES.flat().flatMap((route) => route.response?.def.components() ?? []).map((def) => [def.name, def.schema]),
+);
+
 /** Response schemas by their documented name. */
 export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
+  ...DEFINED_SCHEMAS,
   ...AREA_RESPONSE_SCHEMAS,
   UserProfile: record({
     id: uuid,

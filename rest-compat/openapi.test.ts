@@ -7,7 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi, openApiPath, operationIdsByRoute, schemaOf, type JsonObject } from './openapi.ts';
 import { defineRoute, type AuthMode, type Route } from './route.ts';
-import { ROUTES } from './routes/index.ts';
+import { ROUTES } from './areas/index.ts';
 import { RESPONSE_SCHEMAS } from './openapi-schemas.ts';
 import { v } from './validation.ts';
 

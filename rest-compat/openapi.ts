@@ -14,7 +14,7 @@ export type { Json, JsonObject } from './json-schema.ts';
 
 /** What the generator reads from a route; the gateway's own endpoints (health) are described the same way. */
 export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' | 'tag' | 'auth' | 'scope' | 'policy' | 'status'> &
-  Partial<Pick<Route, 'params' | 'query' | 'body' | 'responseName' | 'notFound' | 'idempotent'>> & {
+  Partial<Pick<Route, 'params' | 'query' | 'body' | 'response' | 'responseName' | 'notFound' | 'idempotent'>> & {
     /** Responses beyond the generated ones, by status. */
     extraResponses?: Record<string, JsonObject>;
   };
@@ -162,8 +162,17 @@ function requestBody(body: NonNullable<DocumentedRoute['body']>): JsonObject {
 
 const ref = (kind: 'schemas' | 'responses', name: string): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
 
-/** `APIKeyResponse[]` names a plain JSON array of `APIKeyResponse` (§1.2). */
-function successSchema(name: string | undefined, schemas: JsonObject): JsonObject {
+/**
+ * The body's schema: a route's response definition (response.ts) publishes itself and what it
+ * refers to as components; a bare `responseName` (the gateway's own endpoints) is looked up.
+ * `APIKeyResponse[]` names a plain JSON array of `APIKeyResponse` (§1.2).
+ */
+function successSchema(route: DocumentedRoute, schemas: JsonObject): JsonObject {
+  if (route.response) {
+    for (const def of route.response.def.components()) schemas[def.name] ??= def.schema;
+    return route.response.use;
+  }
+  const name = route.responseName;
   if (!name) return { type: 'object' };
   const base = name.endsWith('[]') ? name.slice(0, -2) : name;
   schemas[base] ??= RESPONSE_SCHEMAS[base] ?? genericSchema(base);
@@ -174,7 +183,7 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   const out: JsonObject = {};
   out[String(route.status)] = route.status === 204
     ? { description: 'No Content' }
-    : { description: route.status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: successSchema(route.responseName, schemas) } } };
+    : { description: route.status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: successSchema(route, schemas) } } };
   if (route.auth !== 'P') {
     out['401'] = ref('responses', 'Unauthorized');
     out['403'] = ref('responses', 'Forbidden');

@@ -6,7 +6,7 @@ import type { GatewayPlugin } from '../gateway/plugin.ts';
 import type { Route } from './route.ts';
 import { registerRestCompat } from './engine.ts';
 import { operationIdsByRoute } from './openapi.ts';
-import { ROUTES } from './routes/index.ts';
+import { ROUTES } from './areas/index.ts';
 
 /** Mounts the route table (default: every documented route) on the gateway's executor. */
 export function restCompat(routes: readonly Route[] = ROUTES): GatewayPlugin {

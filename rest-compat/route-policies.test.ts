@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readPolicies } from '../kernel/policy.ts';
 import { defineRoute } from './route.ts';
 import { withFieldPolicies } from './route-policies.ts';
-import { ROUTES } from './routes/index.ts';
+import { ROUTES } from './areas/index.ts';
 
 const policyOf = (id: string) => {
   const r = ROUTES.find((x) => x.id === id);

@@ -5,6 +5,7 @@
 import type { AuthContext } from '../kernel/context.ts';
 import type { ObjectSpec } from './validation.ts';
 import type { SseFrame } from './sse.ts';
+import type { ResponseBody } from './response.ts';
 
 /** §1.3 auth codes. */
 export type AuthMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
@@ -45,7 +46,7 @@ export interface RouteDef<P, Q, B> {
    * no fields, like FastAPI's).
    */
   body?: { kind: 'json' | 'form' | 'multipart'; spec: ObjectSpec<B>; optional?: boolean };
-  /** Name of the operation in `schema/operations/*.graphql`. */
+  /** Name of the operation in its area's `*.graphql` (`rest-compat/areas/<area>/`). */
   operation: string;
   /**
    * Accepts an `Idempotency-Key` header (README "Idempotent retries"): validated with the request
@@ -53,8 +54,18 @@ export interface RouteDef<P, Q, B> {
    */
   idempotent?: boolean;
   variables(input: RouteInput<P, Q, B>): Record<string, unknown>;
-  /** Shapes the operation's `data` into the documented JSON; `null` means 404 `notFound`. */
-  result(data: Record<string, unknown>): unknown;
+  /**
+   * The response definition of the body (response.ts): it shapes the GraphQL object `select`
+   * picks into the documented JSON and is the body's OpenAPI schema.
+   */
+  response?: ResponseBody;
+  /** With `response`: the GraphQL object in the operation's `data` that the definition maps. */
+  select?(data: Record<string, unknown>): unknown;
+  /**
+   * Without `response` (a 204, or a body left undocumented): shapes the operation's `data` into
+   * the JSON. Either way, `null` means 404 `notFound`.
+   */
+  result?(data: Record<string, unknown>): unknown;
   /** Success status (200 unless §1.6 says 201/204). */
   status: 200 | 201 | 204;
   /** Picks the success status from the operation's `data` when it depends on the outcome (CONV-7: 201 new, 200 resumed). */
@@ -72,13 +83,14 @@ export interface RouteDef<P, Q, B> {
   };
   /** Resource word for a null result (`"<Resource> not found"`). */
   notFound?: string;
-  /** Documented response schema name, for OpenAPI. */
+  /** Response schema name for OpenAPI (from `response` when it is given). */
   responseName?: string;
 }
 
 /** A declared route with its type parameters erased. */
-export interface RouteDecl extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result' | 'sse'> {
+export interface RouteDecl extends Omit<RouteDef<unknown, unknown, unknown>, 'variables' | 'result' | 'select' | 'sse'> {
   variables(input: RouteInput<unknown, unknown, unknown>): Record<string, unknown>;
+  /** The operation's `data` → the JSON body (`response` applied to what `select` picks). */
   result(data: Record<string, unknown>): unknown;
   sse?: RouteDef<unknown, unknown, unknown>['sse'];
 }
@@ -94,5 +106,8 @@ export interface Route extends RouteDecl {
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B> & Pick<Route, 'auth' | 'scope' | 'policy'>): Route;
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<P, Q, B>): RouteDecl;
 export function defineRoute<P, Q, B>(def: RouteDef<P, Q, B>): RouteDecl {
+  const { response, select, result } = def;
+  if (response && select) return { ...(def as RouteDecl), responseName: response.name, result: (data) => response.map(select(data)) };
+  if (response || select || !result) throw new Error(`Route ${def.id}: declare \`response\` with \`select\`, or \`result\``);
   return def as RouteDecl;
 }

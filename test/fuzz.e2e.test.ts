@@ -8,8 +8,8 @@
  * replays it (`FUZZ_REQUESTS` per route and `FUZZ_BUDGET_MS` make a longer run).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../rest-compat/routes/index.ts';
-import { API_SCOPES } from '../rest-compat/routes/api-keys.routes.ts';
+import { ROUTES } from '../rest-compat/areas/index.ts';
+import { API_SCOPES } from '../rest-compat/areas/api-keys/routes.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { addMember, createKey, createOrg, person, platformAdmin, type Person } from './org-fixtures.ts';
 import { createConversation, createNote } from './chat-fixtures.ts';

@@ -10,7 +10,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApi, openApiPath } from '../rest-compat/openapi.ts';
 import { DOCS_CONTENT_SECURITY_POLICY } from '../rest-compat/docs.ts';
-import { ROUTES } from '../rest-compat/routes/index.ts';
+import { ROUTES } from '../rest-compat/areas/index.ts';
 import { startTestStack, type TestStack } from './harness.ts';
 
 let t: TestStack;

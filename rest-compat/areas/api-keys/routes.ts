@@ -1,8 +1,9 @@
-/** API keys, KEY-1..3 (§3.10, §4.14). KEY-4 (List tenants) lives in orgs.routes.ts. */
+/** API keys, KEY-1..3 (§3.10, §4.14). KEY-4 (List tenants) lives in the orgs area. */
 import { isIP } from 'node:net';
-import { v } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import { array, field, noContent, object, present } from '../shape.ts';
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import { field, noContent, present } from '../../shape.ts';
+import { APIKeyCreateResponse, APIKeyResponse } from './responses.ts';
 
 /** Every scope of §1.4, in its order: the values an API key may carry. */
 export const API_SCOPES = [
@@ -51,32 +52,6 @@ const createBody = v.object({
   expires_at: v.optional(v.nullable(v.datetime())),
 });
 
-/** `APIKeyResponse` from the `ApiKeyResponseFields` fragment. */
-export function apiKeyResponse(key: unknown): unknown {
-  const k = object(key);
-  if (!k) return null;
-  return {
-    id: k.id,
-    name: k.name,
-    organization_id: k.organizationId,
-    key_prefix: k.keyPrefix,
-    scopes: k.scopes,
-    allowed_ips: k.allowedIps,
-    expires_at: k.expiresAt ?? null,
-    expired: k.expired,
-    created_by: k.createdBy,
-    created_at: k.createdAt,
-    last_used_at: k.lastUsedAt ?? null,
-  };
-}
-
-/** `APIKeyCreateResponse`: `APIKeyResponse` plus the full key, shown this once. */
-export function apiKeyCreateResponse(payload: unknown): unknown {
-  const p = object(payload);
-  const key = object(apiKeyResponse(p?.apiKey));
-  return p && key && { ...key, key: p.key };
-}
-
 const KEYS = { tag: 'API Keys' } as const;
 
 export const apiKeyRoutes: RouteDecl[] = [
@@ -89,9 +64,9 @@ export const apiKeyRoutes: RouteDecl[] = [
     query: listQuery,
     operation: 'ListApiKeys',
     variables: ({ query }) => present(query, { organization_id: 'organizationId' }),
-    result: (data) => array(field(data, 'apiKeys')).map(apiKeyResponse),
+    response: APIKeyResponse.list(),
+    select: (data) => data.apiKeys,
     status: 200,
-    responseName: 'APIKeyResponse[]',
   }),
   defineRoute({
     ...KEYS,
@@ -111,9 +86,9 @@ export const apiKeyRoutes: RouteDecl[] = [
         expiresAt: body.expires_at?.toISOString() ?? null,
       },
     }),
-    result: (data) => apiKeyCreateResponse(field(data, 'createApiKey')),
+    response: APIKeyCreateResponse,
+    select: (data) => data.createApiKey,
     status: 201,
-    responseName: 'APIKeyCreateResponse',
   }),
   defineRoute({
     ...KEYS,

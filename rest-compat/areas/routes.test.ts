@@ -10,7 +10,7 @@ import { anonymousContext } from '../../kernel/context.ts';
 import { loadOperations } from '../operations.ts';
 import type { Route } from '../route.ts';
 import { RequestValidationError, validateRequest, type ValidationErrorItem } from '../validation.ts';
-import { API_SCOPES, isIpOrCidr } from './api-keys.routes.ts';
+import { API_SCOPES, isIpOrCidr } from './api-keys/routes.ts';
 import { ROUTES } from './index.ts';
 
 const API_SCHEMA = new URL('../../schema/api.graphql', import.meta.url);
