@@ -17,7 +17,7 @@ import {
   callDeadlineMs,
   classifyFailure,
   createConnectionPool,
-  createSubgraphFetcher,
+  createSubgraphPoster,
   operationKindOf,
   rootFieldsOf,
   subgraphTimeoutOf,
@@ -326,7 +326,7 @@ describe('classifyFailure on real network errors', () => {
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     server = undefined;
     const pool = createConnectionPool();
-    const err = await createSubgraphFetcher(pool, 5_000)(url, { method: 'POST', body: '{}' }).then(() => null, (e: unknown) => e);
+    const err = await createSubgraphPoster(pool, 5_000)(new URL(url), { headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
     await pool.close();
     expect(classifyFailure(err)).toEqual({ reason: 'connection', retryable: true });
   });
@@ -334,7 +334,7 @@ describe('classifyFailure on real network errors', () => {
   it('a subgraph that never answers is a timeout, not retried', async () => {
     const url = await listen(() => {}); // accepts, never responds
     const pool = createConnectionPool();
-    const err = await createSubgraphFetcher(pool, 100)(url, { method: 'POST', body: '{}' }).then(() => null, (e: unknown) => e);
+    const err = await createSubgraphPoster(pool, 100)(new URL(url), { headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
     await pool.destroy();
     expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
   });
@@ -342,9 +342,9 @@ describe('classifyFailure on real network errors', () => {
   it('waits the deadline it sends plus the margin, not its default timeout', async () => {
     const url = await listen(() => {}); // accepts, never responds
     const pool = createConnectionPool();
-    const fetcher = createSubgraphFetcher(pool, 50, 100);
+    const post = createSubgraphPoster(pool, 50, 100);
     const started = performance.now();
-    const err = await fetcher(url, { method: 'POST', body: '{}', headers: { 'x-xentree-deadline-ms': '400' } }).then(() => null, (e: unknown) => e);
+    const err = await post(new URL(url), { body: '{}', headers: { 'x-xentree-deadline-ms': '400' } }).then(() => null, (e: unknown) => e);
     const waited = performance.now() - started;
     await pool.destroy();
     expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
@@ -359,10 +359,10 @@ describe('classifyFailure on real network errors', () => {
       res.end('{"data":{}}');
     });
     const pool = createConnectionPool();
-    const fetcher = createSubgraphFetcher(pool, 5_000);
+    const post = createSubgraphPoster(pool, 5_000);
     for (let i = 0; i < 10; i++) {
-      const res = await fetcher(url, { method: 'POST', body: '{}' });
-      expect([res.status, await res.text()]).toEqual([200, '{"data":{}}']); // reading the body frees the connection
+      const res = await post(new URL(url), { headers: {}, body: '{}' });
+      expect([res.status, res.contentType, res.text]).toEqual([200, 'application/json', '{"data":{}}']);
     }
     await pool.close();
     // Without keep-alive every call would open its own connection.

@@ -1,9 +1,17 @@
 /**
- * How the gateway reaches one subgraph over HTTP: @apollo/gateway's data source with the breaker,
- * retries and timing of resilience.ts around each fetch, the signed internal context and the
- * call's deadline on each request, and the revocations a subgraph reports read from its response.
+ * How the gateway reaches one subgraph over HTTP: a data source for @apollo/gateway's executor with
+ * the breaker, retries and timing of resilience.ts around each call, the signed internal context
+ * and the call's deadline on each request, and the revocations a subgraph reports read from its
+ * response.
+ *
+ * It implements the executor's data-source interface directly rather than extending
+ * `RemoteGraphQLDataSource`, which builds node-fetch `Headers` and `Request` objects on every call
+ * and then goes through WHATWG fetch: the request here is a plain header record and one JSON body
+ * sent with undici's `request` over the shared pool. The wire format is the same.
  */
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { STATUS_CODES } from 'node:http';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import type { Agent } from 'undici';
 import type { Config } from '../kernel/config.ts';
 import { CONTEXT_HEADER } from '../kernel/context.ts';
@@ -11,7 +19,7 @@ import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 import { currentRequestTiming } from './metrics.ts';
 import type { PolicyTable } from './policies.ts';
-import { callDeadlineMs, createSubgraphFetcher, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { callDeadlineMs, createSubgraphPoster, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard, type SubgraphPoster } from './resilience.ts';
 
 /** Where revocations reported by subgraphs (`extensions.revokedSessions` / `revokedApiKeys`) go. */
 export interface RevocationSink {
@@ -21,22 +29,30 @@ export interface RevocationSink {
 
 export interface SubgraphSourceOptions {
   config: Config;
-  /** The connection pool every subgraph fetch shares. */
+  /** The connection pool every subgraph call shares. */
   pool: Agent;
   policies: PolicyTable;
   revocations: RevocationSink;
 }
 
-export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+type Options = GraphQLDataSourceProcessOptions<GatewayContext>;
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
+  readonly #url: URL;
+  readonly #post: SubgraphPoster;
+
   constructor(readonly guard: SubgraphGuard, url: string, private readonly settings: SubgraphSourceOptions) {
     const { config, pool } = settings;
-    super({ url, fetcher: createSubgraphFetcher(pool, subgraphTimeoutOf(config, guard.subgraph), config.subgraphResilience.deadlineMarginMs) });
+    this.#url = new URL(url);
+    this.#post = createSubgraphPoster(pool, subgraphTimeoutOf(config, guard.subgraph), config.subgraphResilience.deadlineMarginMs);
   }
-  /** Breaker, retries and timing around each fetch; a failed subgraph yields errors, not a throw (partial data). */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+
+  /** Breaker, retries and timing around each call; a failed subgraph yields errors, not a throw (partial data). */
+  async process(options: Options): Promise<GatewayGraphQLResponse> {
     const ended = currentRequestTiming()?.subgraphCall();
     try {
-      return await this.guard.run(operationKindOf('document' in options ? options.document : undefined, options.request.query), () => super.process(options));
+      return await this.guard.run(operationKindOf(this.#documentOf(options), options.request.query), () => this.#send(options));
     } catch (err) {
       if (err instanceof SubgraphUnavailableError) return { errors: unavailableErrors(err) };
       throw err;
@@ -44,24 +60,53 @@ export class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
       ended?.();
     }
   }
-  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const { config, policies } = this.settings;
-    const context = options.context;
-    if ('auth' in context && context.auth) {
-      options.request.http?.headers.set(CONTEXT_HEADER, await signedContextOf(context as GatewayContext, config.internalServiceKey));
-    }
-    // The subgraph stops at this deadline; the fetcher waits a margin longer (resilience.ts).
-    const deadline = callDeadlineMs(config, this.guard.subgraph, 'document' in options ? options.document : undefined, options.request.query, policies);
-    options.request.http?.headers.set(DEADLINE_HEADER, String(deadline));
+
+  #documentOf(options: Options) {
+    return 'document' in options ? options.document : undefined;
   }
-  override didReceiveResponse<T extends { extensions?: Record<string, unknown> }>({ response }: { response: T }): T {
+
+  async #send(options: Options): Promise<GatewayGraphQLResponse> {
+    const { config, policies } = this.settings;
+    const { request, context } = options;
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
+    headers['content-type'] = 'application/json';
+    if ('auth' in context && context.auth) headers[CONTEXT_HEADER] = await signedContextOf(context as GatewayContext, config.internalServiceKey);
+    // The subgraph stops at this deadline; the poster waits a margin longer (resilience.ts).
+    headers[DEADLINE_HEADER] = String(callDeadlineMs(config, this.guard.subgraph, this.#documentOf(options), request.query, policies));
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    const reply = await this.#post(this.#url, { headers, body });
+    const json = reply.contentType?.startsWith('application/json') || reply.contentType?.startsWith('application/graphql-response+json');
+    if (reply.status < 200 || reply.status > 299) throw errorFromReply(this.#url, reply.status, json ? parseJson(reply.text) : reply.text);
+    const parsed: unknown = json ? JSON.parse(reply.text) : reply.text;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
+    return this.#received(parsed as GatewayGraphQLResponse);
+  }
+
+  #received(response: GatewayGraphQLResponse): GatewayGraphQLResponse {
     const { revocations } = this.settings;
-    const revoked = response.extensions?.revokedSessions;
+    const revoked: unknown = response.extensions?.revokedSessions;
     if (Array.isArray(revoked)) revocations.markRevoked(revoked.filter((x): x is string => typeof x === 'string'));
-    const revokedKeys = response.extensions?.revokedApiKeys;
+    const revokedKeys: unknown = response.extensions?.revokedApiKeys;
     if (Array.isArray(revokedKeys)) revocations.markApiKeysRevoked(revokedKeys.filter((x): x is string => typeof x === 'string'));
     return response;
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A non-2xx answer, as @apollo/gateway reports it: `extensions.response` carries status and body. */
+function errorFromReply(url: URL, status: number, body: unknown): GraphQLError {
+  const statusText = STATUS_CODES[status] ?? '';
+  const code = status === 401 ? { code: 'UNAUTHENTICATED' } : status === 403 ? { code: 'FORBIDDEN' } : {};
+  return new GraphQLError(`${status}: ${statusText}`, { extensions: { response: { url: url.href, status, statusText, body }, ...code } });
 }
 
 /**
