@@ -14,7 +14,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../kernel/config.ts';
 
 /** Response headers a cross-origin page may read (rate limits, request id, auth challenge). */
@@ -34,15 +35,21 @@ const EXPOSED_HEADERS = [
  * any hook that answers requests itself (the GraphiQL page), so those responses get the headers too.
  */
 export async function registerBrowserSafety(app: FastifyInstance, config: Pick<Config, 'corsOrigins' | 'production'>): Promise<void> {
-  await app.register(helmet, {
+  const headers = securityHeaders({
     // The API answers JSON only, so its pages may load nothing. The GraphiQL page sends its own
     // policy (gateway/graphiql.ts), which replaces this one on that response.
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
-    // Production is HTTPS only (§1.1); over plain HTTP in development the header is noise.
-    hsts: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    // Production is HTTPS only (API.md §1.1); over plain HTTP in development the header is noise.
+    strictTransportSecurity: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
+  // The same headers on every response, computed once: helmet's middleware would rebuild them
+  // (the policy string included) on each request.
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   if (config.corsOrigins.length === 0) return;
   await app.register(cors, {
@@ -53,4 +60,18 @@ export async function registerBrowserSafety(app: FastifyInstance, config: Pick<C
     credentials: false,
     maxAge: 600,
   });
+}
+
+/** The headers helmet sets with `options`, read once by running its middleware on a stand-in response. */
+function securityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+      return res;
+    },
+    removeHeader() {},
+  };
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {});
+  return headers;
 }
