@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   stream: () => import('./stream.bench.ts'),
   knowledge: () => import('./knowledge.bench.ts'),
   auth: () => import('./auth.bench.ts'),
+  gateways: () => import('./gateways.bench.ts'),
 };
 
 const name = process.argv[2];

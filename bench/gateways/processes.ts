@@ -1,0 +1,180 @@
+/**
+ * The processes of the gateway benchmark: the subgraphs, then each gateway in turn, each in its
+ * own Node process (pinned with `taskset` where it exists), and what /proc says about them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/processes.ts';
+import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
+import type { GatewayName } from './serve.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVE = 'bench/gateways/serve.ts';
+
+/** Whether `taskset` can pin processes here (Linux util-linux). */
+export const canPin = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+
+/** Pins every thread of `pid` to `cpu` (no-op without taskset or with one core). */
+export function pin(pid: number, cpu: number | null): void {
+  if (canPin && cpu !== null) spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+export interface Running {
+  kind: string;
+  child: ChildProcess;
+  pid: number;
+  /** The first line the process printed on stdout (its URLs, or `ready`). */
+  firstLine: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs `serve.ts <kind>` in its own Node process on `cpu` and waits for its first line (max 90 s). */
+export async function startServe(kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
+  const node = [process.execPath, '--import', 'tsx', SERVE, kind];
+  const [cmd, ...args] = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...node] : node;
+  const child = spawn(cmd ?? process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start within 90 s:\n${err}`)), 90_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} exited with ${code}:\n${err}`));
+    });
+  });
+  return {
+    kind,
+    child,
+    pid: child.pid ?? 0,
+    firstLine,
+    output: () => out + err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface BenchSetup {
+  secret: string;
+  subgraphs: Running;
+  subgraphUrls: Record<string, string>;
+  supergraphFile: string;
+  /** The exact bytes every gateway must answer to the heavy query. */
+  reference: string;
+  close(): Promise<void>;
+}
+
+/** Starts the subgraphs on `cpu`, composes the supergraph over their URLs and computes the reference answer. */
+export async function startSetup(cpu: number | null): Promise<BenchSetup> {
+  const secret = randomBytes(32).toString('base64url');
+  const subgraphs = await startServe('subgraphs', { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: secret }, cpu);
+  const subgraphUrls = JSON.parse(subgraphs.firstLine) as Record<string, string>;
+  const graph = composeBenchGraph(subgraphUrls);
+  const dir = mkdtempSync(path.join(tmpdir(), 'xentree-gateways-bench-'));
+  const supergraphFile = path.join(dir, 'supergraph.graphql');
+  writeFileSync(supergraphFile, graph.supergraphSdl);
+  return {
+    secret,
+    subgraphs,
+    subgraphUrls,
+    supergraphFile,
+    reference: referenceAnswer(graph.apiSdl),
+    close: async () => {
+      await subgraphs.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts one gateway on `cpu`. This project's gateway runs with its production settings, over the
+ * bench supergraph, with the limits a load test needs raised (see bench/GATEWAYS.md).
+ */
+export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: number | null): Promise<{ url: string; proc: Running }> {
+  const port = await freePort();
+  const proc = await startServe(name, {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    BENCH_SUPERGRAPH_FILE: setup.supergraphFile,
+    BENCH_SUBGRAPH_URLS: JSON.stringify(setup.subgraphUrls),
+    APOLLO_TELEMETRY_DISABLED: 'true',
+    ...(name === 'xentree'
+      ? {
+          LOG_LEVEL: 'warn',
+          INTERNAL_SERVICE_KEY: setup.secret,
+          ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+          // The gateway process opens no database; production only insists on naming one.
+          XENTREE_ALLOW_EMBEDDED_DB: 'true',
+          XENTREE_DATA_DIR: path.dirname(setup.supergraphFile),
+          // One client address at full speed: the default per-address limit would answer 429.
+          RATE_LIMIT_DEFAULT: '1000000000/60',
+          // The heavy query's estimated cost (lists multiplied down six levels) is about 108,000.
+          GRAPHQL_MAX_COST: '1000000',
+        }
+      : {}),
+  }, cpu);
+  return { url: `http://127.0.0.1:${port}/graphql`, proc };
+}
+
+let sequence = 0;
+
+/**
+ * Whether a response body is the reference: the same bytes, allowing the one trailing newline
+ * that Apollo Server appends to every JSON response.
+ */
+export function isReference(body: string, reference: string): boolean {
+  return body === reference || body === `${reference}\n`;
+}
+
+/** One heavy query through `url` with a fresh credential; the status and the exact body. */
+export async function heavyQuery(url: string): Promise<{ status: number; body: string }> {
+  const id = `bench-check-${process.pid}-${++sequence}`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: id, 'x-request-id': id },
+    body: HEAVY_BODY,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+/** CPU time (user + system) of a process so far, in ms (Linux /proc; clock ticks of 100 Hz). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}

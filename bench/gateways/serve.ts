@@ -1,0 +1,101 @@
+/**
+ * One process of the gateway benchmark: `serve.ts subgraphs` (the four subgraphs; prints their
+ * URLs as one JSON line) or `serve.ts <gateway>` (one gateway on PORT over the supergraph in
+ * BENCH_SUPERGRAPH_FILE; prints `ready`). Each gateway forwards the client's `authorization`
+ * header to every subgraph fetch, except this project's, which sends its signed internal context.
+ */
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+
+export const GATEWAYS = ['xentree', 'apollo-gateway', 'hive-gateway', 'hive-router'] as const;
+export type GatewayName = (typeof GATEWAYS)[number];
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is required`);
+  return v;
+}
+
+/** This project's gateway, as `xentree gateway` starts it, over the benchmark supergraph. */
+async function xentree(port: number, supergraphSdl: string, urls: Record<string, string>): Promise<() => Promise<void>> {
+  const { loadConfig } = await import('../../kernel/config.ts');
+  const { createLogger } = await import('../../kernel/logger.ts');
+  const { connectPubSub } = await import('../../kernel/pubsub.ts');
+  const { createGateway } = await import('../../gateway/server.ts');
+  const { restCompat } = await import('../../rest-compat/plugin.ts');
+  const config = loadConfig();
+  const pubsub = await connectPubSub(config.redisUrl);
+  const gateway = await createGateway({ config, logger: createLogger(config.logLevel), pubsub, port, host: '127.0.0.1', supergraphSdl, subgraphUrls: urls, plugins: [restCompat()] });
+  return async () => {
+    await gateway.close();
+    await pubsub.close();
+  };
+}
+
+/** Stock @apollo/gateway in @apollo/server's standalone HTTP server. */
+async function apolloGateway(port: number, supergraphSdl: string): Promise<() => Promise<void>> {
+  const { ApolloGateway, RemoteGraphQLDataSource } = await import('@apollo/gateway');
+  const { ApolloServer } = await import('@apollo/server');
+  const { startStandaloneServer } = await import('@apollo/server/standalone');
+  interface Ctx {
+    authorization?: string;
+  }
+  class Forwarding extends RemoteGraphQLDataSource<Ctx> {
+    override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Ctx>): void {
+      if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    }
+  }
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ url }) => new Forwarding({ url }) });
+  const server = new ApolloServer<Ctx>({ gateway });
+  await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' }, context: async ({ req }) => ({ authorization: req.headers.authorization }) });
+  return () => server.stop();
+}
+
+/** @graphql-hive/gateway-runtime, with its JavaScript planner or with the Rust planner of @graphql-hive/router-runtime. */
+async function hive(port: number, supergraphSdl: string, rustPlanner: boolean): Promise<() => Promise<void>> {
+  const { createGatewayRuntime } = await import('@graphql-hive/gateway-runtime');
+  const routerRuntime = rustPlanner ? await import('@graphql-hive/router-runtime') : null;
+  const gateway = createGatewayRuntime({
+    supergraph: supergraphSdl,
+    logging: false,
+    propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }) },
+    ...(routerRuntime ? { unifiedGraphHandler: routerRuntime.unifiedGraphHandler } : {}),
+  });
+  const server = createServer(gateway);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await gateway.dispose();
+  };
+}
+
+async function main(kind: string): Promise<void> {
+  let close: () => Promise<void>;
+  if (kind === 'subgraphs') {
+    const { startSubgraphs } = await import('./subgraphs.ts');
+    const started = await startSubgraphs(env('INTERNAL_SERVICE_KEY'));
+    close = started.close;
+    console.log(JSON.stringify(started.urls));
+  } else {
+    const port = Number(env('PORT'));
+    const sdl = readFileSync(env('BENCH_SUPERGRAPH_FILE'), 'utf8');
+    const urls = JSON.parse(env('BENCH_SUBGRAPH_URLS')) as Record<string, string>;
+    if (kind === 'xentree') close = await xentree(port, sdl, urls);
+    else if (kind === 'apollo-gateway') close = await apolloGateway(port, sdl);
+    else if (kind === 'hive-gateway' || kind === 'hive-router') close = await hive(port, sdl, kind === 'hive-router');
+    else throw new Error(`unknown process ${kind} (subgraphs | ${GATEWAYS.join(' | ')})`);
+    console.log('ready');
+  }
+  const stop = () => void close().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv[2] ?? '').catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
