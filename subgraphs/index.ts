@@ -7,5 +7,6 @@ import { identity } from './identity/index.ts';
 import { orgs } from './orgs/index.ts';
 import { chat } from './chat/index.ts';
 import { knowledge } from './knowledge/index.ts';
+import { learning } from './learning/index.ts';
 
-export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat), subgraphEntry(knowledge)];
+export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat), subgraphEntry(knowledge), subgraphEntry(learning)];

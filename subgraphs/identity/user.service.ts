@@ -57,6 +57,7 @@ export interface UserSummary {
   email: string;
   username: string;
   fullName: string | null;
+  avatarUrl: string | null;
   timezone: string;
   plan: string;
   role: string;
@@ -71,6 +72,7 @@ export function toSummary(u: User): UserSummary {
     email: u.email,
     username: u.username,
     fullName: u.fullName,
+    avatarUrl: u.avatarUrl,
     timezone: u.timezone,
     plan: u.plan,
     role: u.role,

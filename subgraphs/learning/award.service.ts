@@ -1,0 +1,155 @@
+/**
+ * Records awards (API.md §4.2–§4.7) in one transaction per award, with the user's profile row
+ * locked: reconciliation (§4.4), the ledger row (booster applied), streak, learning time, quest
+ * progress with its rewards (§4.5) and the booster the third quest starts (§4.6). Every award is
+ * unique by (source, source id): a producer that delivers twice gets the first result back.
+ */
+import { randomUUID } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { notFound } from '../../kernel/errors.ts';
+import type { Clock } from './clock.ts';
+import type { IdentityGateway } from './identity.client.ts';
+import { LearningProfileSchema, type LearningProfile } from './profile.entity.ts';
+import { BOOSTER, QUEST_REWARD_XP, boosted, extendStreak, reconcile, selectQuests, type QuestType } from './rules.ts';
+import { QUEST_COUNTERS, SQL, type QuestCounters } from './sql.ts';
+import { localDate } from './time.ts';
+
+/** Sources with an XP award (the keys of `XPSourceBreakdown` but `quest`, which learning records itself). */
+export const XP_SOURCES = ['xel_task', 'xel_module', 'xel_evaluation', 'chat_session', 'xel_session', 'live_session'] as const;
+/** Activity that counts for quests without XP: a CONV-2 call, live seconds credited at a heartbeat. */
+export const ACTIVITY_KINDS = ['chat_message', 'live_credit'] as const;
+export type AwardSource = (typeof XP_SOURCES)[number] | (typeof ACTIVITY_KINDS)[number];
+
+const SESSION_SOURCE: Partial<Record<AwardSource, string>> = { chat_session: 'chat', xel_session: 'xel', live_session: 'live' };
+
+export interface AwardInput {
+  source: AwardSource;
+  /** The producer's id of what earned it (a session id, a submission id …); unique per source. */
+  sourceId: string;
+  userId: string;
+  /** §4.2 base XP before any booster (0 for activity kinds). */
+  baseXp: number;
+  /** An ended session's start and counted seconds (`duration_seconds`, or `billed_seconds` for live): learning time (§4.7). */
+  session?: { startedAt: Date; seconds: number };
+  /** Activity amount: 1 per chat message, the seconds credited for `live_credit`. */
+  amount?: number;
+  /** The user's IANA zone when the producer knows it (otherwise asked of identity). */
+  timezone?: string;
+}
+
+export interface AwardResult {
+  /** False when this (source, source id) had been recorded before: nothing changed. */
+  recorded: boolean;
+  /** XP of the award's ledger row (after the booster); 0 for activity kinds. */
+  xp: number;
+  /** Quests this award completed (their 10 XP each are recorded too). */
+  questsCompleted: string[];
+  boosterStarted: boolean;
+}
+
+const isXpSource = (s: AwardSource): s is (typeof XP_SOURCES)[number] => (XP_SOURCES as readonly string[]).includes(s);
+
+export class AwardService {
+  constructor(
+    private readonly identity: IdentityGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The user's zone: given, or identity's. @throws NOT_FOUND "User not found" */
+  async zoneOf(userId: string, given?: string): Promise<string> {
+    if (given) return given;
+    const user = await this.identity.user(userId);
+    if (!user) throw notFound('User');
+    return user.timezone;
+  }
+
+  /** Records one award exactly once. @throws NOT_FOUND "User not found" */
+  async award(em: EntityManager, input: AwardInput): Promise<AwardResult> {
+    const zone = await this.zoneOf(input.userId, input.timezone);
+    return em.transactional(async (tx) => {
+      const now = this.clock.now();
+      const today = localDate(now, zone);
+      const p = await lockProfile(tx, input.userId, today);
+      const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false };
+      if (isXpSource(input.source)) {
+        const active = p.boosterExpiresAt && p.boosterExpiresAt.getTime() > now.getTime() ? p.boosterMultiplier : null;
+        const { multiplier, xp } = boosted(input.baseXp, active, input.source);
+        const rows = await tx.execute(SQL.insertLedger, [randomUUID(), input.userId, input.source, input.sourceId, input.baseXp, multiplier, xp, today, now]);
+        if (rows.length === 0) {
+          const [first] = await tx.execute<{ xp: number }[]>(SQL.ledgerBySource, [input.source, input.sourceId]);
+          return { ...result, recorded: false, xp: first?.xp ?? 0 };
+        }
+        result.xp = xp;
+        credit(p, xp, today);
+        const kind = SESSION_SOURCE[input.source];
+        if (kind && input.session) {
+          const { startedAt, seconds } = input.session;
+          await tx.execute(SQL.insertSession, [kind, input.sourceId, input.userId, startedAt, seconds, localDate(startedAt, zone), today]);
+        }
+      } else {
+        const rows = await tx.execute(SQL.insertActivity, [input.source, input.sourceId, input.userId, input.amount ?? 1, today]);
+        if (rows.length === 0) return { ...result, recorded: false };
+      }
+      await this.progressQuests(tx, p, today, now, result);
+      await tx.flush();
+      return result;
+    });
+  }
+
+  /** §4.5: completes the day's quests that reached their target (10 XP each); all three start the booster once per date. */
+  private async progressQuests(tx: EntityManager, p: LearningProfile, today: string, now: Date, result: AwardResult): Promise<void> {
+    const quests = selectQuests(p.userId, today);
+    const done = new Set((await tx.execute<{ type: string }[]>(SQL.completions, [p.userId, today])).map((r) => r.type));
+    if (quests.every((q) => done.has(q.type))) return;
+    const [counters] = await tx.execute<QuestCounters[]>(QUEST_COUNTERS, [p.userId, today]);
+    for (const q of quests) {
+      if (done.has(q.type) || !counters || questProgress(q.type, counters) < q.target) continue;
+      const inserted = await tx.execute(SQL.insertCompletion, [p.userId, today, q.type, now]);
+      if (inserted.length === 0) continue;
+      done.add(q.type);
+      result.questsCompleted.push(q.id);
+      await tx.execute(SQL.insertLedger, [randomUUID(), p.userId, 'quest', `${p.userId}:${q.id}`, QUEST_REWARD_XP, 1, QUEST_REWARD_XP, today, now]);
+      credit(p, QUEST_REWARD_XP, today);
+    }
+    if (quests.every((q) => done.has(q.type)) && p.boosterDate !== today) {
+      p.boosterMultiplier = BOOSTER.multiplier;
+      p.boosterStartedAt = now;
+      p.boosterExpiresAt = new Date(now.getTime() + BOOSTER.durationMs);
+      p.boosterDate = today;
+      result.boosterStarted = true;
+    }
+  }
+}
+
+/** A quest's raw progress from the day's counters (capped by the caller). */
+export function questProgress(type: QuestType, c: QuestCounters): number {
+  switch (type) {
+    case 'earn_xp': return c.earn_xp;
+    case 'xel_tasks': return c.xel_tasks;
+    case 'study_minutes': return Math.floor(c.study_seconds / 60);
+    case 'complete_module': return c.modules;
+    case 'live_minutes': return Math.floor(c.live_seconds / 60);
+    case 'chat_messages': return c.chat_messages;
+    case 'evaluation': return c.evaluations;
+  }
+}
+
+/** Adds XP to the profile; the first XP of `today` extends the streak (§4.4). */
+function credit(p: LearningProfile, xp: number, today: string): void {
+  if (xp <= 0) return;
+  p.xp += xp;
+  Object.assign(p, extendStreak(p, today));
+}
+
+/**
+ * The user's profile row, created if needed, locked for the transaction and reconciled up to
+ * `today` (§4.4: runs before every streak read and every award); freeze-covered days are stored.
+ */
+export async function lockProfile(tx: EntityManager, userId: string, today: string): Promise<LearningProfile> {
+  await tx.execute(SQL.ensureProfile, [userId]);
+  const p = await tx.findOneOrFail(LearningProfileSchema, { userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  const { state, covered } = reconcile(p, today);
+  for (const d of covered) await tx.execute(SQL.insertFreeze, [userId, d]);
+  Object.assign(p, state);
+  return p;
+}

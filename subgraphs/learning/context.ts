@@ -1,0 +1,18 @@
+/** The per-request context of learning's resolvers, apart from the manifest so resolvers need not import index.ts. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthContext } from '../../kernel/context.ts';
+import type { AwardService } from './award.service.ts';
+import type { StatsService } from './stats.service.ts';
+
+/** The services of learning, shared by every request of the process. */
+export interface LearningServices {
+  awards: AwardService;
+  stats: StatsService;
+}
+
+/** Per-request context of learning's resolvers. */
+export interface LearningContext {
+  auth: AuthContext | null;
+  em: EntityManager;
+  services: LearningServices;
+}

@@ -1,0 +1,46 @@
+/** The learning subgraph manifest: the XP ledger, levels, streaks, quests, boosters and learning time. */
+import { loadSubgraphSdl } from '../../kernel/policy.ts';
+import type { SubgraphManifest } from '../../kernel/server.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import type { IdentityRouter } from '../identity/router.ts';
+import { LearningProfileSchema, LedgerEntrySchema } from './profile.entity.ts';
+import { LearningInitial } from './migrations/initial.migration.ts';
+import { IdentityGateway } from './identity.client.ts';
+import { AwardService } from './award.service.ts';
+import { StatsService } from './stats.service.ts';
+import { learningClock } from './clock.ts';
+import { createLearningRouter } from './router.ts';
+import type { LearningContext, LearningServices } from './context.ts';
+import { resolvers } from './resolvers.ts';
+
+export type { LearningRouter, AwardRequest } from './router.ts';
+export type { LearningContext } from './context.ts';
+
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url));
+
+export const learning: SubgraphManifest<LearningContext> = {
+  name: 'learning',
+  typeDefs,
+  resolvers,
+  entities: [LearningProfileSchema, LedgerEntrySchema],
+  migrations: [{ name: 'learning-0001-initial', class: LearningInitial }],
+  setup({ config, orm }) {
+    const identity = new IdentityGateway(
+      createInternalClient<IdentityRouter>({
+        target: 'identity',
+        baseUrl: config.subgraphUrls.identity,
+        caller: 'learning',
+        secret: config.internalServiceKey,
+        timeoutMs: config.trpcTimeoutMs,
+        maxBatch: config.trpcMaxBatch,
+      }),
+    );
+    const services: LearningServices = { awards: new AwardService(identity, learningClock), stats: new StatsService(identity, learningClock) };
+    return {
+      router: createLearningRouter(orm, services.awards),
+      requestContext(auth) {
+        return { auth, em: orm.em.fork(), services };
+      },
+    };
+  },
+};

@@ -1,0 +1,91 @@
+/** A learner's XP total, streak, freezes and booster (API.md §4.3, §4.4, §4.6): one row per user. */
+import { EntitySchema, Type } from '@mikro-orm/postgresql';
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A `date` column as `YYYY-MM-DD` text. Drivers hand dates back as text or as a Date at local
+ * midnight, so a Date is read by its local calendar fields.
+ */
+export class LocalDateType extends Type<string | null, string | null> {
+  override convertToJSValue(value: unknown): string | null {
+    if (value === null || value === undefined) return null;
+    if (value instanceof Date) return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}`;
+    return String(value).slice(0, 10);
+  }
+
+  override convertToDatabaseValue(value: unknown): string | null {
+    return value === null || value === undefined ? null : String(value);
+  }
+
+  override getColumnType(): string {
+    return 'date';
+  }
+}
+
+export interface LearningProfile {
+  userId: string;
+  xp: number;
+  currentStreak: number;
+  longestStreak: number;
+  freezesAvailable: number;
+  freezesUsed: number;
+  /** Last local date with XP > 0. */
+  lastActivity: string | null;
+  /** Every local date up to this one has been reconciled (§4.4). */
+  reconciledThrough: string | null;
+  boosterMultiplier: number | null;
+  boosterStartedAt: Date | null;
+  boosterExpiresAt: Date | null;
+  /** The local date of the last booster the daily quests granted (once per date). */
+  boosterDate: string | null;
+}
+
+export const LearningProfileSchema = new EntitySchema<LearningProfile>({
+  name: 'LearningProfile',
+  tableName: 'profiles',
+  properties: {
+    userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
+    xp: { type: 'integer' },
+    currentStreak: { type: 'integer', fieldName: 'current_streak' },
+    longestStreak: { type: 'integer', fieldName: 'longest_streak' },
+    freezesAvailable: { type: 'integer', fieldName: 'freezes_available' },
+    freezesUsed: { type: 'integer', fieldName: 'freezes_used' },
+    lastActivity: { type: LocalDateType, nullable: true, fieldName: 'last_activity' },
+    reconciledThrough: { type: LocalDateType, nullable: true, fieldName: 'reconciled_through' },
+    boosterMultiplier: { type: 'double', nullable: true, fieldName: 'booster_multiplier' },
+    boosterStartedAt: { type: 'Date', nullable: true, fieldName: 'booster_started_at' },
+    boosterExpiresAt: { type: 'Date', nullable: true, fieldName: 'booster_expires_at' },
+    boosterDate: { type: LocalDateType, nullable: true, fieldName: 'booster_date' },
+  },
+});
+
+/** One XP award (§4.2): the ledger is append-only and unique by (source, source id). */
+export interface LedgerEntry {
+  id: string;
+  userId: string;
+  source: string;
+  sourceId: string;
+  baseXp: number;
+  multiplier: number;
+  xp: number;
+  /** The user's local date when the award was recorded. */
+  localDate: string;
+  recordedAt: Date;
+}
+
+export const LedgerEntrySchema = new EntitySchema<LedgerEntry>({
+  name: 'LedgerEntry',
+  tableName: 'ledger',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    userId: { type: 'uuid', fieldName: 'user_id' },
+    source: { type: 'string' },
+    sourceId: { type: 'string', fieldName: 'source_id' },
+    baseXp: { type: 'integer', fieldName: 'base_xp' },
+    multiplier: { type: 'double' },
+    xp: { type: 'integer' },
+    localDate: { type: LocalDateType, fieldName: 'local_date' },
+    recordedAt: { type: 'Date', fieldName: 'recorded_at' },
+  },
+});

@@ -1,0 +1,58 @@
+/** Thin GraphQL adapter for learning: check the caller, call a service, shape the result. */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { DateTimeScalar } from '../../kernel/scalars.ts';
+import { requireUser } from '../../kernel/authz.ts';
+import { DateScalar } from './date.scalar.ts';
+import type { LearningContext } from './context.ts';
+
+const READ = 'xel:read';
+
+/** `XpSourceBreakdown` from the snake_case source keys. */
+function breakdown(b: Record<string, number>) {
+  return {
+    xelTask: b.xel_task ?? 0,
+    xelModule: b.xel_module ?? 0,
+    xelEvaluation: b.xel_evaluation ?? 0,
+    chatSession: b.chat_session ?? 0,
+    xelSession: b.xel_session ?? 0,
+    liveSession: b.live_session ?? 0,
+    quest: b.quest ?? 0,
+  };
+}
+
+async function xpProfile(ctx: LearningContext, userId: string) {
+  const p = await ctx.services.stats.profile(ctx.em, userId);
+  return { ...p, todayXpBreakdown: breakdown(p.todayXpBreakdown) };
+}
+
+/** The caller's own id when `id` is the caller (federated `User` fields are private). */
+function self(ctx: LearningContext, id: string): string | null {
+  const user = requireUser(ctx.auth, READ);
+  return user.userId === id ? id : null;
+}
+
+export const resolvers: GraphQLResolverMap<LearningContext> = {
+  DateTime: DateTimeScalar,
+  Date: DateScalar,
+  User: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    xpProfile: (u: { id: string }, _: unknown, ctx: LearningContext) => {
+      const id = self(ctx, u.id);
+      return id ? xpProfile(ctx, id) : null;
+    },
+    streak: (u: { id: string }, _: unknown, ctx: LearningContext) => {
+      const id = self(ctx, u.id);
+      return id ? ctx.services.stats.streak(ctx.em, id) : null;
+    },
+  },
+  Query: {
+    xpProfile: (_: unknown, __: unknown, ctx: LearningContext) => xpProfile(ctx, requireUser(ctx.auth, READ).userId),
+    publicXpProfile: (_: unknown, args: { username: string }, ctx: LearningContext) => ctx.services.stats.publicProfile(ctx.em, args.username),
+    streakStatus: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.streak(ctx.em, requireUser(ctx.auth, READ).userId),
+    weeklyActivity: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.weekly(ctx.em, requireUser(ctx.auth, READ).userId),
+    learningPulse: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.pulse(ctx.em, requireUser(ctx.auth, READ).userId),
+    dailyQuests: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.quests(ctx.em, requireUser(ctx.auth, READ).userId),
+    learningTime: (_: unknown, args: { startDate?: string | null; endDate?: string | null }, ctx: LearningContext) =>
+      ctx.services.stats.learningTime(ctx.em, requireUser(ctx.auth, 'conversations:read').userId, args.startDate ?? null, args.endDate ?? null),
+  },
+};
