@@ -104,6 +104,13 @@ const envSchema = z.object({
   INTERNAL_SERVICE_KEY: secret.optional(),
   ENCRYPTION_KEY: secret.optional(),
   INTEGRATION_TOKEN_ISSUER: z.string().min(1).default('xentree'),
+  GOOGLE_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_OAUTH_REDIRECT_URI: z.url().optional(),
+  GOOGLE_OAUTH_AUTH_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  GOOGLE_CALENDAR_SCOPES: z.string().trim().min(1).default('https://www.googleapis.com/auth/calendar.readonly'),
+  GOOGLE_OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(5_000),
@@ -168,6 +175,11 @@ export interface Config {
   internalServiceKey: string;
   encryptionKey: string;
   integrationTokenIssuer: string;
+  /**
+   * The Google Calendar skills connector (§4.16): null unless client id, secret and redirect URI
+   * are all set. The token exchange gives up after `timeoutMs` (10 s unless set).
+   */
+  googleOAuth: GoogleOAuthConfig | null;
   subgraphTimeoutMs: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
@@ -207,6 +219,18 @@ export interface Config {
   subgraphUrls: Record<SubgraphName, string>;
   /** Where each subgraph listens when started as its own process. */
   subgraphPorts: Record<SubgraphName, number>;
+}
+
+/** OAuth 2.0 client settings of the Google Calendar connector. */
+export interface GoogleOAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  authUrl: string;
+  tokenUrl: string;
+  /** Requested scopes, space-separated in the authorization URL. */
+  scopes: string[];
+  timeoutMs: number;
 }
 
 /** Worker threads that parse uploaded documents, and the budget of one document. */
@@ -368,6 +392,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     internalServiceKey,
     encryptionKey,
     integrationTokenIssuer: e.INTEGRATION_TOKEN_ISSUER,
+    googleOAuth:
+      e.GOOGLE_OAUTH_CLIENT_ID && e.GOOGLE_OAUTH_CLIENT_SECRET && e.GOOGLE_OAUTH_REDIRECT_URI
+        ? {
+            clientId: e.GOOGLE_OAUTH_CLIENT_ID,
+            clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET,
+            redirectUri: e.GOOGLE_OAUTH_REDIRECT_URI,
+            authUrl: e.GOOGLE_OAUTH_AUTH_URL,
+            tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
+            scopes: e.GOOGLE_CALENDAR_SCOPES.split(/[\s,]+/).filter((x) => x.length > 0),
+            timeoutMs: e.GOOGLE_OAUTH_TIMEOUT_MS,
+          }
+        : null,
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
@@ -403,7 +439,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphResilience: {
       // Knowledge waits on AI providers (RAG) and parses uploads of up to 10 MiB: unless set, its
       // calls may take the AI timeout plus 5 s.
-      timeouts: { knowledge: e.AI_TIMEOUT_MS + 5_000, ...timeouts },
+      // The Skills connector's token exchange may take its own timeout (10 s) before it answers 502.
+      timeouts: { knowledge: e.AI_TIMEOUT_MS + 5_000, integrations: e.GOOGLE_OAUTH_TIMEOUT_MS + 5_000, ...timeouts },
       breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
       breakerCooldownMs: e.SUBGRAPH_BREAKER_COOLDOWN_MS,
       retryBudget: e.SUBGRAPH_RETRY_BUDGET,

@@ -12,6 +12,12 @@ export interface ApiKeyRevokedEvent {
   keyIds: string[];
 }
 
+/** Published by orgs after an organization is created (integrations creates its signing key). */
+export const ORGANIZATION_CREATED = 'orgs.organization-created';
+export interface OrganizationCreatedEvent {
+  organizationId: string;
+}
+
 /** Published by orgs after an organization is deleted (others drop or un-share its data). */
 export const ORGANIZATION_DELETED = 'orgs.organization-deleted';
 export interface OrganizationDeletedEvent {

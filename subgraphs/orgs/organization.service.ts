@@ -9,7 +9,7 @@ import { AppError, notFound } from '../../kernel/errors.ts';
 import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
-import { ORGANIZATION_DELETED, type OrganizationDeletedEvent } from '../../kernel/events.ts';
+import { ORGANIZATION_CREATED, ORGANIZATION_DELETED, type OrganizationCreatedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
 import { MembershipSchema, OrganizationSchema, type Membership, type OrgRole, type Organization } from './organization.entity.ts';
 import { deleteOrganization, enforce, updateOrganization } from './role.policy.ts';
 import type { IdentityGateway } from './identity.client.ts';
@@ -98,13 +98,16 @@ export class OrganizationService {
       const slug = input.slug ? base : withSuffix(base, n);
       if (!input.slug && (await em.count(OrganizationSchema, { slug }))) continue;
       try {
-        return await em.fork().transactional(async (tx) => {
+        const created = await em.fork().transactional(async (tx) => {
           const now = new Date();
           const org = tx.create(OrganizationSchema, { id: randomUUID(), name: input.name, slug, description: input.description ?? null, createdAt: now, updatedAt: now });
           await tx.flush();
           tx.create(MembershipSchema, { organizationId: org.id, userId: auth.userId, role: 'owner', teamId: null, joinedAt: now });
           return org;
         });
+        const event: OrganizationCreatedEvent = { organizationId: created.id };
+        await this.pubsub.publish(ORGANIZATION_CREATED, event);
+        return created;
       } catch (err) {
         if (!(err instanceof UniqueConstraintViolationException)) throw err;
         if (input.slug) throw new AppError('SLUG_TAKEN');

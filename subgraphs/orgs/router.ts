@@ -16,6 +16,11 @@ export function createOrgsRouter(orm: MikroORM) {
         const m = await em.findOne(MembershipSchema, { organizationId: input.organizationId, userId: input.userId });
         return { exists: true, role: m?.role ?? null };
       }),
+    /** Whether the organization exists (public callers such as a tenant's JWKS). */
+    organizationExists: internalProcedure.input(z.object({ organizationId: z.uuid() })).query(async ({ input }) => {
+      const org = await orm.em.fork().findOne(OrganizationSchema, { id: input.organizationId }, { fields: ['id'] });
+      return { exists: org !== null };
+    }),
     /** Every membership of a user: organization id and role. */
     membershipsOf: internalProcedure.input(z.object({ userId: z.uuid() })).query(async ({ input }) => {
       const rows = await orm.em.fork().find(MembershipSchema, { userId: input.userId });
