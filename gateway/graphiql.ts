@@ -165,6 +165,45 @@ function scriptJson(value: string): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** A bearer header to fill in: the headers go with HTTP requests and in graphql-ws's `connection_init`. */
+const EXAMPLE_HEADERS = '{\n  "authorization": "Bearer <access token from login or POST /api/auth/login>"\n}';
+
+/**
+ * The tabs a first visit opens on (GraphiQL keeps the user's own tabs afterwards): the caller's
+ * profile, and an AI reply streamed over graphql-ws, each token on the page as it arrives.
+ */
+const EXAMPLE_TABS = [
+  {
+    query: `# Who am I? Put your access token in the Headers tab below, then run (Ctrl-Enter).
+# Get one with: mutation { login(input: { username: "…", password: "…" }) { accessToken } }
+query Me {
+  me {
+    id
+    username
+    email
+    createdAt
+  }
+}
+`,
+    headers: EXAMPLE_HEADERS,
+  },
+  {
+    query: `# An AI reply streamed over WebSocket: one event per chunk, user filled in by identity.
+subscription ChatStream {
+  chatStream(input: { message: "Hello" }) {
+    seq
+    type
+    delta
+    user {
+      username
+    }
+  }
+}
+`,
+    headers: EXAMPLE_HEADERS,
+  },
+];
+
 /**
  * The inline bootstrap. Kept separate so its sha256 can be put into the CSP
  * (`graphiqlContentSecurityPolicy`) instead of allowing 'unsafe-inline'.
@@ -191,7 +230,8 @@ function bootstrapScript(path: string): string {
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(React.createElement(GraphiQL, {
     fetcher: fetcher,
-    defaultEditorToolsVisibility: true
+    defaultEditorToolsVisibility: true,
+    defaultTabs: ${JSON.stringify(EXAMPLE_TABS).replace(/</g, '\\u003c')}
   }));
 })();
 `;
