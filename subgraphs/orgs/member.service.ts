@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
-import { isUuid, parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput, type Unparsed } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './organization.entity.ts';
 import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
@@ -57,7 +57,7 @@ export class MemberService {
    * ORG-7: adds an existing account (never creates one).
    * @throws NOT_FOUND (Organization, User), TENANT_MISMATCH, INSUFFICIENT_ROLE, ALREADY_MEMBER
    */
-  async add(em: EntityManager, auth: UserContext, orgId: string, raw: z.input<typeof addInput>): Promise<Membership> {
+  async add(em: EntityManager, auth: UserContext, orgId: string, raw: Unparsed<z.input<typeof addInput>>): Promise<Membership> {
     const input = parseInput(addInput, raw);
     const access = await this.orgs.access(em, auth, orgId);
     const newRole = input.role ?? 'member';

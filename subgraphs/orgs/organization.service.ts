@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
-import { isUuid, parseInput } from '../../kernel/input.ts';
+import { isUuid, parseInput, type Unparsed } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { ORGANIZATION_CREATED, ORGANIZATION_DELETED, type OrganizationCreatedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
@@ -121,7 +121,7 @@ export class OrganizationService {
    * ORG-4 (owner or admin). An empty input is a no-op.
    * @throws NOT_FOUND, TENANT_MISMATCH, INSUFFICIENT_ROLE, SLUG_TAKEN, BAD_USER_INPUT
    */
-  async update(em: EntityManager, auth: UserContext, id: string, raw: z.input<typeof updateInput>): Promise<Organization> {
+  async update(em: EntityManager, auth: UserContext, id: string, raw: Unparsed<z.input<typeof updateInput>>): Promise<Organization> {
     const input = parseInput(updateInput, raw);
     const { org, role } = await this.access(em, auth, id);
     enforce(updateOrganization(role));
