@@ -1,5 +1,6 @@
 /** The per-request context of the gateway's executor, and its signed form for subgraphs. */
 import { signContext, type AuthContext } from '../kernel/context.ts';
+import type { RequestTiming } from './metrics.ts';
 
 /** The per-request context of the gateway's executor. */
 export interface GatewayContext {
@@ -8,6 +9,8 @@ export interface GatewayContext {
   signed?: Promise<string>;
   /** Set for GraphQL over HTTP; REST runs operations in-process and rate-limits them per route. */
   viaHttp?: boolean;
+  /** The HTTP request's timing, where there is one (metrics: time spent waiting on subgraphs). */
+  timing?: RequestTiming;
 }
 
 /** The internal context header's value for this request: signed once, then reused by every fetch. */

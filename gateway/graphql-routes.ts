@@ -9,13 +9,14 @@ import { AppError } from '../kernel/errors.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import type { GatewayContext } from './context.ts';
 import { toGraphQLError } from './format-error.ts';
+import { requestTimingOf } from './metrics.ts';
 import { registerGraphQLPost } from './multipart.ts';
 
 export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (req): Promise<GatewayContext> => {
       try {
-        return { auth: await authenticate(req), viaHttp: true };
+        return { auth: await authenticate(req), viaHttp: true, timing: requestTimingOf(req) };
       } catch (err) {
         // A refused credential is the registry's error with its HTTP status, not a masked 500.
         if (err instanceof AppError) throw toGraphQLError(err);

@@ -17,7 +17,6 @@ import type { Config } from '../kernel/config.ts';
 import { CONTEXT_HEADER } from '../kernel/context.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
-import { currentRequestTiming } from './metrics.ts';
 import type { PolicyTable } from './policies.ts';
 import { callDeadlineMs, createSubgraphPoster, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard, type SubgraphPoster } from './resilience.ts';
 
@@ -50,7 +49,7 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
 
   /** Breaker, retries and timing around each call; a failed subgraph yields errors, not a throw (partial data). */
   async process(options: Options): Promise<GatewayGraphQLResponse> {
-    const ended = currentRequestTiming()?.subgraphCall();
+    const ended = (options.context as GatewayContext).timing?.subgraphCall();
     try {
       return await this.guard.run(operationKindOf(this.#documentOf(options), options.request.query), () => this.#send(options));
     } catch (err) {
