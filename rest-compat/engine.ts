@@ -21,10 +21,11 @@ import { loadOperations } from './operations.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { registerApiDocs } from './openapi.ts';
 import type { RateLimiter } from '../gateway/rate-limit.ts';
+import { requestTimingOf, type RequestTiming } from '../gateway/metrics.ts';
 import { MULTIPART_BODY_LIMIT } from '../gateway/multipart.ts';
 
 export interface RestCompatDeps {
-  apollo: ApolloServer<{ auth: AuthContext }>;
+  apollo: ApolloServer<{ auth: AuthContext; timing?: RequestTiming }>;
   authenticate(req: FastifyRequest): Promise<AuthContext>;
   logger: Logger;
   health(): Promise<HealthDetailed>;
@@ -104,7 +105,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     const variables = { ...route.variables({ ...input, auth }), ...(route.idempotent ? { idempotencyKey: input.idempotencyKey } : {}) };
     const response = await deps.apollo.executeOperation(
       { query, operationName: route.operation, variables },
-      { contextValue: { auth } },
+      { contextValue: { auth, timing: requestTimingOf(req) } },
     );
     if (response.body.kind !== 'single') throw new AppError('INTERNAL', { message: 'Unexpected incremental response' });
     const { data, errors } = response.body.singleResult;
