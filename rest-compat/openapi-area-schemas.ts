@@ -10,7 +10,6 @@ const bool: JsonObject = { type: 'boolean' };
 const uuidOrNull: JsonObject = { type: ['string', 'null'], format: 'uuid' };
 const dateTime: JsonObject = { type: 'string', format: 'date-time' };
 const dateTimeOrNull: JsonObject = { type: ['string', 'null'], format: 'date-time' };
-const role: JsonObject = { type: 'string', enum: ['owner', 'admin', 'member'] };
 const strings: JsonObject = { type: 'array', items: str };
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -25,31 +24,6 @@ const score: JsonObject = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
 const usage = record({ prompt_tokens: int, completion_tokens: int, total_tokens: int });
 
 export const AREA_RESPONSE_SCHEMAS: Record<string, JsonObject> = {
-  TeamSummary: record({ id: uuid, name: str, member_count: int }),
-  OrganizationResponse: record({
-    id: uuid,
-    name: str,
-    slug: str,
-    description: strOrNull,
-    my_role: { type: ['string', 'null'], enum: ['owner', 'admin', 'member', null] },
-    member_count: int,
-    teams: { type: 'array', items: ref('TeamSummary') },
-    created_at: dateTime,
-    updated_at: dateTime,
-  }),
-  MemberResponse: record({
-    user_id: uuid,
-    organization_id: uuid,
-    username: str,
-    full_name: strOrNull,
-    email: str,
-    role,
-    team_id: uuidOrNull,
-    team_name: strOrNull,
-    joined_at: dateTime,
-  }),
-  MemberListResponse: page('MemberResponse'),
-  TenantResponse: record({ id: uuid, name: str, slug: str, role: { type: ['string', 'null'], enum: ['owner', 'admin', 'member', null] }, can_view_all_keys: bool }),
   ProviderInfo: record({ id: str, name: str, models: strings, default_model: strOrNull, available: bool }),
   ProvidersResponse: record({ default_provider: { type: 'string', const: 'auto' }, providers: { type: 'array', items: ref('ProviderInfo') } }),
   ChatUsage: usage,

@@ -1,7 +1,8 @@
 /** Organizations, ORG-1..10 (§3.4), and List tenants, KEY-4 (§3.10), which the orgs subgraph serves. */
-import { v } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import { array, field, lowerEnum, noContent, object, present } from '../shape.ts';
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import { field, noContent, present } from '../../shape.ts';
+import { MemberListResponse, MemberResponse, OrganizationResponse, TenantResponse } from './responses.ts';
 
 /** REST spells organization roles in lowercase; the GraphQL `OrgRole` enum in uppercase. */
 export const ORG_ROLES = ['owner', 'admin', 'member'] as const;
@@ -63,58 +64,6 @@ const memberUpdateBody = v.object({
   team_name: v.optional(teamName()),
 });
 
-/** `TeamSummary`. */
-export function teamSummary(team: unknown): unknown {
-  const t = object(team);
-  return t && { id: t.id, name: t.name, member_count: t.memberCount };
-}
-
-/** `OrganizationResponse` from the `OrganizationResponseFields` fragment. */
-export function organizationResponse(org: unknown): unknown {
-  const o = object(org);
-  if (!o) return null;
-  return {
-    id: o.id,
-    name: o.name,
-    slug: o.slug,
-    description: o.description ?? null,
-    my_role: lowerEnum(o.myRole),
-    member_count: o.memberCount,
-    teams: array(o.teams).map(teamSummary),
-    created_at: o.createdAt,
-    updated_at: o.updatedAt,
-  };
-}
-
-/** `MemberResponse` from the `MemberResponseFields` fragment. */
-export function memberResponse(member: unknown): unknown {
-  const m = object(member);
-  if (!m) return null;
-  return {
-    user_id: m.userId,
-    organization_id: m.organizationId,
-    username: m.username,
-    full_name: m.fullName ?? null,
-    email: m.email,
-    role: lowerEnum(m.role),
-    team_id: m.teamId ?? null,
-    team_name: m.teamName ?? null,
-    joined_at: m.joinedAt,
-  };
-}
-
-/** `MemberListResponse`: the §1.2 envelope of `MemberResponse`. */
-export function memberListResponse(page: unknown): unknown {
-  const p = object(page);
-  return p && { items: array(p.items).map(memberResponse), total: p.total, limit: p.limit, offset: p.offset };
-}
-
-/** `TenantResponse`. */
-export function tenantResponse(tenant: unknown): unknown {
-  const t = object(tenant);
-  return t && { id: t.id, name: t.name, slug: t.slug, role: lowerEnum(t.role), can_view_all_keys: t.canViewAllKeys };
-}
-
 const ORG = { tag: 'Organizations' } as const;
 
 export const orgRoutes: RouteDecl[] = [
@@ -126,9 +75,9 @@ export const orgRoutes: RouteDecl[] = [
     summary: "List the caller's organizations",
     operation: 'ListOrganizations',
     variables: () => ({}),
-    result: (data) => array(field(data, 'organizations')).map(organizationResponse),
+    response: OrganizationResponse.list(),
+    select: (data) => data.organizations,
     status: 200,
-    responseName: 'OrganizationResponse[]',
   }),
   defineRoute({
     ...ORG,
@@ -140,9 +89,9 @@ export const orgRoutes: RouteDecl[] = [
     operation: 'CreateOrganization',
     // A null slug asks for a derived one, the same as leaving it out.
     variables: ({ body }) => ({ input: { name: body.name, slug: body.slug ?? null, description: body.description ?? null } }),
-    result: (data) => organizationResponse(field(data, 'createOrganization', 'organization')),
+    response: OrganizationResponse,
+    select: (data) => field(data, 'createOrganization', 'organization'),
     status: 201,
-    responseName: 'OrganizationResponse',
   }),
   defineRoute({
     ...ORG,
@@ -153,10 +102,10 @@ export const orgRoutes: RouteDecl[] = [
     params: orgParams,
     operation: 'GetOrganization',
     variables: ({ params }) => ({ id: params.org_id }),
-    result: (data) => organizationResponse(field(data, 'organization')),
+    response: OrganizationResponse,
+    select: (data) => data.organization,
     status: 200,
     notFound: 'Organization',
-    responseName: 'OrganizationResponse',
   }),
   defineRoute({
     ...ORG,
@@ -171,10 +120,10 @@ export const orgRoutes: RouteDecl[] = [
       id: params.org_id,
       input: present(body, { name: 'name', slug: 'slug', description: 'description' }),
     }),
-    result: (data) => organizationResponse(field(data, 'updateOrganization', 'organization')),
+    response: OrganizationResponse,
+    select: (data) => field(data, 'updateOrganization', 'organization'),
     status: 200,
     notFound: 'Organization',
-    responseName: 'OrganizationResponse',
   }),
   defineRoute({
     ...ORG,
@@ -206,10 +155,10 @@ export const orgRoutes: RouteDecl[] = [
       ...(query.role !== undefined && { role: gqlRole(query.role) }),
       ...present(query, { team_id: 'teamId' }),
     }),
-    result: (data) => memberListResponse(field(data, 'organization', 'members')),
+    response: MemberListResponse,
+    select: (data) => field(data, 'organization', 'members'),
     status: 200,
     notFound: 'Organization',
-    responseName: 'MemberListResponse',
   }),
   defineRoute({
     ...ORG,
@@ -229,10 +178,10 @@ export const orgRoutes: RouteDecl[] = [
         teamName: body.team_name ?? null,
       },
     }),
-    result: (data) => memberResponse(field(data, 'addMember', 'member')),
+    response: MemberResponse,
+    select: (data) => field(data, 'addMember', 'member'),
     status: 201,
     notFound: 'Organization',
-    responseName: 'MemberResponse',
   }),
   defineRoute({
     ...ORG,
@@ -248,10 +197,10 @@ export const orgRoutes: RouteDecl[] = [
       userId: params.target_user_id,
       input: { role: gqlRole(body.role) },
     }),
-    result: (data) => memberResponse(field(data, 'updateMemberRole', 'member')),
+    response: MemberResponse,
+    select: (data) => field(data, 'updateMemberRole', 'member'),
     status: 200,
     notFound: 'Organization',
-    responseName: 'MemberResponse',
   }),
   defineRoute({
     ...ORG,
@@ -271,10 +220,10 @@ export const orgRoutes: RouteDecl[] = [
         ...present(body, { organization_id: 'organizationId', team_name: 'teamName' }),
       },
     }),
-    result: (data) => memberResponse(field(data, 'updateMember', 'member')),
+    response: MemberResponse,
+    select: (data) => field(data, 'updateMember', 'member'),
     status: 200,
     notFound: 'Organization',
-    responseName: 'MemberResponse',
   }),
   defineRoute({
     ...ORG,
@@ -297,8 +246,8 @@ export const orgRoutes: RouteDecl[] = [
     tag: 'API Keys',
     operation: 'ListTenants',
     variables: () => ({}),
-    result: (data) => array(field(data, 'tenants')).map(tenantResponse),
+    response: TenantResponse.list(),
+    select: (data) => data.tenants,
     status: 200,
-    responseName: 'TenantResponse[]',
   }),
 ];
