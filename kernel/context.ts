@@ -3,7 +3,7 @@
  * calling to subgraphs as a short-lived HS256 JWT in `x-xentree-context`. tRPC calls between
  * services carry a service credential signed with the same secret under another audience.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 
@@ -56,8 +56,17 @@ export function anonymousContext(requestId: string, clientIp: string | null = nu
  */
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
+// The secret's key object, made once per secret rather than from the string on every call.
+const keys = new Map<string, KeyObject>();
+
 function hmac(secret: string, data: string): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= 16) keys.clear(); // a handful of secrets at most (current and previous)
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(secret, key);
+  }
+  return createHmac('sha256', key).update(data).digest();
 }
 
 function signHs256(claims: Record<string, unknown>, secret: string): string {
