@@ -2,11 +2,15 @@
  * The gateway's identity service client and the credentials of a request as the authenticator
  * reads them, for HTTP requests and for WebSocket upgrades alike.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { TRPCClient } from '@trpc/client';
 import type { Config } from '../kernel/config.ts';
-import type { AuthContext } from '../kernel/context.ts';
+import { anonymousContext, type AuthContext } from '../kernel/context.ts';
+import { AppError } from '../kernel/errors.ts';
+import { isUuid } from '../kernel/input.ts';
+import { callInternal } from '../kernel/trpc.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { createInternalClient } from '../kernel/trpc.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
@@ -56,4 +60,31 @@ export function upgradeAuthentication(authenticator: Authenticator, trustProxy: 
       requestId: requestIdOf(req.headers['x-request-id']),
       clientIp: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustProxy),
     });
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * The internal service mode (LIVE-7 only): `X-Internal-Service-Key` must equal the internal
+ * secret, compared in constant time (as digests, so the length leaks nothing either), and
+ * `X-Acting-User-Id` must name an existing user, who becomes the acting principal.
+ * @throws INVALID_SERVICE_KEY for a wrong or empty key, or a missing, malformed or unknown user.
+ */
+export function internalAuthentication(identity: TRPCClient<IdentityRouter>, secret: string | null, trustProxy: boolean): (req: FastifyRequest) => Promise<AuthContext> {
+  const expected = secret ? digest(secret) : null;
+  return async (req) => {
+    const key = firstHeader(req, 'x-internal-service-key') ?? '';
+    const acting = (firstHeader(req, 'x-acting-user-id') ?? '').trim().toLowerCase();
+    if (!expected || !timingSafeEqual(digest(key), expected) || !isUuid(acting)) throw new AppError('INVALID_SERVICE_KEY');
+    const [user] = await callInternal(identity.usersByIds.query({ ids: [acting] }));
+    if (!user) throw new AppError('INVALID_SERVICE_KEY');
+    return {
+      ...anonymousContext(req.id, clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustProxy)),
+      mode: 'internal',
+      userId: user.id,
+      role: user.role === 'admin' ? 'admin' : 'user',
+      plan: user.plan === 'pro' ? 'pro' : 'free',
+      timezone: user.timezone,
+    };
+  };
 }

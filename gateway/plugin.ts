@@ -20,6 +20,8 @@ export interface GatewayServices {
   apollo: ApolloServer<GatewayContext>;
   /** The HTTP credentials check of GraphQL over HTTP (bearer token or API key). */
   authenticate(req: FastifyRequest): Promise<AuthContext>;
+  /** The internal service headers' check (`X-Internal-Service-Key` + `X-Acting-User-Id`), for the one route that accepts them. */
+  authenticateInternal(req: FastifyRequest): Promise<AuthContext>;
   logger: Logger;
   rateLimiter: RateLimiter;
   /** Starts a subscription on the gateway's engine; the stream ends when the caller's credentials are revoked. */

@@ -15,7 +15,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import { requestIdOf } from './auth.ts';
-import { createIdentityClient, httpAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
+import { createIdentityClient, httpAuthentication, internalAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
 import { createFormatError } from './format-error.ts';
 import { registerGraphQLRoutes } from './graphql-routes.ts';
 import { statusFromErrors } from './status-from-errors.ts';
@@ -142,6 +142,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     app,
     apollo,
     authenticate,
+    authenticateInternal: internalAuthentication(identity, config.internalServiceKey, config.trustProxy),
     logger,
     rateLimiter,
     subscribe: async (query, operationName, variables, auth) => {

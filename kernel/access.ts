@@ -11,7 +11,7 @@ import { requireBearer, requireUser } from './authz.ts';
 import type { AuthContext } from './context.ts';
 
 /** §1.3 auth codes as used by services. */
-export type AccessMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm';
+export type AccessMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
 
 export interface AccessRule {
   auth: AccessMode;
@@ -40,6 +40,11 @@ export function enforceAccess(rule: AccessRule, auth: AuthContext | null): void 
       return;
     case 'B+K·adm':
       if (requireUser(auth, rule.scope ?? null).role !== 'admin') throw new AppError('ADMIN_REQUIRED');
+      return;
+    case 'B+I':
+      // The internal service mode: the gateway checked the service key and the acting user.
+      if (auth?.mode === 'internal' && auth.userId) return;
+      requireBearer(auth);
       return;
     default: {
       const never: never = rule.auth;

@@ -57,6 +57,8 @@ describe('loadConfig defaults', () => {
       chatSessionIdleSeconds: 300,
       streamLeaseMs: 15_000,
       ingestionLeaseMs: 30_000,
+      liveSweepIntervalMs: 15_000,
+      liveRealtimeUrl: 'wss://orchstr.xentree.com',
       ai: {
         defaultProvider: 'local',
         openai: { baseUrl: 'https://api.openai.com/v1', apiKey: null, models: ['gpt-5-mini'], configured: false },

@@ -123,6 +123,8 @@ const envSchema = z.object({
   CHAT_SESSION_IDLE_SECONDS: positiveInt.default(300),
   STREAM_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
   INGESTION_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(30_000).default(15_000),
+  LIVE_REALTIME_URL: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL').default('wss://orchstr.xentree.com'),
   DEFAULT_AI_PROVIDER: z.enum(['local', 'openai', 'anthropic']).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -192,6 +194,10 @@ export interface Config {
    */
   streamLeaseMs: number;
   ingestionLeaseMs: number;
+  /** How often each live process ends silent Live sessions (at most 30 s; tests shorten it). */
+  liveSweepIntervalMs: number;
+  /** The realtime socket Live clients are sent to (`realtime_url`). */
+  liveRealtimeUrl: string;
   /** AI providers (§4.17); `auto` routes to `ai.defaultProvider`. */
   ai: {
     defaultProvider: 'local' | 'openai' | 'anthropic';
@@ -410,6 +416,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,
     streamLeaseMs: e.STREAM_LEASE_MS,
     ingestionLeaseMs: e.INGESTION_LEASE_MS,
+    liveSweepIntervalMs: e.LIVE_SWEEP_INTERVAL_MS,
+    liveRealtimeUrl: e.LIVE_REALTIME_URL,
     ai: aiConfig(e),
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     wsMaxConnectionsPerPrincipal: e.WS_MAX_CONNECTIONS_PER_PRINCIPAL,

@@ -14,7 +14,7 @@ import type { AccessMode, AccessRule, AccessTable } from './access.ts';
 export const CALL_BUDGETS = ['ai', 'ingestion'] as const;
 export type CallBudget = (typeof CALL_BUDGETS)[number];
 
-const ACCESS_MODES: readonly AccessMode[] = ['P', 'B', 'B+K', 'B·adm', 'B+K·adm'];
+const ACCESS_MODES: readonly AccessMode[] = ['P', 'B', 'B+K', 'B·adm', 'B+K·adm', 'B+I'];
 const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
 export type RootType = (typeof ROOT_TYPES)[number];
 

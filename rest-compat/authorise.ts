@@ -13,6 +13,7 @@ import { headerOf } from './request.ts';
 
 export interface AuthorisationDeps {
   authenticate(req: FastifyRequest): Promise<AuthContext>;
+  authenticateInternal(req: FastifyRequest): Promise<AuthContext>;
   rateLimiter: RateLimiter;
 }
 
@@ -48,6 +49,8 @@ export function createAuthorise(deps: AuthorisationDeps): Authorise {
       return anonymousContext(req.id, req.ip);
     }
     const kind = credentialKind(headers);
+    // §1.3 step 3: without a bearer token or API key, a `B+I` route checks the internal service headers.
+    if (kind === 'none' && route.auth === 'B+I' && headerOf(req, 'x-internal-service-key') !== undefined) return deps.authenticateInternal(req);
     if (kind === 'none') {
       sendError(reply, 'UNAUTHENTICATED');
       return null;

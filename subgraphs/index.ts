@@ -8,6 +8,7 @@ import { orgs } from './orgs/index.ts';
 import { chat } from './chat/index.ts';
 import { knowledge } from './knowledge/index.ts';
 import { learning } from './learning/index.ts';
+import { live } from './live/index.ts';
 import { integrations } from './integrations/index.ts';
 
-export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat), subgraphEntry(knowledge), subgraphEntry(learning), subgraphEntry(integrations)];
+export const SUBGRAPHS: readonly SubgraphEntry[] = [subgraphEntry(identity), subgraphEntry(orgs), subgraphEntry(chat), subgraphEntry(knowledge), subgraphEntry(learning), subgraphEntry(live), subgraphEntry(integrations)];

@@ -1,0 +1,145 @@
+/**
+ * SQL for live sessions, monthly usage and the XP outbox. Every write that decides a credit or an
+ * end runs on a row locked `for update` (or skipped when another process holds it), so two tabs,
+ * a retrying client and the sweepers of several processes never credit or end anything twice.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { LivePlan } from './quota.ts';
+
+export type LiveSessionType = 'voice' | 'avatar';
+export type LiveEndReason = 'client' | 'timeout';
+
+/** A live session as services see it. */
+export interface LiveSession {
+  id: string;
+  userId: string;
+  sessionType: LiveSessionType;
+  plan: LivePlan;
+  startedAt: Date;
+  lastHeartbeatAt: Date;
+  endedAt: Date | null;
+  endReason: LiveEndReason | null;
+  billedSeconds: number;
+  durationSeconds: number | null;
+  xpAwarded: number | null;
+}
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  session_type: LiveSessionType;
+  plan: LivePlan;
+  started_at: Date | string;
+  last_heartbeat_at: Date | string;
+  ended_at: Date | string | null;
+  end_reason: LiveEndReason | null;
+  billed_seconds: number;
+  duration_seconds: number | null;
+  xp_awarded: number | null;
+}
+
+const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
+
+function toSession(r: SessionRow): LiveSession {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    sessionType: r.session_type,
+    plan: r.plan,
+    startedAt: date(r.started_at),
+    lastHeartbeatAt: date(r.last_heartbeat_at),
+    endedAt: r.ended_at === null ? null : date(r.ended_at),
+    endReason: r.end_reason,
+    billedSeconds: Number(r.billed_seconds),
+    durationSeconds: r.duration_seconds === null ? null : Number(r.duration_seconds),
+    xpAwarded: r.xp_awarded === null ? null : Number(r.xp_awarded),
+  };
+}
+
+const S = '"live"."sessions"';
+const U = '"live"."usage"';
+
+/** The user's session `id`, locked until the transaction ends; null when absent or another user's. */
+export async function lockSession(tx: EntityManager, userId: string, id: string): Promise<LiveSession | null> {
+  const rows = await tx.execute<SessionRow[]>(`select * from ${S} where "id" = ? and "user_id" = ? for update`, [id, userId]);
+  return rows[0] ? toSession(rows[0]) : null;
+}
+
+/** The user's active session, locked; null when there is none. */
+export async function lockActiveSession(tx: EntityManager, userId: string): Promise<LiveSession | null> {
+  const rows = await tx.execute<SessionRow[]>(`select * from ${S} where "user_id" = ? and "ended_at" is null for update`, [userId]);
+  return rows[0] ? toSession(rows[0]) : null;
+}
+
+/** The user's active session id, unlocked (quota reads). */
+export async function findActiveSession(em: EntityManager, userId: string): Promise<LiveSession | null> {
+  const rows = await em.execute<SessionRow[]>(`select * from ${S} where "user_id" = ? and "ended_at" is null`, [userId]);
+  return rows[0] ? toSession(rows[0]) : null;
+}
+
+/** Up to `limit` active sessions silent since before `cutoff`, locked; rows another process holds are skipped. */
+export async function lockSilentSessions(tx: EntityManager, cutoff: Date, limit: number): Promise<LiveSession[]> {
+  const rows = await tx.execute<SessionRow[]>(
+    `select * from ${S} where "ended_at" is null and "last_heartbeat_at" < ? order by "last_heartbeat_at", "id" limit ? for update skip locked`,
+    [cutoff, limit],
+  );
+  return rows.map(toSession);
+}
+
+export async function insertSession(tx: EntityManager, s: LiveSession): Promise<void> {
+  await tx.execute(
+    `insert into ${S} ("id", "user_id", "session_type", "plan", "started_at", "last_heartbeat_at", "billed_seconds") values (?, ?, ?, ?, ?, ?, 0)`,
+    [s.id, s.userId, s.sessionType, s.plan, s.startedAt, s.lastHeartbeatAt],
+    'run',
+  );
+}
+
+/** Writes a credited heartbeat: the new `last_heartbeat_at` and billed total. */
+export async function saveHeartbeat(tx: EntityManager, s: LiveSession): Promise<void> {
+  await tx.execute(`update ${S} set "last_heartbeat_at" = ?, "billed_seconds" = ? where "id" = ?`, [s.lastHeartbeatAt, s.billedSeconds, s.id], 'run');
+}
+
+/** Writes an end (the caller holds the row's lock and checked it was active). */
+export async function saveEnd(tx: EntityManager, s: LiveSession): Promise<void> {
+  await tx.execute(
+    `update ${S} set "last_heartbeat_at" = ?, "billed_seconds" = ?, "ended_at" = ?, "end_reason" = ?, "duration_seconds" = ?, "xp_awarded" = ? where "id" = ?`,
+    [s.lastHeartbeatAt, s.billedSeconds, s.endedAt, s.endReason, s.durationSeconds, s.xpAwarded, s.id],
+    'run',
+  );
+}
+
+/** Seconds the user has used in the month starting `periodStart` (0 when none). */
+export async function usedSeconds(em: EntityManager, userId: string, periodStart: Date): Promise<number> {
+  const rows = await em.execute<{ used_seconds: number }[]>(`select "used_seconds" from ${U} where "user_id" = ? and "period_start" = ?`, [userId, periodStart]);
+  return Number(rows[0]?.used_seconds ?? 0);
+}
+
+/** The month's usage row, created if needed and locked until the transaction ends. */
+export async function lockUsage(tx: EntityManager, userId: string, periodStart: Date): Promise<number> {
+  await tx.execute(`insert into ${U} ("user_id", "period_start", "used_seconds") values (?, ?, 0) on conflict do nothing`, [userId, periodStart], 'run');
+  const rows = await tx.execute<{ used_seconds: number }[]>(`select "used_seconds" from ${U} where "user_id" = ? and "period_start" = ? for update`, [userId, periodStart]);
+  return Number(rows[0]?.used_seconds ?? 0);
+}
+
+export async function saveUsage(tx: EntityManager, userId: string, periodStart: Date, used: number): Promise<void> {
+  await tx.execute(`update ${U} set "used_seconds" = ? where "user_id" = ? and "period_start" = ?`, [used, userId, periodStart], 'run');
+}
+
+/** An award for learning's idempotent `award` procedure, keyed by (source, sourceId). */
+export interface AwardRecord {
+  source: 'live_session' | 'live_credit';
+  sourceId: string;
+  userId: string;
+  baseXp: number;
+  session?: { startedAt: string; seconds: number };
+  amount?: number;
+}
+
+/** Records an award in the outbox, in the transaction that earned it (a record is written once). */
+export async function enqueueAward(tx: EntityManager, award: AwardRecord, now: Date): Promise<void> {
+  await tx.execute(
+    `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?) on conflict do nothing`,
+    [`${award.source}:${award.sourceId}`, award.userId, JSON.stringify(award), now, now],
+    'run',
+  );
+}

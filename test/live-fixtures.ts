@@ -1,0 +1,34 @@
+/** Helpers of the Live suites: arranging time in live's database, and LIVE-2 as a user. */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { expect } from 'vitest';
+import { bearer, type TestStack } from './harness.ts';
+
+/** Runs SQL on live's database (for arranging time and usage, never for asserting behaviour). */
+export async function liveSql<T = Record<string, unknown>>(t: TestStack, sql: string, params: unknown[] = []): Promise<T[]> {
+  const orm: MikroORM | undefined = t.stack.subgraphs.find((s) => s.name === 'live')?.orm;
+  if (!orm) throw new Error('live subgraph is not running');
+  return orm.em.fork().getConnection().execute<T[]>(sql, params);
+}
+
+/** Moves a session back in time: its start and last heartbeat happened `seconds` earlier. */
+export async function backdate(t: TestStack, sessionId: string, seconds: number): Promise<void> {
+  await liveSql(t, `update "live"."sessions" set "started_at" = "started_at" - (?::int * interval '1 second'), "last_heartbeat_at" = "last_heartbeat_at" - (?::int * interval '1 second') where "id" = ?`, [seconds, seconds, sessionId]);
+}
+
+/** Sets the user's usage of the current UTC month. */
+export async function setUsage(t: TestStack, userId: string, used: number, monthStart = currentMonthStart()): Promise<void> {
+  await liveSql(t, `insert into "live"."usage" ("user_id", "period_start", "used_seconds") values (?, ?, ?) on conflict ("user_id", "period_start") do update set "used_seconds" = excluded."used_seconds"`, [userId, monthStart, used]);
+}
+
+export function currentMonthStart(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/** LIVE-2 as the bearer of `token`; returns the session id. */
+export async function startSession(t: TestStack, token: string, type: 'voice' | 'avatar' = 'voice'): Promise<string> {
+  const res = await t.rest('POST', '/api/live/session/start', { json: { session_type: type }, headers: bearer(token) });
+  expect(res.status, res.text).toBe(201);
+  return (res.body as { session_id: string }).session_id;
+}
+
+export const QUOTA_EXCEEDED = { detail: { error: 'live_quota_exceeded', message: 'Monthly Live session quota exceeded' } };
