@@ -85,6 +85,8 @@ function kindSchema(meta: SpecMeta): JsonObject {
       return { type: 'string', format: 'uuid' };
     case 'datetime':
       return { type: 'string', format: 'date-time', description: 'RFC 3339 with a time zone offset.' };
+    case 'date':
+      return { type: 'string', format: 'date' };
     case 'enum':
       return { type: 'string', enum: [...meta.values] };
     case 'array':

@@ -52,6 +52,7 @@ export type SpecMeta = (
   | { kind: 'boolean' }
   | { kind: 'uuid' }
   | { kind: 'datetime' }
+  | { kind: 'date' }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'array'; item: FieldSpec<unknown>; min?: number; max?: number; unique?: boolean }
   | { kind: 'object'; shape: Shape }
@@ -299,7 +300,28 @@ function object<S extends Shape>(shape: S): ObjectSpec<ObjectOutput<S>> {
 }
 
 /** The schema DSL. Fields are required unless wrapped in `optional`; unknown input keys are ignored. */
-export const v = { str, int, bool, uuid, datetime, enumOf, list, custom, optional, nullable, object, file };
+/**
+ * Pydantic `date` from text: `YYYY-MM-DD`, or a date-time at exactly midnight (its date part);
+ * other times are `date_from_datetime_inexact`.
+ */
+function date(): FieldSpec<string> {
+  return leaf((input, bad) => {
+    if (typeof input !== 'string') return bad('date_type', 'Input should be a valid date');
+    const m = DATETIME.exec(input);
+    const n = (i: number): number => Number(m?.[i] ?? 0);
+    const [y, mo, d] = [n(1), n(2), n(3)];
+    const monthDays = mo === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
+    const error = !m ? (input.length < 10 ? 'input is too short' : 'invalid date separator, expected `-`')
+      : mo < 1 || mo > 12 ? 'month value is outside expected range of 1-12'
+      : d < 1 || d > monthDays ? 'day value is outside expected range'
+      : null;
+    if (error || !m) return bad('date_from_datetime_parsing', `Input should be a valid date or datetime, ${error}`, { error: error ?? '' });
+    if (n(4) !== 0 || n(5) !== 0 || n(6) !== 0 || Number(m[7] ?? 0) !== 0) return bad('date_from_datetime_inexact', 'Datetimes provided to dates should have zero time - e.g. be exact dates');
+    return ok(input.slice(0, 10));
+  }, { kind: 'date' });
+}
+
+export const v = { str, int, bool, uuid, datetime, date, enumOf, list, custom, optional, nullable, object, file };
 
 function check<O>(s: ObjectSpec<O>, input: unknown, source: Source, items: ValidationErrorItem[]): Result<O> {
   const run: Run = { text: source !== 'body', form: source === 'form', items };

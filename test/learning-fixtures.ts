@@ -2,14 +2,13 @@
 import { createInternalClient } from '../kernel/trpc.ts';
 import type { LearningRouter, AwardRequest } from '../subgraphs/learning/index.ts';
 import { learningClock } from '../subgraphs/learning/clock.ts';
+import { createHash } from 'node:crypto';
 import { bearer, newUser, type TestStack } from './harness.ts';
+import type { Person } from './org-fixtures.ts';
 
 export { learningClock };
 
-export interface Learner {
-  id: string;
-  username: string;
-  access: string;
+export interface Learner extends Person {
   headers: Record<string, string>;
 }
 
@@ -20,7 +19,7 @@ export async function learner(t: TestStack, timezone = 'UTC', extra: Record<stri
   if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${reg.text}`);
   const login = await t.rest('POST', '/api/auth/login', { form: { username: u.username, password: u.password } });
   const access = (login.body as { access_token: string }).access_token;
-  return { id: (reg.body as { id: string }).id, username: u.username, access, headers: bearer(access) };
+  return { ...u, id: (reg.body as { id: string }).id, access, headers: bearer(access) };
 }
 
 /** Records an award as a producing subgraph would (learning's `award` procedure). */
@@ -39,4 +38,44 @@ export async function award(t: TestStack, input: AwardRequest) {
 /** Sets the learning clock to an ISO instant (real time runs on from there). */
 export function at(iso: string): void {
   learningClock.set(new Date(iso));
+}
+
+const TYPES = ['earn_xp', 'xel_tasks', 'study_minutes', 'complete_module', 'live_minutes', 'chat_messages', 'evaluation'] as const;
+const TARGETS: Record<string, number[]> = { earn_xp: [30, 50, 100], xel_tasks: [1, 3, 5], study_minutes: [10, 15, 30], complete_module: [1], live_minutes: [5, 10], chat_messages: [5, 10], evaluation: [1] };
+
+/** The quests §4.5 selects for a user and date, computed here independently of the subgraph. */
+export function expectedQuests(userId: string, date: string): { type: string; target: number }[] {
+  return TYPES.map((type) => ({ type, h: createHash('sha256').update(`${userId}:${date}:${type}`).digest() }))
+    .sort((a, b) => a.h.toString('hex').localeCompare(b.h.toString('hex')))
+    .slice(0, 3)
+    .map(({ type, h }) => ({ type, target: TARGETS[type]![h[0]! % TARGETS[type]!.length]! }));
+}
+
+let seq = 0;
+/** Awards that complete one quest of `type` with `target` (each with fresh source ids). */
+export async function completeQuest(t: TestStack, userId: string, type: string, target: number): Promise<void> {
+  const id = () => `q-${++seq}-${Math.random().toString(36).slice(2)}`;
+  switch (type) {
+    case 'earn_xp':
+      await award(t, { source: 'chat_session', sourceId: id(), userId, baseXp: target, session: { startedAt: new Date().toISOString(), seconds: 0 } });
+      return;
+    case 'xel_tasks':
+      for (let i = 0; i < target; i++) await award(t, { source: 'xel_task', sourceId: id(), userId, baseXp: 2 });
+      return;
+    case 'study_minutes':
+      await award(t, { source: 'xel_session', sourceId: id(), userId, baseXp: 0, session: { startedAt: new Date().toISOString(), seconds: target * 60 } });
+      return;
+    case 'complete_module':
+      await award(t, { source: 'xel_module', sourceId: id(), userId, baseXp: 50 });
+      return;
+    case 'live_minutes':
+      await award(t, { source: 'live_credit', sourceId: id(), userId, baseXp: 0, amount: target * 60 });
+      return;
+    case 'chat_messages':
+      for (let i = 0; i < target; i++) await award(t, { source: 'chat_message', sourceId: id(), userId, baseXp: 0, amount: 1 });
+      return;
+    case 'evaluation':
+      await award(t, { source: 'xel_evaluation', sourceId: id(), userId, baseXp: 15 });
+      return;
+  }
 }

@@ -12,9 +12,10 @@ import { apiKeyRoutes } from './api-keys/routes.ts';
 import { chatRoutes } from '../routes/chat.routes.ts';
 import { chatAiRoutes } from '../routes/chat-ai.routes.ts';
 import { knowledgeRoutes } from '../routes/knowledge.routes.ts';
+import { learningRoutes } from './learning/routes.ts';
 import { liveRoutes } from './live/routes.ts';
 
 /** Every area's routes, in the order of the API contract. */
-export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, liveRoutes];
+export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes];
 
 export const ROUTES: readonly Route[] = resolveRoutes(AREA_ROUTES.flat());

@@ -26,6 +26,7 @@ import { ChatStreamSchema } from './stream.entity.ts';
 import { StreamReader, type StreamEvent } from './stream.reader.ts';
 import { StreamEnded, type StreamStore } from './stream.store.ts';
 import { messageChannel } from './message.events.ts';
+import type { LearningOutbox } from './outbox.ts';
 
 /** A stream stays resumable this long after its `done` or `error`. */
 export const RESUME_WINDOW_MS = 60_000;
@@ -90,6 +91,7 @@ export class GenerationService {
     private readonly knowledge: KnowledgeGateway,
     private readonly idempotency: IdempotencyStore,
     private readonly streams: StreamStore,
+    private readonly outbox: LearningOutbox,
   ) {}
 
   /**
@@ -241,7 +243,13 @@ export class GenerationService {
       messageId,
     });
     const conversationId = input.conversationId;
-    if (!conversationId) return response(null);
+    // Every CONV-2 call counts for the chat-messages quest (§4.5), owed to learning through the outbox.
+    const message = (sourceId: string) => ({ source: 'chat_message' as const, sourceId, userId: auth.userId, baseXp: 0, amount: 1 });
+    if (!conversationId) {
+      await this.outbox.record(message(randomUUID()));
+      return response(null);
+    }
+    let owed = '';
     const { stored, result } = await em.transactional(async (tx) => {
       checkDeadline(opts.signal);
       const stored = await this.messages.appendTurns(tx, auth.userId, conversationId, [
@@ -249,10 +257,12 @@ export class GenerationService {
         { role: 'assistant', content, provider: resolved.provider.id, model: resolved.model },
       ]);
       const result = response(stored[1]?.id ?? null);
+      owed = await this.outbox.enqueue(tx, message(stored[0]?.id ?? randomUUID()));
       await opts.record?.(tx, result);
       checkDeadline(opts.signal);
       return { stored, result };
     });
+    void this.outbox.send([owed]);
     for (const m of stored) await this.pubsub.publish(messageChannel(conversationId), { ...m, createdAt: m.createdAt.toISOString() });
     return result;
   }

@@ -4,6 +4,9 @@ import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
 import type { KnowledgeRouter } from '../knowledge/router.ts';
+import type { LearningRouter } from '../learning/router.ts';
+import { LearningOutbox } from './outbox.ts';
+import { ChatOutbox } from './migrations/outbox.migration.ts';
 import { KnowledgeGateway } from './knowledge.client.ts';
 import { ConversationSchema, MessageSchema } from './conversation.entity.ts';
 import { ConversationSessionSchema } from './session.entity.ts';
@@ -57,6 +60,7 @@ export const chat: SubgraphManifest<ChatContext> = {
     { name: 'chat-0002-streams', class: ChatStreams },
     { name: 'chat-0003-idempotency', class: ChatIdempotency },
     { name: 'chat-0004-stream-leases', class: ChatStreamLeases },
+    { name: 'chat-0005-learning-outbox', class: ChatOutbox },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(
@@ -80,6 +84,21 @@ export const chat: SubgraphManifest<ChatContext> = {
       }),
       logger,
     );
+    // Awards owed to learning (session ends, CONV-2 calls): delivered after commit, retried until taken.
+    const outbox = new LearningOutbox(
+      orm,
+      createInternalClient<LearningRouter>({
+        target: 'learning',
+        baseUrl: config.subgraphUrls.learning,
+        caller: 'chat',
+        secret: config.internalServiceKey,
+        timeoutMs: config.trpcTimeoutMs,
+        maxBatch: config.trpcMaxBatch,
+      }),
+      logger,
+      1000,
+    );
+    outbox.start();
     const conversations = new ConversationService(pubsub);
     // Streams this process runs hold a lease; streams of processes that died are ended (stream.store.ts).
     const streams = new StreamStore(orm, pubsub, config.streamLeaseMs, logger);
@@ -90,10 +109,10 @@ export const chat: SubgraphManifest<ChatContext> = {
     const services: ChatServices = {
       conversations,
       messages: new MessageService(),
-      sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds),
+      sessions: new SessionService(conversations, pubsub, config.chatSessionIdleSeconds, outbox),
       notes: new NoteService(conversations),
       search: new SearchService(identity),
-      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge, idempotency, streams),
+      generation: new GenerationService(orm, new ProviderRegistry(config.ai), conversations, new MessageService(), pubsub, logger, knowledge, idempotency, streams, outbox),
     };
     return {
       router: createChatRouter(orm, conversations),
@@ -101,7 +120,10 @@ export const chat: SubgraphManifest<ChatContext> = {
         const em = orm.em.fork();
         return { auth, em, services, loaders: createLoaders(em, auth.userId, conversations), pubsub, signal };
       },
-      close: () => streams.close(),
+      close: async () => {
+        await outbox.close();
+        await streams.close();
+      },
     };
   },
 };

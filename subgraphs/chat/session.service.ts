@@ -3,7 +3,7 @@
  * conversation (a partial unique index enforces it). Idle timeouts are evaluated lazily on every
  * session call: an active session idle longer than the configured limit ends with reason
  * `timeout` at its `last_activity_at`. Every end publishes `chat.session-ended` after commit,
- * carrying the `chat_session` XP (§4.2) for the learning subgraph.
+ * carrying the `chat_session` XP (§4.2), and owes learning the award through the outbox (outbox.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, LockMode, type EntityManager } from '@mikro-orm/postgresql';
@@ -13,6 +13,7 @@ import type { PubSub } from '../../kernel/pubsub.ts';
 import { CHAT_SESSION_ENDED, type ChatSessionEndedEvent } from '../../kernel/events.ts';
 import { ConversationSessionSchema, type ConversationSession, type SessionEndReason } from './session.entity.ts';
 import type { ConversationService } from './conversation.service.ts';
+import type { LearningOutbox } from './outbox.ts';
 
 /** §4.2 `chat_session`: 1 XP per full minute of the session, at most 30. */
 export function chatSessionXp(durationSeconds: number): number {
@@ -56,6 +57,7 @@ export class SessionService {
     private readonly conversations: ConversationService,
     private readonly pubsub: PubSub,
     private readonly idleSeconds: number,
+    private readonly outbox: LearningOutbox,
   ) {}
 
   /**
@@ -139,6 +141,7 @@ export class SessionService {
     fn: (tx: EntityManager, active: ConversationSession | null, now: Date, ended: ChatSessionEndedEvent[]) => Promise<T | AppError>,
   ): Promise<T> {
     const ended: ChatSessionEndedEvent[] = [];
+    const owed: string[] = [];
     const result = await em.transactional(async (tx) => {
       await this.conversations.require(tx, auth.userId, conversationId);
       const now = new Date();
@@ -153,8 +156,20 @@ export class SessionService {
         await tx.flush();
         active = null;
       }
-      return fn(tx, active, now, ended);
+      const out = await fn(tx, active, now, ended);
+      // The award learning is owed, in this transaction: delivered after commit, or later by the outbox.
+      for (const e of ended) {
+        owed.push(await this.outbox.enqueue(tx, {
+          source: 'chat_session',
+          sourceId: e.sessionId,
+          userId: e.userId,
+          baseXp: e.xp,
+          session: { startedAt: e.startedAt, seconds: e.durationSeconds },
+        }));
+      }
+      return out;
     });
+    void this.outbox.send(owed);
     for (const event of ended) await this.pubsub.publish(CHAT_SESSION_ENDED, event);
     if (result instanceof AppError) throw result;
     return result;

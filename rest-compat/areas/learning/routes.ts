@@ -1,0 +1,107 @@
+/** Profile & Analytics, XP-1..7 (API.md §3.5), which the learning subgraph serves. */
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import {
+  LearningPulseResponse,
+  LearningTimeAnalyticsResponse,
+  PublicXPProfileResponse,
+  QuestsResponse,
+  StreakStatusResponse,
+  WeeklyActivityResponse,
+  XPProfileResponse,
+} from './responses.ts';
+
+const XP = { tag: 'Profile & Analytics' } as const;
+
+const usernameParams = v.object({ username: v.str() });
+const rangeQuery = v.object({ start_date: v.optional(v.date()), end_date: v.optional(v.date()) });
+
+export const learningRoutes: RouteDecl[] = [
+  defineRoute({
+    ...XP,
+    id: 'XP-1',
+    method: 'GET',
+    path: '/api/xp/profile',
+    summary: "The caller's XP, level, streak, booster and today's XP",
+    operation: 'GetXpProfile',
+    variables: () => ({}),
+    response: XPProfileResponse,
+    select: (data) => data.xpProfile,
+    status: 200,
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-2',
+    method: 'GET',
+    path: '/api/xp/public-profile/:username',
+    summary: "A user's public XP profile",
+    params: usernameParams,
+    operation: 'GetPublicXpProfile',
+    variables: ({ params }) => ({ username: params.username }),
+    response: PublicXPProfileResponse,
+    select: (data) => data.publicXpProfile,
+    status: 200,
+    notFound: 'User',
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-3',
+    method: 'GET',
+    path: '/api/xp/streak-status',
+    summary: "The caller's streak and freezes",
+    operation: 'GetStreakStatus',
+    variables: () => ({}),
+    response: StreakStatusResponse,
+    select: (data) => data.streakStatus,
+    status: 200,
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-4',
+    method: 'GET',
+    path: '/api/xp/weekly-activity',
+    summary: 'XP per day of the current Sunday–Saturday week',
+    operation: 'GetWeeklyActivity',
+    variables: () => ({}),
+    response: WeeklyActivityResponse,
+    select: (data) => data.weeklyActivity,
+    status: 200,
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-5',
+    method: 'GET',
+    path: '/api/xp/learning-pulse',
+    summary: 'XP and learning minutes of the last 365 days',
+    operation: 'GetLearningPulse',
+    variables: () => ({}),
+    response: LearningPulseResponse,
+    select: (data) => data.learningPulse,
+    status: 200,
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-6',
+    method: 'GET',
+    path: '/api/xp/daily-quests',
+    summary: "Today's three daily quests",
+    operation: 'GetDailyQuests',
+    variables: () => ({}),
+    response: QuestsResponse,
+    select: (data) => data.dailyQuests,
+    status: 200,
+  }),
+  defineRoute({
+    ...XP,
+    id: 'XP-7',
+    method: 'GET',
+    path: '/api/xp/learning-time',
+    summary: 'Learning time from ended sessions in a date range',
+    query: rangeQuery,
+    operation: 'GetLearningTime',
+    variables: ({ query }) => ({ startDate: query.start_date ?? null, endDate: query.end_date ?? null }),
+    response: LearningTimeAnalyticsResponse,
+    select: (data) => data.learningTime,
+    status: 200,
+  }),
+];
