@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/processes.ts';
 import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
-import type { GatewayName } from './serve.ts';
+import { READY, type GatewayName } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVE = 'bench/gateways/serve.ts';
@@ -27,13 +27,13 @@ export interface Running {
   kind: string;
   child: ChildProcess;
   pid: number;
-  /** The first line the process printed on stdout (its URLs, or `ready`). */
-  firstLine: string;
+  /** What the process printed after its ready marker (the subgraphs' URLs). */
+  readyLine: string;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** Runs `serve.ts <kind>` in its own Node process on `cpu` and waits for its first line (max 90 s). */
+/** Runs `serve.ts <kind>` in its own Node process on `cpu` and waits until it says it is ready (max 90 s). */
 export async function startServe(kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
   const node = [process.execPath, '--import', 'tsx', SERVE, kind];
   const [cmd, ...args] = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...node] : node;
@@ -45,14 +45,15 @@ export async function startServe(kind: string, env: Record<string, string>, cpu:
   let out = '';
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} did not start within 90 s:\n${err}`)), 90_000);
+  const readyLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start within 90 s:\n${out}${err}`)), 90_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
+      // Complete lines only (the last piece may still be arriving).
+      const line = out.split('\n').slice(0, -1).find((l) => l.startsWith(READY));
+      if (line !== undefined) {
         clearTimeout(timer);
-        resolve(out.slice(0, nl));
+        resolve(line.slice(READY.length).trim());
       }
     });
     child.once('exit', (code) => {
@@ -64,7 +65,7 @@ export async function startServe(kind: string, env: Record<string, string>, cpu:
     kind,
     child,
     pid: child.pid ?? 0,
-    firstLine,
+    readyLine,
     output: () => out + err,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -93,7 +94,7 @@ export interface BenchSetup {
 export async function startSetup(cpu: number | null): Promise<BenchSetup> {
   const secret = randomBytes(32).toString('base64url');
   const subgraphs = await startServe('subgraphs', { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: secret }, cpu);
-  const subgraphUrls = JSON.parse(subgraphs.firstLine) as Record<string, string>;
+  const subgraphUrls = JSON.parse(subgraphs.readyLine) as Record<string, string>;
   const graph = composeBenchGraph(subgraphUrls);
   const dir = mkdtempSync(path.join(tmpdir(), 'xentree-gateways-bench-'));
   const supergraphFile = path.join(dir, 'supergraph.graphql');

@@ -1,14 +1,18 @@
 /**
  * One process of the gateway benchmark: `serve.ts subgraphs` (the four subgraphs; prints their
- * URLs as one JSON line) or `serve.ts <gateway>` (one gateway on PORT over the supergraph in
- * BENCH_SUPERGRAPH_FILE; prints `ready`). Each gateway forwards the client's `authorization`
- * header to every subgraph fetch, except this project's, which sends its signed internal context.
+ * URLs as JSON on a `BENCH-READY` line) or `serve.ts <gateway>` (one gateway on PORT over the
+ * supergraph in BENCH_SUPERGRAPH_FILE; prints `BENCH-READY` once listening). Each gateway forwards
+ * the client's `authorization` header to every subgraph fetch, except this project's, which sends
+ * its signed internal context.
  */
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 
 export const GATEWAYS = ['xentree', 'apollo-gateway', 'hive-gateway', 'hive-router'] as const;
+/** The line a process prints once it serves (anything else it prints is its own logging). */
+export const READY = 'BENCH-READY';
+
 export type GatewayName = (typeof GATEWAYS)[number];
 
 function env(name: string): string {
@@ -77,7 +81,7 @@ async function main(kind: string): Promise<void> {
     const { startSubgraphs } = await import('./subgraphs.ts');
     const started = await startSubgraphs(env('INTERNAL_SERVICE_KEY'));
     close = started.close;
-    console.log(JSON.stringify(started.urls));
+    console.log(`${READY} ${JSON.stringify(started.urls)}`);
   } else {
     const port = Number(env('PORT'));
     const sdl = readFileSync(env('BENCH_SUPERGRAPH_FILE'), 'utf8');
@@ -86,7 +90,7 @@ async function main(kind: string): Promise<void> {
     else if (kind === 'apollo-gateway') close = await apolloGateway(port, sdl);
     else if (kind === 'hive-gateway' || kind === 'hive-router') close = await hive(port, sdl, kind === 'hive-router');
     else throw new Error(`unknown process ${kind} (subgraphs | ${GATEWAYS.join(' | ')})`);
-    console.log('ready');
+    console.log(READY);
   }
   const stop = () => void close().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
