@@ -7,7 +7,7 @@
 
 import { AREA_RESPONSE_SCHEMAS } from './openapi-area-schemas.ts';
 import { AREA_ROUTES } from './areas/index.ts';
-import { record, str, strOrNull, uuid, type JsonObject } from './json-schema.ts';
+import { record, str, type JsonObject } from './json-schema.ts';
 
 const dateTime: JsonObject = { type: 'string', format: 'date-time', description: 'UTC, ISO 8601 with exactly 3 fractional digits and `Z`.' };
 
@@ -22,27 +22,6 @@ const DEFINED_SCHEMAS: Record<string, JsonObject> = Object.fromEntries(
 export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   ...DEFINED_SCHEMAS,
   ...AREA_RESPONSE_SCHEMAS,
-  UserProfile: record({
-    id: uuid,
-    email: { type: 'string', description: 'Lowercased.' },
-    username: { type: 'string', description: 'Lowercased.' },
-    full_name: strOrNull,
-    timezone: { type: 'string', description: 'IANA time zone.' },
-    preferred_language: str,
-    avatar_url: strOrNull,
-    live_nickname: strOrNull,
-    plan: { type: 'string', enum: ['free', 'pro'] },
-    role: { type: 'string', enum: ['user', 'admin'], description: 'Platform role.' },
-    public_profile_enabled: { type: 'boolean' },
-    created_at: dateTime,
-    updated_at: dateTime,
-  }),
-  TokenResponse: record({
-    access_token: { type: 'string', description: 'A JWT (ES256).' },
-    token_type: { type: 'string', const: 'bearer' },
-    refresh_token: { type: 'string', description: 'Opaque; single use.' },
-  }),
-  LogoutResponse: record({ message: { type: 'string', const: 'Logged out' } }),
   HealthResponse: record({ status: { type: 'string', const: 'ok' } }),
   HealthCheck: healthCheck,
   HealthDetailedResponse: record({

@@ -6,7 +6,7 @@
  */
 import type { Route, RouteDecl } from '../route.ts';
 import { resolveRoutes } from '../route-policies.ts';
-import { authRoutes } from '../routes/auth.routes.ts';
+import { authRoutes } from './auth/routes.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { chatRoutes } from '../routes/chat.routes.ts';

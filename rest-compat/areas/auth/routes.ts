@@ -1,7 +1,8 @@
 /** Authentication, AUTH-1..6 (§3.1). */
-import { v, isEmail, isIanaZone, isHttpsUrl } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import { field, object, present } from '../shape.ts';
+import { v, isEmail, isIanaZone, isHttpsUrl } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import { field, present } from '../../shape.ts';
+import { LogoutResponse, TokenResponse, UserProfile } from './responses.ts';
 
 const USERNAME = /^[a-z0-9_]{3,30}$/;
 const LANGUAGE = /^[a-z]{2}(-[A-Z]{2})?$/;
@@ -9,32 +10,6 @@ const LANGUAGE = /^[a-z]{2}(-[A-Z]{2})?$/;
 const username = () => v.str({ lower: true, pattern: USERNAME });
 const timezone = () => v.custom(v.str(), (s) => (isIanaZone(s) ? null : 'Unknown time zone'));
 const language = () => v.str({ pattern: LANGUAGE });
-
-/** `UserProfile` from the `UserProfileFields` fragment. */
-export function userProfile(user: unknown): unknown {
-  const u = object(user);
-  if (!u) return null;
-  return {
-    id: u.id,
-    email: u.email,
-    username: u.username,
-    full_name: u.fullName ?? null,
-    timezone: u.timezone,
-    preferred_language: u.preferredLanguage,
-    avatar_url: u.avatarUrl ?? null,
-    live_nickname: u.liveNickname ?? null,
-    plan: String(u.plan).toLowerCase(),
-    role: String(u.role).toLowerCase(),
-    public_profile_enabled: u.publicProfileEnabled,
-    created_at: u.createdAt,
-    updated_at: u.updatedAt,
-  };
-}
-
-function tokenResponse(payload: unknown): unknown {
-  const t = object(payload);
-  return t && { access_token: t.accessToken, token_type: t.tokenType, refresh_token: t.refreshToken };
-}
 
 const registerBody = v.object({
   email: v.custom(v.str({ max: 254 }), (s) => (isEmail(s) ? null : 'value is not a valid email address')),
@@ -83,9 +58,9 @@ export const authRoutes: RouteDecl[] = [
         ...present(body, { full_name: 'fullName', timezone: 'timezone', preferred_language: 'preferredLanguage' }),
       },
     }),
-    result: (data) => userProfile(field(data, 'register', 'user')),
+    response: UserProfile,
+    select: (data) => field(data, 'register', 'user'),
     status: 201,
-    responseName: 'UserProfile',
   }),
   defineRoute({
     id: 'AUTH-2',
@@ -96,9 +71,9 @@ export const authRoutes: RouteDecl[] = [
     body: { kind: 'form', spec: loginForm },
     operation: 'Login',
     variables: ({ body }) => ({ input: { username: body.username, password: body.password, grantType: body.grant_type ?? null } }),
-    result: (data) => tokenResponse(field(data, 'login')),
+    response: TokenResponse,
+    select: (data) => data.login,
     status: 200,
-    responseName: 'TokenResponse',
   }),
   defineRoute({
     id: 'AUTH-3',
@@ -109,9 +84,9 @@ export const authRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: refreshBody },
     operation: 'RefreshToken',
     variables: ({ body }) => ({ input: { refreshToken: body.refresh_token } }),
-    result: (data) => tokenResponse(field(data, 'refreshToken')),
+    response: TokenResponse,
+    select: (data) => data.refreshToken,
     status: 200,
-    responseName: 'TokenResponse',
   }),
   defineRoute({
     id: 'AUTH-4',
@@ -122,9 +97,9 @@ export const authRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: logoutBody, optional: true },
     operation: 'Logout',
     variables: ({ body }) => ({ input: { refreshToken: body?.refresh_token ?? null } }),
-    result: (data) => ({ message: field(data, 'logout', 'message') }),
+    response: LogoutResponse,
+    select: (data) => data.logout,
     status: 200,
-    responseName: 'LogoutResponse',
   }),
   defineRoute({
     id: 'AUTH-5',
@@ -134,10 +109,10 @@ export const authRoutes: RouteDecl[] = [
     tag: 'Authentication',
     operation: 'Me',
     variables: () => ({}),
-    result: (data) => userProfile(field(data, 'me')),
+    response: UserProfile,
+    select: (data) => data.me,
     status: 200,
     notFound: 'User',
-    responseName: 'UserProfile',
   }),
   defineRoute({
     id: 'AUTH-6',
@@ -157,8 +132,8 @@ export const authRoutes: RouteDecl[] = [
         public_profile_enabled: 'publicProfileEnabled',
       }),
     }),
-    result: (data) => userProfile(field(data, 'updateMe', 'user')),
+    response: UserProfile,
+    select: (data) => field(data, 'updateMe', 'user'),
     status: 200,
-    responseName: 'UserProfile',
   }),
 ];
