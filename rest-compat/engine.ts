@@ -27,8 +27,6 @@ import { MULTIPART_BODY_LIMIT } from '../gateway/multipart.ts';
 export interface RestCompatDeps {
   apollo: ApolloServer<{ auth: AuthContext; timing?: RequestTiming }>;
   authenticate(req: FastifyRequest): Promise<AuthContext>;
-  /** The internal service headers' check (routes with auth `B+I`). */
-  authenticateInternal(req: FastifyRequest): Promise<AuthContext>;
   logger: Logger;
   health(): Promise<HealthDetailed>;
   rateLimiter: RateLimiter;
@@ -120,6 +118,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
       return sendError(reply, 'NOT_FOUND', `${route.notFound ?? 'Resource'} not found`);
     }
     if (route.status === 204) return reply.status(204).send();
+    if (route.cacheControl) reply.header('cache-control', route.cacheControl);
     return reply.status(route.statusOf?.((data ?? {}) as Record<string, unknown>) ?? route.status).send(shaped);
   }
 }

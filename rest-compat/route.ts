@@ -81,6 +81,8 @@ export interface RouteDef<P, Q, B> {
     /** One result's `data` → one frame (null skips it). */
     frameOf(data: Record<string, unknown>): SseFrame | null;
   };
+  /** `Cache-Control` of a success response (default `no-store`; INT-5/INT-6 may be cached). */
+  cacheControl?: string;
   /** Resource word for a null result (`"<Resource> not found"`). */
   notFound?: string;
   /** Response schema name for OpenAPI (from `response` when it is given). */

@@ -67,10 +67,11 @@ export class TenantKeys {
   }
 
   /**
-   * Creates the tenant's key unless it has one; returns the key the database kept. Safe to run on
-   * every process at once: the primary key admits one row and the losers read the winner's.
+   * Creates the tenant's key unless it has one; returns the key the database kept (null when the
+   * organization is gone). Safe to run on every process at once: the primary key admits one row
+   * and the losers read the winner's.
    */
-  async create(tenantId: string): Promise<TenantKey> {
+  async create(tenantId: string): Promise<TenantKey | null> {
     const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
     const exported = await exportJWK(publicKey);
     const base = { kty: 'RSA' as const, n: exported.n ?? '', e: exported.e ?? '' };
@@ -82,10 +83,14 @@ export class TenantKeys {
        values (?, ?, ?, ?, ?) on conflict ("organization_id") do nothing`,
       [tenantId, kid, JSON.stringify(jwk), sealed, new Date()],
     );
+    // orgs deletes the organization before it announces the deletion, so a key stored while the
+    // deletion was under way is either seen here or removed by that announcement.
+    if (!(await this.orgs.exists(tenantId))) {
+      await this.remove(tenantId);
+      return null;
+    }
     this.cache.delete(tenantId);
-    const kept = await this.find(tenantId);
-    if (!kept) throw new Error('Tenant key vanished after it was created');
-    return kept;
+    return this.find(tenantId);
   }
 
   /** Deletes the tenant's key pair and its grant records (the organization was deleted). */
