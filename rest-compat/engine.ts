@@ -27,6 +27,8 @@ import { MULTIPART_BODY_LIMIT } from '../gateway/multipart.ts';
 export interface RestCompatDeps {
   apollo: ApolloServer<{ auth: AuthContext; timing?: RequestTiming }>;
   authenticate(req: FastifyRequest): Promise<AuthContext>;
+  /** The internal service headers' check (routes with auth `B+I`). */
+  authenticateInternal(req: FastifyRequest): Promise<AuthContext>;
   logger: Logger;
   health(): Promise<HealthDetailed>;
   rateLimiter: RateLimiter;

@@ -44,7 +44,7 @@ describe('field policies', () => {
   it('reports a root field without @access and refuses unknown values and upload shapes', () => {
     const sdl = (extra: string) => `type Query { a: Int @access(auth: "P") b: Int } ${extra}`;
     expect(fieldsWithoutAccess(readPolicies(sdl('')))).toEqual(['Query.b']);
-    expect(() => readPolicies(sdl('type Mutation { m: Int @access(auth: "X") }'))).toThrow('Mutation.m @access(auth:): "X" is not one of P, B, B+K, B·adm, B+K·adm');
+    expect(() => readPolicies(sdl('type Mutation { m: Int @access(auth: "X") }'))).toThrow('Mutation.m @access(auth:): "X" is not one of P, B, B+K, B·adm, B+K·adm, B+I');
     expect(() => readPolicies(sdl('type Mutation { m: Int @rateLimit(policy: "fast") }'))).toThrow('Mutation.m @rateLimit(policy:): "fast" is not one of auth, ai, upload, public, default');
     expect(() => readPolicies(sdl('type Mutation { m: Int @budget(kind: "slow") }'))).toThrow('Mutation.m @budget(kind:): "slow" is not one of ai, ingestion');
     expect(() => loadPolicies(sdl('input F @upload { filename: String! bytes: String! }'))).toThrow(

@@ -6,16 +6,17 @@
  */
 import type { Route, RouteDecl } from '../route.ts';
 import { resolveRoutes } from '../route-policies.ts';
-import { authRoutes } from '../routes/auth.routes.ts';
-import { orgRoutes } from '../routes/orgs.routes.ts';
+import { authRoutes } from './auth/routes.ts';
+import { orgRoutes } from './orgs/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { chatRoutes } from '../routes/chat.routes.ts';
 import { chatAiRoutes } from '../routes/chat-ai.routes.ts';
 import { knowledgeRoutes } from '../routes/knowledge.routes.ts';
+import { learningRoutes } from './learning/routes.ts';
 import { liveRoutes } from './live/routes.ts';
 import { integrationRoutes } from './integrations/routes.ts';
 
 /** Every area's routes, in the order of the API contract. */
-export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, liveRoutes, integrationRoutes];
+export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes, integrationRoutes];
 
 export const ROUTES: readonly Route[] = resolveRoutes(AREA_ROUTES.flat());
