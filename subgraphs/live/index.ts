@@ -1,5 +1,8 @@
 /** The live subgraph manifest: Live quota, sessions and heartbeats, nicknames and transcripts. */
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
+import { createInternalClient } from '../../kernel/trpc.ts';
+import type { LearningRouter } from '../learning/router.ts';
+import { AwardOutbox } from './award.outbox.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { LiveNicknameSchema, LiveTranscriptSchema } from './live.entity.ts';
 import { LiveInitial } from './migrations/initial.migration.ts';
@@ -24,17 +27,31 @@ export const live: SubgraphManifest<LiveContext> = {
   entities: [LiveNicknameSchema, LiveTranscriptSchema],
   migrations: [{ name: 'live-0001-initial', class: LiveInitial }],
   setup({ config, orm, pubsub, logger }) {
-    const sessions = new LiveSessionService(pubsub);
+    const learning = createInternalClient<LearningRouter>({
+      target: 'learning',
+      baseUrl: config.subgraphUrls.learning,
+      caller: 'live',
+      secret: config.internalServiceKey,
+      timeoutMs: config.trpcTimeoutMs,
+      maxBatch: config.trpcMaxBatch,
+    });
+    // Awards of ended sessions and credited seconds reach learning through the outbox.
+    const outbox = new AwardOutbox(orm, learning, config.liveSweepIntervalMs, logger);
+    const sessions = new LiveSessionService(pubsub, () => outbox.nudge());
     const services: LiveServices = { sessions, nicknames: new NicknameService(), transcripts: new TranscriptService() };
     const sweeper = new LiveSweeper(orm, sessions, config.liveSweepIntervalMs, logger);
     sweeper.start();
+    outbox.start();
     return {
       router: createLiveRouter(orm, services.nicknames),
       requestContext(auth) {
         const em = orm.em.fork();
         return { auth, em, services, loaders: createLoaders(em, services.nicknames), pubsub, realtimeUrl: config.liveRealtimeUrl };
       },
-      close: () => sweeper.close(),
+      close: async () => {
+        await sweeper.close();
+        await outbox.close();
+      },
     };
   },
 };

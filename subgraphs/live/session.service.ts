@@ -43,8 +43,8 @@ function event(type: LiveEventType, s: LiveSession, quota: LiveQuota, at: Date, 
 export class LiveSessionService {
   constructor(
     private readonly pubsub: PubSub,
-    /** Called after a transaction that ended sessions committed (the outbox drainer's nudge). */
-    private readonly onEnded: () => void = () => {},
+    /** Called after a transaction that wrote award records committed (the outbox's nudge). */
+    private readonly onAwardsRecorded: () => void = () => {},
   ) {}
 
   /** LIVE-1: the month's quota and the active session (a silent one is ended first). */
@@ -198,7 +198,7 @@ export class LiveSessionService {
     const events: Events = [];
     const result = await em.transactional((tx) => fn(tx, events));
     await publishLiveEvents(this.pubsub, events);
-    if (events.some((e) => e.type === 'ENDED')) this.onEnded();
+    if (events.some((e) => e.type === 'ENDED' || (e.creditedSeconds ?? 0) > 0)) this.onAwardsRecorded();
     if (result instanceof AppError) throw result;
     return result;
   }

@@ -1,0 +1,172 @@
+/** Xentree Live over GraphQL: the operations behind LIVE-1..4 and the `liveEvents` subscription over graphql-ws. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { UNKNOWN_ID } from './assertions.ts';
+import { createKey, createOrg, person, type Person } from './org-fixtures.ts';
+import { backdate, setUsage } from './live-fixtures.ts';
+import { collect, until, wsClient } from './chat-stream-fixtures.ts';
+
+let t: TestStack;
+beforeAll(async () => {
+  t = await startTestStack();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const SESSION = 'id sessionType status billedSeconds endReason xpAwarded heartbeatIntervalSeconds heartbeatTimeoutSeconds realtimeUrl';
+const QUOTA = 'plan quotaSeconds usedSeconds remainingSeconds activeSessionId';
+const START = `mutation($t: LiveSessionType!) { startLiveSession(input: { sessionType: $t }) { session { ${SESSION} } quota { ${QUOTA} } } }`;
+const HEARTBEAT = `mutation($id: ID!) { heartbeatLiveSession(input: { sessionId: $id }) { session { ${SESSION} } quota { ${QUOTA} } } }`;
+const END = `mutation($id: ID!) { endLiveSession(input: { sessionId: $id }) { session { ${SESSION} } quota { ${QUOTA} } } }`;
+const EVENTS = 'subscription { liveEvents { type creditedSeconds session { id status billedSeconds endReason xpAwarded } quota { usedSeconds remainingSeconds } user { id username liveNickname } } }';
+
+const start = async (p: Person) => {
+  const res = await t.gql(START, { t: 'VOICE' }, bearer(p.access));
+  const id = (res.body.data?.startLiveSession as { session: { id: string } } | undefined)?.session.id;
+  if (!id) throw new Error(`start failed: ${JSON.stringify(res.body)}`);
+  return id;
+};
+const errorOf = (body: { errors?: { extensions?: Record<string, unknown> }[] }) => {
+  const ext = { ...body.errors?.[0]?.extensions };
+  delete ext.serviceName;
+  return ext;
+};
+
+describe('Live over GraphQL', () => {
+  it('starts, credits, refuses a second start and ends', async () => {
+    const p = await person(t, 'gl');
+    const res = await t.gql(START, { t: 'AVATAR' }, bearer(p.access));
+    const started = res.body.data?.startLiveSession as { session: { id: string } };
+    expect(res.body).toEqual({
+      data: {
+        startLiveSession: {
+          session: { id: started.session.id, sessionType: 'AVATAR', status: 'ACTIVE', billedSeconds: 0, endReason: null, xpAwarded: null, heartbeatIntervalSeconds: 20, heartbeatTimeoutSeconds: 60, realtimeUrl: 'wss://orchstr.xentree.com' },
+          quota: { plan: 'FREE', quotaSeconds: 1800, usedSeconds: 0, remainingSeconds: 1800, activeSessionId: started.session.id },
+        },
+      },
+    });
+    const again = await t.gql(START, { t: 'VOICE' }, bearer(p.access));
+    expect({ data: again.body.data, ext: errorOf(again.body) }).toEqual({ data: null, ext: { code: 'LIVE_SESSION_ACTIVE', status: 409, session_id: started.session.id } });
+    await backdate(t, started.session.id, 25);
+    const beat = await t.gql(HEARTBEAT, { id: started.session.id }, bearer(p.access));
+    expect(beat.body.data?.heartbeatLiveSession).toMatchObject({ session: { billedSeconds: 25, status: 'ACTIVE' }, quota: { usedSeconds: 25, remainingSeconds: 1775 } });
+    const ended = await t.gql(END, { id: started.session.id }, bearer(p.access));
+    expect(ended.body.data?.endLiveSession).toMatchObject({ session: { status: 'ENDED', endReason: 'CLIENT', billedSeconds: 25, xpAwarded: 0 }, quota: { activeSessionId: null } });
+    const missing = await t.gql(HEARTBEAT, { id: UNKNOWN_ID }, bearer(p.access));
+    expect(errorOf(missing.body)).toEqual({ code: 'NOT_FOUND', status: 404 });
+    expect(missing.body.errors?.[0]?.message).toBe('Live session not found');
+    const over = await t.gql(HEARTBEAT, { id: started.session.id }, bearer(p.access));
+    expect(errorOf(over.body)).toEqual({ code: 'SESSION_ALREADY_ENDED', status: 409, session_id: started.session.id });
+    const q = await t.gql(`{ liveQuota { ${QUOTA} } }`, {}, bearer(p.access));
+    expect(q.body).toEqual({ data: { liveQuota: { plan: 'FREE', quotaSeconds: 1800, usedSeconds: 25, remainingSeconds: 1775, activeSessionId: null } } });
+  });
+
+  it('ended sessions reach learning: live_session XP and live learning time', async () => {
+    const p = await person(t, 'gxp');
+    const id = await start(p);
+    await backdate(t, id, 55);
+    await t.gql(HEARTBEAT, { id }, bearer(p.access));
+    await backdate(t, id, 50);
+    await t.gql(HEARTBEAT, { id }, bearer(p.access));
+    await backdate(t, id, 30);
+    const ended = await t.gql(END, { id }, bearer(p.access));
+    expect(ended.body.data?.endLiveSession).toMatchObject({ session: { billedSeconds: 135, xpAwarded: 4 } });
+    const learning = async () => (await t.gql('{ xpProfile { todayXpBreakdown { liveSession } } learningTime { bySource { live } } }', {}, bearer(p.access))).body.data;
+    await until(async () => JSON.stringify(await learning()) === JSON.stringify({ xpProfile: { todayXpBreakdown: { liveSession: 4 } }, learningTime: { bySource: { live: 135 } } }));
+  });
+});
+
+interface Received {
+  type: string;
+  creditedSeconds: number | null;
+  session: { id: string; status: string; billedSeconds: number; endReason: string | null; xpAwarded: number | null };
+  quota: { usedSeconds: number; remainingSeconds: number };
+  user: { id: string; username: string; liveNickname: string | null };
+}
+
+/** Subscribes to liveEvents; `events` fills as they arrive. */
+function listen(client: Client): { events: Received[]; stop(): void } {
+  const events: Received[] = [];
+  const stop = client.subscribe<{ liveEvents: Received }>({ query: EVENTS }, {
+    next: (r) => {
+      if (r.data) events.push(r.data.liveEvents);
+    },
+    error: () => {},
+    complete: () => {},
+  });
+  return { events, stop };
+}
+
+describe('liveEvents over graphql-ws', () => {
+  it('two devices see a session start, tick down, run low, run out and end', async () => {
+    const p = await person(t, 'gev');
+    await t.rest('PUT', '/api/live/nickname', { json: { nickname: 'Vee' }, headers: bearer(p.access) });
+    const [a, b] = [wsClient(t.url, p.access), wsClient(t.url, p.access)];
+    const [la, lb] = [listen(a), listen(b)];
+    try {
+      // Probe sessions until both subscriptions deliver (the upstream subscription opens asynchronously).
+      await until(async () => {
+        const probe = await start(p);
+        await new Promise((r) => setTimeout(r, 150));
+        await t.gql(END, { id: probe }, bearer(p.access));
+        return la.events.length > 0 && lb.events.length > 0;
+      }, 10_000);
+      await setUsage(t, p.id, 1650);
+      const id = await start(p);
+      await backdate(t, id, 45);
+      await t.gql(HEARTBEAT, { id }, bearer(p.access));
+      await backdate(t, id, 55);
+      await t.gql(HEARTBEAT, { id }, bearer(p.access));
+      await backdate(t, id, 55);
+      const exhausted = await t.gql(HEARTBEAT, { id }, bearer(p.access));
+      expect(errorOf(exhausted.body)).toEqual({ code: 'LIVE_QUOTA_EXCEEDED', status: 429 });
+      await t.gql(END, { id }, bearer(p.access));
+      const mine = (l: { events: Received[] }) => l.events.filter((e) => e.session.id === id);
+      await until(() => mine(la).length === 8 && mine(lb).length === 8);
+      const user = { id: p.id, username: p.username, liveNickname: 'Vee' };
+      const active = (billed: number) => ({ id, status: 'ACTIVE', billedSeconds: billed, endReason: null, xpAwarded: null });
+      const expected: Received[] = [
+        { type: 'STARTED', creditedSeconds: null, session: active(0), quota: { usedSeconds: 1650, remainingSeconds: 150 }, user },
+        { type: 'CREDITED', creditedSeconds: 45, session: active(45), quota: { usedSeconds: 1695, remainingSeconds: 105 }, user },
+        { type: 'QUOTA_LOW', creditedSeconds: null, session: active(45), quota: { usedSeconds: 1695, remainingSeconds: 105 }, user },
+        { type: 'CREDITED', creditedSeconds: 55, session: active(100), quota: { usedSeconds: 1750, remainingSeconds: 50 }, user },
+        { type: 'CREDITED', creditedSeconds: 50, session: active(150), quota: { usedSeconds: 1800, remainingSeconds: 0 }, user },
+        { type: 'QUOTA_EXHAUSTED', creditedSeconds: null, session: active(150), quota: { usedSeconds: 1800, remainingSeconds: 0 }, user },
+        { type: 'CREDITED', creditedSeconds: 0, session: active(150), quota: { usedSeconds: 1800, remainingSeconds: 0 }, user },
+        { type: 'ENDED', creditedSeconds: null, session: { id, status: 'ENDED', billedSeconds: 150, endReason: 'CLIENT', xpAwarded: 4 }, quota: { usedSeconds: 1800, remainingSeconds: 0 }, user },
+      ];
+      expect(mine(la)).toEqual(expected);
+      expect(mine(lb)).toEqual(expected);
+    } finally {
+      la.stop();
+      lb.stop();
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
+  it('an API key needs live:read to subscribe', async () => {
+    const p = await person(t, 'gek');
+    const org = await createOrg(t, p);
+    const { key } = await createKey(t, p, org.id, ['live:write']);
+    const client = wsClient(t.url, '', { 'x-api-key': key });
+    try {
+      const results = await collect(client, 'subscription { liveEvents { type } }');
+      expect(results).toEqual([
+        {
+          data: null,
+          errors: [
+            {
+              message: 'API key lacks required scope for this endpoint',
+              path: ['liveEvents'],
+              extensions: { code: 'INSUFFICIENT_API_KEY_SCOPE', status: 403, required_scope: 'live:read', granted_scopes: ['live:write'], serviceName: 'live' },
+            },
+          ],
+        },
+      ]);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
