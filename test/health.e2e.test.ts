@@ -87,7 +87,7 @@ describe('GET /api/health/detailed', () => {
     const check = { status: 'ok', latency_ms: expect.any(Number) };
     expect(res.body).toEqual({
       status: 'ok',
-      checks: { database: check, pubsub: check, subgraphs: { identity: check, orgs: check, chat: check, knowledge: check, live: check, integrations: check } },
+      checks: { database: check, pubsub: check, subgraphs: { identity: check, orgs: check, chat: check, knowledge: check, learning: check, live: check, integrations: check } },
       checked_at: expect.stringMatching(ISO_MS),
     });
     const body = res.body as { checks: { database: { latency_ms: number }; pubsub: { latency_ms: number }; subgraphs: { identity: { latency_ms: number }; orgs: { latency_ms: number }; chat: { latency_ms: number } } }; checked_at: string };
