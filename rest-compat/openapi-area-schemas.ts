@@ -18,8 +18,6 @@ function page(item: string): JsonObject {
   return record({ items: { type: 'array', items: ref(item) }, total: int, limit: int, offset: int });
 }
 
-const documentScope: JsonObject = { type: 'string', enum: ['user', 'conversation'] };
-const score: JsonObject = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
 
 const usage = record({ prompt_tokens: int, completion_tokens: int, total_tokens: int });
 
@@ -71,32 +69,4 @@ export const AREA_RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   }),
   NoteResponse: record({ id: uuid, title: str, content: str, conversation_id: uuidOrNull, tags: strings, created_at: dateTime, updated_at: dateTime }),
   NoteListResponse: page('NoteResponse'),
-  RagDocument: record({
-    id: uuid,
-    title: str,
-    filename: str,
-    content_type: { type: 'string', enum: ['text/plain', 'text/markdown', 'application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'] },
-    size_bytes: { type: 'integer', minimum: 1, maximum: 10_485_760 },
-    scope: documentScope,
-    conversation_id: uuidOrNull,
-    shared: bool,
-    organization_id: uuidOrNull,
-    owner_id: uuid,
-    chunk_count: int,
-    created_at: dateTime,
-  }),
-  RagDocumentListResponse: page('RagDocument'),
-  KnowledgeSearchResultItem: record({
-    document_id: uuid,
-    title: str,
-    chunk_index: { type: 'integer', minimum: 0 },
-    content: str,
-    score,
-    scope: documentScope,
-    conversation_id: uuidOrNull,
-    shared: bool,
-  }),
-  KnowledgeSearchResponse: record({ query: str, results: { type: 'array', items: ref('KnowledgeSearchResultItem') } }),
-  RagSource: record({ document_id: uuid, title: str, chunk_index: { type: 'integer', minimum: 0 }, content: str, score }),
-  RagQueryResponse: record({ answer: str, sources: { type: 'array', items: ref('RagSource') }, provider: str, model: str }),
 };

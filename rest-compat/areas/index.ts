@@ -11,12 +11,11 @@ import { orgRoutes } from './orgs/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { chatRoutes } from '../routes/chat.routes.ts';
 import { chatAiRoutes } from '../routes/chat-ai.routes.ts';
-import { knowledgeRoutes } from '../routes/knowledge.routes.ts';
+import { knowledgeRoutes } from './knowledge/routes.ts';
 import { learningRoutes } from './learning/routes.ts';
 import { liveRoutes } from './live/routes.ts';
-import { integrationRoutes } from './integrations/routes.ts';
 
 /** Every area's routes, in the order of the API contract. */
-export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes, integrationRoutes];
+export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes];
 
 export const ROUTES: readonly Route[] = resolveRoutes(AREA_ROUTES.flat());

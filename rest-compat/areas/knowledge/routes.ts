@@ -3,72 +3,15 @@
  * RAG questions. The knowledge subgraph holds every rule (types, scopes, sharing, tenancy); these
  * routes parse the request, run the operation and shape the documented JSON.
  */
-import { MAX_UPLOAD_BYTES, fileTooLarge } from '../../kernel/errors.ts';
-import { v } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import { array, field, lowerEnum, object } from '../shape.ts';
-import { envelope } from './chat.responses.ts';
+import { MAX_UPLOAD_BYTES, fileTooLarge } from '../../../kernel/errors.ts';
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import { field } from '../../shape.ts';
+import { KnowledgeSearchResponse, RagDocument, RagDocumentListResponse, RagQueryResponse } from './responses.ts';
 
 const SCOPES = ['user', 'conversation'] as const;
 type Scope = (typeof SCOPES)[number];
 const gqlScope = (scope: Scope | undefined): string | null => (scope === undefined ? null : scope.toUpperCase());
-
-/** `RagDocument` from the `RagDocumentFields` fragment. */
-export function ragDocument(document: unknown): Record<string, unknown> | null {
-  const d = object(document);
-  if (!d) return null;
-  return {
-    id: d.id,
-    title: d.title,
-    filename: d.filename,
-    content_type: d.contentType,
-    size_bytes: d.sizeBytes,
-    scope: lowerEnum(d.scope),
-    conversation_id: d.conversationId ?? null,
-    shared: d.shared,
-    organization_id: d.organizationId ?? null,
-    owner_id: d.ownerId,
-    chunk_count: d.chunkCount,
-    created_at: d.createdAt,
-  };
-}
-
-/** `KnowledgeSearchResponse`: exactly the documented fields of each hit (no GraphQL `highlight`). */
-function searchResponse(result: unknown): Record<string, unknown> | null {
-  const r = object(result);
-  if (!r) return null;
-  return {
-    query: r.query,
-    results: array(r.results).map((hit) => {
-      const h = object(hit) ?? {};
-      return {
-        document_id: h.documentId,
-        title: h.title,
-        chunk_index: h.chunkIndex,
-        content: h.content,
-        score: h.score,
-        scope: lowerEnum(h.scope),
-        conversation_id: h.conversationId ?? null,
-        shared: h.shared,
-      };
-    }),
-  };
-}
-
-/** `RagQueryResponse`. */
-function ragQueryResponse(answer: unknown): Record<string, unknown> | null {
-  const a = object(answer);
-  if (!a) return null;
-  return {
-    answer: a.answer,
-    sources: array(a.sources).map((source) => {
-      const s = object(source) ?? {};
-      return { document_id: s.documentId, title: s.title, chunk_index: s.chunkIndex, content: s.content, score: s.score };
-    }),
-    provider: a.provider,
-    model: a.model,
-  };
-}
 
 const searchBody = v.object({
   query: v.str({ min: 1, max: 1000 }),
@@ -120,9 +63,9 @@ export const knowledgeRoutes: RouteDecl[] = [
     variables: ({ body }) => ({
       input: { query: body.query, topK: body.top_k, conversationId: body.conversation_id ?? null, includeShared: body.include_shared },
     }),
-    result: (data) => searchResponse(field(data, 'knowledgeSearch')),
+    response: KnowledgeSearchResponse,
+    select: (data) => data.knowledgeSearch,
     status: 200,
-    responseName: 'KnowledgeSearchResponse',
   }),
   defineRoute({
     ...KB,
@@ -140,9 +83,9 @@ export const knowledgeRoutes: RouteDecl[] = [
       shared: query.shared ?? null,
       mine: query.mine ?? null,
     }),
-    result: (data) => envelope(field(data, 'knowledgeDocuments'), ragDocument),
+    response: RagDocumentListResponse,
+    select: (data) => data.knowledgeDocuments,
     status: 200,
-    responseName: 'RagDocumentListResponse',
   }),
   defineRoute({
     ...KB,
@@ -168,9 +111,9 @@ export const knowledgeRoutes: RouteDecl[] = [
         },
       };
     },
-    result: (data) => ragDocument(field(data, 'uploadKnowledgeDocument', 'document')),
+    response: RagDocument,
+    select: (data) => field(data, 'uploadKnowledgeDocument', 'document'),
     status: 201,
-    responseName: 'RagDocument',
   }),
   defineRoute({
     ...KB,
@@ -183,8 +126,8 @@ export const knowledgeRoutes: RouteDecl[] = [
     variables: ({ body }) => ({
       input: { query: body.query, topK: body.top_k, conversationId: body.conversation_id ?? null, provider: body.provider },
     }),
-    result: (data) => ragQueryResponse(field(data, 'ragQuery')),
+    response: RagQueryResponse,
+    select: (data) => data.ragQuery,
     status: 200,
-    responseName: 'RagQueryResponse',
   }),
 ];
