@@ -14,8 +14,9 @@ import { chatAiRoutes } from '../routes/chat-ai.routes.ts';
 import { knowledgeRoutes } from './knowledge/routes.ts';
 import { learningRoutes } from './learning/routes.ts';
 import { liveRoutes } from './live/routes.ts';
+import { integrationRoutes } from './integrations/routes.ts';
 
 /** Every area's routes, in the order of the API contract. */
-export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes];
+export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes, integrationRoutes];
 
 export const ROUTES: readonly Route[] = resolveRoutes(AREA_ROUTES.flat());
