@@ -33,6 +33,7 @@ describe('field policies', () => {
       'Query.integrationJwks': 'public',
       'Query.integrationKeyFingerprint': 'public',
       'Mutation.completeGoogleCalendarOAuth': 'public',
+      'Query.publicXpProfile': 'public',
     });
     expect(only((p) => p.budget)).toEqual({ 'Mutation.chat': 'ai', 'Mutation.ragQuery': 'ai', 'Mutation.uploadKnowledgeDocument': 'ingestion' });
     expect([...exclusiveSubscriptions(table)].sort()).toEqual(['chatStream', 'chatStreamResume']);
