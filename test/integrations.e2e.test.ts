@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
-import { apiKey, createKey, insufficientRole, orgWith, person, platformAdmin, scopeMissing, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
-import { claimsFor, forge, grant, headerOf, INVALID_TOKEN, ORIGIN, payloadOf, TENANT_REQUIRED } from './integration-fixtures.ts';
+import { coded, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
+import { apiKey, createKey, insufficientRole, orgWith, platformAdmin, scopeMissing, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
+import { claimsFor, forge, grant, headerOf, ORIGIN, payloadOf, TENANT_REQUIRED } from './integration-fixtures.ts';
 
 let t: TestStack;
 let org: Org;
@@ -199,5 +199,20 @@ describe('INT-2 POST /api/integration/verify', () => {
       status: 422,
       body: { detail: [{ type: 'missing', loc: ['body', 'token'], msg: 'Field required', input: { tenantId: org.id } }] },
     });
+  });
+});
+
+describe('Skills Connector without GOOGLE_OAUTH_* (SKL-1..3)', () => {
+  it('lists nothing; start is 503 integration_not_configured; the callback checks its state first (400)', async () => {
+    expect(wire(await t.rest('GET', '/api/integrations', { headers: bearer(owner.access) }))).toEqual({ status: 200, body: [] });
+    expect(wire(await t.rest('GET', '/api/integrations/google-calendar/oauth/start', { headers: bearer(owner.access) }))).toEqual({
+      status: 503,
+      body: coded('integration_not_configured', 'Integration is not configured'),
+    });
+    expect(wire(await t.rest('GET', '/api/integrations/google-calendar/oauth/callback?state=abc&code=def'))).toEqual({
+      status: 400,
+      body: coded('invalid_oauth_state', 'OAuth state is invalid, expired or already used'),
+    });
+    expect(wire(await t.rest('GET', '/api/integrations'))).toEqual({ status: 401, body: { detail: 'Not authenticated' } });
   });
 });
