@@ -62,5 +62,6 @@ describe('gateway benchmark', () => {
     } finally {
       await proc.stop();
     }
-  });
+    // A gateway may take long to start on a busy machine (its process waits up to 90 s for it).
+  }, 120_000);
 });
