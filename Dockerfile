@@ -1,29 +1,49 @@
-# One image for every Xentree process (gateway, each subgraph, migrations);
-# the command picks the role, e.g. `gateway`, `subgraph identity`, `migrate`.
-FROM node:20-bookworm-slim
+# syntax=docker/dockerfile:1
+# Xentree Graph production image: compiled JavaScript on the current Node.js LTS, production
+# dependencies only, run as the unprivileged `node` user. The same image runs every role; the
+# command picks it: `gateway` (default), `subgraph <name>`, `migrate`, or `start` (all in one).
+#
+#   docker build -t xentree-graph .
+#   docker run --env-file .env -p 4000:4000 xentree-graph gateway
 
+# Pinned to an exact release (update deliberately, with the digest if your registry policy asks
+# for one: `docker buildx imagetools inspect node:26.12.1-trixie-slim`).
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
+
+# 1. Build: every dependency (TypeScript is a devDependency), then `npm run build` → dist/.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-
-# Manifests first so the dependency layer is reused until they change.
-# Plain `npm ci` (not --omit=dev): the app runs TypeScript through tsx at
-# runtime. NODE_ENV is deliberately NOT set yet: with NODE_ENV=production
-# npm would silently skip devDependencies.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
-
+RUN npm ci --no-audit --no-fund
 COPY . .
+RUN npm run build
 
+# 2. Production dependencies only (no tsx, no TypeScript, no test tooling).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# 3. Runtime.
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
-
-# Run unprivileged. The data dir is only used for embedded/dev fallbacks, but
-# must be writable by the runtime user if it is ever used.
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json LICENSE ./
+# Embedded PostgreSQL and generated secrets are refused in production unless explicitly allowed;
+# the directory exists, writable by the runtime user, for deployments that allow them.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 
-# 4000: gateway; 4001-4007: subgraphs (identity, orgs, chat, knowledge,
-# learning, live, integrations). Documentation only; compose maps ports.
+# 4000: gateway; 4001-4007: subgraphs (identity, orgs, chat, knowledge, learning, live,
+# integrations). Documentation only; publish what the role needs.
 EXPOSE 4000 4001 4002 4003 4004 4005 4006 4007
 
-# npx resolves the local node_modules/.bin/tsx; no network access at runtime.
-ENTRYPOINT ["npx", "tsx", "bin/xentree.ts"]
+# The gateway's liveness; subgraph containers point it at their own port and /healthz with
+# HEALTHCHECK_URL (docker-compose.yml does).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
+  CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL || `http://127.0.0.1:${process.env.PORT || 4000}/api/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+ENTRYPOINT ["node", "dist/bin/xentree.js"]
 CMD ["gateway"]

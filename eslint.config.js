@@ -22,7 +22,7 @@ const kernelOnly = (withTests) => ({
 
 export default tseslint.config(
   // subgraphs/*/schema.types.ts: resolver types generated from each subgraph's SDL (schema/codegen.ts).
-  { ignores: ['node_modules/**', '.data/**', 'scratch/**', 'coverage/**', 'subgraphs/*/schema.types.ts'] },
+  { ignores: ['node_modules/**', '.data/**', 'scratch/**', 'coverage/**', 'dist/**', '.dist-test-*/**', 'subgraphs/*/schema.types.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

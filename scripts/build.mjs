@@ -1,0 +1,40 @@
+// `npm run build [outDir]`: compiles the server's TypeScript to JavaScript (tsconfig.build.json,
+// default outDir dist/) and copies beside it what the code reads at run time: the SDL and
+// operation documents (*.graphql) and the knowledge parser's worker entry, which in the compiled
+// build loads plain JavaScript instead of going through tsx. Run it with `node dist/bin/xentree.js`.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = path.resolve(root, process.argv[2] ?? 'dist');
+const SOURCES = ['kernel', 'subgraphs', 'gateway', 'rest-compat', 'schema', 'bin'];
+
+rmSync(out, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit', cwd: root });
+
+/** Every file under `dir` (relative to the root) whose name ends with `suffix`. */
+function filesUnder(dir, suffix) {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return filesUnder(rel, suffix);
+    return entry.name.endsWith(suffix) ? [rel] : [];
+  });
+}
+
+for (const file of SOURCES.flatMap((dir) => filesUnder(dir, '.graphql'))) {
+  mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+  copyFileSync(path.join(root, file), path.join(out, file));
+}
+
+writeFileSync(
+  path.join(out, 'subgraphs/knowledge/parse.worker.mjs'),
+  "// Entry of the parser worker in the compiled build (parser-pool.ts): the body is JavaScript here.\nawait import('./parse.worker.js');\n",
+);
+
+const cli = path.join(out, 'bin/xentree.js');
+writeFileSync(cli, readFileSync(cli, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'), { mode: 0o755 });
+console.log(`built ${path.relative(root, out) || '.'}`);
