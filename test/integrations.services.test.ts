@@ -1,0 +1,102 @@
+/**
+ * Integration tokens across replicas (§4.15) on the real PostgreSQL and Redis: two integrations
+ * processes (`xentree subgraph integrations`), each behind its own gateway. Both learn of a new
+ * organization and race to create its key: exactly one key survives and both publish it. A token
+ * revoked or rotated on one replica is refused on the other at once, and an organization deleted
+ * through one is gone from both. (live runs too: the user profile's `liveNickname` is its field.)
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp, startTopology, type Topology } from './topology.ts';
+
+let topology: Topology | undefined;
+let gatewayA = '';
+let gatewayB = '';
+
+beforeAll(async () => {
+  topology = await startTopology({ name: 'integrations', subgraphs: ['identity', 'orgs', 'live', 'integrations'], perGateway: 'integrations' });
+  [gatewayA = '', gatewayB = ''] = topology.gateways;
+}, 180_000);
+
+afterAll(async () => {
+  await topology?.close();
+});
+
+async function call(gateway: string, method: string, path: string, headers: Record<string, string> = {}, json?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${gateway}${path}`, {
+    method,
+    headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+async function keyRows(orgIds: string[]): Promise<{ organization_id: string; kid: string }[]> {
+  const client = new pg.Client({ connectionString: topology?.databaseUrl });
+  await client.connect();
+  try {
+    const res = await client.query<{ organization_id: string; kid: string }>(`select "organization_id", "kid" from "integrations"."tenant_keys" where "organization_id" = any($1::uuid[]) order by "organization_id"`, [orgIds]);
+    return res.rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('two integrations replicas', () => {
+  it('racing to create tenant keys (the created event on both, and first use on both) keep exactly one key per tenant', async () => {
+    const { token } = await signUp(gatewayA, gatewayB, 'intrace');
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await Promise.all([1, 2, 3, 4].map((i) => call(i % 2 ? gatewayA : gatewayB, 'POST', '/api/organizations', auth, { name: `Race ${i}` })));
+    const ids = created.map((r) => (r.body as { id: string }).id);
+    // Both replicas are asked at once while their event handlers are generating keys too.
+    const answers = await Promise.all(ids.flatMap((id) => [gatewayA, gatewayB].map((gw) => call(gw, 'GET', `/api/integration/fingerprint?tenantId=${id}`))));
+    for (const a of answers) expect(a.status).toBe(200);
+    await sleep(1_500); // let every event-driven creation finish
+    const rows = await keyRows(ids);
+    expect(rows.map((r) => r.organization_id).sort()).toEqual([...ids].sort());
+    for (const [i, id] of ids.entries()) {
+      const kids = new Set([answers[2 * i], answers[2 * i + 1]].map((a) => (a?.body as { kid: string }).kid));
+      expect(kids, `one kid for ${id}`).toEqual(new Set([rows.find((r) => r.organization_id === id)?.kid]));
+      const later = await Promise.all([gatewayA, gatewayB].map((gw) => call(gw, 'GET', `/api/integration/jwks?tenantId=${id}`)));
+      expect(later.map((l) => (l.body as { keys: { kid: string }[] }).keys[0]?.kid)).toEqual([...kids, ...kids]);
+    }
+  });
+
+  it('a revocation or rotation on one replica is refused on the other at once; a deleted organization is gone from both', async () => {
+    const { token } = await signUp(gatewayA, gatewayB, 'intrevoke');
+    const auth = { authorization: `Bearer ${token}` };
+    const orgId = ((await call(gatewayA, 'POST', '/api/organizations', auth, { name: 'Revocations' })).body as { id: string }).id;
+    const grant = async (gw: string) => {
+      const res = await call(gw, 'POST', '/api/integration/grant', auth, { mode: 'api', origin: 'https://partner.example', scopes: ['rag:read'], tenantId: orgId });
+      expect(res.status).toBe(201);
+      return res.body as { token: string; jti: string };
+    };
+    const reason = async (gw: string, t: string) => ((await call(gw, 'POST', '/api/integration/verify', auth, { token: t, tenantId: orgId })).body as { reason: string | null }).reason;
+
+    const g = await grant(gatewayA);
+    expect(await reason(gatewayB, g.token)).toBe(null);
+    expect((await call(gatewayA, 'POST', '/api/integration/revoke', auth, { integrationToken: g.token })).status).toBe(200);
+    expect(await reason(gatewayB, g.token)).toBe('revoked');
+
+    const h = await grant(gatewayB);
+    expect(await reason(gatewayA, h.token)).toBe(null);
+    const rotated = await call(gatewayB, 'POST', '/api/integration/rotate', auth, { mode: 'api', integrationToken: h.token });
+    expect(rotated.status).toBe(201);
+    expect(await reason(gatewayA, h.token)).toBe('revoked');
+    expect(await reason(gatewayA, (rotated.body as { token: string }).token)).toBe(null);
+
+    expect((await call(gatewayA, 'DELETE', `/api/organizations/${orgId}`, auth)).status).toBe(204);
+    const deadline = Date.now() + 3_000;
+    let onB = await call(gatewayB, 'GET', `/api/integration/jwks?tenantId=${orgId}`);
+    while (onB.status === 200 && Date.now() < deadline) {
+      await sleep(50);
+      onB = await call(gatewayB, 'GET', `/api/integration/jwks?tenantId=${orgId}`);
+    }
+    expect(onB).toEqual({ status: 404, body: { detail: { error: 'not_found', message: 'Tenant not found' } } });
+    expect(await call(gatewayA, 'GET', `/api/integration/fingerprint?tenantId=${orgId}`)).toEqual(onB);
+    expect(await keyRows([orgId])).toEqual([]);
+  });
+});
