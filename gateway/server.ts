@@ -15,6 +15,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import { requestIdOf } from './auth.ts';
+import { recordingCaller, registerRequestLog } from './request-log.ts';
 import { createIdentityClient, httpAuthentication, internalAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
 import { createFormatError } from './format-error.ts';
 import { registerGraphQLRoutes } from './graphql-routes.ts';
@@ -92,6 +93,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   });
   const plugins = opts.plugins ?? [];
   registerMetrics(app, { metrics, operations: new Map(plugins.flatMap((p) => [...(p.operations ?? [])])), production: config.production, token: config.metricsToken });
+  registerRequestLog(app, logger);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -112,7 +114,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   });
   await apollo.start();
 
-  const authenticate = httpAuthentication(authenticator, config.trustProxy);
+  const authenticate = recordingCaller(httpAuthentication(authenticator, config.trustProxy));
 
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
   registerGraphQLRoutes(app, '/graphql', apollo, authenticate);
@@ -142,7 +144,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     app,
     apollo,
     authenticate,
-    authenticateInternal: internalAuthentication(identity, config.internalServiceKey, config.trustProxy),
+    authenticateInternal: recordingCaller(internalAuthentication(identity, config.internalServiceKey, config.trustProxy)),
     logger,
     rateLimiter,
     subscribe: async (query, operationName, variables, auth) => {

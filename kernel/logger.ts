@@ -6,10 +6,14 @@
  * that quote values (issue 11: user input never appears in error logs).
  */
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
+import { prettyDestination } from './log-pretty.ts';
 
 export type { Logger };
 
-/** Writes each log line to `destination` when given (tests read them), else to stdout. */
+/**
+ * Writes each log line to `destination` when given (tests read them), else to stdout: JSON lines,
+ * or readable ones when stdout is a terminal.
+ */
 export function createLogger(level: string, name = 'xentree', destination?: DestinationStream): Logger {
   const options = {
     name,
@@ -17,7 +21,8 @@ export function createLogger(level: string, name = 'xentree', destination?: Dest
     redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.password', '*.refreshToken'], remove: true },
     serializers: { err: (err: unknown) => stdSerializers.err(errorWithoutValues(err) as Error) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return process.stdout.isTTY ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }
 
 /** Properties of a PostgreSQL error (and of MikroORM's copy of it) that quote row or parameter values. */
