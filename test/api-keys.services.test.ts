@@ -12,7 +12,7 @@ let gatewayA = '';
 let gatewayB = '';
 
 beforeAll(async () => {
-  topology = await startTopology({ name: 'api-keys', subgraphs: ['identity', 'orgs'] });
+  topology = await startTopology({ name: 'api-keys', subgraphs: ['identity', 'live', 'orgs'] });
   [gatewayA = '', gatewayB = ''] = topology.gateways;
 }, 120_000);
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
   pubsub = createRedisPubSub(SERVICES_REDIS_URL);
   topology = await startTopology({
     name: 'chat-stream',
-    subgraphs: ['identity', 'orgs', 'chat'],
+    subgraphs: ['identity', 'live', 'orgs', 'chat'],
     perGateway: 'chat',
     env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-topology', OPENAI_MODELS: 'gpt-topology' },
   });

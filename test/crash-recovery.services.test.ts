@@ -33,7 +33,7 @@ beforeAll(async () => {
   fake = await startFakeAi();
   topology = await startTopology({
     name: 'crash',
-    subgraphs: ['identity', 'chat', 'knowledge'],
+    subgraphs: ['identity', 'live', 'chat', 'knowledge'],
     perGateway: 'chat',
     env: { LOG_LEVEL: 'error', STREAM_LEASE_MS: '1000', INGESTION_LEASE_MS: '1000', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
   });

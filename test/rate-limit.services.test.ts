@@ -14,7 +14,7 @@ let topology: Topology | undefined;
 let gateways: string[] = [];
 
 beforeAll(async () => {
-  topology = await startTopology({ name: 'rate-limit', subgraphs: ['identity'], env: { RATE_LIMIT_AUTH: '4/60', RATE_LIMIT_KEY_PREFIX: PREFIX } });
+  topology = await startTopology({ name: 'rate-limit', subgraphs: ['identity', 'live'], env: { RATE_LIMIT_AUTH: '4/60', RATE_LIMIT_KEY_PREFIX: PREFIX } });
   gateways = topology.gateways;
 }, 120_000);
 

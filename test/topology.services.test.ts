@@ -11,7 +11,7 @@ let gatewayA = '';
 let gatewayB = '';
 
 beforeAll(async () => {
-  topology = await startTopology({ name: 'topology', subgraphs: ['identity'] });
+  topology = await startTopology({ name: 'topology', subgraphs: ['identity', 'live'] });
   [gatewayA = '', gatewayB = ''] = topology.gateways;
 }, 120_000);
 

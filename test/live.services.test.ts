@@ -1,0 +1,121 @@
+/**
+ * Live with two live processes on one real PostgreSQL and Redis (issue 14): each gateway talks to
+ * its own live replica. Both sweepers run every 100 ms, yet each silent session is ended, and
+ * awarded, exactly once; its ENDED event reaches a subscriber on the other replica; parallel
+ * heartbeats through both replicas never credit a second twice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { SERVICES_REDIS_URL } from './harness.ts';
+import { signUp, startTopology, type Topology } from './topology.ts';
+import { pollUntil } from './org-fixtures.ts';
+
+let topology: Topology | undefined;
+let gatewayA = '';
+let gatewayB = '';
+let sql: pg.Client;
+
+beforeAll(async () => {
+  topology = await startTopology({ name: 'live', subgraphs: ['identity', 'live'], perGateway: 'live', env: { LOG_LEVEL: 'error', LIVE_SWEEP_INTERVAL_MS: '100', RATE_LIMIT_AUTH: '1000/60' } });
+  [gatewayA = '', gatewayB = ''] = topology.gateways;
+  sql = new pg.Client({ connectionString: topology.databaseUrl });
+  await sql.connect();
+}, 180_000);
+
+afterAll(async () => {
+  await sql?.end();
+  await topology?.close();
+});
+
+const post = async (gateway: string, path: string, token: string, json: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const res = await fetch(`${gateway}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+const start = async (gateway: string, token: string): Promise<string> => {
+  const res = await post(gateway, '/api/live/session/start', token, { session_type: 'voice' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return String(res.body.session_id);
+};
+const backdate = (id: string, seconds: number) =>
+  sql.query(`update "live"."sessions" set "started_at" = "started_at" - make_interval(secs => $2), "last_heartbeat_at" = "last_heartbeat_at" - make_interval(secs => $2) where "id" = $1`, [id, seconds]);
+
+describe('live across two processes', () => {
+  it('ends each silent session once, whichever sweeper gets there, and the event reaches the other replica', async () => {
+    const users = await Promise.all(Array.from({ length: 8 }, (_, i) => signUp(gatewayA, gatewayA, `lsv${i}`)));
+    // Every live event published by either process, per user channel.
+    const redis = new Redis(SERVICES_REDIS_URL);
+    const published: { type: string; session: { id: string } }[] = [];
+    redis.on('message', (_channel: string, message: string) => published.push(JSON.parse(message) as { type: string; session: { id: string } }));
+    await redis.subscribe(...users.map((u) => `xentree:live.events.${u.id}`));
+    // A subscriber on gateway A, whose live replica is not the one that starts the sessions.
+    const [first] = users;
+    const client = createClient({ url: `${gatewayA.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${first?.token ?? ''}` }, retryAttempts: 0 });
+    const seen: { type: string; session: { id: string; endReason: string | null } }[] = [];
+    const stop = client.subscribe<{ liveEvents: (typeof seen)[number] }>({ query: 'subscription { liveEvents { type session { id endReason } } }' }, {
+      next: (r) => {
+        if (r.data) seen.push(r.data.liveEvents);
+      },
+      error: () => {},
+      complete: () => {},
+    });
+    try {
+      // The subscription is open once a probe session's STARTED arrives.
+      await pollUntil(
+        async () => {
+          const probe = await start(gatewayB, first?.token ?? '');
+          await new Promise((r) => setTimeout(r, 200));
+          await post(gatewayB, '/api/live/session/end', first?.token ?? '', { session_id: probe });
+          return seen.length;
+        },
+        (n) => n > 0,
+        20_000,
+        0,
+      );
+      const ids = await Promise.all(users.map((u) => start(gatewayB, u.token)));
+      for (const id of ids) await backdate(id, 61);
+      const ended = await pollUntil(
+        async () => (await sql.query<{ id: string }>(`select "id" from "live"."sessions" where "id" = any($1) and "ended_at" is not null`, [ids])).rows.length,
+        (n) => n === ids.length,
+        20_000,
+      );
+      expect(ended).toBe(ids.length);
+      // Both sweepers keep running; give a second pass the chance to end anything twice.
+      await new Promise((r) => setTimeout(r, 500));
+      for (const id of ids) expect(published.filter((e) => e.session.id === id && e.type === 'ENDED')).toHaveLength(1);
+      const rows = await sql.query<{ id: string; end_reason: string; same: boolean }>(
+        `select "id", "end_reason", "ended_at" = "last_heartbeat_at" as same from "live"."sessions" where "id" = any($1) order by "id"`,
+        [ids],
+      );
+      expect(rows.rows).toEqual([...ids].sort().map((id) => ({ id, end_reason: 'timeout', same: true })));
+      const awards = await sql.query<{ id: string }>(`select "id" from "live"."xp_outbox" where "id" = any($1)`, [ids.map((id) => `live_session:${id}`)]);
+      expect(awards.rows).toHaveLength(ids.length);
+      const mine = ids[0] ?? '';
+      await pollUntil(async () => seen.filter((e) => e.session.id === mine).length, (n) => n > 1, 10_000);
+      expect(seen.filter((e) => e.session.id === mine)).toEqual([
+        { type: 'STARTED', session: { id: mine, endReason: null } },
+        { type: 'ENDED', session: { id: mine, endReason: 'TIMEOUT' } },
+      ]);
+    } finally {
+      stop();
+      await client.dispose();
+      redis.disconnect();
+    }
+  }, 120_000);
+
+  it('20 parallel heartbeats through both replicas never credit a second twice', async () => {
+    const user = await signUp(gatewayA, gatewayA, 'lpar');
+    const id = await start(gatewayA, user.token);
+    await backdate(id, 30);
+    const from = (await sql.query<{ t: Date }>(`select "last_heartbeat_at" as t from "live"."sessions" where "id" = $1`, [id])).rows[0]?.t.getTime() ?? 0;
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 ? gatewayA : gatewayB, '/api/live/session/heartbeat', user.token, { session_id: id })));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const row = (await sql.query<{ t: Date; billed: number }>(`select "last_heartbeat_at" as t, "billed_seconds" as billed from "live"."sessions" where "id" = $1`, [id])).rows[0];
+    const used = (await sql.query<{ used: number }>(`select "used_seconds" as used from "live"."usage" where "user_id" = $1`, [user.id])).rows[0]?.used;
+    expect(used).toBe(row?.billed);
+    expect(used).toBeGreaterThanOrEqual(30);
+    expect(used).toBeLessThanOrEqual(Math.floor(((row?.t.getTime() ?? 0) - from) / 1000));
+  }, 60_000);
+});
