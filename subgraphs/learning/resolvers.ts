@@ -1,9 +1,15 @@
 /** Thin GraphQL adapter for learning: check the caller, call a service, shape the result. */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { z } from 'zod';
+import { parseInput } from '../../kernel/input.ts';
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
 import { DateScalar } from './date.scalar.ts';
 import type { LearningContext } from './context.ts';
+import { isDate } from './time.ts';
+
+const dateArg = z.string().refine(isDate, 'Input should be a valid date, YYYY-MM-DD').nullish();
+const rangeArgs = z.object({ startDate: dateArg, endDate: dateArg });
 
 const READ = 'xel:read';
 
@@ -52,7 +58,10 @@ export const resolvers: GraphQLResolverMap<LearningContext> = {
     weeklyActivity: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.weekly(ctx.em, requireUser(ctx.auth, READ).userId),
     learningPulse: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.pulse(ctx.em, requireUser(ctx.auth, READ).userId),
     dailyQuests: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.quests(ctx.em, requireUser(ctx.auth, READ).userId),
-    learningTime: (_: unknown, args: { startDate?: string | null; endDate?: string | null }, ctx: LearningContext) =>
-      ctx.services.stats.learningTime(ctx.em, requireUser(ctx.auth, 'conversations:read').userId, args.startDate ?? null, args.endDate ?? null),
+    learningTime: (_: unknown, args: { startDate?: string | null; endDate?: string | null }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'conversations:read');
+      const range = parseInput(rangeArgs, args, null);
+      return ctx.services.stats.learningTime(ctx.em, user.userId, range.startDate ?? null, range.endDate ?? null);
+    },
   },
 };
