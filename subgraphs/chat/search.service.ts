@@ -18,6 +18,7 @@ import { rebuildCollection, SEARCH_COLLECTIONS, type SearchCollection } from './
 import { cropHighlight } from './search.snippet.ts';
 import { SEARCH_SQL } from './search.sql.ts';
 import type { IdentityGateway } from './identity.client.ts';
+import type { MessageRole } from './conversation.entity.ts';
 
 /** pg_trgm `similarity` a word of the caller's content needs to stand in for a misspelled term. */
 const CORRECTION_SIMILARITY = 0.3;
@@ -36,10 +37,11 @@ const searchInput = z.object({
 const reindexInput = z.object({ collections: z.array(z.enum(SEARCH_COLLECTIONS)).optional(), userId: z.string().nullable().optional() });
 
 export interface ConversationHit { conversationId: string; title: string; highlight: string; score: number; updatedAt: Date }
-export interface MessageHit { messageId: string; conversationId: string; conversationTitle: string; role: string; snippet: string; score: number; createdAt: Date }
+export interface MessageHit { messageId: string; conversationId: string; conversationTitle: string; role: MessageRole; snippet: string; score: number; createdAt: Date }
 export interface NoteHit { noteId: string; conversationId: string | null; title: string; snippet: string; score: number; updatedAt: Date }
 export interface SearchResults { query: string; conversations: ConversationHit[]; messages: MessageHit[]; notes: NoteHit[] }
-export interface SearchStatus { backend: string; healthy: boolean; collections: { name: SearchCollection; documentCount: number }[]; lastReindexAt: Date | null; reindexRunning: boolean }
+export interface CollectionCount { name: SearchCollection; documentCount: number }
+export interface SearchStatus { backend: string; healthy: boolean; collections: CollectionCount[]; lastReindexAt: Date | null; reindexRunning: boolean }
 export interface ReindexResult {
   status: 'completed';
   collections: SearchCollection[];
@@ -76,7 +78,7 @@ export class SearchService {
       results.conversations = rows.map((r) => ({ conversationId: r.id, title: r.title, highlight: cropHighlight(r.marked), score: r.score, updatedAt: new Date(r.updated_ms) }));
     }
     if (types.includes('messages')) {
-      const rows = await em.execute<{ id: string; conversation_id: string; conversation_title: string; role: string; created_ms: number; marked: string; score: number }[]>(SEARCH_SQL.messages, params('messages'));
+      const rows = await em.execute<{ id: string; conversation_id: string; conversation_title: string; role: MessageRole; created_ms: number; marked: string; score: number }[]>(SEARCH_SQL.messages, params('messages'));
       results.messages = rows.map((r) => ({
         messageId: r.id,
         conversationId: r.conversation_id,
