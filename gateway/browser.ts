@@ -42,7 +42,7 @@ export async function registerBrowserSafety(app: FastifyInstance, config: Pick<C
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
     },
-    // Production is HTTPS only (API.md §1.1); over plain HTTP in development the header is noise.
+    // Production is HTTPS only (§1.1); over plain HTTP in development the header is noise.
     strictTransportSecurity: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   });
   // The same headers on every response, computed once: helmet's middleware would rebuild them

@@ -1,5 +1,5 @@
 /**
- * Records awards (API.md §4.2–§4.7) in one transaction per award, with the user's profile row
+ * Records awards (§4.2–§4.7) in one transaction per award, with the user's profile row
  * locked: reconciliation (§4.4), the ledger row (booster applied), streak, learning time, quest
  * progress with its rewards (§4.5) and the booster the third quest starts (§4.6). Every award is
  * unique by (source, source id): a producer that delivers twice gets the first result back.

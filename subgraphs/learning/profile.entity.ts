@@ -1,4 +1,4 @@
-/** A learner's XP total, streak, freezes and booster (API.md §4.3, §4.4, §4.6): one row per user. */
+/** A learner's XP total, streak, freezes and booster (§4.3, §4.4, §4.6): one row per user. */
 import { EntitySchema, Type } from '@mikro-orm/postgresql';
 
 const pad = (n: number): string => String(n).padStart(2, '0');

@@ -13,7 +13,7 @@ export const awardInput = z.object({
   source: z.enum([...XP_SOURCES, ...ACTIVITY_KINDS]),
   sourceId: z.string().min(1).max(200),
   userId: z.uuid(),
-  /** API.md §4.2 base XP before any booster; 0 for `chat_message` and `live_credit`. */
+  /** §4.2 base XP before any booster; 0 for `chat_message` and `live_credit`. */
   baseXp: z.number().int().min(0).max(10_000),
   /** An ended session (chat_session, xel_session, live_session): its start and counted seconds. */
   session: z.object({ startedAt: z.iso.datetime(), seconds: z.number().int().min(0) }).optional(),

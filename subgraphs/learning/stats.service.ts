@@ -1,5 +1,5 @@
 /**
- * The reads of XP-1..7 (API.md §3.5): profile, public profile, streak, weekly activity, learning
+ * The reads of XP-1..7 (§3.5): profile, public profile, streak, weekly activity, learning
  * pulse, daily quests and learning time. Each read computes "today" in the user's zone at the
  * moment of the call; streak reads reconcile first (§4.4). Aggregates are SQL over indexes.
  */

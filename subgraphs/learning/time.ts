@@ -1,5 +1,5 @@
 /**
- * Local calendar dates (API.md §1.11): every "today" is the user's IANA zone's date at the
+ * Local calendar dates (§1.11): every "today" is the user's IANA zone's date at the
  * moment of the event. Dates are `YYYY-MM-DD` strings; arithmetic on them is calendar arithmetic
  * (in UTC), so a 23- or 25-hour day is still one day.
  */

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * The XP ledger, streak/booster state, learning-time sessions, quest counters and completions
- * (API.md §4.2–§4.7). Every row a producer sends is unique by (source, source id), so a
+ * (§4.2–§4.7). Every row a producer sends is unique by (source, source id), so a
  * redelivered award is recorded once. User ids are plain ids (users live in identity).
  */
 export class LearningInitial extends Migration {
