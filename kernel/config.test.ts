@@ -302,7 +302,7 @@ describe('subgraph resilience and metrics settings', () => {
       METRICS_TOKEN: 'm'.repeat(16),
     });
     expect(config.subgraphResilience).toEqual({
-      timeouts: { knowledge: 65_000, chat: 30_000 },
+      timeouts: { knowledge: 65_000, integrations: 15_000, chat: 30_000 },
       breakerFailures: 7,
       breakerCooldownMs: 250,
       retryBudget: 0.2,
@@ -314,8 +314,27 @@ describe('subgraph resilience and metrics settings', () => {
 
   it('gives knowledge the AI timeout plus 5 s unless SUBGRAPH_KNOWLEDGE_TIMEOUT_MS is set', () => {
     const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, AI_TIMEOUT_MS: '1000' };
-    expect(loadConfig(base).subgraphResilience.timeouts).toEqual({ knowledge: 6_000 });
-    expect(loadConfig({ ...base, SUBGRAPH_KNOWLEDGE_TIMEOUT_MS: '2500' }).subgraphResilience.timeouts).toEqual({ knowledge: 2_500 });
+    expect(loadConfig(base).subgraphResilience.timeouts).toEqual({ knowledge: 6_000, integrations: 15_000 });
+    expect(loadConfig({ ...base, SUBGRAPH_KNOWLEDGE_TIMEOUT_MS: '2500' }).subgraphResilience.timeouts).toEqual({ knowledge: 2_500, integrations: 15_000 });
+  });
+
+  it('turns the Google Calendar connector on only with client id, secret and redirect URI; integrations calls may outlast its exchange timeout', () => {
+    const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
+    const client = { GOOGLE_OAUTH_CLIENT_ID: 'id', GOOGLE_OAUTH_CLIENT_SECRET: 'secret', GOOGLE_OAUTH_REDIRECT_URI: 'https://app.example/cb' };
+    expect(loadConfig({ ...base, GOOGLE_OAUTH_CLIENT_ID: 'id', GOOGLE_OAUTH_CLIENT_SECRET: 'secret' }).googleOAuth).toBeNull();
+    expect(loadConfig({ ...base, ...client }).googleOAuth).toEqual({
+      clientId: 'id',
+      clientSecret: 'secret',
+      redirectUri: 'https://app.example/cb',
+      authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      scopes: ['https://www.googleapis.com/auth/calendar.readonly'],
+      timeoutMs: 10_000,
+    });
+    const custom = loadConfig({ ...base, ...client, GOOGLE_CALENDAR_SCOPES: 'a b,c', GOOGLE_OAUTH_TIMEOUT_MS: '2000', GOOGLE_OAUTH_TOKEN_URL: 'http://127.0.0.1:9/token' });
+    expect(custom.googleOAuth).toMatchObject({ scopes: ['a', 'b', 'c'], timeoutMs: 2_000, tokenUrl: 'http://127.0.0.1:9/token' });
+    expect(custom.subgraphResilience.timeouts.integrations).toBe(7_000);
+    expect(problemsOf({ ...base, GOOGLE_OAUTH_REDIRECT_URI: 'not a url' })).toEqual(['GOOGLE_OAUTH_REDIRECT_URI: Invalid URL']);
   });
 
   it('lists bad values with their variable names', () => {

@@ -4,7 +4,18 @@
  */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { array, field, object } from '../../shape.ts';
+import {
+  IntegrationFingerprintResponse,
+  IntegrationGrantResponse,
+  IntegrationJWKSResponse,
+  IntegrationOAuthCallbackResponse,
+  IntegrationOAuthStartResponse,
+  IntegrationResponse,
+  IntegrationRevocationListResponse,
+  IntegrationRevokeResponse,
+  IntegrationRotateResponse,
+  IntegrationVerifyResponse,
+} from './responses.ts';
 
 /** The integration scope set (§4.15). */
 const INTEGRATION_SCOPES = ['profile:read', 'quota:read', 'live:read', 'live:write', 'xel:read', 'xel:write', 'conversations:read', 'conversations:write', 'rag:read'] as const;
@@ -66,32 +77,6 @@ const callbackQuery = v.object({ code: v.optional(v.str()), state: v.optional(v.
 
 const gqlMode = (m: string): string => m.toUpperCase();
 
-/** `IntegrationResponse` (SKL-1). */
-function integrationResponse(x: unknown): unknown {
-  const i = object(x);
-  return i && { provider: i.provider, status: i.status, scopes: i.scopes, connected_at: i.connectedAt, expires_at: i.expiresAt ?? null, has_refresh_token: i.hasRefreshToken };
-}
-
-/** `IntegrationGrantResponse` fields (INT-1, and the head of INT-4's). */
-function grantResponse(x: unknown): Record<string, unknown> | null {
-  const g = object(x);
-  return g && { token: g.token, tokenType: g.tokenType, expiresAt: g.expiresAt, jti: g.jti, kid: g.kid, tenantId: g.tenantId, scopes: g.scopes, origin: g.origin };
-}
-
-/** `IntegrationVerifyResponse` (INT-2). */
-function verifyResponse(x: unknown): unknown {
-  const r = object(x);
-  const c = object(r?.claims);
-  const claims = c && { iss: c.iss, aud: c.aud, sub: c.sub, tid: c.tid, scopes: c.scopes, origin: c.origin, mode: c.mode, jti: c.jti, iat: c.iat, exp: c.exp };
-  return r && { valid: r.valid, claims, reason: r.reason ?? null };
-}
-
-/** `IntegrationRevocationItem` (INT-7). */
-function revocationItem(x: unknown): unknown {
-  const i = object(x);
-  return i && { jti: i.jti, tenantId: i.tenantId, reason: i.reason, revokedAt: i.revokedAt, revokedBy: i.revokedBy ?? null, expiresAt: i.expiresAt, source: i.source };
-}
-
 const SKILLS = { tag: 'Skills Connector' } as const;
 const TOKENS = { tag: 'Integration Tokens' } as const;
 /** §1.1: the public key documents may be cached for five minutes. */
@@ -106,9 +91,9 @@ export const integrationRoutes: RouteDecl[] = [
     summary: "List the caller's connected integrations",
     operation: 'ListIntegrations',
     variables: () => ({}),
-    result: (data) => array(field(data, 'integrations')).map(integrationResponse),
+    response: IntegrationResponse.list(),
+    select: (data) => data.integrations,
     status: 200,
-    responseName: 'IntegrationResponse[]',
   }),
   defineRoute({
     ...SKILLS,
@@ -118,12 +103,9 @@ export const integrationRoutes: RouteDecl[] = [
     summary: 'Start connecting Google Calendar (OAuth 2.0 with PKCE)',
     operation: 'StartGoogleCalendarOAuth',
     variables: () => ({}),
-    result: (data) => {
-      const s = object(field(data, 'startGoogleCalendarOAuth'));
-      return s && { authorization_url: s.authorizationUrl, state: s.state };
-    },
+    response: IntegrationOAuthStartResponse,
+    select: (data) => data.startGoogleCalendarOAuth,
     status: 200,
-    responseName: 'IntegrationOAuthStartResponse',
   }),
   defineRoute({
     ...SKILLS,
@@ -134,12 +116,9 @@ export const integrationRoutes: RouteDecl[] = [
     query: callbackQuery,
     operation: 'CompleteGoogleCalendarOAuth',
     variables: ({ query }) => ({ state: query.state ?? null, code: query.code ?? null, error: query.error ?? null }),
-    result: (data) => {
-      const c = object(field(data, 'completeGoogleCalendarOAuth'));
-      return c && { provider: c.provider, status: c.status, scopes: c.scopes, connected_at: c.connectedAt };
-    },
+    response: IntegrationOAuthCallbackResponse,
+    select: (data) => data.completeGoogleCalendarOAuth,
     status: 200,
-    responseName: 'IntegrationOAuthCallbackResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -152,9 +131,9 @@ export const integrationRoutes: RouteDecl[] = [
     variables: ({ body }) => ({
       input: { mode: gqlMode(body.mode), origin: body.origin, scopes: body.scopes, ttlSeconds: body.ttlSeconds, ...(body.tenantId != null && { tenantId: body.tenantId }) },
     }),
-    result: (data) => grantResponse(field(data, 'grantIntegrationToken')),
+    response: IntegrationGrantResponse,
+    select: (data) => data.grantIntegrationToken,
     status: 201,
-    responseName: 'IntegrationGrantResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -165,9 +144,9 @@ export const integrationRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: verifyBody },
     operation: 'VerifyIntegrationToken',
     variables: ({ body }) => ({ input: { token: body.token, tenantId: body.tenantId } }),
-    result: (data) => verifyResponse(field(data, 'verifyIntegrationToken')),
+    response: IntegrationVerifyResponse,
+    select: (data) => data.verifyIntegrationToken,
     status: 200,
-    responseName: 'IntegrationVerifyResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -183,12 +162,9 @@ export const integrationRoutes: RouteDecl[] = [
           ? { integrationToken: body.integrationToken, reason: body.reason ?? null }
           : { tenantId: body.tenantId, jti: body.jti, reason: body.reason ?? null },
     }),
-    result: (data) => {
-      const r = object(field(data, 'revokeIntegrationToken'));
-      return r && { revoked: r.revoked, jti: r.jti, tenantId: r.tenantId, revokedAt: r.revokedAt, alreadyRevoked: r.alreadyRevoked };
-    },
+    response: IntegrationRevokeResponse,
+    select: (data) => data.revokeIntegrationToken,
     status: 200,
-    responseName: 'IntegrationRevokeResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -207,13 +183,9 @@ export const integrationRoutes: RouteDecl[] = [
         ...(body.scopes != null && { scopes: body.scopes }),
       },
     }),
-    result: (data) => {
-      const r = object(field(data, 'rotateIntegrationToken'));
-      const head = grantResponse(r);
-      return r && head && { ...head, previousJti: r.previousJti, previousRevoked: r.previousRevoked };
-    },
+    response: IntegrationRotateResponse,
+    select: (data) => data.rotateIntegrationToken,
     status: 201,
-    responseName: 'IntegrationRotateResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -224,14 +196,11 @@ export const integrationRoutes: RouteDecl[] = [
     query: tenantQuery,
     operation: 'IntegrationJwks',
     variables: ({ query }) => ({ tenantId: query.tenantId }),
-    result: (data) => {
-      const j = object(field(data, 'integrationJwks'));
-      return j && { keys: array(j.keys).map((k) => ({ ...object(k) })) };
-    },
+    response: IntegrationJWKSResponse,
+    select: (data) => data.integrationJwks,
     status: 200,
     cacheControl: PUBLIC_CACHE,
     notFound: 'Tenant',
-    responseName: 'IntegrationJWKSResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -242,14 +211,11 @@ export const integrationRoutes: RouteDecl[] = [
     query: tenantQuery,
     operation: 'IntegrationKeyFingerprint',
     variables: ({ query }) => ({ tenantId: query.tenantId }),
-    result: (data) => {
-      const f = object(field(data, 'integrationKeyFingerprint'));
-      return f && { tenantId: f.tenantId, kid: f.kid, algorithm: f.algorithm, fingerprint: f.fingerprint, fingerprintHex: f.fingerprintHex };
-    },
+    response: IntegrationFingerprintResponse,
+    select: (data) => data.integrationKeyFingerprint,
     status: 200,
     cacheControl: PUBLIC_CACHE,
     notFound: 'Tenant',
-    responseName: 'IntegrationFingerprintResponse',
   }),
   defineRoute({
     ...TOKENS,
@@ -260,11 +226,8 @@ export const integrationRoutes: RouteDecl[] = [
     query: revocationsQuery,
     operation: 'ListIntegrationTokenRevocations',
     variables: ({ query }) => ({ tenantId: query.tenantId ?? null, since: query.since?.toISOString() ?? null, limit: query.limit, offset: query.offset }),
-    result: (data) => {
-      const p = object(field(data, 'integrationTokenRevocations'));
-      return p && { items: array(p.items).map(revocationItem), total: p.total, limit: p.limit, offset: p.offset };
-    },
+    response: IntegrationRevocationListResponse,
+    select: (data) => data.integrationTokenRevocations,
     status: 200,
-    responseName: 'IntegrationRevocationListResponse',
   }),
 ];
