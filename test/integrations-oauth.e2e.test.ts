@@ -200,3 +200,33 @@ describe('SKL-3 callback and SKL-1 list', () => {
     for (const secret of [ACCESS_TOKEN, REFRESH_TOKEN, 'client-secret-xyz']) expect(seen).not.toContain(secret);
   });
 });
+
+describe('the same flow over GraphQL', () => {
+  it('startGoogleCalendarOAuth, completeGoogleCalendarOAuth and integrations', async () => {
+    const who = await person(t, 'oauthgql');
+    const started = await t.gql('mutation { startGoogleCalendarOAuth { authorizationUrl state } }', {}, bearer(who.access));
+    const { authorizationUrl, state } = started.body.data?.startGoogleCalendarOAuth as { authorizationUrl: string; state: string };
+    expect(new URL(authorizationUrl).searchParams.get('state')).toBe(state);
+    const COMPLETE = 'mutation($state: String, $code: String, $error: String) { completeGoogleCalendarOAuth(state: $state, code: $code, error: $error) { provider status scopes connectedAt } }';
+    const done = await t.gql(COMPLETE, { state, code: 'good' });
+    expect(done.body).toEqual({ data: { completeGoogleCalendarOAuth: { provider: 'google_calendar', status: 'connected', scopes: [CALENDAR, 'openid'], connectedAt: expect.stringMatching(TIMESTAMP) } } });
+    expect((await t.gql(COMPLETE, { state, code: 'good' })).body.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_OAUTH_STATE', status: 400 });
+    const denied = (await start(who)).state;
+    expect((await t.gql(COMPLETE, { state: denied, error: 'access_denied' })).body.errors?.[0]?.extensions).toEqual({
+      code: 'OAUTH_DENIED',
+      status: 400,
+      provider_error: 'access_denied',
+      serviceName: 'integrations',
+    });
+    const failing = (await start(who)).state;
+    expect((await t.gql(COMPLETE, { state: failing, code: 'refused' })).body.errors?.[0]).toMatchObject({
+      message: 'Token exchange with the provider failed',
+      extensions: { code: 'OAUTH_EXCHANGE_FAILED', status: 502 },
+    });
+    const listed = await t.gql('{ integrations { provider status scopes connectedAt expiresAt hasRefreshToken } }', {}, bearer(who.access));
+    expect(listed.body).toEqual({
+      data: { integrations: [{ provider: 'google_calendar', status: 'connected', scopes: [CALENDAR, 'openid'], connectedAt: expect.stringMatching(TIMESTAMP), expiresAt: expect.stringMatching(TIMESTAMP), hasRefreshToken: true }] },
+    });
+    expect(JSON.stringify(listed.body)).not.toContain('secret');
+  });
+});
