@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   knowledge: () => import('./knowledge.bench.ts'),
   auth: () => import('./auth.bench.ts'),
   gateways: () => import('./gateways.bench.ts'),
+  integrations: () => import('./integrations.bench.ts'),
 };
 
 const name = process.argv[2];
