@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphQLError, buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
 import type { GraphQLLimits } from '../kernel/config.ts';
@@ -97,8 +97,6 @@ describe('the operations REST routes run', () => {
     // Each REST area keeps its operations in its folder, rest-compat/areas/<area>/*.graphql.
     const areas = new URL('../rest-compat/areas/', import.meta.url);
     const dirs = readdirSync(areas, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => new URL(`${d.name}/`, areas));
-    const legacy = new URL('../schema/operations/', import.meta.url);
-    if (existsSync(legacy)) dirs.push(legacy);
     const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.graphql')).map((f) => new URL(f, dir)));
     expect(files.length).toBeGreaterThan(0);
     const halved: GraphQLLimits = { ...LIMITS, maxDepth: 8, maxAliases: 15, maxRootFields: 10, maxCost: 500 };

@@ -1,11 +1,10 @@
 /**
- * JSON Schemas (OpenAPI 3.1 dialect) of the documented response bodies and error bodies (see
- * §1.7, §1.8, §2 and each area's schema tables). A route's `responseName` missing from
- * `RESPONSE_SCHEMAS` is still published as a named component, with a generic object schema, so
- * the reference stays stable when the full schema is added here later.
+ * JSON Schemas (OpenAPI 3.1 dialect) of the error bodies (§1.7, §1.8) and of the response bodies
+ * by name: each area's response definitions (`areas/<area>/*responses.ts`) and the gateway's own
+ * endpoints (health). A `responseName` with no schema is still published as a named component,
+ * with a generic object schema, so the reference stays stable when its definition is added.
  */
 
-import { AREA_RESPONSE_SCHEMAS } from './openapi-area-schemas.ts';
 import { AREA_ROUTES } from './areas/index.ts';
 import { record, str, type JsonObject } from './json-schema.ts';
 
@@ -21,7 +20,6 @@ const DEFINED_SCHEMAS: Record<string, JsonObject> = Object.fromEntries(
 /** Response schemas by their documented name. */
 export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
   ...DEFINED_SCHEMAS,
-  ...AREA_RESPONSE_SCHEMAS,
   HealthResponse: record({ status: { type: 'string', const: 'ok' } }),
   HealthCheck: healthCheck,
   HealthDetailedResponse: record({

@@ -1,16 +1,13 @@
 /** The named GraphQL operations REST routes run: the `*.graphql` files of each area folder (`areas/<area>/`). */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const AREAS_DIR = new URL('./areas/', import.meta.url);
-/** Areas not moved into their folder yet keep their operations here. */
-const LEGACY_DIR = new URL('../schema/operations/', import.meta.url);
 
 /** Every operations file: its URL, area by area. */
 export function operationFiles(): URL[] {
-  const areaDirs = readdirSync(AREAS_DIR, { withFileTypes: true })
+  const dirs = readdirSync(AREAS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => new URL(`${d.name}/`, AREAS_DIR));
-  const dirs = existsSync(LEGACY_DIR) ? [...areaDirs, LEGACY_DIR] : areaDirs;
   return dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort().map((f) => new URL(f, dir)));
 }
 

@@ -62,7 +62,7 @@ async function orphanStream(p: Person, deltas: string[], leaseMs: number): Promi
      values (?, ?, null, 'openai', 'gpt-crash', 'running', now(), now() + ? * interval '1 millisecond')`,
     [id, p.id, leaseMs],
   );
-  const events = [{ type: 'start', data: { stream_id: id, conversation_id: null, provider: 'openai', model: 'gpt-crash' } }, ...deltas.map((delta) => ({ type: 'chunk', data: { delta } }))];
+  const events = [{ type: 'start', data: { streamId: id, conversationId: null, provider: 'openai', model: 'gpt-crash' } }, ...deltas.map((delta) => ({ type: 'chunk', data: { delta } }))];
   for (const [seq, e] of events.entries()) {
     await chatSql(t, `insert into "chat"."stream_events" ("stream_id", "seq", "type", "data") values (?, ?, ?, ?::jsonb)`, [id, seq, e.type, JSON.stringify(e.data)]);
   }

@@ -44,7 +44,7 @@ const USER_ID = '5f1c2a0e-3b7d-4e6f-8a9b-1c2d3e4f5a6b';
 describe('route table', () => {
   const operations = loadOperations();
 
-  it('names only operations that exist in schema/operations', () => {
+  it('names only operations that exist in the area folders', () => {
     expect(ROUTES.filter((r) => !operations.has(r.operation)).map((r) => `${r.id} → ${r.operation}`)).toEqual([]);
   });
 

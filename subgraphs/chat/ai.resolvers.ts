@@ -4,7 +4,7 @@ import { requireUser } from '../../kernel/authz.ts';
 import { notFound } from '../../kernel/errors.ts';
 import type { ChatContext } from './context.ts';
 import type { ChatInput, ChatResponse } from './generation.service.ts';
-import type { StreamEvent } from './stream.reader.ts';
+import type { StreamEvent, StreamFailure } from './stream.reader.ts';
 import { MessageSchema } from './conversation.entity.ts';
 import { messageChannel } from './message.events.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
@@ -24,19 +24,6 @@ function toInput(i: GqlChatInput): ChatInput {
     conversationHistory: i.conversationHistory?.map((t) => ({ role: t.role === 'USER' ? 'user' : t.role === 'ASSISTANT' ? 'assistant' : 'system', content: t.content })) ?? null,
     userLanguage: i.userLanguage ?? null,
     conversationId: i.conversationId ?? null,
-  };
-}
-
-/** A stored REST-shaped `done` payload back to the GraphQL ChatResponse. */
-function responseOf(data: Record<string, unknown>): ChatResponse {
-  const usage = data.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
-  return {
-    content: String(data.content ?? ''),
-    provider: String(data.provider ?? ''),
-    model: String(data.model ?? ''),
-    usage,
-    conversationId: (data.conversation_id as string | null) ?? null,
-    messageId: (data.message_id as string | null) ?? null,
   };
 }
 
@@ -78,14 +65,14 @@ export const aiResolvers: GraphQLResolverMap<ChatContext> = {
   ChatStreamEvent: {
     type: (e: StreamEvent) => e.type.toUpperCase(),
     delta: (e: StreamEvent) => (e.type === 'chunk' ? String(e.data.delta ?? '') : null),
-    conversationId: (e: StreamEvent) => (e.type === 'start' ? e.data.conversation_id : e.type === 'done' ? e.data.conversation_id : null) ?? null,
+    conversationId: (e: StreamEvent) => (e.type === 'start' || e.type === 'done' ? e.data.conversationId : null) ?? null,
     provider: (e: StreamEvent) => (e.type === 'start' ? e.data.provider : null),
     model: (e: StreamEvent) => (e.type === 'start' ? e.data.model : null),
-    response: (e: StreamEvent) => (e.type === 'done' ? responseOf(e.data) : null),
+    response: (e: StreamEvent) => (e.type === 'done' ? e.data : null),
     error: (e: StreamEvent) => {
       if (e.type !== 'error') return null;
-      const detail = (e.data.detail ?? {}) as { error?: string; message?: string };
-      return { code: detail.error ?? 'internal_error', message: detail.message ?? 'Internal server error' };
+      const failure = e.data as Partial<StreamFailure>;
+      return { code: failure.code ?? 'internal_error', message: failure.message ?? 'Internal server error' };
     },
     user: (e: StreamEvent) => ({ __typename: 'User', id: e.userId }),
   },

@@ -23,7 +23,7 @@ import { usageOf, type ChatTurn, type Usage } from '../../kernel/ai/provider.ts'
 import { groundingTurns } from '../../kernel/ai/grounding.ts';
 import type { KnowledgeGateway } from './knowledge.client.ts';
 import { ChatStreamSchema } from './stream.entity.ts';
-import { StreamReader, type StreamEvent } from './stream.reader.ts';
+import { StreamReader, type StreamEvent, type StreamFailure, type StreamStart } from './stream.reader.ts';
 import { StreamEnded, type StreamStore } from './stream.store.ts';
 import { messageChannel } from './message.events.ts';
 import type { LearningOutbox } from './outbox.ts';
@@ -64,7 +64,7 @@ function fingerprintOf(input: ParsedChatInput): Record<string, unknown> {
   };
 }
 
-/** CONV-2's `ChatResponse` (camelCase; REST renames). */
+/** CONV-2's `ChatResponse` (also the data of a stream's `done` event). */
 export interface ChatResponse {
   content: string;
   provider: string;
@@ -165,12 +165,8 @@ export class GenerationService {
       createdAt: new Date(),
     });
     try {
-      await this.streams.emit(streamId, 0, 'start', {
-        stream_id: streamId,
-        conversation_id: prepared.input.conversationId ?? null,
-        provider: prepared.resolved.requested,
-        model: prepared.resolved.model,
-      });
+      const start: StreamStart = { streamId, conversationId: prepared.input.conversationId ?? null, provider: prepared.resolved.requested, model: prepared.resolved.model };
+      await this.streams.emit(streamId, 0, 'start', start);
     } catch (err) {
       // Never run: its lease lapses and a sweep ends it.
       this.streams.release(streamId);
@@ -204,7 +200,7 @@ export class GenerationService {
         await this.streams.emit(streamId, seq, 'chunk', { delta });
       }
       const response = await this.complete(this.orm.em.fork(), auth, prepared, content);
-      await this.streams.emit(streamId, seq + 1, 'done', toRest(response));
+      await this.streams.emit(streamId, seq + 1, 'done', response);
       await this.streams.finish(streamId, 'done');
     } catch (err) {
       if (err instanceof StreamEnded) {
@@ -216,7 +212,8 @@ export class GenerationService {
       }
       const app = err instanceof AppError ? err : new AppError('PROVIDER_ERROR', { cause: err });
       if (!(err instanceof AppError)) this.logger.error({ err, streamId }, 'generation failed');
-      await this.streams.emit(streamId, seq + 1, 'error', { detail: { error: app.code === 'PROVIDER_ERROR' ? 'provider_error' : app.code.toLowerCase(), message: app.message, ...app.extras } }).catch(() => {});
+      const failure: StreamFailure = { code: app.code === 'PROVIDER_ERROR' ? 'provider_error' : app.code.toLowerCase(), message: app.message };
+      await this.streams.emit(streamId, seq + 1, 'error', failure).catch(() => {});
       await this.streams.finish(streamId, 'error').catch(() => {});
     }
   }
@@ -271,9 +268,4 @@ export class GenerationService {
   private async pruneFinished(): Promise<void> {
     await this.orm.em.fork().nativeDelete(ChatStreamSchema, { finishedAt: { $lt: new Date(Date.now() - RESUME_WINDOW_MS * 5) } });
   }
-}
-
-/** The REST `ChatResponse` (also the `done` event's data). */
-export function toRest(r: ChatResponse): Record<string, unknown> {
-  return { content: r.content, provider: r.provider, model: r.model, usage: r.usage, conversation_id: r.conversationId, message_id: r.messageId };
 }

@@ -26,6 +26,7 @@ import { aiResolvers } from './ai.resolvers.ts';
 import { ChatStreamEventSchema, ChatStreamSchema } from './stream.entity.ts';
 import { ChatStreams } from './migrations/streams.migration.ts';
 import { ChatStreamLeases } from './migrations/stream-leases.migration.ts';
+import { ChatStreamEventData } from './migrations/stream-event-data.migration.ts';
 import { StreamStore } from './stream.store.ts';
 import { ChatIdempotency } from './migrations/idempotency.migration.ts';
 import { IdempotencyStore } from '../../kernel/idempotency.ts';
@@ -61,6 +62,7 @@ export const chat: SubgraphManifest<ChatContext> = {
     { name: 'chat-0003-idempotency', class: ChatIdempotency },
     { name: 'chat-0004-stream-leases', class: ChatStreamLeases },
     { name: 'chat-0005-learning-outbox', class: ChatOutbox },
+    { name: 'chat-0006-stream-event-data', class: ChatStreamEventData },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(

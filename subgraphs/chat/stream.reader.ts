@@ -12,7 +12,22 @@ export interface StreamEvent {
   userId: string;
   seq: number;
   type: StreamEventType;
+  /** `start`: a {@link StreamStart}; `chunk`: `{ delta }`; `done`: the ChatResponse; `error`: a {@link StreamFailure}. */
   data: Record<string, unknown>;
+}
+
+/** The data of a stream's `start` event. */
+export interface StreamStart {
+  streamId: string;
+  conversationId: string | null;
+  provider: string;
+  model: string;
+}
+
+/** The data of a stream's `error` event: the error code (as REST spells it) and its message. */
+export interface StreamFailure {
+  code: string;
+  message: string;
 }
 
 export function streamChannel(streamId: string): string {

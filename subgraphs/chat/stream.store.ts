@@ -15,7 +15,7 @@ import { LeaseKeeper } from '../../kernel/lease.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { ChatStreamSchema, type ChatStream, type StreamEventType } from './stream.entity.ts';
-import { streamChannel } from './stream.reader.ts';
+import { streamChannel, type StreamFailure } from './stream.reader.ts';
 
 const SQL = {
   /** Params: lease (ms), ids as a JSON array. */
@@ -39,8 +39,8 @@ const SQL = {
     returning "stream_id", "seq"`,
 };
 
-/** The `error` event of a stream whose process died: §1.7's 500 body, as the REST event carries it. */
-export const INTERRUPTED = { detail: { error: ERROR_REGISTRY.INTERNAL.rest, message: ERROR_REGISTRY.INTERNAL.message } };
+/** The `error` event of a stream whose process died: §1.7's internal error. */
+export const INTERRUPTED: StreamFailure = { code: ERROR_REGISTRY.INTERNAL.rest ?? 'internal_error', message: ERROR_REGISTRY.INTERNAL.message };
 
 /** Thrown to the owner of a stream that was ended meanwhile (its lease lapsed): it writes nothing more. */
 export class StreamEnded extends Error {
@@ -81,7 +81,7 @@ export class StreamStore {
    * Stores then publishes one event of a stream this process runs (stored first: a reader that
    * subscribes late finds it in the table). @throws StreamEnded when a sweep ended the stream.
    */
-  async emit(streamId: string, seq: number, type: StreamEventType, data: Record<string, unknown>): Promise<void> {
+  async emit(streamId: string, seq: number, type: StreamEventType, data: object): Promise<void> {
     const res = await this.orm.em.fork().execute<{ affectedRows: number }>(SQL.emit, [seq, type, JSON.stringify(data), streamId], 'run');
     if (res.affectedRows === 0) throw new StreamEnded(streamId);
     await this.pubsub.publish(streamChannel(streamId), { seq, type, data });

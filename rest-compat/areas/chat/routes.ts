@@ -1,20 +1,22 @@
 /** Conversations, CONV-3..17 (§3.2): conversations, messages, sessions, search and notes. */
-import { v, type FieldSpec } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import { field, noContent, present } from '../shape.ts';
+import { v, type FieldSpec } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import type { ResponseDef } from '../../response.ts';
+import { field, noContent, present } from '../../shape.ts';
 import {
-  conversationResponse,
-  envelope,
-  messageResponse,
-  noteResponse,
-  reindexResponse,
-  searchResponse,
-  searchStatusResponse,
-  sessionActivityResponse,
-  sessionEndResponse,
-  sessionStartResponse,
-  sessionStatusResponse,
-} from './chat.responses.ts';
+  ConversationListResponse,
+  ConversationResponse,
+  ConversationSessionActivityResponse,
+  ConversationSessionEndResponse,
+  ConversationSessionStartResponse,
+  ConversationSessionStatusResponse,
+  CoreSearchResponse,
+  MessageListResponse,
+  NoteListResponse,
+  NoteResponse,
+  TypesenseReindexResponse,
+  TypesenseStatusResponse,
+} from './responses.ts';
 
 /** §3.2 search groups, in their documented order. */
 export const SEARCH_TYPES = ['conversations', 'messages', 'notes'] as const;
@@ -80,7 +82,7 @@ const SESSION = '/api/core/conversations/:conversation_id/session';
 const SESSION_SUMMARY = { start: 'Start or resume the conversation session', activity: 'Record activity in the conversation session', end: 'End the conversation session' } as const;
 
 /** CONV-7..9: a session mutation on the conversation in the path (no body). */
-function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operation: string, shape: (payload: unknown) => unknown, responseName: string): RouteDecl {
+function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operation: string, response: ResponseDef): RouteDecl {
   const payloadKey = operation.charAt(0).toLowerCase() + operation.slice(1);
   return defineRoute({
     ...CONV,
@@ -91,12 +93,12 @@ function sessionRoute(id: string, action: 'start' | 'activity' | 'end', operatio
     params: conversationParams,
     operation,
     variables: ({ params }) => ({ conversationId: params.conversation_id }),
-    result: (data) => shape(field(data, payloadKey)),
+    response,
+    select: (data) => data[payloadKey],
     status: action === 'start' ? 201 : 200,
     // A new session is 201; resuming the active one is 200 (§1.6).
     ...(action === 'start' && { statusOf: (data: Record<string, unknown>) => (field(data, payloadKey, 'resumed') === true ? 200 : 201) }),
     notFound: 'Conversation',
-    responseName,
   });
 }
 
@@ -110,9 +112,9 @@ export const chatRoutes: RouteDecl[] = [
     query: pageQuery,
     operation: 'ListConversations',
     variables: ({ query }) => ({ limit: query.limit, offset: query.offset }),
-    result: (data) => envelope(field(data, 'conversations'), conversationResponse),
+    response: ConversationListResponse,
+    select: (data) => data.conversations,
     status: 200,
-    responseName: 'ConversationListResponse',
   }),
   defineRoute({
     ...CONV,
@@ -124,9 +126,9 @@ export const chatRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: createConversationBody, optional: true },
     operation: 'CreateConversation',
     variables: ({ body }) => ({ input: { title: body?.title ?? 'New conversation', provider: body?.provider ?? null } }),
-    result: (data) => conversationResponse(field(data, 'createConversation', 'conversation')),
+    response: ConversationResponse,
+    select: (data) => field(data, 'createConversation', 'conversation'),
     status: 201,
-    responseName: 'ConversationResponse',
   }),
   defineRoute({
     ...CONV,
@@ -151,14 +153,14 @@ export const chatRoutes: RouteDecl[] = [
     query: pageQuery,
     operation: 'ListMessages',
     variables: ({ params, query }) => ({ conversationId: params.conversation_id, limit: query.limit, offset: query.offset }),
-    result: (data) => envelope(field(data, 'conversation', 'messages'), messageResponse),
+    response: MessageListResponse,
+    select: (data) => field(data, 'conversation', 'messages'),
     status: 200,
     notFound: 'Conversation',
-    responseName: 'MessageListResponse',
   }),
-  sessionRoute('CONV-7', 'start', 'StartConversationSession', sessionStartResponse, 'ConversationSessionStartResponse'),
-  sessionRoute('CONV-8', 'activity', 'RecordConversationActivity', sessionActivityResponse, 'ConversationSessionActivityResponse'),
-  sessionRoute('CONV-9', 'end', 'EndConversationSession', sessionEndResponse, 'ConversationSessionEndResponse'),
+  sessionRoute('CONV-7', 'start', 'StartConversationSession', ConversationSessionStartResponse),
+  sessionRoute('CONV-8', 'activity', 'RecordConversationActivity', ConversationSessionActivityResponse),
+  sessionRoute('CONV-9', 'end', 'EndConversationSession', ConversationSessionEndResponse),
   defineRoute({
     ...CONV,
     id: 'CONV-10',
@@ -168,10 +170,10 @@ export const chatRoutes: RouteDecl[] = [
     params: conversationParams,
     operation: 'ConversationSessionStatus',
     variables: ({ params }) => ({ conversationId: params.conversation_id }),
-    result: (data) => sessionStatusResponse(field(data, 'conversationSessionStatus')),
+    response: ConversationSessionStatusResponse,
+    select: (data) => data.conversationSessionStatus,
     status: 200,
     notFound: 'Conversation',
-    responseName: 'ConversationSessionStatusResponse',
   }),
   defineRoute({
     ...CONV,
@@ -186,9 +188,9 @@ export const chatRoutes: RouteDecl[] = [
       const types = names.length > 0 ? SEARCH_TYPES.filter((t) => names.includes(t)) : SEARCH_TYPES;
       return { input: { query: query.q, types: types.map((t) => t.toUpperCase()), limit: query.limit } };
     },
-    result: (data) => searchResponse(field(data, 'contentSearch')),
+    response: CoreSearchResponse,
+    select: (data) => data.contentSearch,
     status: 200,
-    responseName: 'CoreSearchResponse',
   }),
   defineRoute({
     ...CONV,
@@ -198,9 +200,9 @@ export const chatRoutes: RouteDecl[] = [
     summary: 'Get the search index status (admin)',
     operation: 'ContentSearchStatus',
     variables: () => ({}),
-    result: (data) => searchStatusResponse(field(data, 'contentSearchStatus')),
+    response: TypesenseStatusResponse,
+    select: (data) => data.contentSearchStatus,
     status: 200,
-    responseName: 'TypesenseStatusResponse',
   }),
   defineRoute({
     ...CONV,
@@ -216,9 +218,9 @@ export const chatRoutes: RouteDecl[] = [
         userId: body?.user_id ?? null,
       },
     }),
-    result: (data) => reindexResponse(field(data, 'reindexContentSearch')),
+    response: TypesenseReindexResponse,
+    select: (data) => data.reindexContentSearch,
     status: 200,
-    responseName: 'TypesenseReindexResponse',
   }),
   defineRoute({
     ...CONV,
@@ -229,9 +231,9 @@ export const chatRoutes: RouteDecl[] = [
     query: notesQuery,
     operation: 'ListNotes',
     variables: ({ query }) => ({ limit: query.limit, offset: query.offset, ...present(query, { conversation_id: 'conversationId' }) }),
-    result: (data) => envelope(field(data, 'notes'), noteResponse),
+    response: NoteListResponse,
+    select: (data) => data.notes,
     status: 200,
-    responseName: 'NoteListResponse',
   }),
   defineRoute({
     ...CONV,
@@ -242,9 +244,9 @@ export const chatRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: createNoteBody },
     operation: 'CreateNote',
     variables: ({ body }) => ({ input: { title: body.title, content: body.content, conversationId: body.conversation_id ?? null, tags: body.tags } }),
-    result: (data) => noteResponse(field(data, 'createNote', 'note')),
+    response: NoteResponse,
+    select: (data) => field(data, 'createNote', 'note'),
     status: 201,
-    responseName: 'NoteResponse',
   }),
   defineRoute({
     ...CONV,
@@ -260,10 +262,10 @@ export const chatRoutes: RouteDecl[] = [
       id: params.note_id,
       input: present(body ?? {}, { title: 'title', content: 'content', conversation_id: 'conversationId', tags: 'tags' }),
     }),
-    result: (data) => noteResponse(field(data, 'updateNote', 'note')),
+    response: NoteResponse,
+    select: (data) => field(data, 'updateNote', 'note'),
     status: 200,
     notFound: 'Note',
-    responseName: 'NoteResponse',
   }),
   defineRoute({
     ...CONV,

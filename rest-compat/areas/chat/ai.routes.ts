@@ -1,22 +1,9 @@
 /** AI chat: CONV-1 providers, CONV-2 chat (JSON or SSE stream), CONV-2S stream resume (§3.2). */
-import { v } from '../validation.ts';
-import { defineRoute, type RouteDecl } from '../route.ts';
-import type { SseFrame } from '../sse.ts';
-import { field, object } from '../shape.ts';
-
-function chatResponse(value: unknown): Record<string, unknown> | null {
-  const r = object(value);
-  if (!r) return null;
-  const usage = object(r.usage);
-  return {
-    content: r.content,
-    provider: r.provider,
-    model: r.model,
-    usage: usage ? { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.totalTokens } : null,
-    conversation_id: r.conversationId ?? null,
-    message_id: r.messageId ?? null,
-  };
-}
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import type { SseFrame } from '../../sse.ts';
+import { object } from '../../shape.ts';
+import { ChatResponse, ProvidersResponse } from './ai.responses.ts';
 
 /** One `ChatStreamEvent` → one SSE frame (CONV-2 streaming table). */
 export function chatFrame(data: Record<string, unknown>): SseFrame | null {
@@ -29,7 +16,7 @@ export function chatFrame(data: Record<string, unknown>): SseFrame | null {
     case 'CHUNK':
       return { event: 'chunk', id: seq, data: { delta: e.delta } };
     case 'DONE':
-      return { event: 'done', id: seq, data: chatResponse(e.response) };
+      return { event: 'done', id: seq, data: ChatResponse.map(e.response) };
     case 'ERROR': {
       const err = object(e.error);
       return { event: 'error', id: seq, data: { detail: { error: err?.code, message: err?.message } } };
@@ -84,20 +71,9 @@ export const chatAiRoutes: RouteDecl[] = [
     tag: 'Conversations',
     operation: 'AiProviders',
     variables: () => ({}),
-    result: (data) => {
-      const p = object(field(data, 'aiProviders'));
-      if (!p) return null;
-      const providers = Array.isArray(p.providers) ? p.providers : [];
-      return {
-        default_provider: p.defaultProvider,
-        providers: providers.map((x) => {
-          const o = object(x) ?? {};
-          return { id: o.id, name: o.name, models: o.models, default_model: o.defaultModel ?? null, available: o.available };
-        }),
-      };
-    },
+    response: ProvidersResponse,
+    select: (data) => data.aiProviders,
     status: 200,
-    responseName: 'ProvidersResponse',
   }),
   defineRoute({
     id: 'CONV-2',
@@ -109,10 +85,10 @@ export const chatAiRoutes: RouteDecl[] = [
     operation: 'Chat',
     idempotent: true,
     variables: ({ body }) => ({ input: chatInput(body) }),
-    result: (data) => chatResponse(field(data, 'chat')),
+    response: ChatResponse,
+    select: (data) => data.chat,
     status: 200,
     notFound: 'Conversation',
-    responseName: 'ChatResponse',
     sse: {
       when: ({ body }, headers) => body.stream === true || acceptsEventStream(headers),
       operation: 'ChatStream',
