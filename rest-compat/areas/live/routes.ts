@@ -1,7 +1,9 @@
 /** Xentree Live, LIVE-1..8 (§3.7, §4.8). */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { array, field, lowerEnum, object } from '../../shape.ts';
+import { field, lowerEnum, object } from '../../shape.ts';
+import type { SseFrame } from '../../sse.ts';
+import * as res from './responses.ts';
 
 const sessionBody = v.object({ session_id: v.uuid() });
 const pageQuery = v.object({ limit: v.optional(v.int({ ge: 1, le: 100 }), 20), offset: v.optional(v.int({ ge: 0 }), 0) });
@@ -14,113 +16,28 @@ const saveBody = v.object({
   session_id: v.optional(v.nullable(v.uuid())),
 });
 
-/** `LiveQuotaResponse`. */
-export function liveQuotaResponse(quota: unknown): unknown {
-  const q = object(quota);
-  return (
-    q && {
-      plan: lowerEnum(q.plan),
-      period_start: q.periodStart,
-      period_end: q.periodEnd,
-      quota_seconds: q.quotaSeconds,
-      used_seconds: q.usedSeconds,
-      remaining_seconds: q.remainingSeconds,
-      active_session_id: q.activeSessionId ?? null,
-    }
-  );
-}
-
-/** The session and quota of a `LiveSessionPayload`. */
-function payload(data: Record<string, unknown>, root: string): { s: Record<string, unknown>; q: Record<string, unknown> } | null {
-  const s = object(field(data, root, 'session'));
-  const q = object(field(data, root, 'quota'));
-  return s && q ? { s, q } : null;
-}
-
-/** `LiveSessionResponse` (LIVE-2). */
-function sessionResponse(data: Record<string, unknown>): unknown {
-  const p = payload(data, 'startLiveSession');
-  return (
-    p && {
-      session_id: p.s.id,
-      session_type: lowerEnum(p.s.sessionType),
-      status: lowerEnum(p.s.status),
-      started_at: p.s.startedAt,
-      last_heartbeat_at: p.s.lastHeartbeatAt,
-      used_seconds: p.s.billedSeconds,
-      remaining_seconds: p.q.remainingSeconds,
-      heartbeat_interval_seconds: p.s.heartbeatIntervalSeconds,
-      heartbeat_timeout_seconds: p.s.heartbeatTimeoutSeconds,
-      realtime_url: p.s.realtimeUrl,
-    }
-  );
-}
-
-/** `LiveSessionHeartbeatResponse` (LIVE-3). */
-function heartbeatResponse(data: Record<string, unknown>): unknown {
-  const p = payload(data, 'heartbeatLiveSession');
-  return (
-    p && {
-      session_id: p.s.id,
-      status: lowerEnum(p.s.status),
-      last_heartbeat_at: p.s.lastHeartbeatAt,
-      used_seconds: p.s.billedSeconds,
-      remaining_seconds: p.q.remainingSeconds,
-    }
-  );
-}
-
-/** `LiveSessionEndResponse` (LIVE-4). */
-function endResponse(data: Record<string, unknown>): unknown {
-  const p = payload(data, 'endLiveSession');
-  return (
-    p && {
-      session_id: p.s.id,
-      session_type: lowerEnum(p.s.sessionType),
-      status: lowerEnum(p.s.status),
-      started_at: p.s.startedAt,
-      ended_at: p.s.endedAt,
-      duration_seconds: p.s.durationSeconds,
-      billed_seconds: p.s.billedSeconds,
-      remaining_seconds: p.q.remainingSeconds,
-      end_reason: lowerEnum(p.s.endReason),
-      xp_awarded: p.s.xpAwarded,
-    }
-  );
-}
-
-/** `LiveTranscriptListItem`. */
-function transcriptItem(transcript: unknown): unknown {
-  const t = object(transcript);
-  return (
-    t && {
-      id: t.id,
-      session_id: t.sessionId ?? null,
-      session_started_at: t.sessionStartedAt,
-      session_ended_at: t.sessionEndedAt,
-      duration_seconds: t.durationSeconds,
-      turn_count: t.turnCount,
-      preview: t.preview,
-      created_at: t.createdAt,
-    }
-  );
-}
-
-/** `LiveTranscriptDetailResponse`. */
-function transcriptDetail(transcript: unknown): unknown {
-  const t = object(transcript);
-  if (!t) return null;
+/**
+ * One Live event as an SSE frame: `event` is the type in lowercase (`started`, `credited`,
+ * `quota_low`, `quota_exhausted`, `ended`); `data` carries the session and quota in the bodies of
+ * LIVE-4 and LIVE-1, and the user.
+ */
+function liveEventFrame(data: Record<string, unknown>): SseFrame | null {
+  const e = object(data.liveEvents);
+  const user = object(e?.user);
+  if (!e || !user) return null;
+  const type = lowerEnum(e.type) ?? 'unknown';
+  const session = { ...res.LiveSessionEndResponse.map({ session: e.session, quota: e.quota }), last_heartbeat_at: field(e, 'session', 'lastHeartbeatAt') };
   return {
-    id: t.id,
-    session_id: t.sessionId ?? null,
-    session_started_at: t.sessionStartedAt,
-    session_ended_at: t.sessionEndedAt,
-    duration_seconds: t.durationSeconds,
-    transcripts: array(t.turns).map((turn) => {
-      const x = object(turn);
-      return x && { role: lowerEnum(x.role), text: x.text, timestamp: x.timestamp };
-    }),
-    created_at: t.createdAt,
+    event: type,
+    id: `${String(e.at)}/${type}`,
+    data: {
+      type,
+      at: e.at,
+      credited_seconds: e.creditedSeconds ?? null,
+      session,
+      quota: res.LiveQuotaResponse.map(e.quota),
+      user: { id: user.id, username: user.username, live_nickname: user.liveNickname ?? null },
+    },
   };
 }
 
@@ -136,9 +53,9 @@ export const liveRoutes: RouteDecl[] = [
     summary: 'Live quota for the current UTC month',
     operation: 'LiveQuota',
     variables: () => ({}),
-    result: (data) => liveQuotaResponse(data.liveQuota),
+    response: res.LiveQuotaResponse,
+    select: (data) => data.liveQuota,
     status: 200,
-    responseName: 'LiveQuotaResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -149,9 +66,9 @@ export const liveRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: v.object({ session_type: v.enumOf(['voice', 'avatar'] as const) }) },
     operation: 'StartLiveSession',
     variables: ({ body }) => ({ input: { sessionType: body.session_type.toUpperCase() } }),
-    result: sessionResponse,
+    response: res.LiveSessionResponse,
+    select: (data) => data.startLiveSession,
     status: 201,
-    responseName: 'LiveSessionResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -162,10 +79,10 @@ export const liveRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: sessionBody },
     operation: 'HeartbeatLiveSession',
     variables: sessionInput,
-    result: heartbeatResponse,
+    response: res.LiveSessionHeartbeatResponse,
+    select: (data) => data.heartbeatLiveSession,
     status: 200,
     notFound: 'Live session',
-    responseName: 'LiveSessionHeartbeatResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -176,10 +93,10 @@ export const liveRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: sessionBody },
     operation: 'EndLiveSession',
     variables: sessionInput,
-    result: endResponse,
+    response: res.LiveSessionEndResponse,
+    select: (data) => data.endLiveSession,
     status: 200,
     notFound: 'Live session',
-    responseName: 'LiveSessionEndResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -190,12 +107,9 @@ export const liveRoutes: RouteDecl[] = [
     body: { kind: 'json', spec: v.object({ nickname: v.str() }) },
     operation: 'SetLiveNickname',
     variables: ({ body }) => ({ input: { nickname: body.nickname } }),
-    result: (data) => {
-      const n = object(data.setLiveNickname);
-      return n && { nickname: n.nickname, updated_at: n.updatedAt };
-    },
+    response: res.LiveNicknameResponse,
+    select: (data) => data.setLiveNickname,
     status: 200,
-    responseName: 'LiveNicknameResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -206,12 +120,9 @@ export const liveRoutes: RouteDecl[] = [
     query: pageQuery,
     operation: 'LiveTranscripts',
     variables: ({ query }) => ({ limit: query.limit, offset: query.offset }),
-    result: (data) => {
-      const p = object(data.liveTranscripts);
-      return p && { items: array(p.items).map(transcriptItem), total: p.total, limit: p.limit, offset: p.offset };
-    },
+    response: res.LiveTranscriptListResponse,
+    select: (data) => data.liveTranscripts,
     status: 200,
-    responseName: 'LiveTranscriptListResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -232,12 +143,9 @@ export const liveRoutes: RouteDecl[] = [
         sessionId: body.session_id ?? null,
       },
     }),
-    result: (data) => {
-      const t = object(field(data, 'saveLiveTranscript', 'transcript'));
-      return t && { id: t.id, session_id: t.sessionId ?? null, turn_count: t.turnCount, created_at: t.createdAt };
-    },
+    response: res.LiveTranscriptSaveResponse,
+    select: (data) => field(data, 'saveLiveTranscript', 'transcript'),
     status: 201,
-    responseName: 'LiveTranscriptSaveResponse',
   }),
   defineRoute({
     ...LIVE,
@@ -248,9 +156,23 @@ export const liveRoutes: RouteDecl[] = [
     params: transcriptParams,
     operation: 'LiveTranscript',
     variables: ({ params }) => ({ id: params.transcript_id }),
-    result: (data) => transcriptDetail(data.liveTranscript),
+    response: res.LiveTranscriptDetailResponse,
+    select: (data) => data.liveTranscript,
     status: 200,
     notFound: 'Transcript',
-    responseName: 'LiveTranscriptDetailResponse',
+  }),
+  defineRoute({
+    ...LIVE,
+    // An addition to the contract: the caller's Live events (liveEvents) as Server-Sent Events,
+    // with the access of LIVE-1 (bearer, or an API key with live:read).
+    id: 'LIVE-E',
+    method: 'GET',
+    path: '/api/live/events',
+    summary: 'Live events as Server-Sent Events (started, credited, quota_low, quota_exhausted, ended)',
+    operation: 'LiveEvents',
+    variables: () => ({}),
+    result: () => null,
+    status: 200,
+    sse: { when: () => true, operation: 'LiveEvents', variables: () => ({}), frameOf: liveEventFrame },
   }),
 ];
