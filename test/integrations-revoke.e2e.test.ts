@@ -73,6 +73,9 @@ describe('INT-3 POST /api/integration/revoke', () => {
     const g = await grant(t, owner, org.id);
     expect(wire(await post('/api/integration/revoke', { integrationToken: g.token }, member))).toEqual({ status: 403, body: insufficientRole('admin') });
     expect(wire(await post('/api/integration/revoke', { tenantId: org.id, jti: g.jti }, outsider))).toEqual({ status: 403, body: TENANT_MISMATCH });
+    // The grant is looked up before the role (§1.5): a member naming an unknown jti gets the 404.
+    expect(wire(await post('/api/integration/revoke', { tenantId: org.id, jti: UNKNOWN_ID }, member))).toEqual({ status: 404, body: notFoundBody('Grant') });
+    expect(wire(await post('/api/integration/revoke', { tenantId: org.id, jti: UNKNOWN_ID }, outsider))).toEqual({ status: 403, body: TENANT_MISMATCH });
   });
 
   it('neither or both forms: 422', async () => {

@@ -99,8 +99,7 @@ export class GrantService {
 
   /** @throws TENANT_MISMATCH, INSUFFICIENT_ROLE (owner or admin required) */
   private async requireManager(auth: UserContext, tenantId: string): Promise<void> {
-    const role = await this.tenantRole(auth, tenantId);
-    if (role === 'member') throw new AppError('INSUFFICIENT_ROLE', { extras: { required_role: 'admin' } });
+    requireManagerRole(await this.tenantRole(auth, tenantId));
   }
 
   /**
@@ -162,9 +161,11 @@ export class GrantService {
       tenantId = input.tenantId ?? '';
       jti = input.jti ?? '';
     }
-    await this.requireManager(auth, tenantId);
+    // Tenancy, then the grant, then the role (the order of checks in §1.5).
+    const role = await this.tenantRole(auth, tenantId);
     const grant = isUuid(jti) ? await findGrant(em, tenantId, jti) : null;
     if (!grant) throw notFound('Grant');
+    requireManagerRole(role);
     const { revocation, created } = await revokeGrant(em, grant, { reason: input.reason ?? 'unspecified', revokedBy: auth.userId, source: 'revoke' });
     return { revocation, alreadyRevoked: !created };
   }
@@ -216,6 +217,11 @@ export class GrantService {
     const iat = Math.floor(Date.now() / 1000);
     return { iss: this.issuer, aud: INTEGRATION_AUDIENCE, sub, tid, scopes: g.scopes, origin: g.origin, mode: g.mode, jti: randomUUID(), iat, exp: iat + g.ttl };
   }
+}
+
+/** Issuing, revoking and rotating need owner or admin (§4.13). @throws INSUFFICIENT_ROLE */
+function requireManagerRole(role: OrgRole): void {
+  if (role === 'member') throw new AppError('INSUFFICIENT_ROLE', { extras: { required_role: 'admin' } });
 }
 
 function issued(token: string, c: IntegrationClaims, key: TenantKey): IssuedGrant {
