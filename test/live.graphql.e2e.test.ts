@@ -78,6 +78,28 @@ describe('Live over GraphQL', () => {
   });
 });
 
+describe('nicknames and transcripts over GraphQL', () => {
+  it('sets a nickname, saves, lists and reads transcripts; refuses bad input and another user', async () => {
+    const p = await person(t, 'gnt');
+    const nick = await t.gql('mutation { setLiveNickname(input: { nickname: " Ana María " }) { nickname updatedAt } }', {}, bearer(p.access));
+    expect(nick.body).toEqual({ data: { setLiveNickname: { nickname: 'Ana María', updatedAt: expect.any(String) } } });
+    const bad = await t.gql('mutation { setLiveNickname(input: { nickname: "a" }) { nickname } }', {}, bearer(p.access));
+    expect(errorOf(bad.body)).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ type: 'string_too_short', loc: ['input', 'nickname'], ctx: { min_length: 2 } }] });
+    const SAVE = 'mutation($input: SaveLiveTranscriptInput!) { saveLiveTranscript(input: $input) { transcript { id turnCount preview durationSeconds } } }';
+    const input = { sessionStartedAt: '2026-05-01T08:00:00Z', sessionEndedAt: '2026-05-01T08:01:00Z', transcripts: [{ role: 'USER', text: 'hi', timestamp: '2026-05-01T08:00:01Z' }] };
+    const saved = await t.gql(SAVE, { input }, bearer(p.access));
+    const id = (saved.body.data?.saveLiveTranscript as { transcript: { id: string } }).transcript.id;
+    expect(saved.body).toEqual({ data: { saveLiveTranscript: { transcript: { id, turnCount: 1, preview: 'hi', durationSeconds: 60 } } } });
+    const backwards = await t.gql(SAVE, { input: { ...input, sessionEndedAt: '2026-05-01T07:00:00Z' } }, bearer(p.access));
+    expect(errorOf(backwards.body)).toEqual({ code: 'INVALID_TIME_RANGE', status: 400 });
+    const list = await t.gql('{ liveTranscripts(limit: 5) { total limit offset items { id turns { role text timestamp } } } }', {}, bearer(p.access));
+    expect(list.body).toEqual({ data: { liveTranscripts: { total: 1, limit: 5, offset: 0, items: [{ id, turns: [{ role: 'USER', text: 'hi', timestamp: '2026-05-01T08:00:01.000Z' }] }] } } });
+    const q = await person(t, 'gnto');
+    expect((await t.gql('query($id: ID!) { liveTranscript(id: $id) { id } }', { id }, bearer(q.access))).body).toEqual({ data: { liveTranscript: null } });
+    expect((await t.gql('query($id: ID!) { liveTranscript(id: $id) { id } }', { id }, bearer(p.access))).body).toEqual({ data: { liveTranscript: { id } } });
+  });
+});
+
 interface Received {
   type: string;
   creditedSeconds: number | null;
