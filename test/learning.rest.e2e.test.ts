@@ -1,5 +1,5 @@
 /**
- * XP-1..7 (API.md §3.5) through the gateway's REST layer, with the rules of §4.2–§4.7: exact
+ * XP-1..7 (§3.5) through the gateway's REST layer, with the rules of §4.2–§4.7: exact
  * bodies, the chat session award arriving once, streaks and freezes over (clock-set) days,
  * quests and the booster, learning time, and days in the user's zone across DST changes.
  */

@@ -1,4 +1,4 @@
-/** Profile & Analytics, XP-1..7 (API.md §3.5), which the learning subgraph serves. */
+/** Profile & Analytics, XP-1..7 (§3.5), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
 import {
