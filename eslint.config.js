@@ -6,6 +6,7 @@ import tseslint from 'typescript-eslint';
 // never imports rest-compat; neither imports subgraph code; kernel imports nothing of ours.
 // Patterns match any depth of `../` so files in sub-folders are held to the same rules.
 const up = '^(\\.\\./)+';
+const noRestSubgraphs = { regex: `${up}subgraphs(/|$)`, message: 'rest-compat never imports subgraphs; it runs named operations on the gateway.' };
 const noCli = { regex: `${up}bin(/|$)`, message: 'Runtime code does not import the CLI; bin/ composes.' };
 const noSubgraphCode = {
   // A router's type is how another layer may refer to a subgraph's API (tRPC clients).
@@ -58,7 +59,21 @@ export default tseslint.config(
     files: ['rest-compat/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ regex: `${up}subgraphs(/|$)`, message: 'rest-compat never imports subgraphs; it runs named operations on the gateway.' }, noCli],
+        patterns: [noRestSubgraphs, noCli],
+      }],
+    },
+  },
+  {
+    // A REST area (rest-compat/areas/<area>/) is self-contained: its routes, response definitions
+    // and operations sit in its folder, and it uses the layer's shared parts, never another area.
+    files: ['rest-compat/areas/*/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          noRestSubgraphs,
+          noCli,
+          { regex: '^\\.\\./(?!\\.\\./)', message: 'An area imports nothing from another area (nor the area table); shared pieces go in rest-compat/.' },
+        ],
       }],
     },
   },
