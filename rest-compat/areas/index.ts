@@ -13,10 +13,11 @@ import { chatRoutes } from './chat/routes.ts';
 import { chatAiRoutes } from './chat/ai.routes.ts';
 import { knowledgeRoutes } from './knowledge/routes.ts';
 import { learningRoutes } from './learning/routes.ts';
+import { xelRoutes } from './xel/routes.ts';
 import { liveRoutes } from './live/routes.ts';
 import { integrationRoutes } from './integrations/routes.ts';
 
 /** Every area's routes, in the order of the API contract. */
-export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, liveRoutes, integrationRoutes];
+export const AREA_ROUTES: readonly (readonly RouteDecl[])[] = [authRoutes, orgRoutes, apiKeyRoutes, chatAiRoutes, chatRoutes, knowledgeRoutes, learningRoutes, xelRoutes, liveRoutes, integrationRoutes];
 
 export const ROUTES: readonly Route[] = resolveRoutes(AREA_ROUTES.flat());

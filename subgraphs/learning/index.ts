@@ -1,4 +1,6 @@
 /** The learning subgraph manifest: the XP ledger, levels, streaks, quests, boosters and learning time. */
+import type { GraphQLFieldResolver } from 'graphql';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
@@ -12,18 +14,28 @@ import { learningClock } from './clock.ts';
 import { createLearningRouter } from './router.ts';
 import type { LearningContext, LearningServices } from './context.ts';
 import { resolvers } from './resolvers.ts';
+import { xelResolvers } from './xel.resolvers.ts';
+import { LearningXel } from './migrations/xel.migration.ts';
+import { XelModuleService } from './xel/module.service.ts';
 
 export type { LearningRouter, AwardRequest } from './router.ts';
 export type { LearningContext } from './context.ts';
 
-export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url));
+// Xentree English has its part of the schema in xel.graphql.
+/** The Query resolvers of a map (both maps declare theirs). */
+const queries = (map: GraphQLResolverMap<LearningContext>) => map.Query as Record<string, GraphQLFieldResolver<unknown, LearningContext>>;
+
+export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url), new URL('./xel.graphql', import.meta.url));
 
 export const learning: SubgraphManifest<LearningContext> = {
   name: 'learning',
   typeDefs,
-  resolvers,
+  resolvers: { ...resolvers, ...xelResolvers, Query: { ...queries(resolvers), ...queries(xelResolvers) } },
   entities: [LearningProfileSchema, LedgerEntrySchema],
-  migrations: [{ name: 'learning-0001-initial', class: LearningInitial }],
+  migrations: [
+    { name: 'learning-0001-initial', class: LearningInitial },
+    { name: 'learning-0002-xel', class: LearningXel },
+  ],
   setup({ config, orm }) {
     const identity = new IdentityGateway(
       createInternalClient<IdentityRouter>({
@@ -35,7 +47,11 @@ export const learning: SubgraphManifest<LearningContext> = {
         maxBatch: config.trpcMaxBatch,
       }),
     );
-    const services: LearningServices = { awards: new AwardService(identity, learningClock), stats: new StatsService(identity, learningClock) };
+    const services: LearningServices = {
+      awards: new AwardService(identity, learningClock),
+      stats: new StatsService(identity, learningClock),
+      modules: new XelModuleService(learningClock),
+    };
     return {
       router: createLearningRouter(orm, services.awards),
       requestContext(auth) {

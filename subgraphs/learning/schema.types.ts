@@ -295,6 +295,10 @@ export type Query = {
    * otherwise). Defaults: `endDate` today, `startDate` 29 days before `endDate`.
    */
   learningTime: LearningTimeAnalytics;
+  /** Every module in catalogue order, with the caller's progress; optionally one level and/or status (XEL-1). */
+  xelModules: Array<XelModule>;
+  /** One module with its tasks (XEL-2); null when it does not exist. */
+  xelModule?: Maybe<XelModule>;
 };
 
 
@@ -306,6 +310,163 @@ export type QueryPublicXpProfileArgs = {
 export type QueryLearningTimeArgs = {
   startDate?: InputMaybe<Scalars['String']['input']>;
   endDate?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryXelModulesArgs = {
+  level?: InputMaybe<CefrLevel>;
+  status?: InputMaybe<XelModuleStatus>;
+};
+
+
+export type QueryXelModuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** A CEFR level. */
+export type CefrLevel =
+  /** Beginner. */
+  | 'A1'
+  /** Elementary. */
+  | 'A2'
+  /** Intermediate. */
+  | 'B1'
+  /** Upper intermediate. */
+  | 'B2'
+  /** Advanced. */
+  | 'C1'
+  /** Proficient. */
+  | 'C2';
+
+/** Where the caller is with a module. */
+export type XelModuleStatus =
+  /** Never started. */
+  | 'NOT_STARTED'
+  /** Started, not completed. */
+  | 'IN_PROGRESS'
+  /** Completed. */
+  | 'COMPLETED';
+
+/** A language skill. */
+export type XelSkill =
+  /** Listening. */
+  | 'LISTENING'
+  /** Speaking. */
+  | 'SPEAKING'
+  /** Reading. */
+  | 'READING'
+  /** Writing. */
+  | 'WRITING'
+  /** Grammar. */
+  | 'GRAMMAR'
+  /** Vocabulary. */
+  | 'VOCABULARY';
+
+/** How a task is answered and scored. */
+export type XelTaskType =
+  /** One of the options; scored 100 or 0. */
+  | 'MULTIPLE_CHOICE'
+  /** A word or phrase; scored 100 or 0 against the accepted answers. */
+  | 'FILL_BLANK'
+  /** A sentence or two; graded by the AI provider. */
+  | 'SHORT_ANSWER'
+  /** A written text; graded by the AI provider. */
+  | 'WRITING'
+  /** A spoken answer's transcript; graded by the AI provider. */
+  | 'SPEAKING';
+
+/** A Xentree English task, with the caller's attempts (never its answer key). */
+export type XelTask = {
+  __typename?: 'XelTask';
+  /** Task id. */
+  id: Scalars['ID']['output'];
+  /** Its module. */
+  moduleId: Scalars['ID']['output'];
+  /** Position in the module. */
+  order: Scalars['Int']['output'];
+  /** How it is answered. */
+  type: XelTaskType;
+  /** The skill it practises. */
+  skill: XelSkill;
+  /** What to do. */
+  prompt: Scalars['String']['output'];
+  /** The choices (multiple choice only). */
+  options?: Maybe<Array<Scalars['String']['output']>>;
+  /** Audio to listen to, if any. */
+  audioUrl?: Maybe<Scalars['String']['output']>;
+  /** 0 for the original; +1 per regeneration. */
+  variant: Scalars['Int']['output'];
+  /** The highest score (100). */
+  maxScore: Scalars['Int']['output'];
+  /** The caller's submissions. */
+  attempts: Scalars['Int']['output'];
+  /** The caller's best score. */
+  bestScore?: Maybe<Scalars['Float']['output']>;
+  /** Whether the caller has a passing submission (score ≥ 60). */
+  passed: Scalars['Boolean']['output'];
+  /** The caller's last submission. */
+  lastSubmittedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A Xentree English module with the caller's progress. */
+export type XelModule = {
+  __typename?: 'XelModule';
+  /** Module id. */
+  id: Scalars['ID']['output'];
+  /** Stable slug. */
+  slug: Scalars['String']['output'];
+  /** Title. */
+  title: Scalars['String']['output'];
+  /** What it teaches. */
+  description: Scalars['String']['output'];
+  /** Its CEFR level. */
+  cefrLevel: CefrLevel;
+  /** The skills its tasks practise. */
+  skills: Array<XelSkill>;
+  /** Position in the catalogue. */
+  order: Scalars['Int']['output'];
+  /** Number of tasks. */
+  taskCount: Scalars['Int']['output'];
+  /** Estimated minutes to complete. */
+  estimatedMinutes: Scalars['Int']['output'];
+  /** Where the caller is with it. */
+  status: XelModuleStatus;
+  /** Passed tasks ÷ tasks, 4 decimal places. */
+  progress: Scalars['Float']['output'];
+  /** Tasks with a passing submission. */
+  passedTaskCount: Scalars['Int']['output'];
+  /** The module score, set at completion. */
+  score?: Maybe<Scalars['Float']['output']>;
+  /** When the caller started it. */
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** When the caller completed it. */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Its tasks, by order. */
+  tasks: Array<XelTask>;
+};
+
+/** The result of starting a module (XEL-3). */
+export type XelModuleStart = {
+  __typename?: 'XelModuleStart';
+  /** The module. */
+  moduleId: Scalars['ID']['output'];
+  /** `IN_PROGRESS`, or `COMPLETED` if it already was. */
+  status: XelModuleStatus;
+  /** When the caller first started it. */
+  startedAt: Scalars['DateTime']['output'];
+  /** The first task by order without a passing submission. */
+  nextTaskId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Starts a module; starting it again keeps the first start time (XEL-3). NOT_FOUND for an unknown module. */
+  startXelModule: XelModuleStart;
+};
+
+
+export type MutationStartXelModuleArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -424,6 +585,14 @@ export type ResolversTypes = {
   LearningTimeDay: ResolverTypeWrapper<LearningTimeDay>;
   LearningTimeAnalytics: ResolverTypeWrapper<LearningTimeAnalytics>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  CefrLevel: CefrLevel;
+  XelModuleStatus: XelModuleStatus;
+  XelSkill: XelSkill;
+  XelTaskType: XelTaskType;
+  XelTask: ResolverTypeWrapper<XelTask>;
+  XelModule: ResolverTypeWrapper<XelModule>;
+  XelModuleStart: ResolverTypeWrapper<XelModuleStart>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -451,6 +620,10 @@ export type ResolversParentTypes = {
   LearningTimeDay: LearningTimeDay;
   LearningTimeAnalytics: LearningTimeAnalytics;
   Query: Record<PropertyKey, never>;
+  XelTask: XelTask;
+  XelModule: XelModule;
+  XelModuleStart: XelModuleStart;
+  Mutation: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
 };
 
@@ -634,6 +807,55 @@ export type QueryResolvers<ContextType = LearningContext, ParentType extends Res
   learningPulse?: Resolver<ResolversTypes['LearningPulse'], ParentType, ContextType>;
   dailyQuests?: Resolver<ResolversTypes['DailyQuests'], ParentType, ContextType>;
   learningTime?: Resolver<ResolversTypes['LearningTimeAnalytics'], ParentType, ContextType, Partial<QueryLearningTimeArgs>>;
+  xelModules?: Resolver<Array<ResolversTypes['XelModule']>, ParentType, ContextType, Partial<QueryXelModulesArgs>>;
+  xelModule?: Resolver<Maybe<ResolversTypes['XelModule']>, ParentType, ContextType, RequireFields<QueryXelModuleArgs, 'id'>>;
+};
+
+export type XelTaskResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTask'] = ResolversParentTypes['XelTask']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['XelTaskType'], ParentType, ContextType>;
+  skill?: Resolver<ResolversTypes['XelSkill'], ParentType, ContextType>;
+  prompt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  options?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  audioUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bestScore?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  passed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lastSubmittedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type XelModuleResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelModule'] = ResolversParentTypes['XelModule']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cefrLevel?: Resolver<ResolversTypes['CefrLevel'], ParentType, ContextType>;
+  skills?: Resolver<Array<ResolversTypes['XelSkill']>, ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  estimatedMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['XelModuleStatus'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  passedTaskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  tasks?: Resolver<Array<ResolversTypes['XelTask']>, ParentType, ContextType>;
+};
+
+export type XelModuleStartResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelModuleStart'] = ResolversParentTypes['XelModuleStart']> = {
+  moduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['XelModuleStatus'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  nextTaskId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  startXelModule?: Resolver<ResolversTypes['XelModuleStart'], ParentType, ContextType, RequireFields<MutationStartXelModuleArgs, 'id'>>;
 };
 
 export type Resolvers<ContextType = LearningContext> = {
@@ -655,6 +877,10 @@ export type Resolvers<ContextType = LearningContext> = {
   LearningTimeDay?: LearningTimeDayResolvers<ContextType>;
   LearningTimeAnalytics?: LearningTimeAnalyticsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  XelTask?: XelTaskResolvers<ContextType>;
+  XelModule?: XelModuleResolvers<ContextType>;
+  XelModuleStart?: XelModuleStartResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

@@ -1,0 +1,51 @@
+/** The response bodies of Xentree English (§3.6), read from the learning subgraph's XEL types. */
+import { r, response } from '../../response.ts';
+
+const LEVELS = ['A1', 'A2', 'B1', 'B2', 'C1', 'C2'];
+const STATUSES = ['not_started', 'in_progress', 'completed'];
+
+const summary = {
+  id: r.uuid(),
+  slug: r.str(),
+  title: r.str(),
+  description: r.str(),
+  cefr_level: r.str({ enum: LEVELS }),
+  skills: r.lowerList(),
+  order: r.int(),
+  task_count: r.int(),
+  estimated_minutes: r.int(),
+  status: r.lower({ type: 'string', enum: STATUSES }),
+  progress: r.num({ minimum: 0, maximum: 1 }),
+  passed_task_count: r.int(),
+  score: r.value({ type: ['number', 'null'] }),
+  started_at: r.dateTimeOrNull(),
+  completed_at: r.dateTimeOrNull(),
+};
+
+export const XELModuleSummary = response('XELModuleSummary', summary);
+
+export const XELTaskDetail = response('XELTaskDetail', {
+  id: r.uuid(),
+  module_id: r.uuid(),
+  order: r.int(),
+  type: r.lower({ type: 'string', enum: ['multiple_choice', 'fill_blank', 'short_answer', 'writing', 'speaking'] }),
+  skill: r.lower({ type: 'string', enum: ['listening', 'speaking', 'reading', 'writing', 'grammar', 'vocabulary'] }),
+  prompt: r.str(),
+  options: r.value({ type: ['array', 'null'], items: { type: 'string' } }),
+  audio_url: r.strOrNull(),
+  variant: r.int(),
+  max_score: r.int(),
+  attempts: r.int(),
+  best_score: r.value({ type: ['number', 'null'] }),
+  passed: r.bool(),
+  last_submitted_at: r.dateTimeOrNull(),
+});
+
+export const XELModuleDetail = response('XELModuleDetail', { ...summary, tasks: r.list(XELTaskDetail) });
+
+export const XELModuleStartResponse = response('XELModuleStartResponse', {
+  module_id: r.uuid(),
+  status: r.lower({ type: 'string', enum: ['in_progress', 'completed'] }),
+  started_at: r.dateTime(),
+  next_task_id: r.uuidOrNull(),
+});

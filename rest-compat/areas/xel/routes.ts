@@ -1,0 +1,56 @@
+/** Xentree English, XEL-1..3 (API.md §3.6), which the learning subgraph serves. */
+import { v } from '../../validation.ts';
+import { defineRoute, type RouteDecl } from '../../route.ts';
+import { XELModuleDetail, XELModuleStartResponse, XELModuleSummary } from './responses.ts';
+
+const XEL = { tag: 'Xentree English' } as const;
+
+const LEVELS = ['A1', 'A2', 'B1', 'B2', 'C1', 'C2'] as const;
+const STATUSES = ['not_started', 'in_progress', 'completed'] as const;
+
+const listQuery = v.object({ level: v.optional(v.enumOf(LEVELS)), status: v.optional(v.enumOf(STATUSES)) });
+const moduleParams = v.object({ module_id: v.uuid() });
+
+export const xelRoutes: RouteDecl[] = [
+  defineRoute({
+    ...XEL,
+    id: 'XEL-1',
+    method: 'GET',
+    path: '/api/xel/modules',
+    summary: 'List modules with progress',
+    query: listQuery,
+    operation: 'ListXelModules',
+    variables: ({ query }) => ({ level: query.level ?? null, status: query.status?.toUpperCase() ?? null }),
+    response: XELModuleSummary.list(),
+    select: (data) => data.xelModules,
+    status: 200,
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-2',
+    method: 'GET',
+    path: '/api/xel/modules/:module_id',
+    summary: 'Module details',
+    params: moduleParams,
+    operation: 'GetXelModule',
+    variables: ({ params }) => ({ id: params.module_id }),
+    response: XELModuleDetail,
+    select: (data) => data.xelModule,
+    status: 200,
+    notFound: 'Module',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-3',
+    method: 'POST',
+    path: '/api/xel/modules/:module_id/start',
+    summary: 'Start a module',
+    params: moduleParams,
+    operation: 'StartXelModule',
+    variables: ({ params }) => ({ id: params.module_id }),
+    response: XELModuleStartResponse,
+    select: (data) => data.startXelModule,
+    status: 200,
+    notFound: 'Module',
+  }),
+];

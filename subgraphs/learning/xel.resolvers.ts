@@ -1,0 +1,33 @@
+/** Thin GraphQL adapter for Xentree English: check the caller, call a service, shape the result. */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { requireUser } from '../../kernel/authz.ts';
+import type { LearningContext } from './context.ts';
+import type { ModuleStatus, XelModuleView, XelTaskView } from './xel/module.service.ts';
+
+const upper = (s: string): string => s.toUpperCase();
+const gqlModule = (m: XelModuleView) => ({ ...m, status: upper(m.status), skills: m.skills.map(upper) });
+const gqlTask = (t: XelTaskView) => ({ ...t, type: upper(t.type), skill: upper(t.skill) });
+
+export const xelResolvers: GraphQLResolverMap<LearningContext> = {
+  XelModule: {
+    tasks: async (m: { id: string }, _: unknown, ctx: LearningContext) =>
+      (await ctx.services.modules.tasks(ctx.em, requireUser(ctx.auth, 'xel:read').userId, m.id)).map(gqlTask),
+  },
+  Query: {
+    xelModules: async (_: unknown, args: { level?: string | null; status?: string | null }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'xel:read');
+      const status = args.status ? (args.status.toLowerCase() as ModuleStatus) : null;
+      return (await ctx.services.modules.list(ctx.em, user.userId, args.level ?? null, status)).map(gqlModule);
+    },
+    xelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
+      const m = await ctx.services.modules.find(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.id);
+      return m && gqlModule(m);
+    },
+  },
+  Mutation: {
+    startXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
+      const started = await ctx.services.modules.start(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);
+      return { ...started, status: upper(started.status) };
+    },
+  },
+};
