@@ -5,7 +5,7 @@
  * the client's `authorization` header to every subgraph fetch, except this project's, which sends
  * its signed internal context.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 
@@ -56,14 +56,26 @@ async function apolloGateway(port: number, supergraphSdl: string): Promise<() =>
   return () => server.stop();
 }
 
+/** The part of a Hive gateway runtime used here: a Node request listener that can be disposed. */
+type HiveRuntime = ((req: IncomingMessage, res: ServerResponse) => void) & { dispose(): Promise<void> };
+
+/**
+ * Imports a package by a name the type-checker does not follow. The Hive packages' declarations
+ * pull the DOM library in (through @whatwg-node/fetch), which would change the global fetch
+ * types (BodyInit, Headers) for every file of the project.
+ */
+function untyped(name: string): Promise<unknown> {
+  return import(name);
+}
+
 /** @graphql-hive/gateway-runtime, with its JavaScript planner or with the Rust planner of @graphql-hive/router-runtime. */
 async function hive(port: number, supergraphSdl: string, rustPlanner: boolean): Promise<() => Promise<void>> {
-  const { createGatewayRuntime } = await import('@graphql-hive/gateway-runtime');
-  const routerRuntime = rustPlanner ? await import('@graphql-hive/router-runtime') : null;
+  const { createGatewayRuntime } = (await untyped('@graphql-hive/gateway-runtime')) as { createGatewayRuntime(options: Record<string, unknown>): HiveRuntime };
+  const routerRuntime = rustPlanner ? ((await untyped('@graphql-hive/router-runtime')) as { unifiedGraphHandler: unknown }) : null;
   const gateway = createGatewayRuntime({
     supergraph: supergraphSdl,
     logging: false,
-    propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }) },
+    propagateHeaders: { fromClientToSubgraphs: ({ request }: { request: { headers: { get(name: string): string | null } } }) => ({ authorization: request.headers.get('authorization') }) },
     ...(routerRuntime ? { unifiedGraphHandler: routerRuntime.unifiedGraphHandler } : {}),
   });
   const server = createServer(gateway);

@@ -5,7 +5,7 @@
  * keep whichever row the database accepted first. Loaded keys are cached in memory: a key never
  * changes, and deleting an organization evicts it on every process.
  */
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { decryptSecret, encryptSecret } from '../../kernel/crypto.ts';
 import { isUuid } from '../../kernel/input.ts';

@@ -15,6 +15,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerAndLogin, startTestStack, type TestStack } from '../harness.ts';
 
+// The functions given to page.evaluate run in the page; the project is type-checked without the
+// DOM library, so the little of it they use is declared here.
+interface Element {
+  readonly textContent: string | null;
+}
+declare const document: { querySelector(selector: string): Element | null; querySelectorAll(selector: string): ArrayLike<Element> };
+declare const window: object;
+
 let t: TestStack;
 let browser: Browser;
 let context: BrowserContext;
