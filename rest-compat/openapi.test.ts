@@ -10,6 +10,7 @@ import { defineRoute, type AuthMode, type Route } from './route.ts';
 import { ROUTES } from './areas/index.ts';
 import { RESPONSE_SCHEMAS } from './openapi-schemas.ts';
 import { v } from './validation.ts';
+import { OPERATION_NAMES, operationNameOf } from './operation-names.ts';
 
 async function validity(doc: JsonObject): Promise<{ valid: boolean; version: string; errors: unknown }> {
   const validator = new Validator();
@@ -67,20 +68,25 @@ describe('the document for the route table', () => {
     expect(ROUTES.length).toBeGreaterThan(0);
     for (const route of ROUTES) {
       const op = operationOf(doc, route.method.toLowerCase(), openApiPath(route.path));
-      expect(op).toMatchObject({ operationId: route.id, summary: route.summary, tags: [route.tag], 'x-auth-mode': route.auth });
+      expect(op).toMatchObject({ operationId: operationNameOf(route.id), 'x-xentree-id': route.id, summary: route.summary, tags: [route.tag], 'x-auth-mode': route.auth });
       expect(op['x-required-scope']).toBe(route.scope ?? undefined);
       if (route.scope) expect(String(op.description)).toContain(`\`${route.scope}\``);
       expect(Object.keys(op.responses as JsonObject)).toContain(String(route.status));
     }
-    const ids = Object.values(doc.paths as Record<string, Record<string, JsonObject>>).flatMap((item) => Object.values(item).map((op) => op.operationId));
-    expect(ids.sort()).toEqual([...ROUTES.map((r) => r.id), 'HLT-1', 'HLT-2'].sort());
+    const ops = Object.values(doc.paths as Record<string, Record<string, JsonObject>>).flatMap((item) => Object.values(item));
+    expect(ops.map((op) => op['x-xentree-id']).sort()).toEqual([...ROUTES.map((r) => r.id), 'HLT-1', 'HLT-2'].sort());
+    // Every operation has its own meaningful camelCase name (operation-names.ts), not its id.
+    const names = ops.map((op) => String(op.operationId));
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.filter((n) => !/^[a-z][a-zA-Z]*$/.test(n))).toEqual([]);
+    expect(ops.filter((op) => OPERATION_NAMES[String(op['x-xentree-id'])] !== op.operationId).map((op) => op['x-xentree-id'])).toEqual([]);
   });
 
   it('documents health, including the 503 of a degraded HLT-2', () => {
     const doc = buildOpenApi(ROUTES);
-    expect(operationOf(doc, 'get', '/api/health')).toMatchObject({ operationId: 'HLT-1', security: [], responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } } } });
+    expect(operationOf(doc, 'get', '/api/health')).toMatchObject({ operationId: 'getHealth', 'x-xentree-id': 'HLT-1', security: [], responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/HealthResponse' } } } } } });
     const hlt2 = operationOf(doc, 'get', '/api/health/detailed');
-    expect(hlt2).toMatchObject({ operationId: 'HLT-2', 'x-required-scope': 'api:read', security: [{ bearerAuth: [] }, { apiKeyAuth: [] }] });
+    expect(hlt2).toMatchObject({ operationId: 'getDetailedHealth', 'x-xentree-id': 'HLT-2', 'x-required-scope': 'api:read', security: [{ bearerAuth: [] }, { apiKeyAuth: [] }] });
     expect(Object.keys(hlt2.responses as JsonObject)).toEqual(['200', '401', '403', '500', '503']);
     expect((doc.components as { schemas: JsonObject }).schemas.HealthCheck).toEqual({
       type: 'object',
@@ -194,7 +200,8 @@ describe('schemas derived from the validation specs', () => {
 
   it('states auth, scope and rate-limit policy, and every applicable error response', () => {
     expect(op).toMatchObject({
-      operationId: 'TEST-1',
+      operationId: 'test1',
+      'x-xentree-id': 'TEST-1',
       security: [{ bearerAuth: [] }, { apiKeyAuth: [] }],
       'x-required-scope': 'things:write',
       'x-rate-limit-policy': 'default',

@@ -9,6 +9,7 @@ import type { AuthMode, Route } from './route.ts';
 import { ERROR_SCHEMAS, RESPONSE_SCHEMAS, genericSchema } from './openapi-schemas.ts';
 import type { Json, JsonObject } from './json-schema.ts';
 import { DOCS_PATHS, registerDocsPage } from './docs.ts';
+import { operationNameOf } from './operation-names.ts';
 
 export type { Json, JsonObject } from './json-schema.ts';
 
@@ -209,7 +210,8 @@ function operation(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   ].filter((x) => x !== null).join('\n\n');
   const params = parameters(route);
   return compact({
-    operationId: route.id,
+    operationId: operationNameOf(route.id),
+    'x-xentree-id': route.id,
     summary: route.summary,
     description,
     tags: [route.tag],
@@ -291,7 +293,10 @@ export function buildOpenApi(routes: readonly DocumentedRoute[], info: OpenApiIn
       title: info.title ?? 'Xentree API',
       version: info.version ?? '1.0.0',
       description: 'The Xentree platform REST API. Every response carries `X-Request-ID`; errors use `{"detail": ...}` bodies.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    // Relative: the gateway that serves this document (clients set their base URL).
+    servers: [{ url: '/', description: 'The gateway serving this document' }],
     tags: [...new Set(all.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {

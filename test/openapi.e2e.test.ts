@@ -35,9 +35,9 @@ describe('GET /api/openapi.json', () => {
     const result = await validator.validate(res.body as Record<string, unknown>);
     expect({ valid: result.valid, version: validator.version, errors: result.errors ?? null }).toEqual({ valid: true, version: '3.1', errors: null });
 
-    const paths = (res.body as { paths: Record<string, Record<string, { operationId: string }>> }).paths;
+    const paths = (res.body as { paths: Record<string, Record<string, { operationId: string; 'x-xentree-id': string }>> }).paths;
     for (const route of ROUTES) {
-      expect(paths[openApiPath(route.path)]?.[route.method.toLowerCase()]?.operationId).toBe(route.id);
+      expect(paths[openApiPath(route.path)]?.[route.method.toLowerCase()]?.['x-xentree-id']).toBe(route.id);
     }
   });
 
