@@ -80,6 +80,8 @@ async function main(argv: string[]): Promise<void> {
     const { writeResolverTypes } = await import('../schema/codegen.ts');
     const typed = await writeResolverTypes(SUBGRAPHS);
     console.log(typed.length ? `resolver types updated: ${typed.map((n) => `subgraphs/${n}/schema.types.ts`).join(', ')}` : 'resolver types already up to date');
+    const { writeOpenApiFile } = await import('../rest-compat/openapi-file.ts');
+    console.log(writeOpenApiFile() ? 'schema/openapi.json updated' : 'schema/openapi.json already up to date');
     return;
   }
   const config = loadConfig();
