@@ -470,7 +470,7 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   IntegrationTokenMode: IntegrationTokenMode;
-  Organization: ResolverTypeWrapper<Organization>;
+  Organization: ResolverTypeWrapper<{ id: string }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IntegrationKey: ResolverTypeWrapper<IntegrationKey>;
   IntegrationJwk: ResolverTypeWrapper<IntegrationJwk>;
@@ -500,7 +500,7 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
-  Organization: Organization | FederationReferenceTypes['Organization'];
+  Organization: { id: string };
   ID: Scalars['ID']['output'];
   IntegrationKey: IntegrationKey;
   IntegrationJwk: IntegrationJwk;
