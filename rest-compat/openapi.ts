@@ -15,7 +15,7 @@ export type { Json, JsonObject } from './json-schema.ts';
 
 /** What the generator reads from a route; the gateway's own endpoints (health) are described the same way. */
 export type DocumentedRoute = Pick<Route, 'id' | 'method' | 'path' | 'summary' | 'tag' | 'auth' | 'scope' | 'policy' | 'status'> &
-  Partial<Pick<Route, 'params' | 'query' | 'body' | 'response' | 'responseName' | 'notFound' | 'idempotent'>> & {
+  Partial<Pick<Route, 'params' | 'query' | 'body' | 'response' | 'responseName' | 'notFound' | 'idempotent' | 'events'>> & {
     /** Responses beyond the generated ones, by status. */
     extraResponses?: Record<string, JsonObject>;
   };
@@ -182,11 +182,38 @@ function successSchema(route: DocumentedRoute, schemas: JsonObject): JsonObject 
   return name.endsWith('[]') ? { type: 'array', items: ref('schemas', base) } : ref('schemas', base);
 }
 
+/**
+ * A success's media types: the JSON body and/or the event stream. Server-Sent Events have no
+ * schema of their own in OpenAPI 3.1, so the stream is documented as the array of its events,
+ * each with its `event` name, its `id` (what `Last-Event-ID` resumes after) and its JSON `data`.
+ */
+function successContent(route: DocumentedRoute, schemas: JsonObject): JsonObject {
+  const content: JsonObject = {};
+  if (!route.events?.only) content['application/json'] = { schema: successSchema(route, schemas) };
+  if (route.events) {
+    const { name, data, refs } = route.events;
+    for (const body of refs ?? []) for (const def of body.def.components()) schemas[def.name] ??= def.schema;
+    schemas[name] ??= {
+      type: 'array',
+      description: 'Server-Sent Events, in order. Each item is one event: `event: <name>`, `id: <n>` and one `data:` line of JSON.',
+      items: {
+        oneOf: Object.entries(data).map(([event, schema]) => ({
+          type: 'object',
+          required: ['event', 'id', 'data'],
+          properties: { event: { const: event }, id: { type: 'integer', minimum: 0 }, data: schema },
+        })),
+      },
+    };
+    content['text/event-stream'] = { schema: ref('schemas', name) };
+  }
+  return content;
+}
+
 function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   const out: JsonObject = {};
   out[String(route.status)] = route.status === 204
     ? { description: 'No Content' }
-    : { description: route.status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: successSchema(route, schemas) } } };
+    : { description: route.status === 201 ? 'Created' : 'OK', content: successContent(route, schemas) };
   if (route.auth !== 'P') {
     out['401'] = ref('responses', 'Unauthorized');
     out['403'] = ref('responses', 'Forbidden');

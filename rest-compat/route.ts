@@ -6,6 +6,7 @@ import type { AuthContext } from '../kernel/context.ts';
 import type { ObjectSpec } from './validation.ts';
 import type { SseFrame } from './sse.ts';
 import type { ResponseBody } from './response.ts';
+import type { JsonObject } from './json-schema.ts';
 
 /** §1.3 auth codes. */
 export type AuthMode = 'P' | 'B' | 'B+K' | 'B·adm' | 'B+K·adm' | 'B+I';
@@ -81,12 +82,26 @@ export interface RouteDef<P, Q, B> {
     /** One result's `data` → one frame (null skips it). */
     frameOf(data: Record<string, unknown>): SseFrame | null;
   };
+  /** The Server-Sent Events the route answers with, for the OpenAPI document. */
+  events?: EventStreamDoc;
   /** `Cache-Control` of a success response (default `no-store`; INT-5/INT-6 may be cached). */
   cacheControl?: string;
   /** Resource word for a null result (`"<Resource> not found"`). */
   notFound?: string;
   /** Response schema name for OpenAPI (from `response` when it is given). */
   responseName?: string;
+}
+
+/**
+ * A route's event stream as OpenAPI documents it (`text/event-stream`): the component `name`, the
+ * schema of each event's `data` by event name, the response bodies those schemas refer to, and
+ * `only` when the route never answers JSON.
+ */
+export interface EventStreamDoc {
+  name: string;
+  data: Readonly<Record<string, JsonObject>>;
+  refs?: readonly ResponseBody[];
+  only?: boolean;
 }
 
 /** A declared route with its type parameters erased. */

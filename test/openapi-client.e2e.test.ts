@@ -1,7 +1,8 @@
 /**
  * The served OpenAPI document is one that client generators and API gateways accept: Redocly's
  * `recommended` ruleset reports no error, and a client generated with openapi-typescript
- * type-checks (strict) against code that calls a few operations by path and by operationId.
+ * type-checks (strict) against code that calls a few operations by path and by operationId,
+ * streamed chat events included.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,13 @@ type Me = paths['/api/auth/me']['get']['responses'][200]['content']['application
 type Login = NonNullable<paths['/api/auth/login']['post']['requestBody']>['content']['application/x-www-form-urlencoded'];
 type Health = operations['getHealth']['responses'][200]['content']['application/json'];
 type ApiError = components['schemas']['Error'];
+type ChatEvent = paths['/api/core/chat']['post']['responses'][200]['content']['text/event-stream'][number];
+type ResumedEvent = operations['resumeChatStream']['responses'][200]['content']['text/event-stream'][number];
+
+export const chunk: ChatEvent = { event: 'chunk', id: 1, data: { delta: 'Hel' } };
+export function deltaOf(e: ResumedEvent): string | null {
+  return e.event === 'chunk' ? e.data.delta : null;
+}
 
 export function describeMe(me: Me): string {
   return \`\${me.username} <\${me.email}>\`;
@@ -51,6 +59,13 @@ describe('the OpenAPI document for client generators', () => {
     const problems = await lintFromString({ source, absoluteRef: 'openapi.json', config });
     const errors = problems.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? ''}`);
     expect(errors).toEqual([]);
+  });
+
+  it('documents CONV-2 as JSON or an event stream, CONV-2S as an event stream of start, chunk, done and error', () => {
+    const doc = JSON.parse(source) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>; components: { schemas: Record<string, { items: { oneOf: { properties: { event: { const: string } } }[] } }> } };
+    expect(Object.keys(doc.paths['/api/core/chat']?.post?.responses['200']?.content ?? {})).toEqual(['application/json', 'text/event-stream']);
+    expect(doc.paths['/api/core/chat/streams/{stream_id}']?.get?.responses['200']?.content).toEqual({ 'text/event-stream': { schema: { $ref: '#/components/schemas/ChatStreamEvents' } } });
+    expect(doc.components.schemas.ChatStreamEvents?.items.oneOf.map((e) => e.properties.event.const)).toEqual(['start', 'chunk', 'done', 'error']);
   });
 
   it('generates a typed client with openapi-typescript that type-checks', async () => {

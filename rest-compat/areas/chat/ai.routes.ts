@@ -57,6 +57,22 @@ function afterSeqOf(header: string | string[] | undefined): number {
   return last.length > 10 ? MAX_SEQ : Math.min(Number(last), MAX_SEQ);
 }
 
+/** The events of a chat stream (CONV-2 with `stream: true`, CONV-2S), as `chatFrame` writes them. */
+const CHAT_EVENTS = {
+  name: 'ChatStreamEvents',
+  data: {
+    start: {
+      type: 'object',
+      required: ['stream_id', 'conversation_id', 'provider', 'model'],
+      properties: { stream_id: { type: 'string', format: 'uuid' }, conversation_id: { type: ['string', 'null'], format: 'uuid' }, provider: { type: 'string' }, model: { type: 'string' } },
+    },
+    chunk: { type: 'object', required: ['delta'], properties: { delta: { type: 'string' } } },
+    done: ChatResponse.use,
+    error: { $ref: '#/components/schemas/Error' },
+  },
+  refs: [ChatResponse],
+};
+
 const acceptsEventStream = (headers: Record<string, string | string[] | undefined>): boolean => {
   const accept = headers.accept;
   return (Array.isArray(accept) ? accept.join(',') : (accept ?? '')).includes('text/event-stream');
@@ -89,6 +105,7 @@ export const chatAiRoutes: RouteDecl[] = [
     select: (data) => data.chat,
     status: 200,
     notFound: 'Conversation',
+    events: CHAT_EVENTS,
     sse: {
       when: ({ body }, headers) => body.stream === true || acceptsEventStream(headers),
       operation: 'ChatStream',
@@ -108,6 +125,7 @@ export const chatAiRoutes: RouteDecl[] = [
     result: () => null,
     status: 200,
     notFound: 'Stream',
+    events: { ...CHAT_EVENTS, only: true },
     sse: {
       when: () => true,
       operation: 'ChatStreamResume',
