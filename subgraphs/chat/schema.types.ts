@@ -5,6 +5,8 @@ import type { Conversation as ConversationModel, Message as MessageModel } from 
 import type { SessionView as SessionViewModel } from './session.service.ts';
 import type { Note as NoteModel } from './note.entity.ts';
 import type { ConversationHit as ConversationHitModel, MessageHit as MessageHitModel, CollectionCount as CollectionCountModel } from './search.service.ts';
+import type { StreamEvent as StreamEventModel } from './stream.reader.ts';
+import type { ChatResponse as ChatResponseModel } from './generation.service.ts';
 import type { ChatContext } from './context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -876,10 +878,10 @@ export type ResolversTypes = {
   ChatTurnInput: ChatTurnInput;
   ChatInput: ChatInput;
   ChatUsage: ResolverTypeWrapper<ChatUsage>;
-  ChatResponse: ResolverTypeWrapper<Omit<ChatResponse, 'message'> & { message?: Maybe<ResolversTypes['Message']> }>;
+  ChatResponse: ResolverTypeWrapper<ChatResponseModel>;
   ChatStreamEventType: ChatStreamEventType;
   ChatStreamError: ResolverTypeWrapper<ChatStreamError>;
-  ChatStreamEvent: ResolverTypeWrapper<Omit<ChatStreamEvent, 'response' | 'user'> & { response?: Maybe<ResolversTypes['ChatResponse']>, user: ResolversTypes['User'] }>;
+  ChatStreamEvent: ResolverTypeWrapper<StreamEventModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
@@ -928,9 +930,9 @@ export type ResolversParentTypes = {
   ChatTurnInput: ChatTurnInput;
   ChatInput: ChatInput;
   ChatUsage: ChatUsage;
-  ChatResponse: Omit<ChatResponse, 'message'> & { message?: Maybe<ResolversParentTypes['Message']> };
+  ChatResponse: ChatResponseModel;
   ChatStreamError: ChatStreamError;
-  ChatStreamEvent: Omit<ChatStreamEvent, 'response' | 'user'> & { response?: Maybe<ResolversParentTypes['ChatResponse']>, user: ResolversParentTypes['User'] };
+  ChatStreamEvent: StreamEventModel;
   Subscription: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
 };
