@@ -125,7 +125,7 @@ describe('the document for the route table', () => {
         },
       },
     });
-    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '401', '403', '409', '413', '415', '422', '429', '500', '504']);
+    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '504']);
     expect(upload['x-rate-limit-policy']).toBe('upload');
     expect((doc.components as { responses: JsonObject }).responses.FileTooLarge).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   });
@@ -150,7 +150,7 @@ describe('the document for the route table', () => {
         schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
       },
     ]);
-    expect(Object.keys(chat.responses as JsonObject)).toEqual(['200', '401', '403', '404', '409', '415', '422', '429', '500', '504']);
+    expect(Object.keys(chat.responses as JsonObject)).toEqual(['200', '400', '401', '403', '404', '409', '415', '422', '429', '500', '502', '504']);
     const responses = (doc.components as { responses: JsonObject }).responses;
     expect(responses.IdempotencyConflict).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
     expect(responses.DeadlineExceeded).toMatchObject({ description: expect.stringContaining('`deadline_exceeded`') });

@@ -10,6 +10,7 @@ import { ERROR_SCHEMAS, RESPONSE_SCHEMAS, genericSchema } from './openapi-schema
 import type { Json, JsonObject } from './json-schema.ts';
 import { DOCS_PATHS, registerDocsPage } from './docs.ts';
 import { operationNameOf } from './operation-names.ts';
+import { documentedErrorResponses } from './operation-errors.ts';
 
 export type { Json, JsonObject } from './json-schema.ts';
 
@@ -226,7 +227,7 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
   out['500'] = ref('responses', 'InternalError');
   if (route.idempotent) out['504'] = ref('responses', 'DeadlineExceeded');
-  return { ...out, ...route.extraResponses };
+  return { ...out, ...documentedErrorResponses(route.id, out), ...route.extraResponses };
 }
 
 function operation(route: DocumentedRoute, schemas: JsonObject): JsonObject {
