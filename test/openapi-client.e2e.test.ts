@@ -68,6 +68,13 @@ describe('the OpenAPI document for client generators', () => {
     expect(doc.components.schemas.ChatStreamEvents?.items.oneOf.map((e) => e.properties.event.const)).toEqual(['start', 'chunk', 'done', 'error']);
   });
 
+  it('offers the internal service scheme on LIVE-7 alone, and names every operation in camelCase', () => {
+    const doc = JSON.parse(source) as { paths: Record<string, Record<string, { operationId: string; 'x-xentree-id': string; security?: Record<string, unknown>[] }>> };
+    const ops = Object.values(doc.paths).flatMap((item) => Object.values(item));
+    expect(ops.filter((op) => (op.security ?? []).some((s) => 'internalServiceKey' in s)).map((op) => op['x-xentree-id'])).toEqual(['LIVE-7']);
+    expect(ops.filter((op) => !/^[a-z][a-zA-Z]+$/.test(op.operationId)).map((op) => op.operationId)).toEqual([]);
+  });
+
   it('generates a typed client with openapi-typescript that type-checks', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'xentree-client-'));
     try {
