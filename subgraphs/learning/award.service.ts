@@ -66,34 +66,37 @@ export class AwardService {
   /** Records one award exactly once. @throws NOT_FOUND "User not found" */
   async award(em: EntityManager, input: AwardInput): Promise<AwardResult> {
     const zone = await this.zoneOf(input.userId, input.timezone);
-    return em.transactional(async (tx) => {
-      const now = this.clock.now();
-      const today = localDate(now, zone);
-      const p = await lockProfile(tx, input.userId, today);
-      const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false };
-      if (isXpSource(input.source)) {
-        const active = p.boosterExpiresAt && p.boosterExpiresAt.getTime() > now.getTime() ? p.boosterMultiplier : null;
-        const { multiplier, xp } = boosted(input.baseXp, active, input.source);
-        const rows = await tx.execute(SQL.insertLedger, [randomUUID(), input.userId, input.source, input.sourceId, input.baseXp, multiplier, xp, today, now]);
-        if (rows.length === 0) {
-          const [first] = await tx.execute<{ xp: number }[]>(SQL.ledgerBySource, [input.source, input.sourceId]);
-          return { ...result, recorded: false, xp: first?.xp ?? 0 };
-        }
-        result.xp = xp;
-        credit(p, xp, today);
-        const kind = SESSION_SOURCE[input.source];
-        if (kind && input.session) {
-          const { startedAt, seconds } = input.session;
-          await tx.execute(SQL.insertSession, [kind, input.sourceId, input.userId, startedAt, seconds, localDate(startedAt, zone), today]);
-        }
-      } else {
-        const rows = await tx.execute(SQL.insertActivity, [input.source, input.sourceId, input.userId, input.amount ?? 1, today]);
-        if (rows.length === 0) return { ...result, recorded: false };
+    return em.transactional((tx) => this.record(tx, input, zone));
+  }
+
+  /** Records one award inside the caller's transaction `tx`, in the user's zone `zone` (asked before the transaction). */
+  async record(tx: EntityManager, input: AwardInput, zone: string): Promise<AwardResult> {
+    const now = this.clock.now();
+    const today = localDate(now, zone);
+    const p = await lockProfile(tx, input.userId, today);
+    const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false };
+    if (isXpSource(input.source)) {
+      const active = p.boosterExpiresAt && p.boosterExpiresAt.getTime() > now.getTime() ? p.boosterMultiplier : null;
+      const { multiplier, xp } = boosted(input.baseXp, active, input.source);
+      const rows = await tx.execute(SQL.insertLedger, [randomUUID(), input.userId, input.source, input.sourceId, input.baseXp, multiplier, xp, today, now]);
+      if (rows.length === 0) {
+        const [first] = await tx.execute<{ xp: number }[]>(SQL.ledgerBySource, [input.source, input.sourceId]);
+        return { ...result, recorded: false, xp: first?.xp ?? 0 };
       }
-      await this.progressQuests(tx, p, today, now, result);
-      await tx.flush();
-      return result;
-    });
+      result.xp = xp;
+      credit(p, xp, today);
+      const kind = SESSION_SOURCE[input.source];
+      if (kind && input.session) {
+        const { startedAt, seconds } = input.session;
+        await tx.execute(SQL.insertSession, [kind, input.sourceId, input.userId, startedAt, seconds, localDate(startedAt, zone), today]);
+      }
+    } else {
+      const rows = await tx.execute(SQL.insertActivity, [input.source, input.sourceId, input.userId, input.amount ?? 1, today]);
+      if (rows.length === 0) return { ...result, recorded: false };
+    }
+    await this.progressQuests(tx, p, today, now, result);
+    await tx.flush();
+    return result;
   }
 
   /** §4.5: completes the day's quests that reached their target (10 XP each); all three start the booster once per date. */

@@ -4,12 +4,14 @@ import type { AuthContext } from '../../kernel/context.ts';
 import type { AwardService } from './award.service.ts';
 import type { StatsService } from './stats.service.ts';
 import type { XelModuleService } from './xel/module.service.ts';
+import type { XelSubmissionService } from './xel/submission.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
   awards: AwardService;
   stats: StatsService;
   modules: XelModuleService;
+  submissions: XelSubmissionService;
 }
 
 /** Per-request context of learning's resolvers. */

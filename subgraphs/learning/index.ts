@@ -17,6 +17,8 @@ import { resolvers } from './resolvers.ts';
 import { xelResolvers } from './xel.resolvers.ts';
 import { LearningXel } from './migrations/xel.migration.ts';
 import { XelModuleService } from './xel/module.service.ts';
+import { XelSubmissionService } from './xel/submission.service.ts';
+import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
 
 export type { LearningRouter, AwardRequest } from './router.ts';
 export type { LearningContext } from './context.ts';
@@ -35,6 +37,7 @@ export const learning: SubgraphManifest<LearningContext> = {
   migrations: [
     { name: 'learning-0001-initial', class: LearningInitial },
     { name: 'learning-0002-xel', class: LearningXel },
+    { name: 'learning-0003-xel-submissions', class: LearningXelSubmissions },
   ],
   setup({ config, orm }) {
     const identity = new IdentityGateway(
@@ -47,10 +50,12 @@ export const learning: SubgraphManifest<LearningContext> = {
         maxBatch: config.trpcMaxBatch,
       }),
     );
+    const awards = new AwardService(identity, learningClock);
     const services: LearningServices = {
-      awards: new AwardService(identity, learningClock),
+      awards,
       stats: new StatsService(identity, learningClock),
       modules: new XelModuleService(learningClock),
+      submissions: new XelSubmissionService(awards, learningClock),
     };
     return {
       router: createLearningRouter(orm, services.awards),

@@ -462,11 +462,86 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Starts a module; starting it again keeps the first start time (XEL-3). NOT_FOUND for an unknown module. */
   startXelModule: XelModuleStart;
+  /** Submits an answer to a task (XEL-5); starts its module if needed. NOT_FOUND (task, or a session not the caller's), INVALID_OPTION. */
+  submitXelTask: XelSubmissionResult;
+  /** Completes a module whose every task has a passing submission (XEL-4); MODULE_INCOMPLETE otherwise. */
+  completeXelModule: XelModuleCompletion;
 };
 
 
 export type MutationStartXelModuleArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitXelTaskArgs = {
+  taskId: Scalars['ID']['input'];
+  input: XelSubmissionInput;
+};
+
+
+export type MutationCompleteXelModuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** A task answer (XEL-5). */
+export type XelSubmissionInput = {
+  /** The answer, 1..10000 characters; for multiple choice, the text of one option. */
+  answer: Scalars['String']['input'];
+  /** The XEL session it belongs to, if any. */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Seconds spent, 0..86400. */
+  timeSpentSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A graded submission (XEL-5). */
+export type XelSubmissionResult = {
+  __typename?: 'XelSubmissionResult';
+  /** Submission id. */
+  submissionId: Scalars['ID']['output'];
+  /** The task. */
+  taskId: Scalars['ID']['output'];
+  /** Its module. */
+  moduleId: Scalars['ID']['output'];
+  /** 0..100. */
+  score: Scalars['Float']['output'];
+  /** score ≥ 60. */
+  passed: Scalars['Boolean']['output'];
+  /** Right or wrong for exact-match types; null for graded ones. */
+  correct?: Maybe<Scalars['Boolean']['output']>;
+  /** What was measured or found. */
+  feedback: Scalars['String']['output'];
+  /** XP this submission earned. */
+  xpAwarded: Scalars['Int']['output'];
+  /** The module's progress after it. */
+  moduleProgress: Scalars['Float']['output'];
+  /** `in_progress` or `completed`. */
+  moduleStatus: Scalars['String']['output'];
+  /** The proficiency index after it. */
+  xpi?: Maybe<Scalars['Float']['output']>;
+  /** When it was submitted. */
+  submittedAt: Scalars['DateTime']['output'];
+};
+
+/** The result of completing a module (XEL-4). */
+export type XelModuleCompletion = {
+  __typename?: 'XelModuleCompletion';
+  /** The module. */
+  moduleId: Scalars['ID']['output'];
+  /** `COMPLETED`. */
+  status: XelModuleStatus;
+  /** When it was completed. */
+  completedAt: Scalars['DateTime']['output'];
+  /** The mean of the tasks' best scores, 1 decimal place. */
+  score: Scalars['Float']['output'];
+  /** XP awarded now (0 when it was already completed). */
+  xpAwarded: Scalars['Int']['output'];
+  /** It had been completed before. */
+  alreadyCompleted: Scalars['Boolean']['output'];
+  /** The caller's level after the award. */
+  level: Scalars['Int']['output'];
+  /** The award raised the level. */
+  levelUp: Scalars['Boolean']['output'];
 };
 
 
@@ -593,6 +668,9 @@ export type ResolversTypes = {
   XelModule: ResolverTypeWrapper<XelModule>;
   XelModuleStart: ResolverTypeWrapper<XelModuleStart>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  XelSubmissionInput: XelSubmissionInput;
+  XelSubmissionResult: ResolverTypeWrapper<XelSubmissionResult>;
+  XelModuleCompletion: ResolverTypeWrapper<XelModuleCompletion>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -624,6 +702,9 @@ export type ResolversParentTypes = {
   XelModule: XelModule;
   XelModuleStart: XelModuleStart;
   Mutation: Record<PropertyKey, never>;
+  XelSubmissionInput: XelSubmissionInput;
+  XelSubmissionResult: XelSubmissionResult;
+  XelModuleCompletion: XelModuleCompletion;
   String: Scalars['String']['output'];
 };
 
@@ -856,6 +937,34 @@ export type XelModuleStartResolvers<ContextType = LearningContext, ParentType ex
 
 export type MutationResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   startXelModule?: Resolver<ResolversTypes['XelModuleStart'], ParentType, ContextType, RequireFields<MutationStartXelModuleArgs, 'id'>>;
+  submitXelTask?: Resolver<ResolversTypes['XelSubmissionResult'], ParentType, ContextType, RequireFields<MutationSubmitXelTaskArgs, 'taskId' | 'input'>>;
+  completeXelModule?: Resolver<ResolversTypes['XelModuleCompletion'], ParentType, ContextType, RequireFields<MutationCompleteXelModuleArgs, 'id'>>;
+};
+
+export type XelSubmissionResultResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSubmissionResult'] = ResolversParentTypes['XelSubmissionResult']> = {
+  submissionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  passed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  correct?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  feedback?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  xpAwarded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  moduleProgress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  moduleStatus?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  xpi?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  submittedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type XelModuleCompletionResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelModuleCompletion'] = ResolversParentTypes['XelModuleCompletion']> = {
+  moduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['XelModuleStatus'], ParentType, ContextType>;
+  completedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  xpAwarded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  alreadyCompleted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  levelUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = LearningContext> = {
@@ -881,6 +990,8 @@ export type Resolvers<ContextType = LearningContext> = {
   XelModule?: XelModuleResolvers<ContextType>;
   XelModuleStart?: XelModuleStartResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  XelSubmissionResult?: XelSubmissionResultResolvers<ContextType>;
+  XelModuleCompletion?: XelModuleCompletionResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

@@ -1,12 +1,20 @@
 /** Thin GraphQL adapter for Xentree English: check the caller, call a service, shape the result. */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { z } from 'zod';
 import { requireUser } from '../../kernel/authz.ts';
+import { parseInput } from '../../kernel/input.ts';
 import type { LearningContext } from './context.ts';
 import type { ModuleStatus, XelModuleView, XelTaskView } from './xel/module.service.ts';
 
 const upper = (s: string): string => s.toUpperCase();
 const gqlModule = (m: XelModuleView) => ({ ...m, status: upper(m.status), skills: m.skills.map(upper) });
 const gqlTask = (t: XelTaskView) => ({ ...t, type: upper(t.type), skill: upper(t.skill) });
+
+const submission = z.object({
+  answer: z.string().min(1).max(10_000),
+  sessionId: z.uuid().nullish(),
+  timeSpentSeconds: z.number().int().min(0).max(86_400).nullish(),
+});
 
 export const xelResolvers: GraphQLResolverMap<LearningContext> = {
   XelModule: {
@@ -28,6 +36,14 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
     startXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const started = await ctx.services.modules.start(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);
       return { ...started, status: upper(started.status) };
+    },
+    submitXelTask: (_: unknown, args: { taskId: string; input: unknown }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'xel:write');
+      return ctx.services.submissions.submit(ctx.em, user.userId, args.taskId, parseInput(submission, args.input));
+    },
+    completeXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
+      const done = await ctx.services.submissions.complete(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);
+      return { ...done, status: 'COMPLETED' };
     },
   },
 };

@@ -49,3 +49,29 @@ export const XELModuleStartResponse = response('XELModuleStartResponse', {
   started_at: r.dateTime(),
   next_task_id: r.uuidOrNull(),
 });
+
+export const XELModuleCompleteResponse = response('XELModuleCompleteResponse', {
+  module_id: r.uuid(),
+  status: r.lower({ type: 'string', const: 'completed' }),
+  completed_at: r.dateTime(),
+  score: r.num(),
+  xp_awarded: r.int(),
+  already_completed: r.bool(),
+  level: r.int(),
+  level_up: r.bool(),
+});
+
+export const XELTaskSubmissionResponse = response('XELTaskSubmissionResponse', {
+  submission_id: r.uuid(),
+  task_id: r.uuid(),
+  module_id: r.uuid(),
+  score: r.num({ minimum: 0, maximum: 100 }),
+  passed: r.bool(),
+  correct: r.value({ type: ['boolean', 'null'] }),
+  feedback: r.str(),
+  xp_awarded: r.int(),
+  module_progress: r.num(),
+  module_status: r.str(),
+  xpi: r.value({ type: ['number', 'null'] }),
+  submitted_at: r.dateTime(),
+});

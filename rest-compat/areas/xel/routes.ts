@@ -1,7 +1,7 @@
 /** Xentree English, XEL-1..3 (API.md §3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleDetail, XELModuleStartResponse, XELModuleSummary } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -10,6 +10,12 @@ const STATUSES = ['not_started', 'in_progress', 'completed'] as const;
 
 const listQuery = v.object({ level: v.optional(v.enumOf(LEVELS)), status: v.optional(v.enumOf(STATUSES)) });
 const moduleParams = v.object({ module_id: v.uuid() });
+const taskParams = v.object({ task_id: v.uuid() });
+const submissionBody = v.object({
+  answer: v.str({ min: 1, max: 10_000 }),
+  session_id: v.optional(v.nullable(v.uuid())),
+  time_spent_seconds: v.optional(v.nullable(v.int({ ge: 0, le: 86_400 }))),
+});
 
 export const xelRoutes: RouteDecl[] = [
   defineRoute({
@@ -52,5 +58,37 @@ export const xelRoutes: RouteDecl[] = [
     select: (data) => data.startXelModule,
     status: 200,
     notFound: 'Module',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-4',
+    method: 'POST',
+    path: '/api/xel/modules/:module_id/complete',
+    summary: 'Complete a module',
+    params: moduleParams,
+    operation: 'CompleteXelModule',
+    variables: ({ params }) => ({ id: params.module_id }),
+    response: XELModuleCompleteResponse,
+    select: (data) => data.completeXelModule,
+    status: 200,
+    notFound: 'Module',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-5',
+    method: 'POST',
+    path: '/api/xel/tasks/:task_id/submit',
+    summary: 'Submit task response',
+    params: taskParams,
+    body: { kind: 'json', spec: submissionBody },
+    operation: 'SubmitXelTask',
+    variables: ({ params, body }) => ({
+      taskId: params.task_id,
+      input: { answer: body.answer, sessionId: body.session_id ?? null, timeSpentSeconds: body.time_spent_seconds ?? null },
+    }),
+    response: XELTaskSubmissionResponse,
+    select: (data) => data.submitXelTask,
+    status: 201,
+    notFound: 'Task',
   }),
 ];
