@@ -1,7 +1,8 @@
 // `npm run build [outDir]`: compiles the server's TypeScript to JavaScript (tsconfig.build.json,
-// default outDir dist/) and copies beside it what the code reads at run time: the SDL and
-// operation documents (*.graphql) and the knowledge parser's worker entry, which in the compiled
-// build loads plain JavaScript instead of going through tsx. Run it with `node dist/bin/xentree.js`.
+// default outDir dist/) and copies beside it what the code reads at run time: every file of the
+// source folders that is not TypeScript (SDL and operation documents, data files), and the
+// knowledge parser's worker entry, which in the compiled build loads plain JavaScript instead of
+// going through tsx. Run it with `node dist/bin/xentree.js`.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,16 +17,16 @@ rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit', cwd: root });
 
-/** Every file under `dir` (relative to the root) whose name ends with `suffix`. */
-function filesUnder(dir, suffix) {
+/** Every file under `dir` (relative to the root) that is not TypeScript. */
+function assetsUnder(dir) {
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) return filesUnder(rel, suffix);
-    return entry.name.endsWith(suffix) ? [rel] : [];
+    if (entry.isDirectory()) return assetsUnder(rel);
+    return /\.[cm]?ts$/.test(entry.name) ? [] : [rel];
   });
 }
 
-for (const file of SOURCES.flatMap((dir) => filesUnder(dir, '.graphql'))) {
+for (const file of SOURCES.flatMap((dir) => assetsUnder(dir))) {
   mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
   copyFileSync(path.join(root, file), path.join(out, file));
 }

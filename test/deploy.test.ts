@@ -6,7 +6,7 @@
  * whole configuration through `.env`.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,11 +56,14 @@ describe('the compiled build', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('imports no tsx and keeps the SDL it reads beside the code', () => {
+  it('imports no tsx and keeps the files it reads beside the code (SDL, data)', () => {
     const js = filesUnder(out).filter((f) => /\.(m?js)$/.test(f));
     expect(js.filter((f) => /from ['"]tsx|import\(['"]tsx/.test(readFileSync(f, 'utf8'))).map((f) => path.relative(out, f))).toEqual([]);
     expect(readFileSync(path.join(out, 'bin/xentree.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     for (const s of SUBGRAPHS) expect(filesUnder(path.join(out, 'subgraphs', s.name)).some((f) => f.endsWith('schema.graphql')), s.name).toBe(true);
+    const assets = (dir: string) => filesUnder(path.join(ROOT, dir)).filter((f) => !/\.[cm]?ts$/.test(f)).map((f) => path.relative(ROOT, f));
+    const sources = ['kernel', 'subgraphs', 'gateway', 'rest-compat', 'schema', 'bin'].flatMap(assets);
+    expect(sources.filter((f) => !existsSync(path.join(out, f)))).toEqual([]);
   });
 
   it('starts with plain node, answers health and parses an upload in its worker, and stops on SIGTERM', async () => {
