@@ -70,7 +70,7 @@ const rateLimit = z
   })
   .refine((r) => r.limit >= 1 && r.windowSeconds >= 1, 'count and seconds must both be at least 1');
 
-/** DESIGN §10 limits on GraphQL operations (gateway/limits.ts). */
+/** Limits on GraphQL operations (gateway/limits.ts). */
 export interface GraphQLLimits {
   maxDepth: number;
   maxAliases: number;

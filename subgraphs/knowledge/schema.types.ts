@@ -21,7 +21,7 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** Who may see a knowledge document besides its owner (API.md §4.10). */
+/** Who may see a knowledge document besides its owner (§4.10). */
 export type DocumentScope =
   /** The owner's own knowledge base (optionally shared with one organization). */
   | 'USER'

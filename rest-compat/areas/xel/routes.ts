@@ -1,4 +1,4 @@
-/** Xentree English, XEL-1..3 (API.md §3.6), which the learning subgraph serves. */
+/** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
 import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse } from './responses.ts';

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** XEL-5 submissions and the proficiency index (XPI) with its daily history (API.md §4.9). */
+/** XEL-5 submissions and the proficiency index (XPI) with its daily history (§4.9). */
 export class LearningXelSubmissions extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "learning"."xel_submissions" (

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { catalogueSql } from '../xel.catalogue.ts';
 
 /**
- * Xentree English (API.md §3.6, §4.9): the module catalogue (loaded from xel-modules.json by
+ * Xentree English (§3.6, §4.9): the module catalogue (loaded from xel-modules.json by
  * upsert, so loading it again changes nothing) and each user's module and task progress.
  */
 export class LearningXel extends Migration {

@@ -1,5 +1,5 @@
 /**
- * XEL-5 submissions and XEL-4 module completion (API.md §3.6, §4.2, §4.9). A submission is
+ * XEL-5 submissions and XEL-4 module completion (§3.6, §4.2, §4.9). A submission is
  * graded (exact match, or the offline rubric for AI-graded types), recorded with the task's
  * progress, moves the skill's sub-score and the XPI (with a snapshot of the day), and earns
  * `xel_task` XP — all in one transaction, the award included. Answer keys never leave here.
