@@ -5,6 +5,7 @@ import type { AwardService } from './award.service.ts';
 import type { StatsService } from './stats.service.ts';
 import type { XelModuleService } from './xel/module.service.ts';
 import type { XelSubmissionService } from './xel/submission.service.ts';
+import type { XelXpiService } from './xel/xpi.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
@@ -12,6 +13,7 @@ export interface LearningServices {
   stats: StatsService;
   modules: XelModuleService;
   submissions: XelSubmissionService;
+  xpi: XelXpiService;
 }
 
 /** Per-request context of learning's resolvers. */

@@ -18,6 +18,7 @@ import { xelResolvers } from './xel.resolvers.ts';
 import { LearningXel } from './migrations/xel.migration.ts';
 import { XelModuleService } from './xel/module.service.ts';
 import { XelSubmissionService } from './xel/submission.service.ts';
+import { XelXpiService } from './xel/xpi.service.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
 
 export type { LearningRouter, AwardRequest } from './router.ts';
@@ -56,6 +57,7 @@ export const learning: SubgraphManifest<LearningContext> = {
       stats: new StatsService(identity, learningClock),
       modules: new XelModuleService(learningClock),
       submissions: new XelSubmissionService(awards, learningClock),
+      xpi: new XelXpiService(identity, learningClock),
     };
     return {
       router: createLearningRouter(orm, services.awards),

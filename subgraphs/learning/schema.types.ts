@@ -299,6 +299,10 @@ export type Query = {
   xelModules: Array<XelModule>;
   /** One module with its tasks (XEL-2); null when it does not exist. */
   xelModule?: Maybe<XelModule>;
+  /** The caller's proficiency index (XEL-8). */
+  xelXpi: XelXpi;
+  /** The last XPI of each of the last `days` local dates with a change, today included; `days` 1..365 (XEL-9). */
+  xelXpiHistory: XelXpiHistory;
 };
 
 
@@ -321,6 +325,11 @@ export type QueryXelModulesArgs = {
 
 export type QueryXelModuleArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryXelXpiHistoryArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A CEFR level. */
@@ -544,6 +553,77 @@ export type XelModuleCompletion = {
   levelUp: Scalars['Boolean']['output'];
 };
 
+/** Sub-scores per skill, 0..100 with 1 decimal place (null until observed). */
+export type XelSubScores = {
+  __typename?: 'XelSubScores';
+  /** Listening. */
+  listening?: Maybe<Scalars['Float']['output']>;
+  /** Speaking. */
+  speaking?: Maybe<Scalars['Float']['output']>;
+  /** Reading. */
+  reading?: Maybe<Scalars['Float']['output']>;
+  /** Writing. */
+  writing?: Maybe<Scalars['Float']['output']>;
+  /** Grammar. */
+  grammar?: Maybe<Scalars['Float']['output']>;
+  /** Vocabulary. */
+  vocabulary?: Maybe<Scalars['Float']['output']>;
+};
+
+/** Observations per skill. */
+export type XelSampleCounts = {
+  __typename?: 'XelSampleCounts';
+  /** Listening. */
+  listening: Scalars['Int']['output'];
+  /** Speaking. */
+  speaking: Scalars['Int']['output'];
+  /** Reading. */
+  reading: Scalars['Int']['output'];
+  /** Writing. */
+  writing: Scalars['Int']['output'];
+  /** Grammar. */
+  grammar: Scalars['Int']['output'];
+  /** Vocabulary. */
+  vocabulary: Scalars['Int']['output'];
+};
+
+/** The Xentree Proficiency Index (XEL-8). */
+export type XelXpi = {
+  __typename?: 'XelXpi';
+  /** Mean of the known sub-scores, 1 decimal place; null before any observation. */
+  xpi?: Maybe<Scalars['Float']['output']>;
+  /** Its CEFR band. */
+  cefrBand?: Maybe<CefrLevel>;
+  /** Per skill. */
+  subScores: XelSubScores;
+  /** Observations per skill. */
+  sampleCounts: XelSampleCounts;
+  /** Last change. */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** One day's last XPI snapshot. */
+export type XelXpiSnapshot = {
+  __typename?: 'XelXpiSnapshot';
+  /** The local date. */
+  date: Scalars['Date']['output'];
+  /** The XPI. */
+  xpi: Scalars['Float']['output'];
+  /** Its band. */
+  cefrBand: CefrLevel;
+  /** Per skill. */
+  subScores: XelSubScores;
+};
+
+/** XPI history (XEL-9). */
+export type XelXpiHistory = {
+  __typename?: 'XelXpiHistory';
+  /** The days asked for. */
+  days: Scalars['Int']['output'];
+  /** Ascending; only dates with a change. */
+  items: Array<XelXpiSnapshot>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -671,6 +751,11 @@ export type ResolversTypes = {
   XelSubmissionInput: XelSubmissionInput;
   XelSubmissionResult: ResolverTypeWrapper<XelSubmissionResult>;
   XelModuleCompletion: ResolverTypeWrapper<XelModuleCompletion>;
+  XelSubScores: ResolverTypeWrapper<XelSubScores>;
+  XelSampleCounts: ResolverTypeWrapper<XelSampleCounts>;
+  XelXpi: ResolverTypeWrapper<XelXpi>;
+  XelXpiSnapshot: ResolverTypeWrapper<XelXpiSnapshot>;
+  XelXpiHistory: ResolverTypeWrapper<XelXpiHistory>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -705,6 +790,11 @@ export type ResolversParentTypes = {
   XelSubmissionInput: XelSubmissionInput;
   XelSubmissionResult: XelSubmissionResult;
   XelModuleCompletion: XelModuleCompletion;
+  XelSubScores: XelSubScores;
+  XelSampleCounts: XelSampleCounts;
+  XelXpi: XelXpi;
+  XelXpiSnapshot: XelXpiSnapshot;
+  XelXpiHistory: XelXpiHistory;
   String: Scalars['String']['output'];
 };
 
@@ -890,6 +980,8 @@ export type QueryResolvers<ContextType = LearningContext, ParentType extends Res
   learningTime?: Resolver<ResolversTypes['LearningTimeAnalytics'], ParentType, ContextType, Partial<QueryLearningTimeArgs>>;
   xelModules?: Resolver<Array<ResolversTypes['XelModule']>, ParentType, ContextType, Partial<QueryXelModulesArgs>>;
   xelModule?: Resolver<Maybe<ResolversTypes['XelModule']>, ParentType, ContextType, RequireFields<QueryXelModuleArgs, 'id'>>;
+  xelXpi?: Resolver<ResolversTypes['XelXpi'], ParentType, ContextType>;
+  xelXpiHistory?: Resolver<ResolversTypes['XelXpiHistory'], ParentType, ContextType, RequireFields<QueryXelXpiHistoryArgs, 'days'>>;
 };
 
 export type XelTaskResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTask'] = ResolversParentTypes['XelTask']> = {
@@ -967,6 +1059,44 @@ export type XelModuleCompletionResolvers<ContextType = LearningContext, ParentTy
   levelUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type XelSubScoresResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSubScores'] = ResolversParentTypes['XelSubScores']> = {
+  listening?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  speaking?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  reading?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  writing?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  grammar?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  vocabulary?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type XelSampleCountsResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSampleCounts'] = ResolversParentTypes['XelSampleCounts']> = {
+  listening?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  speaking?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reading?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  writing?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  grammar?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  vocabulary?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type XelXpiResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelXpi'] = ResolversParentTypes['XelXpi']> = {
+  xpi?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  cefrBand?: Resolver<Maybe<ResolversTypes['CefrLevel']>, ParentType, ContextType>;
+  subScores?: Resolver<ResolversTypes['XelSubScores'], ParentType, ContextType>;
+  sampleCounts?: Resolver<ResolversTypes['XelSampleCounts'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type XelXpiSnapshotResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelXpiSnapshot'] = ResolversParentTypes['XelXpiSnapshot']> = {
+  date?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  xpi?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cefrBand?: Resolver<ResolversTypes['CefrLevel'], ParentType, ContextType>;
+  subScores?: Resolver<ResolversTypes['XelSubScores'], ParentType, ContextType>;
+};
+
+export type XelXpiHistoryResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelXpiHistory'] = ResolversParentTypes['XelXpiHistory']> = {
+  days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['XelXpiSnapshot']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = LearningContext> = {
   DateTime?: GraphQLScalarType;
   Date?: GraphQLScalarType;
@@ -992,6 +1122,11 @@ export type Resolvers<ContextType = LearningContext> = {
   Mutation?: MutationResolvers<ContextType>;
   XelSubmissionResult?: XelSubmissionResultResolvers<ContextType>;
   XelModuleCompletion?: XelModuleCompletionResolvers<ContextType>;
+  XelSubScores?: XelSubScoresResolvers<ContextType>;
+  XelSampleCounts?: XelSampleCountsResolvers<ContextType>;
+  XelXpi?: XelXpiResolvers<ContextType>;
+  XelXpiSnapshot?: XelXpiSnapshotResolvers<ContextType>;
+  XelXpiHistory?: XelXpiHistoryResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

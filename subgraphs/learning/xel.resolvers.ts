@@ -27,6 +27,12 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
       const status = args.status ? (args.status.toLowerCase() as ModuleStatus) : null;
       return (await ctx.services.modules.list(ctx.em, user.userId, args.level ?? null, status)).map(gqlModule);
     },
+    xelXpi: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.xpi.xpi(ctx.em, requireUser(ctx.auth, 'xel:read').userId),
+    xelXpiHistory: (_: unknown, args: { days?: number | null }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'xel:read');
+      const { days } = parseInput(z.object({ days: z.number().int().min(1).max(365) }), { days: args.days ?? 30 }, null);
+      return ctx.services.xpi.history(ctx.em, user.userId, days);
+    },
     xelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const m = await ctx.services.modules.find(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.id);
       return m && gqlModule(m);

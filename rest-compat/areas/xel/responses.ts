@@ -75,3 +75,22 @@ export const XELTaskSubmissionResponse = response('XELTaskSubmissionResponse', {
   xpi: r.value({ type: ['number', 'null'] }),
   submitted_at: r.dateTime(),
 });
+
+const score = () => r.value({ type: ['number', 'null'] });
+
+export const XELSubScores = response('XELSubScores', {
+  listening: score(), speaking: score(), reading: score(), writing: score(), grammar: score(), vocabulary: score(),
+});
+
+export const XELXPIResponse = response('XELXPIResponse', {
+  xpi: score(),
+  cefr_band: r.strOrNull({ enum: [...LEVELS, null] }),
+  sub_scores: r.one(XELSubScores),
+  sample_counts: r.object({ listening: r.int(), speaking: r.int(), reading: r.int(), writing: r.int(), grammar: r.int(), vocabulary: r.int() }),
+  updated_at: r.dateTimeOrNull(),
+});
+
+export const XELXPIHistoryResponse = response('XELXPIHistoryResponse', {
+  days: r.int(),
+  items: r.objects({ date: r.str({ format: 'date' }), xpi: r.num(), cefr_band: r.str({ enum: LEVELS }), sub_scores: r.one(XELSubScores) }),
+});

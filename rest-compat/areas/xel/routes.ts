@@ -1,7 +1,7 @@
 /** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -10,6 +10,7 @@ const STATUSES = ['not_started', 'in_progress', 'completed'] as const;
 
 const listQuery = v.object({ level: v.optional(v.enumOf(LEVELS)), status: v.optional(v.enumOf(STATUSES)) });
 const moduleParams = v.object({ module_id: v.uuid() });
+const historyQuery = v.object({ days: v.optional(v.int({ ge: 1, le: 365 }), 30) });
 const taskParams = v.object({ task_id: v.uuid() });
 const submissionBody = v.object({
   answer: v.str({ min: 1, max: 10_000 }),
@@ -90,5 +91,30 @@ export const xelRoutes: RouteDecl[] = [
     select: (data) => data.submitXelTask,
     status: 201,
     notFound: 'Task',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-8',
+    method: 'GET',
+    path: '/api/xel/xpi',
+    summary: 'The proficiency index',
+    operation: 'GetXelXpi',
+    variables: () => ({}),
+    response: XELXPIResponse,
+    select: (data) => data.xelXpi,
+    status: 200,
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-9',
+    method: 'GET',
+    path: '/api/xel/xpi/history',
+    summary: 'Proficiency index history',
+    query: historyQuery,
+    operation: 'GetXelXpiHistory',
+    variables: ({ query }) => ({ days: query.days }),
+    response: XELXPIHistoryResponse,
+    select: (data) => data.xelXpiHistory,
+    status: 200,
   }),
 ];
