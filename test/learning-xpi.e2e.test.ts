@@ -44,6 +44,7 @@ describe('XEL-8 and XEL-9', () => {
         { date: '2026-05-02', xpi: 65, cefr_band: 'B2', sub_scores: { ...NONE, vocabulary: 100, grammar: 30 } },
       ],
     });
+    expect((await t.rest('GET', `/api/xp/public-profile/${l.username}`)).body).toMatchObject({ cefr_band: 'B2' });
     expect(((await t.rest('GET', '/api/xel/xpi/history?days=1', { headers: l.headers })).body as { items: { date: string }[] }).items.map((i) => i.date)).toEqual(['2026-05-02']);
     const gql = await t.gql('{ xelXpi { xpi cefrBand subScores { grammar } sampleCounts { grammar } } xelXpiHistory(days: 2) { days items { date xpi } } }', {}, l.headers);
     expect(gql.body).toEqual({ data: { xelXpi: { xpi: 65, cefrBand: 'B2', subScores: { grammar: 30 }, sampleCounts: { grammar: 2 } }, xelXpiHistory: { days: 2, items: [{ date: '2026-05-01', xpi: 50 }, { date: '2026-05-02', xpi: 65 }] } } });

@@ -22,6 +22,7 @@ export interface QuestCounters {
 }
 
 export const SQL = {
+  subScores: `select "sub_scores"::text as sub_scores from "learning"."xel_xpi" where "user_id" = ?`,
   ensureProfile: `insert into "learning"."profiles" ("user_id") values (?) on conflict do nothing`,
   insertLedger: `insert into "learning"."ledger" ("id", "user_id", "source", "source_id", "base_xp", "multiplier", "xp", "local_date", "recorded_at")
     values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning "id"`,

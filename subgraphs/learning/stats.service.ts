@@ -11,6 +11,7 @@ import { lockProfile, questProgress } from './award.service.ts';
 import type { LearningProfile } from './profile.entity.ts';
 import { levelProgress, pulseLevel, selectQuests, tokensOf } from './rules.ts';
 import { QUEST_COUNTERS, SQL, type QuestCounters } from './sql.ts';
+import { cefrBand, xpiOf, type SubScores } from './xel/scoring.ts';
 import { WEEKDAYS, addDays, dateRange, daysBetween, localDate, weekdayIndex } from './time.ts';
 
 const BREAKDOWN_KEYS = ['xel_task', 'xel_module', 'xel_evaluation', 'chat_session', 'xel_session', 'live_session', 'quest'] as const;
@@ -80,8 +81,7 @@ export class StatsService {
       xp: p.xp,
       currentStreak: p.currentStreak,
       longestStreak: p.longestStreak,
-      // The proficiency index comes from Xentree English results; none are recorded yet.
-      cefrBand: null,
+      cefrBand: cefrBand(xpiOf(await this.subScores(em, user.id))),
       memberSince: user.createdAt.slice(0, 10),
     };
   }
@@ -183,6 +183,12 @@ export class StatsService {
       bySource,
       daily: dateRange(start, end).map((date) => ({ date, seconds: daily.get(date)?.seconds ?? 0, sessionCount: daily.get(date)?.sessionCount ?? 0 })),
     };
+  }
+
+  /** The user's XEL sub-scores (all null before any observation). */
+  private async subScores(em: EntityManager, userId: string): Promise<SubScores> {
+    const [row] = await em.execute<{ sub_scores: string }[]>(SQL.subScores, [userId]);
+    return row ? (JSON.parse(row.sub_scores) as SubScores) : { listening: null, speaking: null, reading: null, writing: null, grammar: null, vocabulary: null };
   }
 
   private async requireUser(userId: string): Promise<LearnerSummary> {
