@@ -35,7 +35,7 @@ export async function award(t: TestStack, input: AwardRequest) {
   return client.award.mutate(input);
 }
 
-/** Sets the learning clock to an ISO instant (real time runs on from there). */
+/** Stops the learning clock at an ISO instant. */
 export function at(iso: string): void {
   learningClock.set(new Date(iso));
 }

@@ -1,31 +1,32 @@
 /**
  * The one clock of the learning subgraph: every "now" of its services comes from here, so tests
- * can move time across local days, quest dates and booster expiry without sleeping.
+ * can move time across local days, quest dates, booster expiry and idle timeouts without sleeping.
  */
 export interface Clock {
   now(): Date;
 }
 
-/** The system clock, shifted by an offset tests may set (0 in production). */
+/** The system clock, unless a test has stopped it at an instant (then it moves only when told). */
 export class LearningClock implements Clock {
-  private offsetMs = 0;
+  private fixed: number | null = null;
 
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return new Date(this.fixed ?? Date.now());
   }
 
-  /** Makes `now()` return `at` (then advance in real time from there). */
+  /** Stops the clock at `at`. */
   set(at: Date): void {
-    this.offsetMs = at.getTime() - Date.now();
+    this.fixed = at.getTime();
   }
 
-  /** Moves the clock forward by `ms`. */
+  /** Moves the clock forward by `ms` (from now, when it was running). */
   advance(ms: number): void {
-    this.offsetMs += ms;
+    this.fixed = (this.fixed ?? Date.now()) + ms;
   }
 
+  /** Back to the system clock. */
   reset(): void {
-    this.offsetMs = 0;
+    this.fixed = null;
   }
 }
 

@@ -6,6 +6,7 @@ import type { StatsService } from './stats.service.ts';
 import type { XelModuleService } from './xel/module.service.ts';
 import type { XelSubmissionService } from './xel/submission.service.ts';
 import type { XelXpiService } from './xel/xpi.service.ts';
+import type { XelSessionService } from './xel/session.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
@@ -14,6 +15,7 @@ export interface LearningServices {
   modules: XelModuleService;
   submissions: XelSubmissionService;
   xpi: XelXpiService;
+  sessions: XelSessionService;
 }
 
 /** Per-request context of learning's resolvers. */

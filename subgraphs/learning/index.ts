@@ -19,6 +19,8 @@ import { LearningXel } from './migrations/xel.migration.ts';
 import { XelModuleService } from './xel/module.service.ts';
 import { XelSubmissionService } from './xel/submission.service.ts';
 import { XelXpiService } from './xel/xpi.service.ts';
+import { XelSessionService } from './xel/session.service.ts';
+import { LearningXelSessions } from './migrations/xel-sessions.migration.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
 
 export type { LearningRouter, AwardRequest } from './router.ts';
@@ -39,6 +41,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0001-initial', class: LearningInitial },
     { name: 'learning-0002-xel', class: LearningXel },
     { name: 'learning-0003-xel-submissions', class: LearningXelSubmissions },
+    { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
   ],
   setup({ config, orm }) {
     const identity = new IdentityGateway(
@@ -52,11 +55,13 @@ export const learning: SubgraphManifest<LearningContext> = {
       }),
     );
     const awards = new AwardService(identity, learningClock);
+    const sessions = new XelSessionService(awards, learningClock);
     const services: LearningServices = {
       awards,
       stats: new StatsService(identity, learningClock),
       modules: new XelModuleService(learningClock),
-      submissions: new XelSubmissionService(awards, learningClock),
+      submissions: new XelSubmissionService(awards, learningClock, sessions),
+      sessions,
       xpi: new XelXpiService(identity, learningClock),
     };
     return {

@@ -303,6 +303,8 @@ export type Query = {
   xelXpi: XelXpi;
   /** The last XPI of each of the last `days` local dates with a change, today included; `days` 1..365 (XEL-9). */
   xelXpiHistory: XelXpiHistory;
+  /** A session's transcript (XEL-13); NOT_FOUND for another user's session. */
+  xelTranscript: XelTranscript;
 };
 
 
@@ -330,6 +332,11 @@ export type QueryXelModuleArgs = {
 
 export type QueryXelXpiHistoryArgs = {
   days?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryXelTranscriptArgs = {
+  sessionId: Scalars['ID']['input'];
 };
 
 /** A CEFR level. */
@@ -475,6 +482,12 @@ export type Mutation = {
   submitXelTask: XelSubmissionResult;
   /** Completes a module whose every task has a passing submission (XEL-4); MODULE_INCOMPLETE otherwise. */
   completeXelModule: XelModuleCompletion;
+  /** Starts an XEL session, ending the active one as `replaced` (XEL-10). */
+  startXelSession: XelSession;
+  /** Ends a session (XEL-11): NOT_FOUND, SESSION_ALREADY_ENDED. */
+  endXelSession: XelSessionEnd;
+  /** Saves a transcript entry (XEL-12): NOT_FOUND, SESSION_ALREADY_ENDED, TRANSCRIPT_LIMIT_REACHED. */
+  addXelTranscriptEntry: XelTranscriptEntry;
 };
 
 
@@ -491,6 +504,22 @@ export type MutationSubmitXelTaskArgs = {
 
 export type MutationCompleteXelModuleArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationStartXelSessionArgs = {
+  moduleId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type MutationEndXelSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationAddXelTranscriptEntryArgs = {
+  sessionId: Scalars['ID']['input'];
+  input: XelTranscriptEntryInput;
 };
 
 /** A task answer (XEL-5). */
@@ -622,6 +651,82 @@ export type XelXpiHistory = {
   days: Scalars['Int']['output'];
   /** Ascending; only dates with a change. */
   items: Array<XelXpiSnapshot>;
+};
+
+/** An XEL session (XEL-10). */
+export type XelSession = {
+  __typename?: 'XelSession';
+  /** Session id. */
+  id: Scalars['ID']['output'];
+  /** The module practised, if any. */
+  moduleId?: Maybe<Scalars['ID']['output']>;
+  /** `active` or `ended`. */
+  status: Scalars['String']['output'];
+  /** When it started. */
+  startedAt: Scalars['DateTime']['output'];
+  /** The last activity. */
+  lastActivityAt: Scalars['DateTime']['output'];
+  /** When it ended. */
+  endedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** `floor(endedAt − startedAt)` once ended. */
+  durationSeconds?: Maybe<Scalars['Int']['output']>;
+};
+
+/** An ended XEL session (XEL-11). */
+export type XelSessionEnd = {
+  __typename?: 'XelSessionEnd';
+  /** Session id. */
+  id: Scalars['ID']['output'];
+  /** The module practised, if any. */
+  moduleId?: Maybe<Scalars['ID']['output']>;
+  /** When it started. */
+  startedAt: Scalars['DateTime']['output'];
+  /** When it ended. */
+  endedAt: Scalars['DateTime']['output'];
+  /** Its duration in seconds. */
+  durationSeconds: Scalars['Int']['output'];
+  /** `client`, `timeout` or `replaced`. */
+  endReason: Scalars['String']['output'];
+  /** XP awarded for it. */
+  xpAwarded: Scalars['Int']['output'];
+};
+
+/** One transcript entry (XEL-12). */
+export type XelTranscriptEntry = {
+  __typename?: 'XelTranscriptEntry';
+  /** Entry id. */
+  id: Scalars['ID']['output'];
+  /** Its session. */
+  sessionId: Scalars['ID']['output'];
+  /** 1-based, in insertion order. */
+  sequence: Scalars['Int']['output'];
+  /** `user` or `ai`. */
+  role: Scalars['String']['output'];
+  /** What was said. */
+  text: Scalars['String']['output'];
+  /** When it was said. */
+  timestamp: Scalars['DateTime']['output'];
+  /** When it was stored. */
+  createdAt: Scalars['DateTime']['output'];
+};
+
+/** A session's transcript (XEL-13). */
+export type XelTranscript = {
+  __typename?: 'XelTranscript';
+  /** The session. */
+  sessionId: Scalars['ID']['output'];
+  /** Entries by sequence. */
+  entries: Array<XelTranscriptEntry>;
+};
+
+/** A transcript entry to save. */
+export type XelTranscriptEntryInput = {
+  /** `user` or `ai`. */
+  role: Scalars['String']['input'];
+  /** 1..5000 characters. */
+  text: Scalars['String']['input'];
+  /** When it was said (default: now). */
+  timestamp?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -756,6 +861,11 @@ export type ResolversTypes = {
   XelXpi: ResolverTypeWrapper<XelXpi>;
   XelXpiSnapshot: ResolverTypeWrapper<XelXpiSnapshot>;
   XelXpiHistory: ResolverTypeWrapper<XelXpiHistory>;
+  XelSession: ResolverTypeWrapper<XelSession>;
+  XelSessionEnd: ResolverTypeWrapper<XelSessionEnd>;
+  XelTranscriptEntry: ResolverTypeWrapper<XelTranscriptEntry>;
+  XelTranscript: ResolverTypeWrapper<XelTranscript>;
+  XelTranscriptEntryInput: XelTranscriptEntryInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -795,6 +905,11 @@ export type ResolversParentTypes = {
   XelXpi: XelXpi;
   XelXpiSnapshot: XelXpiSnapshot;
   XelXpiHistory: XelXpiHistory;
+  XelSession: XelSession;
+  XelSessionEnd: XelSessionEnd;
+  XelTranscriptEntry: XelTranscriptEntry;
+  XelTranscript: XelTranscript;
+  XelTranscriptEntryInput: XelTranscriptEntryInput;
   String: Scalars['String']['output'];
 };
 
@@ -982,6 +1097,7 @@ export type QueryResolvers<ContextType = LearningContext, ParentType extends Res
   xelModule?: Resolver<Maybe<ResolversTypes['XelModule']>, ParentType, ContextType, RequireFields<QueryXelModuleArgs, 'id'>>;
   xelXpi?: Resolver<ResolversTypes['XelXpi'], ParentType, ContextType>;
   xelXpiHistory?: Resolver<ResolversTypes['XelXpiHistory'], ParentType, ContextType, RequireFields<QueryXelXpiHistoryArgs, 'days'>>;
+  xelTranscript?: Resolver<ResolversTypes['XelTranscript'], ParentType, ContextType, RequireFields<QueryXelTranscriptArgs, 'sessionId'>>;
 };
 
 export type XelTaskResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTask'] = ResolversParentTypes['XelTask']> = {
@@ -1031,6 +1147,9 @@ export type MutationResolvers<ContextType = LearningContext, ParentType extends 
   startXelModule?: Resolver<ResolversTypes['XelModuleStart'], ParentType, ContextType, RequireFields<MutationStartXelModuleArgs, 'id'>>;
   submitXelTask?: Resolver<ResolversTypes['XelSubmissionResult'], ParentType, ContextType, RequireFields<MutationSubmitXelTaskArgs, 'taskId' | 'input'>>;
   completeXelModule?: Resolver<ResolversTypes['XelModuleCompletion'], ParentType, ContextType, RequireFields<MutationCompleteXelModuleArgs, 'id'>>;
+  startXelSession?: Resolver<ResolversTypes['XelSession'], ParentType, ContextType, Partial<MutationStartXelSessionArgs>>;
+  endXelSession?: Resolver<ResolversTypes['XelSessionEnd'], ParentType, ContextType, RequireFields<MutationEndXelSessionArgs, 'id'>>;
+  addXelTranscriptEntry?: Resolver<ResolversTypes['XelTranscriptEntry'], ParentType, ContextType, RequireFields<MutationAddXelTranscriptEntryArgs, 'sessionId' | 'input'>>;
 };
 
 export type XelSubmissionResultResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSubmissionResult'] = ResolversParentTypes['XelSubmissionResult']> = {
@@ -1097,6 +1216,41 @@ export type XelXpiHistoryResolvers<ContextType = LearningContext, ParentType ext
   items?: Resolver<Array<ResolversTypes['XelXpiSnapshot']>, ParentType, ContextType>;
 };
 
+export type XelSessionResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSession'] = ResolversParentTypes['XelSession']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moduleId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastActivityAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  durationSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type XelSessionEndResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSessionEnd'] = ResolversParentTypes['XelSessionEnd']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moduleId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  endReason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  xpAwarded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type XelTranscriptEntryResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTranscriptEntry'] = ResolversParentTypes['XelTranscriptEntry']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type XelTranscriptResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTranscript'] = ResolversParentTypes['XelTranscript']> = {
+  sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['XelTranscriptEntry']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = LearningContext> = {
   DateTime?: GraphQLScalarType;
   Date?: GraphQLScalarType;
@@ -1127,6 +1281,10 @@ export type Resolvers<ContextType = LearningContext> = {
   XelXpi?: XelXpiResolvers<ContextType>;
   XelXpiSnapshot?: XelXpiSnapshotResolvers<ContextType>;
   XelXpiHistory?: XelXpiHistoryResolvers<ContextType>;
+  XelSession?: XelSessionResolvers<ContextType>;
+  XelSessionEnd?: XelSessionEndResolvers<ContextType>;
+  XelTranscriptEntry?: XelTranscriptEntryResolvers<ContextType>;
+  XelTranscript?: XelTranscriptResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

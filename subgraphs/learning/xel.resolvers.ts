@@ -16,6 +16,8 @@ const submission = z.object({
   timeSpentSeconds: z.number().int().min(0).max(86_400).nullish(),
 });
 
+const transcriptEntry = z.object({ role: z.enum(['user', 'ai']), text: z.string().min(1).max(5000), timestamp: z.date().nullish() });
+
 export const xelResolvers: GraphQLResolverMap<LearningContext> = {
   XelModule: {
     tasks: async (m: { id: string }, _: unknown, ctx: LearningContext) =>
@@ -33,6 +35,8 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
       const { days } = parseInput(z.object({ days: z.number().int().min(1).max(365) }), { days: args.days ?? 30 }, null);
       return ctx.services.xpi.history(ctx.em, user.userId, days);
     },
+    xelTranscript: (_: unknown, args: { sessionId: string }, ctx: LearningContext) =>
+      ctx.services.sessions.entries(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.sessionId),
     xelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const m = await ctx.services.modules.find(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.id);
       return m && gqlModule(m);
@@ -46,6 +50,13 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
     submitXelTask: (_: unknown, args: { taskId: string; input: unknown }, ctx: LearningContext) => {
       const user = requireUser(ctx.auth, 'xel:write');
       return ctx.services.submissions.submit(ctx.em, user.userId, args.taskId, parseInput(submission, args.input));
+    },
+    startXelSession: (_: unknown, args: { moduleId?: string | null }, ctx: LearningContext) =>
+      ctx.services.sessions.start(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.moduleId ?? null),
+    endXelSession: (_: unknown, args: { id: string }, ctx: LearningContext) => ctx.services.sessions.end(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id),
+    addXelTranscriptEntry: (_: unknown, args: { sessionId: string; input: unknown }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'xel:write');
+      return ctx.services.sessions.addEntry(ctx.em, user.userId, args.sessionId, parseInput(transcriptEntry, args.input));
     },
     completeXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const done = await ctx.services.submissions.complete(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);

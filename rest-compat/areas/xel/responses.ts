@@ -94,3 +94,35 @@ export const XELXPIHistoryResponse = response('XELXPIHistoryResponse', {
   days: r.int(),
   items: r.objects({ date: r.str({ format: 'date' }), xpi: r.num(), cefr_band: r.str({ enum: LEVELS }), sub_scores: r.one(XELSubScores) }),
 });
+
+export const XELSessionResponse = response('XELSessionResponse', {
+  id: r.uuid(),
+  module_id: r.uuidOrNull(),
+  status: r.str({ enum: ['active', 'ended'] }),
+  started_at: r.dateTime(),
+  last_activity_at: r.dateTime(),
+  ended_at: r.dateTimeOrNull(),
+  duration_seconds: r.value({ type: ['integer', 'null'] }),
+});
+
+export const XELSessionEndResponse = response('XELSessionEndResponse', {
+  id: r.uuid(),
+  module_id: r.uuidOrNull(),
+  started_at: r.dateTime(),
+  ended_at: r.dateTime(),
+  duration_seconds: r.int(),
+  end_reason: r.str({ enum: ['client', 'timeout', 'replaced'] }),
+  xp_awarded: r.int(),
+});
+
+export const XELTranscriptEntry = response('XELTranscriptEntry', {
+  id: r.uuid(),
+  session_id: r.uuid(),
+  sequence: r.int(),
+  role: r.str({ enum: ['user', 'ai'] }),
+  text: r.str(),
+  timestamp: r.dateTime(),
+  created_at: r.dateTime(),
+});
+
+export const XELTranscriptListResponse = response('XELTranscriptListResponse', { session_id: r.uuid(), entries: r.list(XELTranscriptEntry) });

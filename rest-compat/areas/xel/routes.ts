@@ -1,7 +1,7 @@
 /** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -10,6 +10,13 @@ const STATUSES = ['not_started', 'in_progress', 'completed'] as const;
 
 const listQuery = v.object({ level: v.optional(v.enumOf(LEVELS)), status: v.optional(v.enumOf(STATUSES)) });
 const moduleParams = v.object({ module_id: v.uuid() });
+const sessionParams = v.object({ session_id: v.uuid() });
+const sessionStartBody = v.object({ module_id: v.optional(v.nullable(v.uuid())) });
+const transcriptBody = v.object({
+  role: v.enumOf(['user', 'ai'] as const),
+  text: v.str({ min: 1, max: 5000 }),
+  timestamp: v.optional(v.nullable(v.datetime())),
+});
 const historyQuery = v.object({ days: v.optional(v.int({ ge: 1, le: 365 }), 30) });
 const taskParams = v.object({ task_id: v.uuid() });
 const submissionBody = v.object({
@@ -116,5 +123,61 @@ export const xelRoutes: RouteDecl[] = [
     response: XELXPIHistoryResponse,
     select: (data) => data.xelXpiHistory,
     status: 200,
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-10',
+    method: 'POST',
+    path: '/api/xel/sessions/start',
+    summary: 'Start an XEL session',
+    body: { kind: 'json', spec: sessionStartBody, optional: true },
+    operation: 'StartXelSession',
+    variables: ({ body }) => ({ moduleId: body?.module_id ?? null }),
+    response: XELSessionResponse,
+    select: (data) => data.startXelSession,
+    status: 201,
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-11',
+    method: 'POST',
+    path: '/api/xel/sessions/:session_id/end',
+    summary: 'End an XEL session',
+    params: sessionParams,
+    operation: 'EndXelSession',
+    variables: ({ params }) => ({ id: params.session_id }),
+    response: XELSessionEndResponse,
+    select: (data) => data.endXelSession,
+    status: 200,
+    notFound: 'Session',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-12',
+    method: 'POST',
+    path: '/api/xel/sessions/:session_id/transcripts',
+    summary: 'Save a transcript entry',
+    params: sessionParams,
+    body: { kind: 'json', spec: transcriptBody },
+    operation: 'AddXelTranscriptEntry',
+    variables: ({ params, body }) => ({ sessionId: params.session_id, input: { role: body.role, text: body.text, timestamp: body.timestamp?.toISOString() ?? null } }),
+    response: XELTranscriptEntry,
+    select: (data) => data.addXelTranscriptEntry,
+    status: 201,
+    notFound: 'Session',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-13',
+    method: 'GET',
+    path: '/api/xel/sessions/:session_id/transcripts',
+    summary: "A session's transcript",
+    params: sessionParams,
+    operation: 'GetXelTranscript',
+    variables: ({ params }) => ({ sessionId: params.session_id }),
+    response: XELTranscriptListResponse,
+    select: (data) => data.xelTranscript,
+    status: 200,
+    notFound: 'Session',
   }),
 ];

@@ -9,6 +9,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../../kernel/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { AwardService } from '../award.service.ts';
+import type { XelSessionService } from './session.service.ts';
 import type { AnswerKey } from '../xel.catalogue.ts';
 import { levelOf } from '../rules.ts';
 import { localDate } from '../time.ts';
@@ -56,6 +57,7 @@ export class XelSubmissionService {
   constructor(
     private readonly awards: AwardService,
     private readonly clock: Clock,
+    private readonly sessions: XelSessionService,
   ) {}
 
   private grade(type: string, answer: string, options: string[] | null, key: AnswerKey): Grade {
@@ -66,17 +68,23 @@ export class XelSubmissionService {
 
   /**
    * XEL-5: grades and records a submission; starts the module if needed.
-   * @throws NOT_FOUND "Task not found"; NOT_FOUND "Session not found" (XEL sessions are not recorded yet, so none is the caller's); INVALID_OPTION
+   * @throws NOT_FOUND "Task not found"; NOT_FOUND "Session not found"; INVALID_OPTION; SESSION_ALREADY_ENDED
    */
   async submit(em: EntityManager, userId: string, taskId: string, input: SubmitInput) {
     if (!UUID.test(taskId)) throw notFound('Task');
     const [task] = await em.execute<{ id: string; module_id: string; type: string; skill: string; options: string | null; answer_key: string }[]>(SQL.task, [taskId]);
     if (!task) throw notFound('Task');
-    if (input.sessionId) throw notFound('Session');
+    if (input.sessionId && !(await this.sessions.isOwned(em, userId, input.sessionId))) throw notFound('Session');
     const grade = this.grade(task.type, input.answer, task.options === null ? null : (JSON.parse(task.options) as string[]), JSON.parse(task.answer_key) as AnswerKey);
     const zone = await this.awards.zoneOf(userId);
-    return em.transactional(async (tx) => {
+    const result = await em.transactional(async (tx) => {
       const now = this.clock.now();
+      if (input.sessionId) {
+        // A session that just timed out is closed (and stays closed) before the refusal.
+        const refused = await this.sessions.touch(tx, userId, input.sessionId, now, zone).then(() => null, (err: unknown) => err);
+        if (refused instanceof AppError && refused.code === 'SESSION_ALREADY_ENDED') return refused;
+        if (refused) throw refused;
+      }
       const passed = grade.score >= PASS;
       await tx.execute(SQL.startModule, [userId, task.module_id, now, now]);
       const [before] = await tx.execute<{ passed: boolean }[]>(SQL.everPassed, [userId, taskId]);
@@ -102,6 +110,8 @@ export class XelSubmissionService {
         submittedAt: now,
       };
     });
+    if (result instanceof AppError) throw result;
+    return result;
   }
 
   /** §4.9: one observation of `skill`; stores the XPI and a snapshot of the day. Returns the new XPI. */
