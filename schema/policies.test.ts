@@ -34,6 +34,7 @@ describe('field policies', () => {
       'Query.integrationKeyFingerprint': 'public',
       'Mutation.completeGoogleCalendarOAuth': 'public',
       'Query.publicXpProfile': 'public',
+      'Mutation.evaluateXel': 'ai',
     });
     expect(only((p) => p.budget)).toEqual({ 'Mutation.chat': 'ai', 'Mutation.ragQuery': 'ai', 'Mutation.uploadKnowledgeDocument': 'ingestion' });
     expect([...exclusiveSubscriptions(table)].sort()).toEqual(['chatStream', 'chatStreamResume']);

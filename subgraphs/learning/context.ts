@@ -7,6 +7,7 @@ import type { XelModuleService } from './xel/module.service.ts';
 import type { XelSubmissionService } from './xel/submission.service.ts';
 import type { XelXpiService } from './xel/xpi.service.ts';
 import type { XelSessionService } from './xel/session.service.ts';
+import type { XelEvaluationService } from './xel/evaluation.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
@@ -16,6 +17,7 @@ export interface LearningServices {
   submissions: XelSubmissionService;
   xpi: XelXpiService;
   sessions: XelSessionService;
+  evaluations: XelEvaluationService;
 }
 
 /** Per-request context of learning's resolvers. */

@@ -20,6 +20,8 @@ import { XelModuleService } from './xel/module.service.ts';
 import { XelSubmissionService } from './xel/submission.service.ts';
 import { XelXpiService } from './xel/xpi.service.ts';
 import { XelSessionService } from './xel/session.service.ts';
+import { XelEvaluationService } from './xel/evaluation.service.ts';
+import { LearningXelEvaluations } from './migrations/xel-evaluations.migration.ts';
 import { LearningXelSessions } from './migrations/xel-sessions.migration.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
 
@@ -42,6 +44,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0002-xel', class: LearningXel },
     { name: 'learning-0003-xel-submissions', class: LearningXelSubmissions },
     { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
+    { name: 'learning-0005-xel-evaluations', class: LearningXelEvaluations },
   ],
   setup({ config, orm }) {
     const identity = new IdentityGateway(
@@ -56,12 +59,14 @@ export const learning: SubgraphManifest<LearningContext> = {
     );
     const awards = new AwardService(identity, learningClock);
     const sessions = new XelSessionService(awards, learningClock);
+    const submissions = new XelSubmissionService(awards, learningClock, sessions);
     const services: LearningServices = {
       awards,
       stats: new StatsService(identity, learningClock),
       modules: new XelModuleService(learningClock),
-      submissions: new XelSubmissionService(awards, learningClock, sessions),
+      submissions,
       sessions,
+      evaluations: new XelEvaluationService(awards, submissions, sessions, learningClock),
       xpi: new XelXpiService(identity, learningClock),
     };
     return {

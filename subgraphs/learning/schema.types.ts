@@ -488,6 +488,8 @@ export type Mutation = {
   endXelSession: XelSessionEnd;
   /** Saves a transcript entry (XEL-12): NOT_FOUND, SESSION_ALREADY_ENDED, TRANSCRIPT_LIMIT_REACHED. */
   addXelTranscriptEntry: XelTranscriptEntry;
+  /** Evaluates speaking or writing (XEL-7): NOT_FOUND (task, session), SESSION_ALREADY_ENDED. */
+  evaluateXel: XelEvaluation;
 };
 
 
@@ -520,6 +522,11 @@ export type MutationEndXelSessionArgs = {
 export type MutationAddXelTranscriptEntryArgs = {
   sessionId: Scalars['ID']['input'];
   input: XelTranscriptEntryInput;
+};
+
+
+export type MutationEvaluateXelArgs = {
+  input: XelEvaluationInput;
 };
 
 /** A task answer (XEL-5). */
@@ -729,6 +736,54 @@ export type XelTranscriptEntryInput = {
   timestamp?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** What is evaluated (XEL-7). */
+export type XelEvaluationInput = {
+  /** `speaking` or `writing`. */
+  kind: Scalars['String']['input'];
+  /** The text, or a transcript for speaking; 1..10000 characters. */
+  text: Scalars['String']['input'];
+  /** What it answers, at most 2000 characters. */
+  prompt?: InputMaybe<Scalars['String']['input']>;
+  /** The task it answers (its prompt is used when none is given). */
+  taskId?: InputMaybe<Scalars['ID']['input']>;
+  /** The XEL session it belongs to. */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** One rubric criterion. */
+export type XelCriterion = {
+  __typename?: 'XelCriterion';
+  /** `fluency`, `grammar`, `vocabulary`, `coherence` or `task_response`. */
+  name: Scalars['String']['output'];
+  /** 0..100. */
+  score: Scalars['Int']['output'];
+  /** What was measured. */
+  feedback: Scalars['String']['output'];
+};
+
+/** An evaluation (XEL-7). */
+export type XelEvaluation = {
+  __typename?: 'XelEvaluation';
+  /** Evaluation id. */
+  evaluationId: Scalars['ID']['output'];
+  /** `speaking` or `writing`. */
+  kind: Scalars['String']['output'];
+  /** The rounded mean of the criteria. */
+  overallScore: Scalars['Int']['output'];
+  /** Its CEFR band. */
+  cefrBand: CefrLevel;
+  /** The four criteria of the kind, in order. */
+  criteria: Array<XelCriterion>;
+  /** A summary. */
+  feedback: Scalars['String']['output'];
+  /** At most 5. */
+  suggestions: Array<Scalars['String']['output']>;
+  /** XP awarded. */
+  xpAwarded: Scalars['Int']['output'];
+  /** When it was made. */
+  createdAt: Scalars['DateTime']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -866,6 +921,9 @@ export type ResolversTypes = {
   XelTranscriptEntry: ResolverTypeWrapper<XelTranscriptEntry>;
   XelTranscript: ResolverTypeWrapper<XelTranscript>;
   XelTranscriptEntryInput: XelTranscriptEntryInput;
+  XelEvaluationInput: XelEvaluationInput;
+  XelCriterion: ResolverTypeWrapper<XelCriterion>;
+  XelEvaluation: ResolverTypeWrapper<XelEvaluation>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -910,6 +968,9 @@ export type ResolversParentTypes = {
   XelTranscriptEntry: XelTranscriptEntry;
   XelTranscript: XelTranscript;
   XelTranscriptEntryInput: XelTranscriptEntryInput;
+  XelEvaluationInput: XelEvaluationInput;
+  XelCriterion: XelCriterion;
+  XelEvaluation: XelEvaluation;
   String: Scalars['String']['output'];
 };
 
@@ -1150,6 +1211,7 @@ export type MutationResolvers<ContextType = LearningContext, ParentType extends 
   startXelSession?: Resolver<ResolversTypes['XelSession'], ParentType, ContextType, Partial<MutationStartXelSessionArgs>>;
   endXelSession?: Resolver<ResolversTypes['XelSessionEnd'], ParentType, ContextType, RequireFields<MutationEndXelSessionArgs, 'id'>>;
   addXelTranscriptEntry?: Resolver<ResolversTypes['XelTranscriptEntry'], ParentType, ContextType, RequireFields<MutationAddXelTranscriptEntryArgs, 'sessionId' | 'input'>>;
+  evaluateXel?: Resolver<ResolversTypes['XelEvaluation'], ParentType, ContextType, RequireFields<MutationEvaluateXelArgs, 'input'>>;
 };
 
 export type XelSubmissionResultResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelSubmissionResult'] = ResolversParentTypes['XelSubmissionResult']> = {
@@ -1251,6 +1313,24 @@ export type XelTranscriptResolvers<ContextType = LearningContext, ParentType ext
   entries?: Resolver<Array<ResolversTypes['XelTranscriptEntry']>, ParentType, ContextType>;
 };
 
+export type XelCriterionResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelCriterion'] = ResolversParentTypes['XelCriterion']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  feedback?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type XelEvaluationResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelEvaluation'] = ResolversParentTypes['XelEvaluation']> = {
+  evaluationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overallScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cefrBand?: Resolver<ResolversTypes['CefrLevel'], ParentType, ContextType>;
+  criteria?: Resolver<Array<ResolversTypes['XelCriterion']>, ParentType, ContextType>;
+  feedback?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  suggestions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  xpAwarded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = LearningContext> = {
   DateTime?: GraphQLScalarType;
   Date?: GraphQLScalarType;
@@ -1285,6 +1365,8 @@ export type Resolvers<ContextType = LearningContext> = {
   XelSessionEnd?: XelSessionEndResolvers<ContextType>;
   XelTranscriptEntry?: XelTranscriptEntryResolvers<ContextType>;
   XelTranscript?: XelTranscriptResolvers<ContextType>;
+  XelCriterion?: XelCriterionResolvers<ContextType>;
+  XelEvaluation?: XelEvaluationResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

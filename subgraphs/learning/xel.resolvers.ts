@@ -18,6 +18,14 @@ const submission = z.object({
 
 const transcriptEntry = z.object({ role: z.enum(['user', 'ai']), text: z.string().min(1).max(5000), timestamp: z.date().nullish() });
 
+const evaluation = z.object({
+  kind: z.enum(['speaking', 'writing']),
+  text: z.string().min(1).max(10_000),
+  prompt: z.string().max(2000).nullish(),
+  taskId: z.uuid().nullish(),
+  sessionId: z.uuid().nullish(),
+});
+
 export const xelResolvers: GraphQLResolverMap<LearningContext> = {
   XelModule: {
     tasks: async (m: { id: string }, _: unknown, ctx: LearningContext) =>
@@ -57,6 +65,10 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
     addXelTranscriptEntry: (_: unknown, args: { sessionId: string; input: unknown }, ctx: LearningContext) => {
       const user = requireUser(ctx.auth, 'xel:write');
       return ctx.services.sessions.addEntry(ctx.em, user.userId, args.sessionId, parseInput(transcriptEntry, args.input));
+    },
+    evaluateXel: (_: unknown, args: { input: unknown }, ctx: LearningContext) => {
+      const user = requireUser(ctx.auth, 'xel:write');
+      return ctx.services.evaluations.evaluate(ctx.em, user.userId, parseInput(evaluation, args.input));
     },
     completeXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const done = await ctx.services.submissions.complete(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);

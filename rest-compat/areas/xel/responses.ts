@@ -126,3 +126,15 @@ export const XELTranscriptEntry = response('XELTranscriptEntry', {
 });
 
 export const XELTranscriptListResponse = response('XELTranscriptListResponse', { session_id: r.uuid(), entries: r.list(XELTranscriptEntry) });
+
+export const XELEvaluationResponse = response('XELEvaluationResponse', {
+  evaluation_id: r.uuid(),
+  kind: r.str({ enum: ['speaking', 'writing'] }),
+  overall_score: r.int({ minimum: 0, maximum: 100 }),
+  cefr_band: r.str({ enum: LEVELS }),
+  criteria: r.objects({ name: r.str(), score: r.int(), feedback: r.str() }),
+  feedback: r.str(),
+  suggestions: r.strings(),
+  xp_awarded: r.int(),
+  created_at: r.dateTime(),
+});

@@ -1,7 +1,7 @@
 /** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse, XELEvaluationResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -16,6 +16,13 @@ const transcriptBody = v.object({
   role: v.enumOf(['user', 'ai'] as const),
   text: v.str({ min: 1, max: 5000 }),
   timestamp: v.optional(v.nullable(v.datetime())),
+});
+const evaluationBody = v.object({
+  kind: v.enumOf(['speaking', 'writing'] as const),
+  text: v.str({ min: 1, max: 10_000 }),
+  prompt: v.optional(v.nullable(v.str({ max: 2000 }))),
+  task_id: v.optional(v.nullable(v.uuid())),
+  session_id: v.optional(v.nullable(v.uuid())),
 });
 const historyQuery = v.object({ days: v.optional(v.int({ ge: 1, le: 365 }), 30) });
 const taskParams = v.object({ task_id: v.uuid() });
@@ -179,5 +186,20 @@ export const xelRoutes: RouteDecl[] = [
     select: (data) => data.xelTranscript,
     status: 200,
     notFound: 'Session',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-7',
+    method: 'POST',
+    path: '/api/xel/evaluate',
+    summary: 'Run AI evaluation for speaking or writing',
+    body: { kind: 'json', spec: evaluationBody },
+    operation: 'EvaluateXel',
+    variables: ({ body }) => ({
+      input: { kind: body.kind, text: body.text, prompt: body.prompt ?? null, taskId: body.task_id ?? null, sessionId: body.session_id ?? null },
+    }),
+    response: XELEvaluationResponse,
+    select: (data) => data.evaluateXel,
+    status: 201,
   }),
 ];

@@ -91,7 +91,7 @@ export class XelSubmissionService {
       await tx.execute(SQL.progress, [userId, taskId, task.module_id, grade.score, passed, now]);
       const id = randomUUID();
       await tx.execute(SQL.submission, [id, userId, taskId, task.module_id, input.answer, grade.score, passed, grade.correct, grade.feedback, input.timeSpentSeconds ?? null, now]);
-      const xpi = await this.observe(tx, userId, task.skill, grade.score, now, localDate(now, zone));
+      const xpi = await this.observe(tx, userId, [[task.skill, grade.score]], now, localDate(now, zone));
       const baseXp = passed && !before?.passed ? 10 : 2;
       const awarded = await this.awards.record(tx, { source: 'xel_task', sourceId: id, userId, baseXp }, zone);
       const [state] = await tx.execute<{ tasks: number; passed: number; completed_at: Date | null }[]>(SQL.moduleState, [task.module_id, userId, task.module_id, userId, task.module_id]);
@@ -114,14 +114,16 @@ export class XelSubmissionService {
     return result;
   }
 
-  /** §4.9: one observation of `skill`; stores the XPI and a snapshot of the day. Returns the new XPI. */
-  private async observe(tx: EntityManager, userId: string, skill: string, x: number, now: Date, today: string): Promise<number | null> {
+  /** §4.9: observations (skill, score) in order; stores the XPI and a snapshot of the day. Returns the new XPI. */
+  async observe(tx: EntityManager, userId: string, observations: readonly [string, number][], now: Date, today: string): Promise<number | null> {
     const [row] = await tx.execute<{ sub_scores: string; sample_counts: string }[]>(SQL.xpi, [userId]);
     const sub: SubScores = row ? (JSON.parse(row.sub_scores) as SubScores) : { ...EMPTY };
     const counts: Record<string, number> = row ? (JSON.parse(row.sample_counts) as Record<string, number>) : { ...ZEROES };
-    const k = skill as keyof SubScores;
-    sub[k] = observe(sub[k], round1(x));
-    counts[k] = (counts[k] ?? 0) + 1;
+    for (const [skill, x] of observations) {
+      const k = skill as keyof SubScores;
+      sub[k] = observe(sub[k], round1(x));
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
     await tx.execute(SQL.saveXpi, [userId, JSON.stringify(sub), JSON.stringify(counts), now]);
     const xpi = xpiOf(sub);
     if (xpi !== null) await tx.execute(SQL.snapshot, [userId, today, xpi, cefrBand(xpi), JSON.stringify(sub), now]);
