@@ -8,6 +8,7 @@ import type { XelSubmissionService } from './xel/submission.service.ts';
 import type { XelXpiService } from './xel/xpi.service.ts';
 import type { XelSessionService } from './xel/session.service.ts';
 import type { XelEvaluationService } from './xel/evaluation.service.ts';
+import type { XelDashboardService } from './xel/dashboard.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
@@ -18,6 +19,7 @@ export interface LearningServices {
   xpi: XelXpiService;
   sessions: XelSessionService;
   evaluations: XelEvaluationService;
+  dashboard: XelDashboardService;
 }
 
 /** Per-request context of learning's resolvers. */

@@ -21,6 +21,7 @@ import { XelSubmissionService } from './xel/submission.service.ts';
 import { XelXpiService } from './xel/xpi.service.ts';
 import { XelSessionService } from './xel/session.service.ts';
 import { XelEvaluationService } from './xel/evaluation.service.ts';
+import { XelDashboardService } from './xel/dashboard.service.ts';
 import { LearningXelEvaluations } from './migrations/xel-evaluations.migration.ts';
 import { LearningXelSessions } from './migrations/xel-sessions.migration.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
@@ -60,14 +61,18 @@ export const learning: SubgraphManifest<LearningContext> = {
     const awards = new AwardService(identity, learningClock);
     const sessions = new XelSessionService(awards, learningClock);
     const submissions = new XelSubmissionService(awards, learningClock, sessions);
+    const stats = new StatsService(identity, learningClock);
+    const modules = new XelModuleService(learningClock);
+    const xpi = new XelXpiService(identity, learningClock);
     const services: LearningServices = {
       awards,
-      stats: new StatsService(identity, learningClock),
-      modules: new XelModuleService(learningClock),
+      stats,
+      modules,
       submissions,
       sessions,
       evaluations: new XelEvaluationService(awards, submissions, sessions, learningClock),
-      xpi: new XelXpiService(identity, learningClock),
+      dashboard: new XelDashboardService(modules, sessions, xpi, stats, learningClock),
+      xpi,
     };
     return {
       router: createLearningRouter(orm, services.awards),

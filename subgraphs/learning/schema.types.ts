@@ -305,6 +305,8 @@ export type Query = {
   xelXpiHistory: XelXpiHistory;
   /** A session's transcript (XEL-13); NOT_FOUND for another user's session. */
   xelTranscript: XelTranscript;
+  /** The caller's Xentree English dashboard (XEL-14). */
+  xelDashboard: XelDashboard;
 };
 
 
@@ -784,6 +786,67 @@ export type XelEvaluation = {
   createdAt: Scalars['DateTime']['output'];
 };
 
+/** A recent submission on the dashboard. */
+export type XelRecentSubmission = {
+  __typename?: 'XelRecentSubmission';
+  /** Submission id. */
+  submissionId: Scalars['ID']['output'];
+  /** The task. */
+  taskId: Scalars['ID']['output'];
+  /** Its module. */
+  moduleId: Scalars['ID']['output'];
+  /** 0..100. */
+  score: Scalars['Float']['output'];
+  /** score ≥ 60. */
+  passed: Scalars['Boolean']['output'];
+  /** When. */
+  submittedAt: Scalars['DateTime']['output'];
+};
+
+/** A recent evaluation on the dashboard. */
+export type XelRecentEvaluation = {
+  __typename?: 'XelRecentEvaluation';
+  /** Evaluation id. */
+  evaluationId: Scalars['ID']['output'];
+  /** `speaking` or `writing`. */
+  kind: Scalars['String']['output'];
+  /** 0..100. */
+  overallScore: Scalars['Int']['output'];
+  /** When. */
+  createdAt: Scalars['DateTime']['output'];
+};
+
+/** Xentree English at a glance (XEL-14). */
+export type XelDashboard = {
+  __typename?: 'XelDashboard';
+  /** The proficiency index. */
+  xpi: XelXpi;
+  /** Modules in the catalogue. */
+  modulesTotal: Scalars['Int']['output'];
+  /** Never started. */
+  modulesNotStarted: Scalars['Int']['output'];
+  /** Started, not completed. */
+  modulesInProgress: Scalars['Int']['output'];
+  /** Completed. */
+  modulesCompleted: Scalars['Int']['output'];
+  /** The in-progress module with the most recent activity. */
+  currentModule?: Maybe<XelModule>;
+  /** At most 5, newest first. */
+  recentSubmissions: Array<XelRecentSubmission>;
+  /** At most 5, newest first. */
+  recentEvaluations: Array<XelRecentEvaluation>;
+  /** XEL session seconds over the last 7 local days, today included. */
+  learningSeconds7d: Scalars['Int']['output'];
+  /** The active XEL session. */
+  activeSession?: Maybe<XelSession>;
+  /** Level. */
+  level: Scalars['Int']['output'];
+  /** Total XP. */
+  xp: Scalars['Int']['output'];
+  /** Current streak. */
+  currentStreak: Scalars['Int']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -924,6 +987,9 @@ export type ResolversTypes = {
   XelEvaluationInput: XelEvaluationInput;
   XelCriterion: ResolverTypeWrapper<XelCriterion>;
   XelEvaluation: ResolverTypeWrapper<XelEvaluation>;
+  XelRecentSubmission: ResolverTypeWrapper<XelRecentSubmission>;
+  XelRecentEvaluation: ResolverTypeWrapper<XelRecentEvaluation>;
+  XelDashboard: ResolverTypeWrapper<XelDashboard>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -971,6 +1037,9 @@ export type ResolversParentTypes = {
   XelEvaluationInput: XelEvaluationInput;
   XelCriterion: XelCriterion;
   XelEvaluation: XelEvaluation;
+  XelRecentSubmission: XelRecentSubmission;
+  XelRecentEvaluation: XelRecentEvaluation;
+  XelDashboard: XelDashboard;
   String: Scalars['String']['output'];
 };
 
@@ -1159,6 +1228,7 @@ export type QueryResolvers<ContextType = LearningContext, ParentType extends Res
   xelXpi?: Resolver<ResolversTypes['XelXpi'], ParentType, ContextType>;
   xelXpiHistory?: Resolver<ResolversTypes['XelXpiHistory'], ParentType, ContextType, RequireFields<QueryXelXpiHistoryArgs, 'days'>>;
   xelTranscript?: Resolver<ResolversTypes['XelTranscript'], ParentType, ContextType, RequireFields<QueryXelTranscriptArgs, 'sessionId'>>;
+  xelDashboard?: Resolver<ResolversTypes['XelDashboard'], ParentType, ContextType>;
 };
 
 export type XelTaskResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTask'] = ResolversParentTypes['XelTask']> = {
@@ -1331,6 +1401,38 @@ export type XelEvaluationResolvers<ContextType = LearningContext, ParentType ext
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type XelRecentSubmissionResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelRecentSubmission'] = ResolversParentTypes['XelRecentSubmission']> = {
+  submissionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  taskId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moduleId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  passed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  submittedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type XelRecentEvaluationResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelRecentEvaluation'] = ResolversParentTypes['XelRecentEvaluation']> = {
+  evaluationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  overallScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type XelDashboardResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelDashboard'] = ResolversParentTypes['XelDashboard']> = {
+  xpi?: Resolver<ResolversTypes['XelXpi'], ParentType, ContextType>;
+  modulesTotal?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modulesNotStarted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modulesInProgress?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modulesCompleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  currentModule?: Resolver<Maybe<ResolversTypes['XelModule']>, ParentType, ContextType>;
+  recentSubmissions?: Resolver<Array<ResolversTypes['XelRecentSubmission']>, ParentType, ContextType>;
+  recentEvaluations?: Resolver<Array<ResolversTypes['XelRecentEvaluation']>, ParentType, ContextType>;
+  learningSeconds7d?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  activeSession?: Resolver<Maybe<ResolversTypes['XelSession']>, ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  xp?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  currentStreak?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = LearningContext> = {
   DateTime?: GraphQLScalarType;
   Date?: GraphQLScalarType;
@@ -1367,6 +1469,9 @@ export type Resolvers<ContextType = LearningContext> = {
   XelTranscript?: XelTranscriptResolvers<ContextType>;
   XelCriterion?: XelCriterionResolvers<ContextType>;
   XelEvaluation?: XelEvaluationResolvers<ContextType>;
+  XelRecentSubmission?: XelRecentSubmissionResolvers<ContextType>;
+  XelRecentEvaluation?: XelRecentEvaluationResolvers<ContextType>;
+  XelDashboard?: XelDashboardResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = LearningContext> = {

@@ -65,6 +65,7 @@ export class StatsService {
       todayXp: Object.values(breakdown).reduce((a, b) => a + b, 0),
       todayXpBreakdown: breakdown,
       tokenBalance: tokensOf(p.xp),
+      timezone: user.timezone,
     };
   }
 

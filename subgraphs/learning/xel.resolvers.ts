@@ -45,6 +45,10 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
     },
     xelTranscript: (_: unknown, args: { sessionId: string }, ctx: LearningContext) =>
       ctx.services.sessions.entries(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.sessionId),
+    xelDashboard: async (_: unknown, __: unknown, ctx: LearningContext) => {
+      const d = await ctx.services.dashboard.dashboard(ctx.em, requireUser(ctx.auth, 'xel:read').userId);
+      return { ...d, currentModule: d.currentModule && gqlModule(d.currentModule) };
+    },
     xelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const m = await ctx.services.modules.find(ctx.em, requireUser(ctx.auth, 'xel:read').userId, args.id);
       return m && gqlModule(m);

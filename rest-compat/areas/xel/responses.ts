@@ -138,3 +138,19 @@ export const XELEvaluationResponse = response('XELEvaluationResponse', {
   xp_awarded: r.int(),
   created_at: r.dateTime(),
 });
+
+export const XELDashboardResponse = response('XELDashboardResponse', {
+  xpi: r.one(XELXPIResponse),
+  modules_total: r.int(),
+  modules_not_started: r.int(),
+  modules_in_progress: r.int(),
+  modules_completed: r.int(),
+  current_module: r.oneOrNull(XELModuleSummary),
+  recent_submissions: r.objects({ submission_id: r.uuid(), task_id: r.uuid(), module_id: r.uuid(), score: r.num(), passed: r.bool(), submitted_at: r.dateTime() }),
+  recent_evaluations: r.objects({ evaluation_id: r.uuid(), kind: r.str(), overall_score: r.int(), created_at: r.dateTime() }),
+  learning_seconds_7d: r.int().from('learningSeconds7d'),
+  active_session: r.oneOrNull(XELSessionResponse),
+  level: r.int(),
+  xp: r.int(),
+  current_streak: r.int(),
+});

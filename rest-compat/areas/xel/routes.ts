@@ -1,7 +1,7 @@
 /** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse, XELEvaluationResponse } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse, XELEvaluationResponse, XELDashboardResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -201,5 +201,17 @@ export const xelRoutes: RouteDecl[] = [
     response: XELEvaluationResponse,
     select: (data) => data.evaluateXel,
     status: 201,
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-14',
+    method: 'GET',
+    path: '/api/xel/dashboard',
+    summary: 'Dashboard',
+    operation: 'GetXelDashboard',
+    variables: () => ({}),
+    response: XELDashboardResponse,
+    select: (data) => data.xelDashboard,
+    status: 200,
   }),
 ];

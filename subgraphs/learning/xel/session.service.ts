@@ -92,6 +92,21 @@ export class XelSessionService {
     await tx.execute(SQL.touch, [now, s.id]);
   }
 
+  /** The caller's active session (closing it first when it has been idle too long), or null. */
+  async active(em: EntityManager, userId: string) {
+    const zone = await this.awards.zoneOf(userId);
+    return em.transactional(async (tx) => {
+      const now = this.clock.now();
+      const [s] = await tx.execute<SessionRow[]>(SQL.active, [userId]);
+      if (!s) return null;
+      if (now.getTime() - at(s.last_activity_at).getTime() > XEL_IDLE_SECONDS * 1000) {
+        await this.close(tx, s, 'timeout', now, zone);
+        return null;
+      }
+      return sessionView(s);
+    });
+  }
+
   /** XEL-10: starts a session, replacing the active one. @throws NOT_FOUND "Module not found" */
   async start(em: EntityManager, userId: string, moduleId: string | null) {
     if (moduleId && (!UUID.test(moduleId) || (await em.execute(SQL.moduleExists, [moduleId])).length === 0)) throw notFound('Module');
