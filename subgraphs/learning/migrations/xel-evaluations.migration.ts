@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** XEL-7 evaluations of speaking and writing (API.md §3.6). */
+/** XEL-7 evaluations of speaking and writing (§3.6). */
 export class LearningXelEvaluations extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "learning"."xel_evaluations" (

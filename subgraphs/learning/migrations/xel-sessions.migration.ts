@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** XEL sessions (one active per user) and their transcripts (at most 1,000 entries each), API.md §3.6, §4.7. */
+/** XEL sessions (one active per user) and their transcripts (at most 1,000 entries each) (§3.6, §4.7). */
 export class LearningXelSessions extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "learning"."xel_sessions" (
