@@ -17,7 +17,7 @@ export interface Distributed {
 
 export async function startDistributed(extraEnv: Record<string, string> = {}): Promise<Distributed> {
   const secret = randomBytes(32).toString('base64url');
-  const ports = { identity: await freePort(), orgs: await freePort(), chat: await freePort(), gateway: await freePort() };
+  const ports = { identity: await freePort(), orgs: await freePort(), chat: await freePort(), live: await freePort(), gateway: await freePort() };
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -35,6 +35,8 @@ export async function startDistributed(extraEnv: Record<string, string> = {}): P
     SUBGRAPH_ORGS_URL: `http://127.0.0.1:${ports.orgs}`,
     SUBGRAPH_CHAT_PORT: String(ports.chat),
     SUBGRAPH_CHAT_URL: `http://127.0.0.1:${ports.chat}`,
+    SUBGRAPH_LIVE_PORT: String(ports.live),
+    SUBGRAPH_LIVE_URL: `http://127.0.0.1:${ports.live}`,
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...extraEnv,
   };
@@ -43,7 +45,8 @@ export async function startDistributed(extraEnv: Record<string, string> = {}): P
     for (const p of procs.reverse()) await p.stop();
   };
   try {
-    for (const name of ['identity', 'orgs', 'chat'] as const) {
+    // live serves the profile's live_nickname, which registration answers with.
+    for (const name of ['identity', 'orgs', 'chat', 'live'] as const) {
       procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`));
     }
     const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`);

@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   auth: () => import('./auth.bench.ts'),
   gateways: () => import('./gateways.bench.ts'),
   integrations: () => import('./integrations.bench.ts'),
+  live: () => import('./live.bench.ts'),
 };
 
 const name = process.argv[2];
