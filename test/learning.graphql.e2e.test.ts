@@ -39,7 +39,7 @@ describe('xpProfile', () => {
     const first = await award(t, { source: 'chat_session', sourceId: 's-1', userId: l.id, baseXp: 12, session: { startedAt: '2026-03-02T09:47:00.000Z', seconds: 780 } });
     expect(first).toMatchObject({ recorded: true, xp: 12 });
     const again = await award(t, { source: 'chat_session', sourceId: 's-1', userId: l.id, baseXp: 12, session: { startedAt: '2026-03-02T09:47:00.000Z', seconds: 780 } });
-    expect(again).toEqual({ recorded: false, xp: 12, questsCompleted: [], boosterStarted: false });
+    expect(again).toEqual({ recorded: false, xp: 12, questsCompleted: [], boosterStarted: false, events: [] });
     const res = await t.gql('{ xpProfile { xp todayXp currentStreak } streakStatus { currentStreak lastActivity streakAtRisk } learningTime(startDate: "2026-03-01", endDate: "2026-03-02") { totalSeconds sessionCount bySource { chat } } }', {}, l.headers);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.streakStatus).toEqual({ currentStreak: 1, lastActivity: '2026-03-02', streakAtRisk: false });

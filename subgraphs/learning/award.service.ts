@@ -10,9 +10,11 @@ import { notFound } from '../../kernel/errors.ts';
 import type { Clock } from './clock.ts';
 import type { IdentityGateway } from './identity.client.ts';
 import { LearningProfileSchema, type LearningProfile } from './profile.entity.ts';
-import { BOOSTER, QUEST_REWARD_XP, boosted, extendStreak, reconcile, selectQuests, type QuestType } from './rules.ts';
+import { BOOSTER, QUEST_REWARD_XP, boosted, extendStreak, levelOf, reconcile, selectQuests, type QuestType } from './rules.ts';
 import { QUEST_COUNTERS, SQL, type QuestCounters } from './sql.ts';
 import { localDate } from './time.ts';
+import { publishAll, type LearningEvent } from './events.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
 
 /** Sources with an XP award (the keys of `XPSourceBreakdown` but `quest`, which learning records itself). */
 export const XP_SOURCES = ['xel_task', 'xel_module', 'xel_evaluation', 'chat_session', 'xel_session', 'live_session'] as const;
@@ -45,6 +47,8 @@ export interface AwardResult {
   /** Quests this award completed (their 10 XP each are recorded too). */
   questsCompleted: string[];
   boosterStarted: boolean;
+  /** What to publish once the transaction commits (learning-events.ts). */
+  events: LearningEvent[];
 }
 
 const isXpSource = (s: AwardSource): s is (typeof XP_SOURCES)[number] => (XP_SOURCES as readonly string[]).includes(s);
@@ -53,7 +57,28 @@ export class AwardService {
   constructor(
     private readonly identity: IdentityGateway,
     private readonly clock: Clock,
+    private readonly pubsub: PubSub,
   ) {}
+
+  /** Events recorded in each open transaction, published once it commits. */
+  private readonly pending = new WeakMap<EntityManager, LearningEvent[]>();
+
+  /** Runs `fn` in a transaction; the learning events recorded in it are published after it commits. */
+  async transaction<T>(em: EntityManager, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    let events: LearningEvent[] = [];
+    const out = await em.transactional((tx) => {
+      events = [];
+      this.pending.set(tx, events);
+      return fn(tx);
+    });
+    await publishAll(this.pubsub, events);
+    return out;
+  }
+
+  /** Adds an event to `tx`'s (published after commit; dropped if it rolls back). */
+  note(tx: EntityManager, event: LearningEvent): void {
+    this.pending.get(tx)?.push(event);
+  }
 
   /** The user's zone: given, or identity's. @throws NOT_FOUND "User not found" */
   async zoneOf(userId: string, given?: string): Promise<string> {
@@ -66,7 +91,7 @@ export class AwardService {
   /** Records one award exactly once. @throws NOT_FOUND "User not found" */
   async award(em: EntityManager, input: AwardInput): Promise<AwardResult> {
     const zone = await this.zoneOf(input.userId, input.timezone);
-    return em.transactional((tx) => this.record(tx, input, zone));
+    return this.transaction(em, (tx) => this.record(tx, input, zone));
   }
 
   /** Records one award inside the caller's transaction `tx`, in the user's zone `zone` (asked before the transaction). */
@@ -74,17 +99,20 @@ export class AwardService {
     const now = this.clock.now();
     const today = localDate(now, zone);
     const p = await lockProfile(tx, input.userId, today);
-    const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false };
+    const before = { xp: p.xp, streak: p.currentStreak };
+    const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false, events: [] };
+    const event = (e: Omit<LearningEvent, 'userId' | 'at'>): void => void result.events.push({ ...e, userId: input.userId, at: now.toISOString() });
     if (isXpSource(input.source)) {
       const active = p.boosterExpiresAt && p.boosterExpiresAt.getTime() > now.getTime() ? p.boosterMultiplier : null;
       const { multiplier, xp } = boosted(input.baseXp, active, input.source);
       const rows = await tx.execute(SQL.insertLedger, [randomUUID(), input.userId, input.source, input.sourceId, input.baseXp, multiplier, xp, today, now]);
       if (rows.length === 0) {
         const [first] = await tx.execute<{ xp: number }[]>(SQL.ledgerBySource, [input.source, input.sourceId]);
-        return { ...result, recorded: false, xp: first?.xp ?? 0 };
+        return { ...result, recorded: false, xp: first?.xp ?? 0, events: [] };
       }
       result.xp = xp;
       credit(p, xp, today);
+      if (xp > 0) event({ type: 'xp_awarded', source: input.source, xp });
       const kind = SESSION_SOURCE[input.source];
       if (kind && input.session) {
         const { startedAt, seconds } = input.session;
@@ -92,9 +120,14 @@ export class AwardService {
       }
     } else {
       const rows = await tx.execute(SQL.insertActivity, [input.source, input.sourceId, input.userId, input.amount ?? 1, today]);
-      if (rows.length === 0) return { ...result, recorded: false };
+      if (rows.length === 0) return { ...result, recorded: false, events: [] };
     }
     await this.progressQuests(tx, p, today, now, result);
+    for (const id of result.questsCompleted) event({ type: 'quest_completed', questId: id, source: 'quest', xp: QUEST_REWARD_XP });
+    if (result.boosterStarted) event({ type: 'booster_started' });
+    if (levelOf(p.xp) > levelOf(before.xp)) event({ type: 'level_up', level: levelOf(p.xp) });
+    if (p.currentStreak !== before.streak) event({ type: 'streak_changed', streak: p.currentStreak });
+    for (const e of result.events) this.note(tx, e);
     await tx.flush();
     return result;
   }

@@ -1,6 +1,7 @@
 /** The per-request context of learning's resolvers, apart from the manifest so resolvers need not import index.ts. */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../../kernel/context.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
 import type { AwardService } from './award.service.ts';
 import type { StatsService } from './stats.service.ts';
 import type { XelModuleService } from './xel/module.service.ts';
@@ -27,4 +28,5 @@ export interface LearningContext {
   auth: AuthContext | null;
   em: EntityManager;
   services: LearningServices;
+  pubsub: PubSub;
 }

@@ -47,7 +47,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
     { name: 'learning-0005-xel-evaluations', class: LearningXelEvaluations },
   ],
-  setup({ config, orm }) {
+  setup({ config, orm, pubsub }) {
     const identity = new IdentityGateway(
       createInternalClient<IdentityRouter>({
         target: 'identity',
@@ -58,7 +58,7 @@ export const learning: SubgraphManifest<LearningContext> = {
         maxBatch: config.trpcMaxBatch,
       }),
     );
-    const awards = new AwardService(identity, learningClock);
+    const awards = new AwardService(identity, learningClock, pubsub);
     const sessions = new XelSessionService(awards, learningClock);
     const submissions = new XelSubmissionService(awards, learningClock, sessions);
     const stats = new StatsService(identity, learningClock);
@@ -77,7 +77,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     return {
       router: createLearningRouter(orm, services.awards),
       requestContext(auth) {
-        return { auth, em: orm.em.fork(), services };
+        return { auth, em: orm.em.fork(), services, pubsub };
       },
     };
   },

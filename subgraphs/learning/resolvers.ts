@@ -7,6 +7,8 @@ import { requireUser } from '../../kernel/authz.ts';
 import { DateScalar } from './date.scalar.ts';
 import type { LearningContext } from './context.ts';
 import { isDate } from './time.ts';
+import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
+import { learningChannel, type LearningEvent } from './events.ts';
 
 const dateArg = z.string().refine(isDate, 'Input should be a valid date, YYYY-MM-DD').nullish();
 const rangeArgs = z.object({ startDate: dateArg, endDate: dateArg });
@@ -49,6 +51,16 @@ export const resolvers: GraphQLResolverMap<LearningContext> = {
     streak: (u: { id: string }, _: unknown, ctx: LearningContext) => {
       const id = self(ctx, u.id);
       return id ? ctx.services.stats.streak(ctx.em, id) : null;
+    },
+  },
+  Subscription: {
+    learningEvents: {
+      subscribe: async (_: unknown, __: unknown, ctx: LearningContext) => {
+        const it = new PubSubIterator(ctx.pubsub, learningChannel(requireUser(ctx.auth, READ).userId));
+        await it.open();
+        return it;
+      },
+      resolve: (e: LearningEvent) => ({ ...e, type: e.type.toUpperCase(), user: { id: e.userId }, at: new Date(e.at) }),
     },
   },
   Query: {

@@ -341,6 +341,50 @@ export type QueryXelTranscriptArgs = {
   sessionId: Scalars['ID']['input'];
 };
 
+/** What happened in a learning event. */
+export type LearningEventType =
+  /** XP was recorded (`source`, `xp`). */
+  | 'XP_AWARDED'
+  /** The user reached a new `level`. */
+  | 'LEVEL_UP'
+  /** A daily quest (`questId`) was completed and its `xp` recorded. */
+  | 'QUEST_COMPLETED'
+  /** The daily quests started a booster. */
+  | 'BOOSTER_STARTED'
+  /** The `streak` changed. */
+  | 'STREAK_CHANGED'
+  /** The proficiency index changed (`xpi`). */
+  | 'XPI_CHANGED';
+
+/** One event of the caller's learning, as it happens. */
+export type LearningEvent = {
+  __typename?: 'LearningEvent';
+  /** What happened. */
+  type: LearningEventType;
+  /** The learner. */
+  user: User;
+  /** When. */
+  at: Scalars['DateTime']['output'];
+  /** The XP source (XP_AWARDED, QUEST_COMPLETED). */
+  source?: Maybe<Scalars['String']['output']>;
+  /** XP recorded (XP_AWARDED, QUEST_COMPLETED). */
+  xp?: Maybe<Scalars['Int']['output']>;
+  /** The new level (LEVEL_UP). */
+  level?: Maybe<Scalars['Int']['output']>;
+  /** The quest (QUEST_COMPLETED). */
+  questId?: Maybe<Scalars['String']['output']>;
+  /** The new streak (STREAK_CHANGED). */
+  streak?: Maybe<Scalars['Int']['output']>;
+  /** The new proficiency index (XPI_CHANGED). */
+  xpi?: Maybe<Scalars['Float']['output']>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The caller's learning events, in order: XP, level ups, quests, boosters, streak and XPI changes. */
+  learningEvents: LearningEvent;
+};
+
 /** A CEFR level. */
 export type CefrLevel =
   /** Beginner. */
@@ -963,6 +1007,9 @@ export type ResolversTypes = {
   LearningTimeDay: ResolverTypeWrapper<LearningTimeDay>;
   LearningTimeAnalytics: ResolverTypeWrapper<LearningTimeAnalytics>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  LearningEventType: LearningEventType;
+  LearningEvent: ResolverTypeWrapper<LearningEvent>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CefrLevel: CefrLevel;
   XelModuleStatus: XelModuleStatus;
   XelSkill: XelSkill;
@@ -1017,6 +1064,8 @@ export type ResolversParentTypes = {
   LearningTimeDay: LearningTimeDay;
   LearningTimeAnalytics: LearningTimeAnalytics;
   Query: Record<PropertyKey, never>;
+  LearningEvent: LearningEvent;
+  Subscription: Record<PropertyKey, never>;
   XelTask: XelTask;
   XelModule: XelModule;
   XelModuleStart: XelModuleStart;
@@ -1229,6 +1278,22 @@ export type QueryResolvers<ContextType = LearningContext, ParentType extends Res
   xelXpiHistory?: Resolver<ResolversTypes['XelXpiHistory'], ParentType, ContextType, RequireFields<QueryXelXpiHistoryArgs, 'days'>>;
   xelTranscript?: Resolver<ResolversTypes['XelTranscript'], ParentType, ContextType, RequireFields<QueryXelTranscriptArgs, 'sessionId'>>;
   xelDashboard?: Resolver<ResolversTypes['XelDashboard'], ParentType, ContextType>;
+};
+
+export type LearningEventResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['LearningEvent'] = ResolversParentTypes['LearningEvent']> = {
+  type?: Resolver<ResolversTypes['LearningEventType'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  xp?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  level?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  questId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  streak?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  xpi?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  learningEvents?: SubscriptionResolver<ResolversTypes['LearningEvent'], "learningEvents", ParentType, ContextType>;
 };
 
 export type XelTaskResolvers<ContextType = LearningContext, ParentType extends ResolversParentTypes['XelTask'] = ResolversParentTypes['XelTask']> = {
@@ -1452,6 +1517,8 @@ export type Resolvers<ContextType = LearningContext> = {
   LearningTimeDay?: LearningTimeDayResolvers<ContextType>;
   LearningTimeAnalytics?: LearningTimeAnalyticsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  LearningEvent?: LearningEventResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   XelTask?: XelTaskResolvers<ContextType>;
   XelModule?: XelModuleResolvers<ContextType>;
   XelModuleStart?: XelModuleStartResolvers<ContextType>;

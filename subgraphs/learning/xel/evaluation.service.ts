@@ -52,7 +52,7 @@ export class XelEvaluationService {
     const { criteria, overall, suggestions } = evaluateText(input.kind, input.text, prompt);
     const band = cefrBand(overall) ?? 'A1';
     const feedback = `Overall ${overall}/100 (${band}). ${criteria.map((c) => `${c.name}: ${c.score}`).join(', ')}.`;
-    const result = await em.transactional(async (tx) => {
+    const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const today = localDate(now, zone);
       if (input.sessionId) {

@@ -95,7 +95,7 @@ export class XelSessionService {
   /** The caller's active session (closing it first when it has been idle too long), or null. */
   async active(em: EntityManager, userId: string) {
     const zone = await this.awards.zoneOf(userId);
-    return em.transactional(async (tx) => {
+    return this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const [s] = await tx.execute<SessionRow[]>(SQL.active, [userId]);
       if (!s) return null;
@@ -111,7 +111,7 @@ export class XelSessionService {
   async start(em: EntityManager, userId: string, moduleId: string | null) {
     if (moduleId && (!UUID.test(moduleId) || (await em.execute(SQL.moduleExists, [moduleId])).length === 0)) throw notFound('Module');
     const zone = await this.awards.zoneOf(userId);
-    return em.transactional(async (tx) => {
+    return this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const [active] = await tx.execute<SessionRow[]>(SQL.active, [userId]);
       if (active) {
@@ -126,7 +126,7 @@ export class XelSessionService {
   /** XEL-11. @throws NOT_FOUND; SESSION_ALREADY_ENDED (also when it had just timed out) */
   async end(em: EntityManager, userId: string, id: string) {
     const zone = await this.awards.zoneOf(userId);
-    const result = await em.transactional(async (tx) => {
+    const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const s = await this.owned(tx, userId, id, now, zone);
       if (s.ended_at) return new AppError('SESSION_ALREADY_ENDED', { extras: { session_id: s.id } });
@@ -149,7 +149,7 @@ export class XelSessionService {
   /** XEL-12. @throws NOT_FOUND; SESSION_ALREADY_ENDED; TRANSCRIPT_LIMIT_REACHED */
   async addEntry(em: EntityManager, userId: string, id: string, entry: { role: string; text: string; timestamp?: Date | null }) {
     const zone = await this.awards.zoneOf(userId);
-    const result = await em.transactional(async (tx) => {
+    const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const s = await this.owned(tx, userId, id, now, zone);
       if (s.ended_at) return new AppError('SESSION_ALREADY_ENDED', { extras: { session_id: s.id } });
@@ -166,7 +166,7 @@ export class XelSessionService {
   /** XEL-13. @throws NOT_FOUND */
   async entries(em: EntityManager, userId: string, id: string) {
     const zone = await this.awards.zoneOf(userId);
-    return em.transactional(async (tx) => {
+    return this.awards.transaction(em, async (tx) => {
       const s = await this.owned(tx, userId, id, this.clock.now(), zone);
       const rows = await tx.execute<TranscriptRow[]>(SQL.entries, [s.id]);
       return { sessionId: s.id, entries: rows.map(entryView) };

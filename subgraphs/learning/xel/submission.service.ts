@@ -77,7 +77,7 @@ export class XelSubmissionService {
     if (input.sessionId && !(await this.sessions.isOwned(em, userId, input.sessionId))) throw notFound('Session');
     const grade = this.grade(task.type, input.answer, task.options === null ? null : (JSON.parse(task.options) as string[]), JSON.parse(task.answer_key) as AnswerKey);
     const zone = await this.awards.zoneOf(userId);
-    const result = await em.transactional(async (tx) => {
+    const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       if (input.sessionId) {
         // A session that just timed out is closed (and stays closed) before the refusal.
@@ -127,6 +127,7 @@ export class XelSubmissionService {
     await tx.execute(SQL.saveXpi, [userId, JSON.stringify(sub), JSON.stringify(counts), now]);
     const xpi = xpiOf(sub);
     if (xpi !== null) await tx.execute(SQL.snapshot, [userId, today, xpi, cefrBand(xpi), JSON.stringify(sub), now]);
+    this.awards.note(tx, { type: 'xpi_changed', userId, at: now.toISOString(), xpi });
     return xpi;
   }
 
@@ -137,7 +138,7 @@ export class XelSubmissionService {
   async complete(em: EntityManager, userId: string, moduleId: string) {
     if (!UUID.test(moduleId) || (await em.execute(SQL.moduleExists, [moduleId])).length === 0) throw notFound('Module');
     const zone = await this.awards.zoneOf(userId);
-    return em.transactional(async (tx) => {
+    return this.awards.transaction(em, async (tx) => {
       const [xpBefore] = await tx.execute<{ xp: number }[]>(SQL.profileXp, [userId]);
       const levelBefore = levelOf(xpBefore?.xp ?? 0);
       const [progress] = await tx.execute<{ completed_at: Date | string | null; score: number | null }[]>(SQL.lockModule, [userId, moduleId]);
