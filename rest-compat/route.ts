@@ -81,6 +81,11 @@ export interface RouteDef<P, Q, B> {
     variables(input: RouteInput<P, Q, B>, headers: Record<string, string | string[] | undefined>): Record<string, unknown>;
     /** One result's `data` → one frame (null skips it). */
     frameOf(data: Record<string, unknown>): SseFrame | null;
+    /**
+     * An open-ended stream (events come when something happens, maybe never): it answers 200 at
+     * once instead of waiting for the first event, and a later failure is an `error` event.
+     */
+    openEnded?: boolean;
   };
   /** The Server-Sent Events the route answers with, for the OpenAPI document. */
   events?: EventStreamDoc;

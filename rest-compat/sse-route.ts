@@ -22,19 +22,20 @@ export async function streamRoute(subscribe: Subscribe | undefined, query: strin
     const first = started.errors?.[0];
     return sendAppError(reply, first ? fromGraphQLError(first.toJSON()) : new AppError('INTERNAL'), req.id);
   }
-  const first = await started.next();
+  // An open-ended stream answers at once; anything after that, a failure too, is an event.
+  const first = sse.openEnded ? null : await started.next();
   // Nothing to send (a resume after the last event): an empty event stream.
-  if (first.done) {
+  if (first?.done) {
     await sendSse(req, reply, null, started, () => null);
     return reply;
   }
-  if (failed(first.value)) {
+  if (first && failed(first.value)) {
     await started.return?.();
     const e = first.value.errors?.[0];
     return sendAppError(reply, e ? fromGraphQLError(e.toJSON()) : new AppError('INTERNAL'), req.id);
   }
   let lastId = -1;
-  await sendSse(req, reply, first.value, started, (result) => {
+  await sendSse(req, reply, first?.value ?? null, started, (result) => {
     if (failed(result)) {
       const e = result.errors?.[0];
       const { body } = restBodyOf(e ? fromGraphQLError(e.toJSON()).code : 'INTERNAL', e?.message ?? 'Internal server error');

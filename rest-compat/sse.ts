@@ -34,6 +34,8 @@ export async function sendSse(
     'x-accel-buffering': 'no',
     'x-request-id': req.id,
   });
+  // The status line and headers go now, not with the first event (which may be a while).
+  res.flushHeaders();
   let open = true;
   const stop = () => {
     if (!open) return;

@@ -173,6 +173,6 @@ export const liveRoutes: RouteDecl[] = [
     variables: () => ({}),
     result: () => null,
     status: 200,
-    sse: { when: () => true, operation: 'LiveEvents', variables: () => ({}), frameOf: liveEventFrame },
+    sse: { when: () => true, operation: 'LiveEvents', variables: () => ({}), frameOf: liveEventFrame, openEnded: true },
   }),
 ];
