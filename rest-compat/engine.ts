@@ -111,7 +111,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
     );
     if (response.body.kind !== 'single') throw new AppError('INTERNAL', { message: 'Unexpected incremental response' });
     const { data, errors } = response.body.singleResult;
-    if (errors && errors.length > 0) {
+    if (errors && errors.length > 0 && !(route.degradable && degraded(data, errors))) {
       const first = errors[0];
       if (first) return sendAppError(reply, fromGraphQLError(first), req.id);
     }
@@ -134,4 +134,13 @@ const unreadableType = new WeakSet<FastifyRequest>();
 function carriesBody(req: FastifyRequest): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Whether a result is whole but for what an unavailable subgraph owns: every root field has a
+ * value and every error is a subgraph being unavailable (whose fields the gateway left null).
+ */
+function degraded(data: Record<string, unknown> | null | undefined, errors: readonly { extensions?: Record<string, unknown> }[]): boolean {
+  if (!data || Object.values(data).some((v) => v === null || v === undefined)) return false;
+  return errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
 }

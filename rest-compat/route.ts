@@ -89,6 +89,12 @@ export interface RouteDef<P, Q, B> {
   };
   /** The Server-Sent Events the route answers with, for the OpenAPI document. */
   events?: EventStreamDoc;
+  /**
+   * Answers when a subgraph other than the root field's is down, with the fields it owns null,
+   * instead of 503: the user profile's `live_nickname` comes from live, and registration, login
+   * flows and the profile must not stop with it.
+   */
+  degradable?: boolean;
   /** `Cache-Control` of a success response (default `no-store`; INT-5/INT-6 may be cached). */
   cacheControl?: string;
   /** Resource word for a null result (`"<Resource> not found"`). */

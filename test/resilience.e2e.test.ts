@@ -18,6 +18,7 @@ import { createLogger } from '../kernel/logger.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { freePort } from './processes.ts';
 
 const COLOURS_SDL = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -93,8 +94,10 @@ beforeAll(async () => {
   t = await startTestStack();
   await colours.start();
   const identity = SUBGRAPHS.find((s) => s.name === 'identity');
-  if (!identity) throw new Error('identity subgraph missing');
-  const { supergraph } = composeSupergraph([identity, { name: 'colours', typeDefs: COLOURS_SDL }]);
+  const live = SUBGRAPHS.find((s) => s.name === 'live');
+  if (!identity || !live) throw new Error('identity or live subgraph missing');
+  // live serves the profile's live_nickname, which the REST profile routes read.
+  const { supergraph } = composeSupergraph([identity, live, { name: 'colours', typeDefs: COLOURS_SDL }]);
   gateway = await createGateway({
     // A short cooldown so recovery is quick; 3 failures in a row open the circuit.
     config: { ...t.config, subgraphResilience: { ...t.config.subgraphResilience, breakerFailures: 3, breakerCooldownMs: 300 } },
@@ -102,7 +105,7 @@ beforeAll(async () => {
     pubsub: t.stack.pubsub,
     port: 0,
     supergraphSdl: supergraph,
-    subgraphUrls: { identity: t.subgraphUrl('identity'), colours: colours.url },
+    subgraphUrls: { identity: t.subgraphUrl('identity'), live: t.subgraphUrl('live'), colours: colours.url },
     plugins: [restCompat()],
   });
   const creds = { email: 'admin@xentree.test', username: 'fault_admin', password: 'correct horse battery' };
@@ -195,7 +198,7 @@ describe('a gateway over identity and a test subgraph', () => {
     expect(health.status).toBe(503);
     expect(health.body).toEqual({
       status: 'degraded',
-      checks: { database: check, pubsub: check, subgraphs: { identity: check, colours: { status: 'down', latency_ms: expect.any(Number) } } },
+      checks: { database: check, pubsub: check, subgraphs: { identity: check, live: check, colours: { status: 'down', latency_ms: expect.any(Number) } } },
       checked_at: expect.any(String),
     });
   });
@@ -217,5 +220,45 @@ describe('a gateway over identity and a test subgraph', () => {
     const health = await get('/api/health/detailed');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'ok', checks: { subgraphs: { identity: check, colours: check } } });
+  });
+});
+
+describe('a gateway whose live subgraph is unreachable', () => {
+  let degraded: StartedGateway;
+  beforeAll(async () => {
+    const identity = SUBGRAPHS.find((s) => s.name === 'identity');
+    const live = SUBGRAPHS.find((s) => s.name === 'live');
+    if (!identity || !live) throw new Error('identity or live subgraph missing');
+    const { supergraph } = composeSupergraph([identity, live]);
+    degraded = await createGateway({
+      config: t.config,
+      logger: createLogger(t.config.logLevel),
+      pubsub: t.stack.pubsub,
+      port: 0,
+      supergraphSdl: supergraph,
+      subgraphUrls: { identity: t.subgraphUrl('identity'), live: `http://127.0.0.1:${await freePort()}` },
+      plugins: [restCompat()],
+    });
+  });
+  afterAll(async () => {
+    await degraded?.close();
+  });
+
+  it('still registers and shows the profile over REST, with live_nickname null', async () => {
+    const creds = { email: 'nolive@xentree.test', username: 'no_live_user', password: 'correct horse battery' };
+    const reg = await fetch(`${degraded.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
+    const registered = (await reg.json()) as { id: string; username: string; live_nickname: unknown };
+    expect([reg.status, registered.username, registered.live_nickname]).toEqual([201, 'no_live_user', null]);
+    const login = await fetch(`${degraded.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: creds.username, password: creds.password }) });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const me = await fetch(`${degraded.url}/api/auth/me`, { headers: bearer(token) });
+    expect([me.status, await me.json()]).toEqual([200, expect.objectContaining({ id: registered.id, username: 'no_live_user', live_nickname: null })]);
+  });
+
+  it('still refuses what live itself answers, with 503', async () => {
+    const login = await fetch(`${degraded.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'no_live_user', password: 'correct horse battery' }) });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const quota = await fetch(`${degraded.url}/api/live/quota`, { headers: bearer(token) });
+    expect(quota.status).toBe(503);
   });
 });

@@ -44,6 +44,7 @@ const updateBody = v.object({
 export const authRoutes: RouteDecl[] = [
   defineRoute({
     id: 'AUTH-1',
+    degradable: true,
     method: 'POST',
     path: '/api/auth/register',
     summary: 'Register a new user',
@@ -103,6 +104,7 @@ export const authRoutes: RouteDecl[] = [
   }),
   defineRoute({
     id: 'AUTH-5',
+    degradable: true,
     method: 'GET',
     path: '/api/auth/me',
     summary: 'Get the current authenticated user',
@@ -116,6 +118,7 @@ export const authRoutes: RouteDecl[] = [
   }),
   defineRoute({
     id: 'AUTH-6',
+    degradable: true,
     method: 'PATCH',
     path: '/api/auth/me',
     summary: 'Update the current authenticated user',
