@@ -33,6 +33,9 @@ export type { LearningContext } from './context.ts';
 /** The Query resolvers of a map (both maps declare theirs). */
 const queries = (map: GraphQLResolverMap<LearningContext>) => map.Query as Record<string, GraphQLFieldResolver<unknown, LearningContext>>;
 
+/** How often each process sweeps idle XEL sessions (at least every 60 s). */
+const XEL_SWEEP_MS = 30_000;
+
 export const typeDefs = loadSubgraphSdl(new URL('./schema.graphql', import.meta.url), new URL('./xel.graphql', import.meta.url));
 
 export const learning: SubgraphManifest<LearningContext> = {
@@ -47,7 +50,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
     { name: 'learning-0005-xel-evaluations', class: LearningXelEvaluations },
   ],
-  setup({ config, orm, pubsub }) {
+  setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(
       createInternalClient<IdentityRouter>({
         target: 'identity',
@@ -74,11 +77,17 @@ export const learning: SubgraphManifest<LearningContext> = {
       dashboard: new XelDashboardService(modules, sessions, xpi, stats, learningClock),
       xpi,
     };
+    // XEL sessions idle past their timeout are closed here too, not only on the user's next call.
+    const sweep = (): void => void sessions.sweep(orm.em.fork()).catch((err: unknown) => logger.warn({ err }, 'xel session sweep failed'));
+    const sweeper = setInterval(sweep, XEL_SWEEP_MS);
+    sweeper.unref();
+    sweep();
     return {
       router: createLearningRouter(orm, services.awards),
       requestContext(auth) {
         return { auth, em: orm.em.fork(), services, pubsub };
       },
+      close: async () => clearInterval(sweeper),
     };
   },
 };

@@ -28,6 +28,8 @@ interface SessionRow {
 
 const SQL = {
   active: `select * from "learning"."xel_sessions" where "user_id" = ? and "ended_at" is null for update`,
+  due: `select "id", "user_id" from "learning"."xel_sessions" where "ended_at" is null and "last_activity_at" < ? order by "last_activity_at" limit 100`,
+  claimDue: `select * from "learning"."xel_sessions" where "id" = ? and "ended_at" is null and "last_activity_at" < ? for update skip locked`,
   exists: `select "id" from "learning"."xel_sessions" where "id" = ? and "user_id" = ?`,
   byId: `select * from "learning"."xel_sessions" where "id" = ? and "user_id" = ? for update`,
   end: `update "learning"."xel_sessions" set "ended_at" = ?, "end_reason" = ?, "duration_seconds" = ?, "xp_awarded" = ? where "id" = ?`,
@@ -90,6 +92,30 @@ export class XelSessionService {
     const s = await this.owned(tx, userId, id, now, zone);
     if (s.ended_at) throw new AppError('SESSION_ALREADY_ENDED', { extras: { session_id: s.id } });
     await tx.execute(SQL.touch, [now, s.id]);
+  }
+
+  /**
+   * The sweeper's pass (every replica runs it at least every 60 s): closes every session idle for
+   * more than 1800 s at its last activity, each in its own transaction under a row lock taken with
+   * SKIP LOCKED, so with several processes each session is closed and awarded exactly once.
+   * Returns how many it closed.
+   */
+  async sweep(em: EntityManager): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - XEL_IDLE_SECONDS * 1000);
+    const due = await em.execute<{ id: string; user_id: string }[]>(SQL.due, [cutoff]);
+    const zones = new Map<string, string>();
+    let closed = 0;
+    for (const d of due) {
+      if (!zones.has(d.user_id)) zones.set(d.user_id, await this.awards.zoneOf(d.user_id).catch(() => 'UTC'));
+      const zone = zones.get(d.user_id) ?? 'UTC';
+      closed += await this.awards.transaction(em.fork(), async (tx) => {
+        const [s] = await tx.execute<SessionRow[]>(SQL.claimDue, [d.id, cutoff]);
+        if (!s) return 0;
+        await this.close(tx, s, 'timeout', this.clock.now(), zone);
+        return 1;
+      });
+    }
+    return closed;
   }
 
   /** The caller's active session (closing it first when it has been idle too long), or null. */
