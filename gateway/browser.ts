@@ -15,7 +15,8 @@
 import type { FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import helmet, { type HelmetOptions } from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Config } from '../kernel/config.ts';
 
 /** Response headers a cross-origin page may read (rate limits, request id, auth challenge). */
@@ -64,14 +65,8 @@ export async function registerBrowserSafety(app: FastifyInstance, config: Pick<C
 
 /** The headers helmet sets with `options`, read once by running its middleware on a stand-in response. */
 function securityHeaders(options: HelmetOptions): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const res = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-      return res;
-    },
-    removeHeader() {},
-  };
-  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {});
-  return headers;
+  const req = new IncomingMessage(new Socket());
+  const res = new ServerResponse(req);
+  helmet(options)(req, res, () => {});
+  return Object.fromEntries(Object.entries(res.getHeaders()).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]));
 }

@@ -21,7 +21,7 @@ describe('readable log lines', () => {
 
   it('writes through to the stream it wraps', () => {
     const written: string[] = [];
-    const dest = prettyDestination({ write: (s: string) => written.push(s) > 0, hasColors: () => false } as unknown as NodeJS.WritableStream);
+    const dest = prettyDestination({ write: (s: string) => written.push(s) > 0, hasColors: () => false });
     dest.write(`${JSON.stringify({ level: 30, time: TIME, msg: 'listening', port: 4000 })}\n`);
     expect(written).toEqual(['21:05:09.042 INFO  listening port=4000\n']);
   });

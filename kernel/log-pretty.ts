@@ -46,7 +46,7 @@ export function prettyLine(line: string, colour: boolean): string {
 }
 
 /** A pino destination writing readable lines to `out`. */
-export function prettyDestination(out: NodeJS.WritableStream & { hasColors?(): boolean }): DestinationStream {
+export function prettyDestination(out: { write(chunk: string): unknown; hasColors?(): boolean }): DestinationStream {
   const colour = typeof out.hasColors === 'function' ? out.hasColors() : false;
   return { write: (line: string) => void out.write(prettyLine(line, colour)) };
 }

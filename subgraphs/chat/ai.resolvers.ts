@@ -25,8 +25,8 @@ function toInput(i: GqlChatInput): ChatInput {
 
 const user = (ctx: ChatContext) => requireUser(ctx.auth, null);
 /** The data of a `start` or `done` event, as the generation service stores it (stream.reader.ts). */
-const startOf = (e: StreamEvent): StreamStart | null => (e.type === 'start' ? (e.data as unknown as StreamStart) : null);
-const doneOf = (e: StreamEvent): ChatResponse | null => (e.type === 'done' ? (e.data as unknown as ChatResponse) : null);
+const startOf = (e: StreamEvent): StreamStart | null => (e.type === 'start' ? (e.data as StreamStart) : null);
+const doneOf = (e: StreamEvent): ChatResponse | null => (e.type === 'done' ? (e.data as ChatResponse) : null);
 
 export const aiResolvers = {
   Query: {

@@ -65,14 +65,15 @@ function fingerprintOf(input: ParsedChatInput): Record<string, unknown> {
 }
 
 /** CONV-2's `ChatResponse` (also the data of a stream's `done` event). */
-export interface ChatResponse {
+/** A reply (a type, not an interface, so a stored `done` event's record narrows to it). */
+export type ChatResponse = {
   content: string;
   provider: string;
   model: string;
   usage: Usage | null;
   conversationId: string | null;
   messageId: string | null;
-}
+};
 
 interface Prepared {
   input: ParsedChatInput;

@@ -16,13 +16,13 @@ export interface StreamEvent {
   data: Record<string, unknown>;
 }
 
-/** The data of a stream's `start` event. */
-export interface StreamStart {
+/** The data of a stream's `start` event (a type, not an interface, so a stored record narrows to it). */
+export type StreamStart = {
   streamId: string;
   conversationId: string | null;
   provider: string;
   model: string;
-}
+};
 
 /** The data of a stream's `error` event: the error code (as REST spells it) and its message. */
 export interface StreamFailure {

@@ -21,7 +21,7 @@ interface Element {
   readonly textContent: string | null;
 }
 declare const document: { querySelector(selector: string): Element | null; querySelectorAll(selector: string): ArrayLike<Element> };
-declare const window: object;
+declare const window: { shown?: string[] };
 
 let t: TestStack;
 let browser: Browser;
@@ -138,12 +138,12 @@ describe('GraphiQL in a browser', () => {
     await page.evaluate((sel) => {
       const el = document.querySelector(sel) as (Element & { CodeMirror?: { getValue(): string; on(e: string, f: () => void): void } }) | null;
       const shown: string[] = [];
-      (window as unknown as { shown: string[] }).shown = shown;
+      window.shown = shown;
       el?.CodeMirror?.on('change', () => shown.push(el.CodeMirror?.getValue() ?? ''));
     }, RESPONSE);
     await page.locator('.graphiql-execute-button').click();
     await expect.poll(() => editorText(RESPONSE), { timeout: 30_000 }).toContain('"type": "DONE"');
-    const shown = await page.evaluate(() => (window as unknown as { shown: string[] }).shown);
+    const shown = await page.evaluate(() => window.shown ?? []);
     const events = shown
       .map((text) => {
         try {
