@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
-import { generateResolverTypes, resolverTypesPath } from './codegen.ts';
+import { generateResolverHelpers, generateResolverTypes, resolverHelpersPath, resolverTypesPath } from './codegen.ts';
 
 const STALE = 'is stale: run `npm run compose` and commit it';
 
@@ -16,6 +16,11 @@ describe('resolver types generated from the subgraph SDL', () => {
     expect(existsSync(path), `subgraphs/${name}/schema.types.ts is missing: run \`npm run compose\``).toBe(true);
     const generated = await generateResolverTypes(subgraph);
     expect(readFileSync(path, 'utf8') === generated, `subgraphs/${name}/schema.types.ts ${STALE}`).toBe(true);
+  });
+
+  it('kernel/resolver-helpers.ts holds the helper types every subgraph shares, byte for byte', async () => {
+    expect(existsSync(resolverHelpersPath), 'kernel/resolver-helpers.ts is missing: run `npm run compose`').toBe(true);
+    expect(readFileSync(resolverHelpersPath, 'utf8') === (await generateResolverHelpers(SUBGRAPHS)), `kernel/resolver-helpers.ts ${STALE}`).toBe(true);
   });
 
   it('types every root field of a subgraph as a resolver taking its generated arguments', async () => {
