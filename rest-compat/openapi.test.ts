@@ -125,7 +125,7 @@ describe('the document for the route table', () => {
         },
       },
     });
-    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '504']);
+    expect(Object.keys(upload.responses as JsonObject)).toEqual(['201', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503', '504']);
     expect(upload['x-rate-limit-policy']).toBe('upload');
     expect((doc.components as { responses: JsonObject }).responses.FileTooLarge).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   });
@@ -150,7 +150,7 @@ describe('the document for the route table', () => {
         schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
       },
     ]);
-    expect(Object.keys(chat.responses as JsonObject)).toEqual(['200', '400', '401', '403', '404', '409', '415', '422', '429', '500', '502', '504']);
+    expect(Object.keys(chat.responses as JsonObject)).toEqual(['200', '400', '401', '403', '404', '409', '415', '422', '429', '500', '502', '503', '504']);
     const responses = (doc.components as { responses: JsonObject }).responses;
     expect(responses.IdempotencyConflict).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
     expect(responses.DeadlineExceeded).toMatchObject({ description: expect.stringContaining('`deadline_exceeded`') });
@@ -216,6 +216,7 @@ describe('schemas derived from the validation specs', () => {
       '422': { $ref: '#/components/responses/ValidationFailed' },
       '429': { $ref: '#/components/responses/RateLimited' },
       '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
     });
     const components = doc.components as { schemas: JsonObject; responses: JsonObject };
     expect(components.schemas.PartResponse).toEqual({ type: 'object', description: '`PartResponse` as documented in the API contract.', additionalProperties: true });
@@ -249,8 +250,31 @@ describe('schemas derived from the validation specs', () => {
     expect(list.responses).toEqual({
       '200': { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/ThingResponse' } } } } },
       '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
     });
     expect(list.parameters).toBeUndefined();
+  });
+
+  it('lists 503 `service_unavailable` on every routed operation, beside an operation\'s own 503 code', () => {
+    const doc = buildOpenApi(ROUTES);
+    const ops = Object.values(doc.paths as Record<string, Record<string, JsonObject>>).flatMap((item) => Object.values(item));
+    const without = ops.filter((op) => (op.responses as JsonObject)['503'] === undefined).map((op) => op['x-xentree-id']);
+    expect(without).toEqual(['HLT-1']);
+    expect(operationOf(doc, 'get', '/api/health/detailed').responses).toMatchObject({ '503': { description: 'At least one check is down.' } });
+    expect((operationOf(doc, 'get', '/api/integrations/google-calendar/oauth/start').responses as JsonObject)['503']).toMatchObject({ description: '`integration_not_configured`, `service_unavailable`' });
+    expect((doc.components as { responses: JsonObject }).responses.ServiceUnavailable).toMatchObject({ description: expect.stringContaining('`service_unavailable`') });
+  });
+
+  it('documents the Live events stream as text/event-stream, each event with its data schema and its `<at>/<event>` id', () => {
+    const doc = buildOpenApi(ROUTES);
+    const op = operationOf(doc, 'get', '/api/live/events');
+    expect((op.responses as JsonObject)['200']).toEqual({ description: 'OK', content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/LiveEvents' } } } });
+    const schemas = (doc.components as { schemas: Record<string, JsonObject> }).schemas;
+    const items = (schemas.LiveEvents?.items as { oneOf: JsonObject[] }).oneOf;
+    expect(items.map((i) => (i.properties as Record<string, JsonObject>).event)).toEqual(['started', 'credited', 'quota_low', 'quota_exhausted', 'ended'].map((e) => ({ const: e })));
+    expect((items[0]?.properties as Record<string, JsonObject>).id).toMatchObject({ type: 'string' });
+    expect(schemas.LiveEventData).toMatchObject({ required: ['type', 'at', 'credited_seconds', 'session', 'quota', 'user'] });
+    expect(schemas.LiveEventSession).toMatchObject({ properties: { ended_at: { type: ['string', 'null'] } } });
   });
 
   it('keeps validation behaviour separate from the description', () => {

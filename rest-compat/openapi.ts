@@ -192,16 +192,16 @@ function successContent(route: DocumentedRoute, schemas: JsonObject): JsonObject
   const content: JsonObject = {};
   if (!route.events?.only) content['application/json'] = { schema: successSchema(route, schemas) };
   if (route.events) {
-    const { name, data, refs } = route.events;
+    const { name, data, refs, id = { type: 'integer', minimum: 0 } } = route.events;
     for (const body of refs ?? []) for (const def of body.def.components()) schemas[def.name] ??= def.schema;
     schemas[name] ??= {
       type: 'array',
-      description: 'Server-Sent Events, in order. Each item is one event: `event: <name>`, `id: <n>` and one `data:` line of JSON.',
+      description: 'Server-Sent Events, in order. Each item is one event: `event: <name>`, `id: <id>` and one `data:` line of JSON.',
       items: {
         oneOf: Object.entries(data).map(([event, schema]) => ({
           type: 'object',
           required: ['event', 'id', 'data'],
-          properties: { event: { const: event }, id: { type: 'integer', minimum: 0 }, data: schema },
+          properties: { event: { const: event }, id, data: schema },
         })),
       },
     };
@@ -209,6 +209,8 @@ function successContent(route: DocumentedRoute, schemas: JsonObject): JsonObject
   }
   return content;
 }
+
+const isGatewayOperation = (route: DocumentedRoute): boolean => GATEWAY_OPERATIONS.some((op) => op.id === route.id);
 
 function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   const out: JsonObject = {};
@@ -227,7 +229,15 @@ function responses(route: DocumentedRoute, schemas: JsonObject): JsonObject {
   if (route.policy !== null) out['429'] = ref('responses', 'RateLimited');
   out['500'] = ref('responses', 'InternalError');
   if (route.idempotent) out['504'] = ref('responses', 'DeadlineExceeded');
-  return { ...out, ...documentedErrorResponses(route.id, out), ...route.extraResponses };
+  const documented = documentedErrorResponses(route.id, out);
+  // Every operation the route table serves runs on a subgraph, and answers 503
+  // `service_unavailable` while that subgraph is down or its circuit is open; an operation with
+  // its own 503 (SKL's `integration_not_configured`) lists both codes.
+  if (!isGatewayOperation(route)) {
+    const own = documented['503'];
+    documented['503'] = own && typeof own === 'object' && !Array.isArray(own) ? { ...own, description: `${String(own.description)}, \`service_unavailable\`` } : ref('responses', 'ServiceUnavailable');
+  }
+  return { ...out, ...documented, ...route.extraResponses };
 }
 
 function operation(route: DocumentedRoute, schemas: JsonObject): JsonObject {
@@ -278,6 +288,10 @@ const ERROR_RESPONSES: JsonObject = {
   ),
   UnsupportedMediaType: errorResponse('The file type, or a body sent under a Content-Type that cannot be read (empty, no `/`), is not accepted (`unsupported_media_type`, with `accepted`).', ref('schemas', 'Error')),
   InternalError: errorResponse('Unexpected error (`internal_error`, with `request_id`).', ref('schemas', 'Error')),
+  ServiceUnavailable: errorResponse(
+    'A service this operation needs is down, or its circuit is open after repeated failures (`service_unavailable`); retry later.',
+    ref('schemas', 'Error'),
+  ),
   IdempotencyConflict: errorResponse(
     'The `Idempotency-Key` was used with a different body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_progress`).',
     ref('schemas', 'Error'),

@@ -113,6 +113,8 @@ export interface EventStreamDoc {
   data: Readonly<Record<string, JsonObject>>;
   refs?: readonly ResponseBody[];
   only?: boolean;
+  /** The schema of each event's `id` (default: a sequence number, what `Last-Event-ID` resumes after). */
+  id?: JsonObject;
 }
 
 /** A declared route with its type parameters erased. */

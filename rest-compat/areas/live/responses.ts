@@ -81,3 +81,28 @@ export const LiveTranscriptDetailResponse = response('LiveTranscriptDetailRespon
   transcripts: r.objects({ role: lower(['user', 'ai']), text: r.str(), timestamp: r.dateTime() }).from('turns'),
   created_at: r.dateTime(),
 });
+
+/** The session a Live event carries: active (null end fields) until its `ended` event. */
+export const LiveEventSession = response('LiveEventSession', {
+  session_id: r.uuid().from('id').within('session'),
+  session_type: lower(['voice', 'avatar']).from('sessionType').within('session'),
+  status: lower(['active', 'ended']).from('status').within('session'),
+  started_at: r.dateTime().from('startedAt').within('session'),
+  ended_at: r.dateTimeOrNull().from('endedAt').within('session'),
+  duration_seconds: r.value({ type: ['integer', 'null'] }).from('durationSeconds').within('session'),
+  billed_seconds: r.int().from('billedSeconds').within('session'),
+  remaining_seconds: r.int().from('remainingSeconds').within('quota'),
+  end_reason: lower(['client', 'timeout'], { type: ['string', 'null'], enum: ['client', 'timeout', null] }).from('endReason').within('session'),
+  xp_awarded: r.value({ type: ['integer', 'null'] }).from('xpAwarded').within('session'),
+  last_heartbeat_at: r.dateTime().from('lastHeartbeatAt').within('session'),
+});
+
+/** One Live event (`LIVE-E`): the `data` of each frame, whatever its `event` name. */
+export const LiveEventData = response('LiveEventData', {
+  type: lower(['started', 'credited', 'quota_low', 'quota_exhausted', 'ended']),
+  at: r.dateTime(),
+  credited_seconds: r.value({ type: ['integer', 'null'], description: 'Seconds credited by a `credited` event, else null.' }),
+  session: r.one(LiveEventSession).from(),
+  quota: r.one(LiveQuotaResponse),
+  user: r.object({ id: r.uuid(), username: r.str(), live_nickname: r.strOrNull() }),
+});

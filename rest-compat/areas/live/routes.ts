@@ -23,23 +23,19 @@ const saveBody = v.object({
  */
 function liveEventFrame(data: Record<string, unknown>): SseFrame | null {
   const e = object(data.liveEvents);
-  const user = object(e?.user);
-  if (!e || !user) return null;
+  if (!e || !object(e.user)) return null;
   const type = lowerEnum(e.type) ?? 'unknown';
-  const session = { ...res.LiveSessionEndResponse.map({ session: e.session, quota: e.quota }), last_heartbeat_at: field(e, 'session', 'lastHeartbeatAt') };
-  return {
-    event: type,
-    id: `${String(e.at)}/${type}`,
-    data: {
-      type,
-      at: e.at,
-      credited_seconds: e.creditedSeconds ?? null,
-      session,
-      quota: res.LiveQuotaResponse.map(e.quota),
-      user: { id: user.id, username: user.username, live_nickname: user.liveNickname ?? null },
-    },
-  };
+  return { event: type, id: `${String(e.at)}/${type}`, data: res.LiveEventData.map(e) };
 }
+
+/** The events of `GET /api/live/events`, as `liveEventFrame` writes them. */
+const LIVE_EVENTS = {
+  name: 'LiveEvents',
+  data: Object.fromEntries(['started', 'credited', 'quota_low', 'quota_exhausted', 'ended'].map((event) => [event, res.LiveEventData.use])),
+  refs: [res.LiveEventData],
+  id: { type: 'string', description: '`<at>/<event>`: the event time and name.' },
+  only: true,
+} as const;
 
 const LIVE = { tag: 'Xentree Live' } as const;
 const sessionInput = ({ body }: { body: { session_id: string } }) => ({ input: { sessionId: body.session_id } });
@@ -173,6 +169,7 @@ export const liveRoutes: RouteDecl[] = [
     variables: () => ({}),
     result: () => null,
     status: 200,
+    events: LIVE_EVENTS,
     sse: { when: () => true, operation: 'LiveEvents', variables: () => ({}), frameOf: liveEventFrame, openEnded: true },
   }),
 ];
