@@ -19,7 +19,7 @@ async function usage(): Promise<string> {
   start              every subgraph and the gateway in one process (PORT, default 4000)
   gateway            the gateway alone (finds subgraphs at SUBGRAPH_<NAME>_URL)
   subgraph <name>    one subgraph alone on SUBGRAPH_<NAME>_PORT (${SUBGRAPHS.map((s) => s.name).join(', ')})
-  compose            rebuild schema/supergraph.graphql, schema/api.graphql and each subgraph's schema.types.ts
+  compose            rebuild schema/supergraph.graphql, schema/api.graphql, each subgraph's schema.types.ts, schema/openapi.json and schema/persisted-documents.json
   migrate            run every subgraph's pending migrations`;
 }
 
@@ -82,6 +82,9 @@ async function main(argv: string[]): Promise<void> {
     console.log(typed.length ? `resolver types updated: ${typed.join(', ')}` : 'resolver types already up to date');
     const { writeOpenApiFile } = await import('../rest-compat/openapi-file.ts');
     console.log(writeOpenApiFile() ? 'schema/openapi.json updated' : 'schema/openapi.json already up to date');
+    const { writePersistedDocuments } = await import('../schema/persisted-documents.ts');
+    const { operationFiles } = await import('../rest-compat/operations.ts');
+    console.log(writePersistedDocuments(operationFiles()) ? 'schema/persisted-documents.json updated' : 'schema/persisted-documents.json already up to date');
     return;
   }
   const config = loadConfig();
