@@ -2,7 +2,10 @@
 // Generator writes for every subgraph, kept here once. Do not edit.
 import type { GraphQLResolveInfo } from 'graphql';
 
-type Maybe<T> = T | null;
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
