@@ -76,6 +76,7 @@ describe('loadConfig defaults', () => {
       },
       rateLimitKeyPrefix: 'xentree:rl:',
       graphqlLimits: { maxDepth: 15, maxAliases: 30, maxRootFields: 20, maxDirectives: 5, maxDuplicateFields: 10, maxTokens: 15_000, maxCost: 5_000 },
+      trustedDocuments: { mode: 'allow', manifests: [], apqTtlSeconds: 86_400, apqKeyPrefix: 'xentree:' },
       bodyLimitBytes: 2_097_152,
       knowledgeParser: { workers: Math.max(1, Math.min(2, availableParallelism() - 1)), timeoutMs: 20_000, memoryMb: 256 },
       subgraphResilience: { timeouts: { knowledge: 65_000, integrations: 15_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1, deadlineMarginMs: 2_000, ingestionTimeoutMs: 120_000 },
@@ -159,6 +160,15 @@ describe('edge limits', () => {
     expect(config.rateLimitKeyPrefix).toBe('x:');
     expect(config.graphqlLimits).toMatchObject({ maxDepth: 8, maxCost: 100, maxAliases: 30 });
     expect(config.bodyLimitBytes).toBe(4096);
+  });
+
+  it('reads the trusted documents mode, extra manifests and the APQ cache settings', () => {
+    const config = loadConfig({ INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, XENTREE_TRUSTED_DOCUMENTS: 'enforce', XENTREE_PERSISTED_DOCUMENTS: '/srv/web.json, app/mobile.json', APQ_TTL_SECONDS: '600', APQ_KEY_PREFIX: 'blue:' });
+    expect(config.trustedDocuments).toEqual({ mode: 'enforce', manifests: ['/srv/web.json', path.resolve('app/mobile.json')], apqTtlSeconds: 600, apqKeyPrefix: 'blue:' });
+    expect(problemsOf({ INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, XENTREE_TRUSTED_DOCUMENTS: 'strict', APQ_TTL_SECONDS: '0' })).toEqual([
+      'XENTREE_TRUSTED_DOCUMENTS: Invalid option: expected one of "off"|"allow"|"enforce"',
+      'APQ_TTL_SECONDS: Too small: expected number to be >=1',
+    ]);
   });
 
   it('refuses malformed limits, naming each variable', () => {

@@ -149,6 +149,10 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: positiveInt.default(15_000),
   GRAPHQL_MAX_COST: positiveInt.default(5_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  XENTREE_TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'enforce']).default('allow'),
+  XENTREE_PERSISTED_DOCUMENTS: list.default([]),
+  APQ_TTL_SECONDS: positiveInt.default(86_400),
+  APQ_KEY_PREFIX: z.string().min(1).default('xentree:'),
   KNOWLEDGE_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   KNOWLEDGE_PARSE_MEMORY_MB: z.coerce.number().int().min(64).max(4096).default(256),
   KNOWLEDGE_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
@@ -213,6 +217,8 @@ export interface Config {
   /** Prefix of the counters in Redis; replicas that share counters use the same one. */
   rateLimitKeyPrefix: string;
   graphqlLimits: GraphQLLimits;
+  /** Trusted documents and automatic persisted queries (gateway/trusted-documents.ts). */
+  trustedDocuments: TrustedDocumentsConfig;
   /** Largest request body the gateway reads (bytes). */
   bodyLimitBytes: number;
   /** Knowledge's document parser (subgraphs/knowledge/parser-pool.ts, §4.10 budgets). */
@@ -225,6 +231,20 @@ export interface Config {
   subgraphUrls: Record<SubgraphName, string>;
   /** Where each subgraph listens when started as its own process. */
   subgraphPorts: Record<SubgraphName, number>;
+}
+
+/**
+ * Which GraphQL documents the gateway runs: `off` (any document; no ids from the manifest),
+ * `allow` (any document, or a manifest one by its hash), `enforce` (manifest documents only).
+ */
+export interface TrustedDocumentsConfig {
+  mode: 'off' | 'allow' | 'enforce';
+  /** Manifests read besides `schema/persisted-documents.json` (frontends' client preset output). */
+  manifests: string[];
+  /** How long an automatic persisted query stays registered (seconds). */
+  apqTtlSeconds: number;
+  /** Prefix of the APQ keys in Redis (Apollo adds `apq:`); replicas that share them use the same one. */
+  apqKeyPrefix: string;
 }
 
 /** OAuth 2.0 client settings of the Google Calendar connector. */
@@ -437,6 +457,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxDuplicateFields: e.GRAPHQL_MAX_DUPLICATE_FIELDS,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
+    },
+    trustedDocuments: {
+      mode: e.XENTREE_TRUSTED_DOCUMENTS,
+      manifests: e.XENTREE_PERSISTED_DOCUMENTS.map((p) => path.resolve(p)),
+      apqTtlSeconds: e.APQ_TTL_SECONDS,
+      apqKeyPrefix: e.APQ_KEY_PREFIX,
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     knowledgeParser: {
