@@ -27,8 +27,11 @@ import { AppError, toGraphQLExtensions } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
 import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
 import { registerLocalRouter, type TrpcContext } from './trpc.ts';
+import { traceRequests } from './trace-http.ts';
+import { graphqlTracingPlugins } from './trace-graphql.ts';
 import { guardResolvers } from './access.ts';
 import { accessTableOf, readPolicies } from './policy.ts';
+import { announceSchema, serviceSdlOf } from './schema-announce.ts';
 
 /** What a subgraph's services get when the process starts it. */
 export interface SubgraphDeps {
@@ -157,6 +160,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   type Ctx = TCtx & { auth: AuthContext | null };
   // Room for a 10 MiB knowledge upload base64-encoded (about 13.4 MiB) in a request from the gateway.
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  traceRequests(app, { 'xentree.subgraph': manifest.name });
   const apollo = new ApolloServer<Ctx>({
     schema,
     introspection: true, // subgraphs are internal; the gateway decides what clients may introspect
@@ -165,7 +169,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[])],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[]), ...graphqlTracingPlugins<Ctx>({ execute: true })],
   });
   await apollo.start();
 
@@ -263,6 +267,10 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   const unregister = opts.inProcess ? registerLocalRouter(manifest.name, runtime.router) : () => {};
   logger.info({ url }, 'subgraph listening');
+  // Gateways that compose at run time hear of this schema at once (README "Reloading the supergraph").
+  const stopAnnouncing = await announceSchema(opts.pubsub, { name: manifest.name, url: `${url}/graphql`, sdl: await serviceSdlOf(schema) }, config.internalServiceKey, (err) =>
+    logger.warn({ err }, 'schema announcement failed'),
+  );
 
   let closed = false;
   return {
@@ -272,6 +280,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
     async close() {
       if (closed) return;
       closed = true;
+      stopAnnouncing();
       unregister();
       await wsCleanup.dispose();
       for (const client of wss.clients) client.terminate();

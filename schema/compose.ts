@@ -17,14 +17,52 @@ export interface ComposedSchemas {
   hints: string[];
 }
 
+/** A composition that failed; `errors` holds each composition error's message. */
+export class CompositionError extends Error {
+  constructor(readonly errors: readonly string[]) {
+    super(`Composition failed:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'CompositionError';
+  }
+}
+
+/** A subgraph to compose; without `url` its routing URL is a placeholder the gateway resolves. */
+export interface SubgraphToCompose {
+  name: string;
+  typeDefs: DocumentNode;
+  url?: string;
+}
+
+/** The routing URL composition writes for a subgraph given without one. */
+export function placeholderUrl(name: string): string {
+  return `http://${name}.subgraph.invalid/graphql`;
+}
+
+/** Whether a routing URL is {@link placeholderUrl}'s: the gateway routes it to `SUBGRAPH_<NAME>_URL`. */
+export function isPlaceholderUrl(url: string): boolean {
+  return /^http:\/\/[a-z0-9_-]+\.subgraph\.invalid\/graphql$/.test(url);
+}
+
+/**
+ * Composes the supergraph SDL alone (the gateway's run-time composition).
+ * @throws CompositionError listing every composition error.
+ */
+export function composeSupergraphSdl(subgraphs: readonly SubgraphToCompose[]): string {
+  return composeOrThrow(subgraphs).supergraphSdl;
+}
+
+function composeOrThrow(subgraphs: readonly SubgraphToCompose[]) {
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, typeDefs: s.typeDefs, url: s.url ?? placeholderUrl(s.name) })));
+  if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
+  return result;
+}
+
 /**
  * Composes the given subgraphs. Routing URLs in the supergraph are placeholders; the gateway
  * replaces them with `SUBGRAPH_<NAME>_URL` at run time.
- * @throws Error listing every composition error.
+ * @throws CompositionError listing every composition error.
  */
-export function composeSupergraph(subgraphs: readonly { name: string; typeDefs: DocumentNode }[]): ComposedSchemas {
-  const result = composeServices(subgraphs.map((s) => ({ name: s.name, typeDefs: s.typeDefs, url: `http://${s.name}.subgraph.invalid/graphql` })));
-  if (result.errors) throw new Error(`Composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
+export function composeSupergraph(subgraphs: readonly SubgraphToCompose[]): ComposedSchemas {
+  const result = composeOrThrow(subgraphs);
   const api = printSchema(lexicographicSortSchema(buildSchema(printFederationSchema(result.schema.toAPISchema()))));
   return { supergraph: result.supergraphSdl, api, hints: result.hints.map((h) => h.toString()) };
 }
