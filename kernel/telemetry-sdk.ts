@@ -1,0 +1,70 @@
+/**
+ * The OpenTelemetry SDK, loaded by kernel/telemetry.ts only when tracing is on: the tracer
+ * provider with the configured sampler and exporter, W3C trace context propagation, and the pg
+ * instrumentation (each SQL statement a span, with its text, which has `$1` placeholders, and no
+ * parameter values; only inside a trace).
+ */
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-node';
+import type { TracingConfig } from './tracing-config.ts';
+
+function samplerOf(config: TracingConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerArg);
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
+
+function exporterOf(config: TracingConfig): SpanExporter {
+  if (config.exporter === 'console') return new ConsoleSpanExporter();
+  const settings = { url: config.tracesUrl, headers: config.headers };
+  return config.protocol === 'http/json' ? new OtlpJsonExporter(settings) : new OtlpProtoExporter(settings);
+}
+
+/** Registers the SDK globally; `exporter` (tests) replaces the configured one and exports each span at once. */
+export function registerSdk(config: TracingConfig, defaultServiceName: string, exporter?: SpanExporter): { shutdown(): Promise<void> } {
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': config.serviceName ?? defaultServiceName }),
+    sampler: samplerOf(config),
+    spanProcessors: [exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporterOf(config))],
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    // Statements outside a request (migrations, sweepers) would each be a trace of their own.
+    instrumentations: [new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false })],
+  });
+  return {
+    async shutdown() {
+      unregister();
+      await provider.shutdown();
+    },
+  };
+}
