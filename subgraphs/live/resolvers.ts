@@ -1,15 +1,15 @@
 /** Thin GraphQL adapter for live: parse args, call a service, shape the result. */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser, type UserContext } from '../../kernel/authz.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
 import type { LiveContext } from './context.ts';
-import type { LiveTranscript } from './live.entity.ts';
-import type { LiveSession, LiveSessionType } from './session.store.ts';
-import { liveEventsChannel, type LiveEvent, type LiveQuota } from './live.events.ts';
+import { liveEventsChannel, type LiveEvent } from './live.events.ts';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from './quota.ts';
+import type { Resolvers } from './schema.types.ts';
 
-const upper = (s: string | null): string | null => (s === null ? null : s.toUpperCase());
+/** The services' lowercase values are the schema's enum values in lowercase. */
+const upper = <T extends string>(s: T): Uppercase<T> => s.toUpperCase() as Uppercase<T>;
+const lower = <T extends string>(s: T): Lowercase<T> => s.toLowerCase() as Lowercase<T>;
 
 /** The acting user: `@access` already admitted the caller (bearer, API key with its scope, or internal). */
 function user(ctx: LiveContext): UserContext {
@@ -17,35 +17,28 @@ function user(ctx: LiveContext): UserContext {
   return requireUser(ctx.auth, null);
 }
 
-type GqlTurn = { role: 'USER' | 'AI'; text: string; timestamp: Date };
-
-export const resolvers: GraphQLResolverMap<LiveContext> = {
+export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    liveQuota: (_: unknown, __: unknown, ctx: LiveContext) => ctx.services.sessions.quota(ctx.em, user(ctx)),
-    liveTranscripts: (_: unknown, args: { limit: number; offset: number }, ctx: LiveContext) => ctx.services.transcripts.list(ctx.em, user(ctx), args.limit, args.offset),
-    liveTranscript: (_: unknown, args: { id: string }, ctx: LiveContext) => ctx.services.transcripts.get(ctx.em, user(ctx), args.id),
+    liveQuota: (_, __, ctx) => ctx.services.sessions.quota(ctx.em, user(ctx)),
+    liveTranscripts: (_, args, ctx) => ctx.services.transcripts.list(ctx.em, user(ctx), args.limit, args.offset),
+    liveTranscript: (_, args, ctx) => ctx.services.transcripts.get(ctx.em, user(ctx), args.id),
   },
   Mutation: {
-    startLiveSession: (_: unknown, args: { input: { sessionType: 'VOICE' | 'AVATAR' } }, ctx: LiveContext) =>
-      ctx.services.sessions.start(ctx.em, user(ctx), args.input.sessionType.toLowerCase() as LiveSessionType),
-    heartbeatLiveSession: (_: unknown, args: { input: { sessionId: string } }, ctx: LiveContext) => ctx.services.sessions.heartbeat(ctx.em, user(ctx), args.input.sessionId),
-    endLiveSession: (_: unknown, args: { input: { sessionId: string } }, ctx: LiveContext) => ctx.services.sessions.end(ctx.em, user(ctx), args.input.sessionId),
-    setLiveNickname: (_: unknown, args: { input: { nickname: string } }, ctx: LiveContext) => ctx.services.nicknames.set(ctx.em, user(ctx), args.input.nickname),
-    saveLiveTranscript: async (
-      _: unknown,
-      args: { input: { sessionStartedAt: Date; sessionEndedAt: Date; transcripts: GqlTurn[]; sessionId?: string | null } },
-      ctx: LiveContext,
-    ) => ({
+    startLiveSession: (_, args, ctx) => ctx.services.sessions.start(ctx.em, user(ctx), lower(args.input.sessionType)),
+    heartbeatLiveSession: (_, args, ctx) => ctx.services.sessions.heartbeat(ctx.em, user(ctx), args.input.sessionId),
+    endLiveSession: (_, args, ctx) => ctx.services.sessions.end(ctx.em, user(ctx), args.input.sessionId),
+    setLiveNickname: (_, args, ctx) => ctx.services.nicknames.set(ctx.em, user(ctx), args.input.nickname),
+    saveLiveTranscript: async (_, args, ctx) => ({
       transcript: await ctx.services.transcripts.save(ctx.em, user(ctx), {
         ...args.input,
-        transcripts: args.input.transcripts.map((t) => ({ ...t, role: t.role === 'USER' ? 'user' : 'ai' })),
+        transcripts: args.input.transcripts.map((t) => ({ ...t, role: lower(t.role) })),
       }),
     }),
   },
   Subscription: {
     liveEvents: {
-      subscribe: async (_: unknown, __: unknown, ctx: LiveContext) => {
+      subscribe: async (_, __, ctx) => {
         const it = new PubSubIterator<LiveEvent>(ctx.pubsub, liveEventsChannel(user(ctx).userId));
         await it.open();
         return it;
@@ -55,26 +48,24 @@ export const resolvers: GraphQLResolverMap<LiveContext> = {
   },
   User: {
     // A nickname is the user's own setting: shown to them (and a platform admin), null to others.
-    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    liveNickname: (ref: { id: string }, _: unknown, ctx: LiveContext) =>
-      ctx.auth?.userId === ref.id || ctx.auth?.role === 'admin' ? ctx.loaders.nickname.load(ref.id) : null,
+    __resolveReference: (ref) => ({ id: ref.id }),
+    liveNickname: (ref, _, ctx) => (ctx.auth?.userId === ref.id || ctx.auth?.role === 'admin' ? ctx.loaders.nickname.load(ref.id) : null),
   },
   LiveQuota: {
-    plan: (q: LiveQuota) => upper(q.plan),
+    plan: (q) => upper(q.plan),
   },
   LiveSession: {
-    sessionType: (s: LiveSession) => upper(s.sessionType),
-    status: (s: LiveSession) => (s.endedAt === null ? 'ACTIVE' : 'ENDED'),
-    endReason: (s: LiveSession) => upper(s.endReason),
+    sessionType: (s) => upper(s.sessionType),
+    status: (s) => (s.endedAt === null ? 'ACTIVE' : 'ENDED'),
+    endReason: (s) => (s.endReason === null ? null : upper(s.endReason)),
     heartbeatIntervalSeconds: () => HEARTBEAT_INTERVAL_SECONDS,
     heartbeatTimeoutSeconds: () => HEARTBEAT_TIMEOUT_SECONDS,
-    realtimeUrl: (_: LiveSession, __: unknown, ctx: LiveContext) => ctx.realtimeUrl,
+    realtimeUrl: (_, __, ctx) => ctx.realtimeUrl,
   },
   LiveEvent: {
-    user: (e: LiveEvent) => ({ __typename: 'User', id: e.userId }),
+    user: (e) => ({ __typename: 'User', id: e.userId }),
   },
-  SetLiveNicknamePayload: {},
-  LiveTranscript: {
-    turns: (t: LiveTranscript) => t.turns.map((turn) => ({ ...turn, role: upper(turn.role) })),
+  LiveTranscriptTurn: {
+    role: (t) => upper(t.role),
   },
-};
+} satisfies Resolvers;

@@ -2,9 +2,12 @@
 // descriptions, documented there, and the field-policy directives), with the mappers of
 // subgraphs/live/codegen.json. Do not edit.
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { LiveQuota as LiveQuotaModel, LiveEvent as LiveEventModel } from './live.events.ts';
+import type { LiveSession as LiveSessionModel } from './session.store.ts';
+import type { LiveTranscript as LiveTranscriptModel, TranscriptTurn as TranscriptTurnModel } from './live.entity.ts';
 import type { LiveContext } from './context.ts';
-import type { Maybe, InputMaybe, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn } from '../../kernel/resolver-helpers.ts';
-export type { Maybe, InputMaybe, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn };
+import type { Maybe, InputMaybe, Omit, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn } from '../../kernel/resolver-helpers.ts';
+export type { Maybe, InputMaybe, Omit, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -15,6 +18,10 @@ export type Scalars = {
   DateTime: { input: Date; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
+
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
 
 export type User = {
   __typename?: 'User';
@@ -232,31 +239,32 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  User: ResolverTypeWrapper<User>;
+  User: ResolverTypeWrapper<{ id: string }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   LivePlan: LivePlan;
   LiveSessionType: LiveSessionType;
   LiveSessionStatus: LiveSessionStatus;
   LiveEndReason: LiveEndReason;
-  LiveQuota: ResolverTypeWrapper<LiveQuota>;
+  LiveQuota: ResolverTypeWrapper<LiveQuotaModel>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  LiveSession: ResolverTypeWrapper<LiveSession>;
-  LiveSessionPayload: ResolverTypeWrapper<LiveSessionPayload>;
+  LiveSession: ResolverTypeWrapper<LiveSessionModel>;
+  LiveSessionPayload: ResolverTypeWrapper<Omit<LiveSessionPayload, 'session' | 'quota'> & { session: ResolversTypes['LiveSession'], quota: ResolversTypes['LiveQuota'] }>;
   StartLiveSessionInput: StartLiveSessionInput;
   LiveSessionInput: LiveSessionInput;
   SetLiveNicknameInput: SetLiveNicknameInput;
   SetLiveNicknamePayload: ResolverTypeWrapper<SetLiveNicknamePayload>;
   LiveTurnRole: LiveTurnRole;
-  LiveTranscriptTurn: ResolverTypeWrapper<LiveTranscriptTurn>;
+  LiveTranscriptTurn: ResolverTypeWrapper<TranscriptTurnModel>;
   LiveTranscriptTurnInput: LiveTranscriptTurnInput;
   SaveLiveTranscriptInput: SaveLiveTranscriptInput;
-  LiveTranscript: ResolverTypeWrapper<LiveTranscript>;
-  LiveTranscriptPage: ResolverTypeWrapper<LiveTranscriptPage>;
-  SaveLiveTranscriptPayload: ResolverTypeWrapper<SaveLiveTranscriptPayload>;
+  LiveTranscript: ResolverTypeWrapper<LiveTranscriptModel>;
+  LiveTranscriptPage: ResolverTypeWrapper<Omit<LiveTranscriptPage, 'items'> & { items: Array<ResolversTypes['LiveTranscript']> }>;
+  SaveLiveTranscriptPayload: ResolverTypeWrapper<Omit<SaveLiveTranscriptPayload, 'transcript'> & { transcript: ResolversTypes['LiveTranscript'] }>;
   LiveEventType: LiveEventType;
-  LiveEvent: ResolverTypeWrapper<LiveEvent>;
+  LiveEvent: ResolverTypeWrapper<LiveEventModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -266,24 +274,24 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
-  User: User | FederationReferenceTypes['User'];
+  User: { id: string };
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
-  LiveQuota: LiveQuota;
+  LiveQuota: LiveQuotaModel;
   Int: Scalars['Int']['output'];
-  LiveSession: LiveSession;
-  LiveSessionPayload: LiveSessionPayload;
+  LiveSession: LiveSessionModel;
+  LiveSessionPayload: Omit<LiveSessionPayload, 'session' | 'quota'> & { session: ResolversParentTypes['LiveSession'], quota: ResolversParentTypes['LiveQuota'] };
   StartLiveSessionInput: StartLiveSessionInput;
   LiveSessionInput: LiveSessionInput;
   SetLiveNicknameInput: SetLiveNicknameInput;
   SetLiveNicknamePayload: SetLiveNicknamePayload;
-  LiveTranscriptTurn: LiveTranscriptTurn;
+  LiveTranscriptTurn: TranscriptTurnModel;
   LiveTranscriptTurnInput: LiveTranscriptTurnInput;
   SaveLiveTranscriptInput: SaveLiveTranscriptInput;
-  LiveTranscript: LiveTranscript;
-  LiveTranscriptPage: LiveTranscriptPage;
-  SaveLiveTranscriptPayload: SaveLiveTranscriptPayload;
-  LiveEvent: LiveEvent;
+  LiveTranscript: LiveTranscriptModel;
+  LiveTranscriptPage: Omit<LiveTranscriptPage, 'items'> & { items: Array<ResolversParentTypes['LiveTranscript']> };
+  SaveLiveTranscriptPayload: Omit<SaveLiveTranscriptPayload, 'transcript'> & { transcript: ResolversParentTypes['LiveTranscript'] };
+  LiveEvent: LiveEventModel;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
