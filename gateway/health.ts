@@ -1,6 +1,7 @@
 /**
  * Health (§3.11, §4.18): every check in parallel with a 2 s timeout; the database via
- * identity's `SELECT 1`, PubSub via PING, each composed subgraph via `{ __typename }`.
+ * identity's `SELECT 1`, PubSub via PING, each composed subgraph via `{ __typename }`; and the
+ * supergraph served, by hash and load time (README "Reloading the supergraph").
  */
 import type { TRPCClient } from '@trpc/client';
 import type { PubSub } from '../kernel/pubsub.ts';
@@ -15,6 +16,8 @@ export interface HealthDetailed {
   status: 'ok' | 'degraded';
   checks: { database: HealthCheck; pubsub: HealthCheck; subgraphs: Record<string, HealthCheck> };
   checked_at: string;
+  /** The supergraph served: its sha256 (hex) and when this gateway loaded it. */
+  supergraph: { hash: string; loaded_at: string };
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -34,7 +37,7 @@ async function timed(check: (signal: AbortSignal) => Promise<unknown>): Promise<
 }
 
 /** Runs every check; `subgraphs` maps each composed subgraph name to its GraphQL URL. */
-export async function checkHealth(deps: { identity: TRPCClient<IdentityRouter>; pubsub: PubSub; subgraphs: Record<string, string> }): Promise<HealthDetailed> {
+export async function checkHealth(deps: { identity: TRPCClient<IdentityRouter>; pubsub: PubSub; subgraphs: Record<string, string>; supergraph: { hash: string; loadedAt: Date } }): Promise<HealthDetailed> {
   const names = Object.keys(deps.subgraphs);
   const [database, pubsub, ...subs] = await Promise.all([
     timed((signal) => deps.identity.databasePing.query(undefined, { signal })),
@@ -58,5 +61,6 @@ export async function checkHealth(deps: { identity: TRPCClient<IdentityRouter>; 
     status: all.every((c) => c?.status === 'ok') ? 'ok' : 'degraded',
     checks: { database: database ?? { status: 'down', latency_ms: 0 }, pubsub: pubsub ?? { status: 'down', latency_ms: 0 }, subgraphs },
     checked_at: new Date().toISOString(),
+    supergraph: { hash: deps.supergraph.hash, loaded_at: deps.supergraph.loadedAt.toISOString() },
   };
 }

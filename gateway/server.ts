@@ -3,6 +3,8 @@
  * authentication, the signed internal context towards subgraphs, health and the GraphQL IDE; other
  * layers (the REST compatibility layer) mount as plugins on the same executor (plugin.ts).
  */
+// First: before @apollo/gateway loads, so that its usage-reporting packages load only if used.
+import './defer-vendor-telemetry.ts';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { ApolloServer } from '@apollo/server';
@@ -13,7 +15,8 @@ import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { PubSub } from '../kernel/pubsub.ts';
-import { loadSupergraph } from '../schema/compose.ts';
+import { traceRequests } from '../kernel/trace-http.ts';
+import { graphqlTracingPlugins } from '../kernel/trace-graphql.ts';
 import { requestIdOf } from './auth.ts';
 import { recordingCaller, registerRequestLog } from './request-log.ts';
 import { createIdentityClient, httpAuthentication, internalAuthentication, startAuthenticator, upgradeAuthentication } from './credentials.ts';
@@ -25,10 +28,14 @@ import { registerIde } from './ide.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
 import { registerBrowserSafety } from './browser.ts';
-import { loadPolicies } from './policies.ts';
+import { createSupergraphRuntime } from './supergraph-sources.ts';
+import { registerSupergraphMetrics, type ReloadOutcome, type ReloadTrigger } from './supergraph.ts';
 import { legacyJsonStatusPlugin } from './legacy-json-status.ts';
 import { createLimitRules, parseOptionsOf, registerBodyLimitError } from './limits.ts';
 import { operationResolutionPlugin } from './operation-resolution.ts';
+import { createTrustedDocuments, loadManifests } from './trusted-documents.ts';
+import { createApqCache } from './apq-cache.ts';
+import { cacheControlPlugin, readCacheHints } from './cache-control.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore, type RateLimiter } from './rate-limit.ts';
 import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
@@ -45,7 +52,7 @@ export interface GatewayOptions {
   pubsub: PubSub;
   port?: number;
   host?: string;
-  /** Supergraph SDL; defaults to the committed `schema/supergraph.graphql`. */
+  /** Supergraph SDL to start from; defaults to XENTREE_SUPERGRAPH_FILE or the committed `schema/supergraph.graphql`. */
   supergraphSdl?: string;
   /** Subgraph base URLs (http://host:port); default `config.subgraphUrls`. */
   subgraphUrls?: Partial<Record<string, string>>;
@@ -55,27 +62,32 @@ export interface GatewayOptions {
 
 export interface StartedGateway {
   url: string;
+  /** Reads or composes the supergraph again (what SIGHUP does; README "Reloading the supergraph"). */
+  reload(trigger?: ReloadTrigger): Promise<ReloadOutcome>;
   close(): Promise<void>;
-}
-
-/** Names of the subgraphs composed in a supergraph SDL (from its `@join__graph` directives). */
-export function composedSubgraphs(sdl: string): string[] {
-  return [...sdl.matchAll(/@join__graph\(name: "([a-z]+)"/g)].map((m) => m[1] ?? '').filter(Boolean);
 }
 
 /** Starts the gateway on `opts.port` (default `config.port`; 0 = any free port). */
 export async function createGateway(opts: GatewayOptions): Promise<StartedGateway> {
   const { config, logger, pubsub } = opts;
-  const supergraphSdl = opts.supergraphSdl ?? loadSupergraph();
-  const policies = loadPolicies(supergraphSdl);
   const baseUrls = { ...config.subgraphUrls, ...opts.subgraphUrls } as Record<string, string>;
-  const names = composedSubgraphs(supergraphSdl);
-  const graphqlUrlOf = (name: string): string => `${baseUrls[name] ?? ''}/graphql`;
+  // The supergraph and what follows it on a reload (gateway/supergraph.ts); `policies` is a live view.
+  const supergraph = await createSupergraphRuntime({
+    settings: config.supergraph,
+    logger,
+    pubsub,
+    secret: config.internalServiceKey,
+    supergraphSdl: opts.supergraphSdl,
+    configuredUrl: (name) => `${baseUrls[name] ?? ''}/graphql`,
+  });
+  const policies = supergraph.policies;
+  const graphqlUrlOf = (name: string): string => supergraph.graphqlUrlOf(name);
 
   const identity = createIdentityClient(config, baseUrls.identity);
   const authenticator = await startAuthenticator(identity, pubsub);
 
-  const metrics = createGatewayMetrics(names);
+  const metrics = createGatewayMetrics([...supergraph.current.subgraphs.keys()]);
+  registerSupergraphMetrics(metrics.registry, supergraph);
   const pool = createConnectionPool();
   const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
@@ -83,7 +95,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   disableVendorTelemetry();
   const sourceFor = createSubgraphSources({ config, pool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
-  const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ name }) => sourceFor(name) });
+  const gateway = new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) });
 
   const app = Fastify({
     logger: false,
@@ -91,6 +103,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     trustProxy: config.trustProxy,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
   });
+  traceRequests(app);
   const plugins = opts.plugins ?? [];
   registerMetrics(app, { metrics, operations: new Map(plugins.flatMap((p) => [...(p.operations ?? [])])), production: config.production, token: config.metricsToken });
   registerRequestLog(app, logger);
@@ -103,21 +116,25 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const formatError = createFormatError({ production: config.production, logger });
 
   const rateLimiter = createCountedRateLimiter(config, logger, metrics);
+  const trusted = createTrustedDocuments(config.trustedDocuments.mode, loadManifests(config.trustedDocuments), parseOptionsOf(config.graphqlLimits));
+  const apq = createApqCache(config, logger);
 
+  const cacheHints = supergraph.derive((current) => readCacheHints(current.sdl));
   const apollo = new ApolloServer<GatewayContext>({
     ...executorOptions(config, formatError),
     gateway,
+    persistedQueries: apq.options,
     // The CLI closes everything on SIGINT/SIGTERM; Apollo's own handler would re-raise the signal first.
     stopOnTerminationSignals: false,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies), cacheControlPlugin({ get fields() { return cacheHints().fields; }, get types() { return cacheHints().types; } }), ...graphqlTracingPlugins<GatewayContext>({ execute: false })],
   });
   await apollo.start();
 
   const authenticate = recordingCaller(httpAuthentication(authenticator, config.trustProxy));
 
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
-  registerGraphQLRoutes(app, '/graphql', apollo, authenticate);
+  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted);
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
@@ -125,8 +142,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     config,
     logger,
     server: app.server,
-    supergraphSdl,
-    urlOf: (name) => baseUrls[name] ?? '',
+    supergraphSdl: supergraph.current.sdl,
+    urlOf: graphqlUrlOf,
     dataSourceFor: sourceFor,
     signContext: (ctx) => signedContextOf(ctx, config.internalServiceKey),
     formatError: (e) => formatError(e, undefined),
@@ -134,11 +151,14 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     apollo,
     validationRules: createLimitRules(config.graphqlLimits),
     parseOptions: parseOptionsOf(config.graphqlLimits),
+    trustedDocuments: trusted,
     rateLimiter,
     policies,
     onRevoked: (listener) => authenticator.onRevoked(listener),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
   });
+  supergraph.follow((next) => subscriptions.prepareSupergraph(next.sdl, next.policies));
+  await supergraph.start();
 
   for (const plugin of plugins) await plugin.register({
     app,
@@ -151,7 +171,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
       const started = await subscriptions.engine.subscribe(parse(query), operationName, variables, { auth });
       return Symbol.asyncIterator in started ? endOnRevocation(started, auth, (listener) => authenticator.onRevoked(listener)) : started;
     },
-    health: () => checkHealth({ identity, pubsub, subgraphs: Object.fromEntries(names.map((n) => [n, graphqlUrlOf(n)])) }),
+    health: () => checkHealth({ identity, pubsub, subgraphs: supergraph.subgraphUrls(), supergraph: supergraph.current }),
   });
 
   await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
@@ -161,14 +181,17 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   let closed = false;
   return {
     url,
+    reload: (trigger = 'SIGHUP') => supergraph.reload(trigger),
     async close() {
       if (closed) return;
       closed = true;
+      await supergraph.stop();
       await subscriptions.close();
       await authenticator.stop();
       await apollo.stop();
       await app.close();
       await rateLimiter.close();
+      await apq.close();
       await pool.close();
     },
   };

@@ -16,6 +16,7 @@ import type { Agent } from 'undici';
 import type { Config } from '../kernel/config.ts';
 import { CONTEXT_HEADER } from '../kernel/context.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
+import { traceSubgraphFetch } from './trace-fetch.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 import type { PolicyTable } from './policies.ts';
 import { callDeadlineMs, createSubgraphPoster, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard, type SubgraphPoster } from './resilience.ts';
@@ -51,7 +52,8 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   async process(options: Options): Promise<GatewayGraphQLResponse> {
     const ended = (options.context as GatewayContext).timing?.subgraphCall();
     try {
-      return await this.guard.run(operationKindOf(this.#documentOf(options), options.request.query), () => this.#send(options));
+      const send = () => traceSubgraphFetch(this.guard.subgraph, this.#url, options.request.operationName, (headers) => this.#send(options, headers));
+      return await this.guard.run(operationKindOf(this.#documentOf(options), options.request.query), send);
     } catch (err) {
       if (err instanceof SubgraphUnavailableError) return { errors: unavailableErrors(err) };
       throw err;
@@ -64,11 +66,11 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     return 'document' in options ? options.document : undefined;
   }
 
-  async #send(options: Options): Promise<GatewayGraphQLResponse> {
+  /** One attempt; `headers` holds the trace context of the attempt's span (empty with tracing off). */
+  async #send(options: Options, headers: Record<string, string>): Promise<GatewayGraphQLResponse> {
     const { config, policies } = this.settings;
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
-    const headers: Record<string, string> = {};
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
     headers['content-type'] = 'application/json';
     if ('auth' in context && context.auth) headers[CONTEXT_HEADER] = await signedContextOf(context as GatewayContext, config.internalServiceKey);
@@ -109,16 +111,18 @@ function errorFromReply(url: URL, status: number, body: unknown): GraphQLError {
 }
 
 /**
- * One data source per subgraph, created on first use and shared by the gateway's executor and the
- * subscription engine (so both go through the same breaker).
+ * One data source per subgraph and address (`url`, default `urlOf(name)`: where the current
+ * supergraph routes it), created on first use and shared by the gateway's executor and the
+ * subscription engine (so both go through the same breaker, which is per subgraph).
  */
-export function createSubgraphSources(options: SubgraphSourceOptions & { guardOf(name: string): SubgraphGuard; urlOf(name: string): string }): (name: string) => SubgraphSource {
+export function createSubgraphSources(options: SubgraphSourceOptions & { guardOf(name: string): SubgraphGuard; urlOf(name: string): string }): (name: string, url?: string) => SubgraphSource {
   const sources = new Map<string, SubgraphSource>();
-  return (name) => {
-    let source = sources.get(name);
+  return (name, url = options.urlOf(name)) => {
+    const key = `${name} ${url}`;
+    let source = sources.get(key);
     if (!source) {
-      source = new SubgraphSource(options.guardOf(name), options.urlOf(name), options);
-      sources.set(name, source);
+      source = new SubgraphSource(options.guardOf(name), url, options);
+      sources.set(key, source);
     }
     return source;
   };

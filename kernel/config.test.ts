@@ -83,6 +83,8 @@ describe('loadConfig defaults', () => {
       metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
       subgraphPorts: DEFAULT_PORTS,
+      supergraph: { file: null, compose: false, pollMs: 10_000 },
+      tracing: { exporter: null, protocol: 'http/protobuf', tracesUrl: 'http://localhost:4318/v1/traces', headers: {}, serviceName: null, sampler: 'parentbased_always_on', samplerArg: 1 },
     });
   });
 

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OTLP_PROTOCOLS, otlpHeaders, SAMPLERS, tracingConfigOf, type TracingConfig } from './tracing-config.ts';
 
 /** Every subgraph name, in the order the launcher starts them. */
 export const SUBGRAPH_NAMES = ['identity', 'orgs', 'chat', 'knowledge', 'learning', 'live', 'integrations'] as const;
@@ -156,6 +157,19 @@ const envSchema = z.object({
   KNOWLEDGE_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   KNOWLEDGE_PARSE_MEMORY_MB: z.coerce.number().int().min(64).max(4096).default(256),
   KNOWLEDGE_PARSE_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
+  XENTREE_SUPERGRAPH_FILE: z.string().trim().min(1).optional(),
+  XENTREE_SUPERGRAPH_COMPOSE: bool.default(false),
+  XENTREE_SUPERGRAPH_POLL_MS: z.coerce.number().int().min(0).default(10_000),
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 });
 
 const subgraphUrl = z.url({ protocol: /^https?$/ }).optional();
@@ -231,6 +245,10 @@ export interface Config {
   subgraphUrls: Record<SubgraphName, string>;
   /** Where each subgraph listens when started as its own process. */
   subgraphPorts: Record<SubgraphName, number>;
+  /** The gateway's supergraph: a watched file (else the committed one), or composed from the subgraphs at run time, polled every `pollMs` (0: never). */
+  supergraph: { file: string | null; compose: boolean; pollMs: number };
+  /** OpenTelemetry tracing (kernel/telemetry.ts), from the standard OTEL_* variables; off by default. */
+  tracing: TracingConfig;
 }
 
 /**
@@ -484,6 +502,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     metricsToken: e.METRICS_TOKEN ?? null,
     subgraphUrls,
     subgraphPorts,
+    supergraph: { file: e.XENTREE_SUPERGRAPH_FILE ? path.resolve(e.XENTREE_SUPERGRAPH_FILE) : null, compose: e.XENTREE_SUPERGRAPH_COMPOSE, pollMs: e.XENTREE_SUPERGRAPH_POLL_MS },
+    tracing: tracingConfigOf(e),
   };
 }
 

@@ -30,6 +30,10 @@ export const RESPONSE_SCHEMAS: Record<string, JsonObject> = {
       subgraphs: { type: 'object', description: 'One check per composed subgraph, by name.', additionalProperties: { $ref: '#/components/schemas/HealthCheck' } },
     }),
     checked_at: dateTime,
+    supergraph: record(
+      { hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'sha256 of the supergraph SDL served, hex.' }, loaded_at: dateTime },
+      'The supergraph this gateway serves and when it loaded it (README "Reloading the supergraph").',
+    ),
   }),
 };
 

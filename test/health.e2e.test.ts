@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
 import { forgeAccessToken, claimsOf } from './token-forge.ts';
+import { sdlHash } from '../kernel/schema-announce.ts';
+import { loadSupergraph } from '../schema/compose.ts';
 
 let t: TestStack;
 let admin: { id: string; access: string };
@@ -89,6 +91,8 @@ describe('GET /api/health/detailed', () => {
       status: 'ok',
       checks: { database: check, pubsub: check, subgraphs: { identity: check, orgs: check, chat: check, knowledge: check, learning: check, live: check, integrations: check } },
       checked_at: expect.stringMatching(ISO_MS),
+      // The committed supergraph, loaded when the gateway started (README "Reloading the supergraph").
+      supergraph: { hash: sdlHash(loadSupergraph().trimEnd()), loaded_at: expect.stringMatching(ISO_MS) },
     });
     const body = res.body as { checks: { database: { latency_ms: number }; pubsub: { latency_ms: number }; subgraphs: { identity: { latency_ms: number }; orgs: { latency_ms: number }; chat: { latency_ms: number } } }; checked_at: string };
     for (const { latency_ms: ms } of [body.checks.database, body.checks.pubsub, body.checks.subgraphs.identity, body.checks.subgraphs.orgs, body.checks.subgraphs.chat]) {
@@ -96,6 +100,8 @@ describe('GET /api/health/detailed', () => {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThanOrEqual(2000);
     }
+    expect(sdlHash(loadSupergraph().trimEnd())).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse((res.body as { supergraph: { loaded_at: string } }).supergraph.loaded_at)).toBeLessThanOrEqual(started);
     const checkedAt = Date.parse(body.checked_at);
     expect(checkedAt).toBeGreaterThanOrEqual(started - 1);
     expect(checkedAt).toBeLessThanOrEqual(finished + 1);

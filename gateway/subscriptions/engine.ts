@@ -38,6 +38,37 @@ export interface SubscriptionEngineOptions {
   exclusiveFields?: ReadonlySet<string>;
 }
 
+/**
+ * One supergraph as the engine plans with it. A subscription keeps the schema it started on:
+ * after a reload (gateway/supergraph.ts) its events still execute with its own plan.
+ */
+interface EngineSchema {
+  /** Tells the topics of one supergraph from those of the next, so new clients never join an old plan. */
+  generation: number;
+  apiSchema: GraphQLSchema;
+  fedApiSchema: Schema;
+  supergraphSchema: GraphQLSchema;
+  planner: QueryPlanner;
+  exclusiveFields: ReadonlySet<string>;
+}
+
+function engineSchemaOf(supergraphSdl: string, exclusiveFields: ReadonlySet<string>, generation: number): EngineSchema {
+  const supergraph = Supergraph.build(supergraphSdl);
+  const fedApiSchema = supergraph.apiSchema();
+  return {
+    generation,
+    fedApiSchema,
+    // Built with this module's graphql: under a bundler the CommonJS copy used by federation
+    // packages and the ESM copy imported here are different realms, and validate() refuses mixes.
+    apiSchema: buildSchema(printFederationSchema(fedApiSchema)),
+    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    planner: new QueryPlanner(supergraph),
+    exclusiveFields,
+  };
+}
+
+type EventPlan = { primary: FetchNode; rest: PlanNode | undefined; schema: EngineSchema };
+
 /** What clients receive; errors are already formatted (codes kept, unknown errors masked). */
 export type Result = ExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
@@ -103,7 +134,7 @@ class Topic {
   constructor(
     private readonly engine: SubscriptionEngine,
     private readonly key: string,
-    private readonly plan: { primary: FetchNode; rest: PlanNode | undefined },
+    private readonly plan: EventPlan,
     private readonly request: { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; context: EngineContext },
   ) {}
 
@@ -170,19 +201,27 @@ class Topic {
 export class SubscriptionEngine {
   readonly topics = new Map<string, Topic>();
   private exclusiveCount = 0;
-  readonly apiSchema: GraphQLSchema;
-  private readonly fedApiSchema: Schema;
-  private readonly supergraphSchema: GraphQLSchema;
-  private readonly planner: QueryPlanner;
+  private schema: EngineSchema;
 
   constructor(readonly options: SubscriptionEngineOptions) {
-    const supergraph = Supergraph.build(options.supergraphSdl);
-    this.fedApiSchema = supergraph.apiSchema();
-    // Built with this module's graphql: under a bundler the CommonJS copy used by federation
-    // packages and the ESM copy imported here are different realms, and validate() refuses mixes.
-    this.apiSchema = buildSchema(printFederationSchema(this.fedApiSchema));
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
+    this.schema = engineSchemaOf(options.supergraphSdl, options.exclusiveFields ?? new Set(), 0);
+  }
+
+  /** The client-facing schema new subscriptions are validated against. */
+  get apiSchema(): GraphQLSchema {
+    return this.schema.apiSchema;
+  }
+
+  /**
+   * Plans with a new supergraph from now on. Prepares everything first (it throws on an invalid
+   * supergraph and changes nothing); the returned function makes the switch. Open subscriptions
+   * keep streaming on the plan they started with.
+   */
+  prepareSupergraph(supergraphSdl: string, exclusiveFields: ReadonlySet<string>): () => void {
+    const next = engineSchemaOf(supergraphSdl, exclusiveFields, this.schema.generation + 1);
+    return () => {
+      this.schema = next;
+    };
   }
 
   /** Open client subscriptions (all topics). */
@@ -197,9 +236,10 @@ export class SubscriptionEngine {
    * Returns an async iterator of results, or a result with errors when it cannot be planned.
    */
   async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: EngineContext): Promise<AsyncIterableIterator<Result> | Result> {
+    const schema = this.schema;
     let plan: QueryPlan;
     try {
-      plan = this.planner.buildQueryPlan(operationFromDocument(this.fedApiSchema, document, { operationName }));
+      plan = schema.planner.buildQueryPlan(operationFromDocument(schema.fedApiSchema, document, { operationName }));
     } catch (err) {
       return { errors: asErrors([this.options.formatError({ message: err instanceof Error ? err.message : 'Cannot plan subscription', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]) };
     }
@@ -207,12 +247,12 @@ export class SubscriptionEngine {
     if (node?.kind !== 'Subscription') {
       return { errors: asErrors([{ message: 'Not a subscription operation', extensions: { code: 'BAD_REQUEST' } }]) };
     }
-    const exclusive = rootFields(document, operationName).some((f) => this.options.exclusiveFields?.has(f));
-    const key = exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([identityOf(context.auth), print(document), operationName ?? null, variables]);
+    const exclusive = rootFields(document, operationName).some((f) => schema.exclusiveFields.has(f));
+    const key = exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([schema.generation, identityOf(context.auth), print(document), operationName ?? null, variables]);
     let topic = this.topics.get(key);
     const stream = new ClientStream((s) => this.topics.get(key)?.remove(s));
     if (!topic) {
-      topic = new Topic(this, key, { primary: node.primary, rest: node.rest }, { document, operationName, variables, context });
+      topic = new Topic(this, key, { primary: node.primary, rest: node.rest, schema }, { document, operationName, variables, context });
       this.topics.set(key, topic);
       topic.add(stream);
       await topic.start();
@@ -224,11 +264,11 @@ export class SubscriptionEngine {
 
   /** Executes `Sequence[primary, rest]` for one event, answering `primary` from the event. */
   async executeEvent(
-    plan: { primary: FetchNode; rest: PlanNode | undefined },
+    plan: EventPlan,
     request: { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; context: EngineContext },
     event: ExecutionResult,
   ): Promise<Result> {
-    const { primary, rest } = plan;
+    const { primary, rest, schema } = plan;
     let answered = false;
     const real = this.options.dataSourceFor(primary.serviceName);
     const fromEvent: GraphQLDataSource<EngineContext> = {
@@ -244,13 +284,13 @@ export class SubscriptionEngine {
       get: (_t, name: string) => (name === primary.serviceName ? fromEvent : this.options.dataSourceFor(name)),
     });
     const queryPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
-    const operationContext = buildOperationContext({ schema: this.apiSchema, operationDocument: request.document, operationName: request.operationName });
+    const operationContext = buildOperationContext({ schema: schema.apiSchema, operationDocument: request.document, operationName: request.operationName });
     const source = print(request.document);
     // executeQueryPlan reads only a few of these (request, context, logger, metrics).
     const requestContext: GatewayGraphQLRequestContext<EngineContext> = {
       request: { query: source, variables: request.variables, operationName: request.operationName },
       logger: this.options.logger,
-      schema: this.apiSchema,
+      schema: schema.apiSchema,
       schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
       // A fresh context per event: the signed internal context lives 60 s, a subscription longer.
       context: { auth: request.context.auth },
@@ -263,7 +303,7 @@ export class SubscriptionEngine {
       metrics: {},
       overallCachePolicy: undefined,
     };
-    const result = await executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, this.supergraphSchema, this.fedApiSchema);
+    const result = await executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, schema.supergraphSchema, schema.fedApiSchema);
     const data = (result.data ?? null) as Record<string, unknown> | null;
     if (!result.errors?.length) return { data };
     return { data, errors: asErrors(result.errors.map((e) => this.options.formatError(e.toJSON()))) };

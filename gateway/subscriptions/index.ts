@@ -18,6 +18,7 @@ export interface SubscriptionServiceOptions {
   logger: Logger;
   server: Server;
   supergraphSdl: string;
+  /** A subgraph's GraphQL URL (http://host:port/graphql) as the current supergraph routes it. */
   urlOf(name: string): string;
   dataSourceFor(name: string): GraphQLDataSource<EngineContext>;
   signContext(ctx: EngineContext): Promise<string>;
@@ -26,9 +27,10 @@ export interface SubscriptionServiceOptions {
   apollo: ApolloServer<EngineContext>;
   validationRules: readonly ValidationRule[];
   parseOptions?: ParseOptions;
+  trustedDocuments: WsServerOptions['trustedDocuments'];
   /** The limiter GraphQL over HTTP and REST count against: one set of counters for every transport. */
   rateLimiter: RateLimiter;
-  /** The supergraph's field policies: `@rateLimit` per operation, `@exclusive` subscriptions. */
+  /** The supergraph's field policies (a live view that follows reloads): `@rateLimit` per operation, `@exclusive` subscriptions. */
   policies: PolicyTable;
   onRevoked(listener: (revoked: Revocation) => void): () => void;
   onConnectionCount?(open: number): void;
@@ -37,6 +39,8 @@ export interface SubscriptionServiceOptions {
 export interface SubscriptionService {
   engine: SubscriptionEngine;
   upstream: UpstreamPool;
+  /** New subscriptions plan with this supergraph once the returned function runs (it throws first on an invalid one). */
+  prepareSupergraph(supergraphSdl: string, policies: PolicyTable): () => void;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
       };
     },
     validationRules: opts.validationRules,
+    trustedDocuments: opts.trustedDocuments,
     parseOptions: opts.parseOptions,
     maxPayloadBytes: opts.config.bodyLimitBytes,
     onRevoked: opts.onRevoked,
@@ -87,6 +92,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
   return {
     engine,
     upstream,
+    prepareSupergraph: (supergraphSdl, policies) => engine.prepareSupergraph(supergraphSdl, exclusiveSubscriptions(policies)),
     async close() {
       await ws.close();
       await engine.close();

@@ -1,5 +1,6 @@
 /**
- * One multiplexed graphql-ws connection per subgraph. The connection authenticates
+ * One multiplexed graphql-ws connection per subgraph address (a supergraph reload that moves a
+ * subgraph opens a new one; subscriptions on the old one end with it). The connection authenticates
  * with the gateway's service credential; each subscription carries its caller's signed context in
  * `extensions`. A dropped connection ends every subscription on it with an error (no silent hang).
  */
@@ -15,7 +16,7 @@ export interface UpstreamSink {
 }
 
 export interface UpstreamPoolOptions {
-  /** Subgraph base URL (http://host:port) by name. */
+  /** Subgraph GraphQL URL (http://host:port/graphql) by name, as the current supergraph routes it. */
   urlOf(name: string): string;
   serviceCredential(): Promise<string>;
 }
@@ -32,9 +33,9 @@ export class UpstreamPool {
   }
 
   private client(name: string): Client {
-    let client = this.clients.get(name);
+    const url = this.options.urlOf(name).replace(/^http/, 'ws');
+    let client = this.clients.get(url);
     if (!client) {
-      const url = `${this.options.urlOf(name).replace(/^http/, 'ws')}/graphql`;
       client = createClient({
         url,
         webSocketImpl: WebSocket,
@@ -45,7 +46,7 @@ export class UpstreamPool {
         keepAlive: 12_000,
         connectionParams: async () => ({ [SERVICE_HEADER]: await this.options.serviceCredential() }),
       });
-      this.clients.set(name, client);
+      this.clients.set(url, client);
     }
     return client;
   }
