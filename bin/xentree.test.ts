@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { freePort, runCli, startProcess, type Proc } from '../test/processes.ts';
+import { until } from '../test/chat-stream-fixtures.ts';
 
 const base = {
   // What `npm start` runs as: outside `test`, Apollo Server would handle SIGTERM itself.
@@ -86,6 +87,19 @@ Press Ctrl+C to stop.
   it('refuses a subgraph port in use, naming SUBGRAPH_<NAME>_PORT', async () => {
     const result = await runCli(['subgraph', 'chat'], { ...base, XENTREE_DATA_DIR: tempDir(), SUBGRAPH_CHAT_PORT: String(port) });
     expectRefused(result, `SUBGRAPH_CHAT_PORT: port ${port} on 127.0.0.1 is already in use by another process; stop that process or set SUBGRAPH_CHAT_PORT to a free port`);
+  });
+
+  it('reloads the supergraph on SIGHUP and keeps serving (README "Reloading the supergraph")', async () => {
+    const reloads = async (outcome: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(new RegExp(`^xentree_supergraph_reloads_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    // Once at start: the committed supergraph read again, the same hash.
+    expect(await reloads('unchanged')).toBe(1);
+    running.child.kill('SIGHUP');
+    await until(async () => (await reloads('unchanged')) === 2);
+    expect([await reloads('updated'), await reloads('failed'), running.child.exitCode]).toEqual([0, 0, null]);
+    expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
   });
 
   it('gives the lock up when it stops', async () => {

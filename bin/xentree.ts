@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../kernel/logger.ts';
 import { connectPubSub } from '../kernel/pubsub.ts';
 import { claimEmbeddedDataDir } from '../kernel/data-lock.ts';
 import { isAddressInUse, portInUseError, requirePortFree, StartupError } from '../kernel/startup.ts';
+import { startTracing, type Tracing } from '../kernel/telemetry.ts';
 
 async function usage(): Promise<string> {
   const { SUBGRAPHS } = await import('../subgraphs/index.ts');
@@ -39,6 +40,9 @@ Xentree Graph is running (${db}; ${config.redisUrl ? 'Redis PubSub' : 'in-memory
 Press Ctrl+C to stop.`;
 }
 
+/** The tracing SDK of this process (a no-op until `startTracing` finds an exporter configured). */
+let tracing: Tracing = { shutdown: async () => {} };
+
 /** The variable that sets each port this command listens on, to name it when the port is taken. */
 const portVariables = new Map<number, string>();
 
@@ -54,7 +58,8 @@ function onShutdown(logger: Logger, close: () => Promise<void>): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    close().then(
+    // The spans of the last requests are exported before the process exits.
+    close().then(() => tracing.shutdown()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -66,6 +71,11 @@ function onShutdown(logger: Logger, close: () => Promise<void>): void {
   // handled) must not fall through to Node's default and kill the process before it has closed.
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** SIGHUP reloads the gateway's supergraph (README "Reloading the supergraph"; the outcome is logged) instead of ending the process. */
+function onReloadSignal(gateway: { reload(): Promise<unknown> }): void {
+  process.on('SIGHUP', () => void gateway.reload());
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -89,6 +99,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Before the system's modules load: the pg instrumentation hooks `pg` as knex first requires it.
+  const role = command === 'subgraph' ? `xentree-${arg ?? 'subgraph'}` : command === 'gateway' ? 'xentree-gateway' : 'xentree';
+  if (command === 'start' || command === 'gateway' || command === 'subgraph') tracing = await startTracing(config.tracing, { defaultServiceName: role });
   switch (command) {
     case 'start': {
       // Cheapest checks first: a second process on the same data stops before anything else.
@@ -99,6 +112,7 @@ async function main(argv: string[]): Promise<void> {
       const stack = await createStack({ config, logger, port: config.port, subgraphPorts: 0, pubsub });
       console.log(startBanner(config, stack.gateway.url.replace('127.0.0.1', 'localhost')));
       onShutdown(logger, stack.close);
+      onReloadSignal(stack.gateway);
       return;
     }
     case 'gateway': {
@@ -108,6 +122,7 @@ async function main(argv: string[]): Promise<void> {
       const { restCompat } = await import('../rest-compat/plugin.ts');
       const gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()] });
       console.log(`gateway listening on ${gateway.url}/graphql`);
+      onReloadSignal(gateway);
       onShutdown(logger, async () => {
         await gateway.close();
         await pubsub.close();
