@@ -1,8 +1,8 @@
 /**
  * The OpenTelemetry SDK, loaded by kernel/telemetry.ts only when tracing is on: the tracer
  * provider with the configured sampler and exporter, W3C trace context propagation, and the pg
- * instrumentation (each SQL statement a span, with its text, which has `$1` placeholders, and no
- * parameter values; only inside a trace).
+ * instrumentation (each SQL statement a span, only inside a trace, its text with every literal
+ * replaced by `?` (kernel/sql-text.ts) and no parameter values).
  */
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -22,6 +22,7 @@ import {
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
+import { sanitizeSql } from './sql-text.ts';
 import type { TracingConfig } from './tracing-config.ts';
 
 function samplerOf(config: TracingConfig): Sampler {
@@ -59,7 +60,14 @@ export function registerSdk(config: TracingConfig, defaultServiceName: string, e
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     // Statements outside a request (migrations, sweepers) would each be a trace of their own.
-    instrumentations: [new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false })],
+    instrumentations: [
+      new PgInstrumentation({
+        requireParentSpan: true,
+        enhancedDatabaseReporting: false,
+        // MikroORM inlines values into the statement text: the attribute gets it with literals as `?`.
+        requestHook: (span, info) => span.setAttribute('db.query.text', sanitizeSql(info.query.text)),
+      }),
+    ],
   });
   return {
     async shutdown() {

@@ -7,6 +7,7 @@ import { initTRPC, TRPCError, type AnyRouter } from '@trpc/server';
 import { createTRPCClient, httpBatchLink, localLink, TRPCClientError, type TRPCClient, type TRPCLink } from '@trpc/client';
 import { AppError, isErrorCode, trpcCodeOf, type FieldError } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, serviceCredentialProvider, signContext, type AuthContext } from './context.ts';
+import { inProcedureSpan, tracedLink, traceHeadersOf } from './trace-trpc.ts';
 
 /** What every internal procedure sees: the verified calling service and, when given, the acting user. */
 export interface TrpcContext {
@@ -45,8 +46,11 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Each procedure in its span, under the caller's (kernel/trace-trpc.ts). */
+const traceProcedure = t.middleware(({ path, next }) => inProcedureSpan(path, () => next()));
+
 /** A procedure only other services may call (valid service credential required). */
-export const internalProcedure = t.procedure.use(mapAppErrors).use(async ({ ctx, next }) => {
+export const internalProcedure = t.procedure.use(traceProcedure).use(mapAppErrors).use(async ({ ctx, next }) => {
   if (!ctx.service) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Invalid internal service credentials' });
   return next({ ctx: { ...ctx, service: ctx.service } });
 });
@@ -86,8 +90,8 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
   const http = httpBatchLink({
     url: `${opts.baseUrl}/trpc`,
     maxItems: opts.maxBatch,
-    async headers() {
-      const h: Record<string, string> = { [SERVICE_HEADER]: await credential() };
+    async headers({ opList }) {
+      const h: Record<string, string> = { ...traceHeadersOf(opList), [SERVICE_HEADER]: await credential() };
       if (acting) h[CONTEXT_HEADER] = await signContext(acting, opts.secret);
       return h;
     },
@@ -100,7 +104,7 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
   const locals = new WeakMap<AnyRouter, ReturnType<TRPCLink<AnyRouter>>>();
   const link: TRPCLink<TRouter> = (runtime) => {
     const remote = http(runtime);
-    return (op) => {
+    return tracedLink<TRouter>(opts.target, (op) => {
       const router = localRouters.get(opts.target);
       if (!router) return remote(op);
       let local = locals.get(router);
@@ -109,7 +113,7 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
         locals.set(router, local);
       }
       return local(op);
-    };
+    });
   };
   return createTRPCClient<TRouter>({ links: [link] });
 }

@@ -1,0 +1,117 @@
+/**
+ * OpenTelemetry traces end to end (issue 18, item 1), with the SDK's in-memory exporter: one
+ * cross-subgraph query sent with a client `traceparent` is one trace with the client's trace id:
+ * the gateway's request span (named after the operation), @apollo/gateway's plan/execute/fetch
+ * spans, a client span per subgraph fetch with the subgraph's name, each subgraph's server span as
+ * its child with parse/validate/execute, the tRPC call between subgraphs, and the SQL statements
+ * (with placeholders, never the values).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { account, addMember, createOrg, person } from './org-fixtures.ts';
+import { ancestorsOf, clientTraceparent, parentIdOf, SpanKind, spansOf, startMemoryTracing, waitForSpans, type ReadableSpan } from './trace-fixtures.ts';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { Tracing } from '../kernel/telemetry.ts';
+
+let t: TestStack;
+let exporter: InMemorySpanExporter;
+let tracing: Tracing;
+
+beforeAll(async () => {
+  ({ exporter, tracing } = await startMemoryTracing());
+  t = await startTestStack();
+});
+afterAll(async () => {
+  await t?.close();
+  await tracing?.shutdown();
+});
+
+const QUERY = `query OrgMembers($id: ID!) {
+  organization(id: $id) { id name members(limit: 10) { total items { username email role user { id username } } } }
+}`;
+
+const attr = (span: ReadableSpan, name: string): unknown => span.attributes[name];
+const named = (spans: readonly ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
+const idOf = (span: ReadableSpan) => span.spanContext().spanId;
+const sqlText = (span: ReadableSpan) => String(attr(span, 'db.statement') ?? attr(span, 'db.query.text') ?? '');
+
+describe('a cross-subgraph query with a client traceparent', () => {
+  it('is one trace from the gateway request to the SQL statements, with correct parents', async () => {
+    const owner = await person(t, 'tracer');
+    const other = await account(t, 'traced');
+    const org = await createOrg(t, owner);
+    await addMember(t, org.id, owner, other.id, 'member');
+
+    const client = clientTraceparent();
+    const res = await t.gql(QUERY, { id: org.id }, { ...bearer(owner.access), traceparent: client.header });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+
+    const gatewaySpan = await waitForSpans(() => spansOf(exporter, client.traceId).find((s) => s.kind === SpanKind.SERVER && attr(s, 'http.route') === '/graphql' && !attr(s, 'xentree.subgraph')), 'gateway request span');
+    // Subgraph server spans end as their replies close; wait until both subgraphs' have.
+    await waitForSpans(() => (spansOf(exporter, client.traceId).filter((s) => s.kind === SpanKind.SERVER && attr(s, 'xentree.subgraph')).length >= 2 ? true : undefined), 'subgraph server spans');
+    const spans = spansOf(exporter, client.traceId);
+
+    // The gateway continues the client's span and names its span after the operation.
+    expect(parentIdOf(gatewaySpan)).toBe(client.spanId);
+    expect(gatewaySpan.name).toBe('query OrgMembers');
+    expect(gatewaySpan.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200, 'graphql.operation.name': 'OrgMembers', 'graphql.operation.type': 'query' });
+    for (const phase of ['graphql.parse', 'graphql.validate', 'gateway.request']) {
+      expect(named(spans, phase).filter((s) => parentIdOf(s) === idOf(gatewaySpan)), phase).toHaveLength(1);
+    }
+    const [request] = named(spans, 'gateway.request');
+    if (!request) throw new Error('no gateway.request span');
+    expect(named(spans, 'gateway.plan').map(parentIdOf)).toEqual([idOf(request)]);
+    const [execute] = named(spans, 'gateway.execute');
+    if (!execute) throw new Error('no gateway.execute span');
+    expect(parentIdOf(execute)).toBe(idOf(request));
+
+    // One fetch per subgraph of the plan, each with a client span naming the subgraph, and the
+    // subgraph's server span under it.
+    for (const subgraph of ['orgs', 'identity']) {
+      const fetch = named(spans, 'gateway.fetch').find((s) => attr(s, 'service') === subgraph);
+      if (!fetch) throw new Error(`no gateway.fetch span for ${subgraph}`);
+      expect(ancestorsOf(fetch, spans).map((s) => s.name)).toContain('gateway.execute');
+      const calls = spans.filter((s) => s.name === `subgraph ${subgraph}` && parentIdOf(s) === idOf(fetch));
+      expect(calls, `subgraph ${subgraph}`).toHaveLength(1);
+      const [call] = calls;
+      if (!call) throw new Error('unreachable');
+      expect(call.kind).toBe(SpanKind.CLIENT);
+      expect(call.attributes).toMatchObject({ 'xentree.subgraph': subgraph, 'http.request.method': 'POST' });
+      const servers = spans.filter((s) => s.kind === SpanKind.SERVER && parentIdOf(s) === idOf(call));
+      expect(servers, `${subgraph} server span`).toHaveLength(1);
+      const [server] = servers;
+      if (!server) throw new Error('unreachable');
+      expect(server.attributes).toMatchObject({ 'xentree.subgraph': subgraph, 'http.route': '/graphql', 'http.response.status_code': 200, 'graphql.operation.type': 'query' });
+      for (const phase of ['graphql.parse', 'graphql.validate', 'graphql.execute']) {
+        expect(named(spans, phase).filter((s) => parentIdOf(s) === idOf(server)), `${subgraph} ${phase}`).toHaveLength(1);
+      }
+      // Its SQL statements are in the trace, under its server span.
+      const sql = spans.filter((s) => attr(s, 'db.system') === 'postgresql' || attr(s, 'db.system.name') === 'postgresql');
+      const own = sql.filter((s) => ancestorsOf(s, spans).includes(server));
+      expect(own.length, `${subgraph} SQL spans`).toBeGreaterThan(0);
+    }
+
+    // orgs asks identity for the members' profiles over tRPC: a client span, the procedure's span
+    // under it, and identity's SQL under that.
+    const orgsServer = spans.find((s) => s.kind === SpanKind.SERVER && attr(s, 'xentree.subgraph') === 'orgs');
+    const trpcCall = spans.find((s) => s.name === 'trpc identity.usersByIds');
+    if (!trpcCall || !orgsServer) throw new Error(`no tRPC span: ${spans.map((s) => s.name).join(', ')}`);
+    expect(trpcCall.kind).toBe(SpanKind.CLIENT);
+    expect(ancestorsOf(trpcCall, spans)).toContain(orgsServer);
+    const procedure = spans.find((s) => s.name === 'trpc.procedure usersByIds');
+    if (!procedure) throw new Error('no tRPC procedure span');
+    expect(ancestorsOf(procedure, spans)).toContain(trpcCall);
+    expect(spans.some((s) => sqlText(s) !== '' && ancestorsOf(s, spans).includes(procedure))).toBe(true);
+
+    // Every span of the request is in this one trace: each one's parent is in it, or is the client's.
+    for (const span of spans) expect([client.spanId, ...spans.map(idOf)], span.name).toContain(parentIdOf(span));
+
+    // SQL spans carry statements with placeholders, never the values (ids, emails).
+    const statements = spans.map(sqlText).filter((s) => s !== '');
+    expect(statements.some((s) => /= (\?|\$1)/.test(s))).toBe(true);
+    for (const statement of statements) {
+      for (const value of [org.id, owner.id, other.id, owner.email, other.email]) expect(statement).not.toContain(value);
+    }
+  });
+});
