@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, ERROR_REGISTRY, isErrorCode, notFound, restBodyOf, toGraphQLExtensions, trpcCodeOf, type ErrorCode, type FieldError } from './errors.ts';
+import { AppError, ERROR_REGISTRY, isErrorCode, notFound, requireFound, restBodyOf, toGraphQLExtensions, trpcCodeOf, type ErrorCode, type FieldError } from './errors.ts';
 
 const FIELD: FieldError = { type: 'string_too_short', loc: ['body', 'password'], msg: 'String should have at least 8 characters', input: 'abc', ctx: { min_length: 8 } };
 
@@ -69,6 +69,24 @@ describe('AppError', () => {
     expect({ code: err.code, message: err.message, status: err.status }).toEqual({ code: 'NOT_FOUND', message: 'Conversation not found', status: 404 });
     expect(restBodyOf(err.code, err.message)).toEqual({ status: 404, body: { detail: { error: 'not_found', message: 'Conversation not found' } } });
     expect(notFound('Live session').message).toBe('Live session not found');
+  });
+
+  it('requireFound(value, resource) passes a found value through and makes a missing one NOT_FOUND', () => {
+    const doc = { id: 'd1' };
+    expect(requireFound(doc, 'Document')).toBe(doc);
+    expect(requireFound(0, 'Count')).toBe(0);
+    for (const missing of [null, undefined]) {
+      const err = (() => {
+        try {
+          requireFound(missing, 'Document');
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(err).toBeInstanceOf(AppError);
+      expect(err instanceof AppError && { code: err.code, message: err.message }).toEqual({ code: 'NOT_FOUND', message: 'Document not found' });
+    }
   });
 });
 

@@ -164,6 +164,16 @@ export function notFound(resource: string): AppError {
   return new AppError('NOT_FOUND', { message: `${resource} not found` });
 }
 
+/**
+ * The value that was found, for a non-null field whose target may have gone since its parent was
+ * read (deleted in between).
+ * @throws AppError NOT_FOUND (`"<Resource> not found"`) when it is null.
+ */
+export function requireFound<T>(value: T | null | undefined, resource: string): T {
+  if (value === null || value === undefined) throw notFound(resource);
+  return value;
+}
+
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_REGISTRY, code);
 }

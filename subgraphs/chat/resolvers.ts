@@ -1,8 +1,8 @@
 /** Thin GraphQL adapter for chat: parse args, call a service, shape the result. */
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
+import { requireFound } from '../../kernel/errors.ts';
 import type { ChatContext } from './context.ts';
-import type { Conversation } from './conversation.entity.ts';
 import type { SearchCollection } from './search.indexer.ts';
 import { parsePage } from './conversation.service.ts';
 import type { Resolvers, SearchCollection as GqlCollection } from './schema.types.ts';
@@ -87,8 +87,8 @@ export const resolvers = {
   },
   Message: {
     // A message is reached only through its conversation, which the caller may read; should the
-    // conversation be deleted in between, GraphQL's non-null check reports the field.
-    conversation: async (m, _, ctx) => (await ctx.loaders.conversationById.load(m.conversationId)) as Conversation,
+    // conversation be deleted in between, the field is NOT_FOUND.
+    conversation: async (m, _, ctx) => requireFound(await ctx.loaders.conversationById.load(m.conversationId), 'Conversation'),
     user: (m) => ({ __typename: 'User', id: m.userId }),
     role: (m) => upper(m.role),
   },

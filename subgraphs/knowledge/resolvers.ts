@@ -1,10 +1,10 @@
 /** Thin GraphQL adapter for knowledge: parse args, call a service, shape the result. */
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
-import { AppError } from '../../kernel/errors.ts';
+import { AppError, requireFound } from '../../kernel/errors.ts';
 import { isUuid } from '../../kernel/input.ts';
 import type { KnowledgeContext } from './context.ts';
-import type { DocumentScope, KnowledgeDocument } from './document.entity.ts';
+import type { DocumentScope } from './document.entity.ts';
 import { IngestionIterator, type IngestionEvent } from './ingestion.events.ts';
 import type { DocumentScope as GqlScope, Resolvers } from './schema.types.ts';
 
@@ -56,7 +56,7 @@ export const resolvers = {
   KnowledgeSearchHit: {
     scope: (h) => toGql(h.scope),
     // The search found this chunk for the caller in this same request, so its document is one they
-    // may read; should it be deleted in between, GraphQL's non-null check reports the field.
-    document: async (h, _, ctx) => (await ctx.loaders.documentById.load(h.documentId)) as KnowledgeDocument,
+    // may read; should it be deleted in between, the field is NOT_FOUND.
+    document: async (h, _, ctx) => requireFound(await ctx.loaders.documentById.load(h.documentId), 'Document'),
   },
 } satisfies Resolvers;
