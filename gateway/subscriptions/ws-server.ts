@@ -5,7 +5,7 @@
  * replica), the credential checked again on every `subscribe`, the same rate limits as HTTP, frames
  * no larger than the HTTP body limit, limits on subscriptions per connection and connections per
  * principal. Subscriptions go to the engine; queries and mutations run on the gateway's executor
- * like HTTP ones.
+ * like HTTP ones. Documents are admitted by the same trusted documents policy as over HTTP.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,6 +18,7 @@ import { revokedCode } from './revocable.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { AppError, toGraphQLExtensions } from '../../kernel/errors.ts';
 import type { SubscriptionEngine } from './engine.ts';
+import type { TrustedDocuments } from '../trusted-documents.ts';
 
 export interface WsServerOptions {
   server: Server;
@@ -28,6 +29,8 @@ export interface WsServerOptions {
   /** Runs a query or mutation on the gateway's executor. */
   execute(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, auth: AuthContext): Promise<ExecutionResult>;
   validationRules: readonly ValidationRule[];
+  /** Which documents run (trusted-documents.ts), as for GraphQL over HTTP. */
+  trustedDocuments: TrustedDocuments;
   /** Parser limits (token count), as for GraphQL over HTTP. */
   parseOptions?: ParseOptions;
   /** Largest frame accepted, in bytes (the HTTP body limit): larger ones close the socket with 1009. */
@@ -137,9 +140,14 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         if (state.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', status: 429 } })];
         }
+        // Trusted documents: a manifest document by its id, or a refusal, exactly as over HTTP.
+        const settled = opts.trustedDocuments.resolve({ query: payload.query, documentId: (payload as { documentId?: unknown }).documentId, extensions: payload.extensions });
+        if (settled.kind === 'refused') return [new GraphQLError(settled.refusal.message, { extensions: { code: settled.refusal.code } })];
+        const query = settled.kind === 'manifest' ? settled.query : payload.query;
+        if (!query) return [new GraphQLError('Automatic persisted queries are served over HTTP: send the query itself, or a documentId.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })];
         let document: DocumentNode;
         try {
-          document = parse(payload.query, opts.parseOptions);
+          document = parse(query, opts.parseOptions);
         } catch (err) {
           const message = err instanceof Error ? err.message : 'Syntax error';
           const code = /maximum number of tokens/i.test(message) ? 'TOO_MANY_TOKENS' : 'GRAPHQL_PARSE_FAILED';

@@ -16,6 +16,10 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+export type CacheControlScope =
+  | 'PUBLIC'
+  | 'PRIVATE';
+
 export type IntegrationTokenMode =
   | 'API'
   | 'EMBED';
@@ -266,6 +270,7 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   IntegrationTokenMode: IntegrationTokenMode;
   Organization: ResolverTypeWrapper<{ id: string }>;

@@ -1,0 +1,86 @@
+/**
+ * The fastify handler of GraphQL over HTTP: the request's document is settled by the trusted
+ * documents policy (trusted-documents.ts) — a manifest document put in place of its id, or the
+ * request refused — and the request then goes to Apollo Server as `@as-integrations/fastify`
+ * would hand it over.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+import { Readable } from 'node:stream';
+import { wantsLegacyJson } from './legacy-json-status.ts';
+import { withoutPersistedQuery, type DocumentRefusal, type TrustedDocuments } from './trusted-documents.ts';
+
+type ContextFunction<TContext> = (req: FastifyRequest, reply: FastifyReply) => Promise<TContext>;
+
+function headerMapOf(req: FastifyRequest): HeaderMap {
+  const map = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) if (value) map.set(key, Array.isArray(value) ? value.join(', ') : value);
+  return map;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && !Buffer.isBuffer(x);
+
+function parseJsonParam(value: string | null): unknown {
+  if (value === null) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined; // Apollo Server answers the malformed parameter itself
+  }
+}
+
+/**
+ * Settles the document of one HTTP request: the request to hand to Apollo Server (with the
+ * manifest's document in place of an id), or the refusal to answer with.
+ */
+function settle(trusted: TrustedDocuments, req: FastifyRequest, request: HTTPGraphQLRequest): HTTPGraphQLRequest | DocumentRefusal {
+  if (request.method === 'GET') {
+    const params = new URLSearchParams(request.search);
+    const resolution = trusted.resolve({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parseJsonParam(params.get('extensions')) });
+    if (resolution.kind === 'refused') return resolution.refusal;
+    if (resolution.kind === 'as-sent') return request;
+    params.set('query', resolution.query);
+    params.delete('documentId');
+    const extensions = withoutPersistedQuery(parseJsonParam(params.get('extensions')));
+    if (extensions) params.set('extensions', JSON.stringify(extensions));
+    else params.delete('extensions');
+    return { ...request, search: `?${params.toString()}` };
+  }
+  if (request.method !== 'POST' || !isRecord(req.body)) return request;
+  const body = req.body;
+  const resolution = trusted.resolve({ query: body.query, documentId: body.documentId, extensions: body.extensions });
+  if (resolution.kind === 'refused') return resolution.refusal;
+  if (resolution.kind === 'as-sent') return request;
+  const { documentId: _id, extensions: _ext, ...rest } = body;
+  const extensions = withoutPersistedQuery(body.extensions);
+  return { ...request, body: { ...rest, query: resolution.query, ...(extensions ? { extensions } : {}) } };
+}
+
+/** A refusal as GraphQL over HTTP: 400 `application/graphql-response+json` (unless the client only takes `application/json`). */
+function sendRefusal(req: FastifyRequest, reply: FastifyReply, refusal: DocumentRefusal): FastifyReply {
+  const type = wantsLegacyJson(req.headers.accept) ? 'application/json; charset=utf-8' : 'application/graphql-response+json; charset=utf-8';
+  return reply
+    .code(refusal.status)
+    .header('content-type', type)
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
+}
+
+export function createGraphQLHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, trusted: TrustedDocuments, context: ContextFunction<TContext>) {
+  apollo.assertStarted('createGraphQLHandler()');
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const request: HTTPGraphQLRequest = {
+      body: req.body,
+      method: req.method.toUpperCase(),
+      headers: headerMapOf(req),
+      search: new URL(req.url, `${req.protocol}://${req.hostname}/`).search,
+    };
+    const settled = settle(trusted, req, request);
+    if ('code' in settled) return sendRefusal(req, reply, settled);
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: settled, context: () => context(req, reply) });
+    for (const [name, value] of response.headers) void reply.header(name, value);
+    void reply.code(response.status ?? 200);
+    if (response.body.kind === 'complete') return response.body.string;
+    return reply.send(Readable.from(response.body.asyncIterator));
+  };
+}
