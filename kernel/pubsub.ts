@@ -1,10 +1,12 @@
 /**
  * PubSub: in-memory within one process, Redis across processes. Payloads are JSON.
  * A small implementation over ioredis (graphql-redis-subscriptions would bring a second ioredis): one connection publishes, one subscribes.
+ * With tracing on, a message carries its publisher's trace context (kernel/trace-pubsub.ts).
  */
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { reasonOf, redactUrl, StartupError } from './startup.ts';
+import { deliver, tracedPublish } from './trace-pubsub.ts';
 
 export type Handler = (payload: unknown) => void;
 
@@ -27,11 +29,12 @@ export function createMemoryPubSub(): PubSub {
     kind: 'memory',
     async publish(channel, payload) {
       // Round-trip through JSON so in-memory and Redis deliveries look the same to handlers.
-      emitter.emit(channel, JSON.parse(JSON.stringify(payload)));
+      await tracedPublish('memory', channel, payload, async (message) => void emitter.emit(channel, JSON.parse(JSON.stringify(message))));
     },
     async subscribe(channel, handler) {
-      emitter.on(channel, handler);
-      return () => emitter.off(channel, handler);
+      const received = (message: unknown) => deliver('memory', channel, message, handler);
+      emitter.on(channel, received);
+      return () => emitter.off(channel, received);
     },
     async ping() {},
     async close() {
@@ -58,7 +61,7 @@ function redisPubSub(url: string, prefix: string): { pubsub: PubSub; lastError()
     } catch {
       return;
     }
-    for (const h of set) h(payload);
+    for (const h of set) deliver('redis', channel.slice(prefix.length), payload, h);
   });
   // Errors are surfaced through ping(); ioredis reconnects by itself.
   let lastError: unknown = null;
@@ -67,7 +70,7 @@ function redisPubSub(url: string, prefix: string): { pubsub: PubSub; lastError()
   const pubsub: PubSub = {
     kind: 'redis',
     async publish(channel, payload) {
-      await pub.publish(prefix + channel, JSON.stringify(payload));
+      await tracedPublish('redis', channel, payload, async (message) => void (await pub.publish(prefix + channel, JSON.stringify(message))));
     },
     async subscribe(channel, handler) {
       const full = prefix + channel;

@@ -4,11 +4,22 @@
  * the gateway's request span (named after the operation), @apollo/gateway's plan/execute/fetch
  * spans, a client span per subgraph fetch with the subgraph's name, each subgraph's server span as
  * its child with parse/validate/execute, the tRPC call between subgraphs, and the SQL statements
- * (with placeholders, never the values).
+ * (literals replaced, never the values). And one `chat` mutation whose reply reaches a subscriber on
+ * another replica (a second chat subgraph and gateway on the shared PubSub) is one trace holding the
+ * AI provider call, the PubSub publish spans and, under and linked to each, the delivery span.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { account, addMember, createOrg, person } from './org-fixtures.ts';
+import { createConversation } from './chat-fixtures.ts';
+import { until, wsClient } from './chat-stream-fixtures.ts';
+import { createLogger } from '../kernel/logger.ts';
+import type { StartedSubgraph } from '../kernel/server.ts';
+import { createGateway, type StartedGateway } from '../gateway/server.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
+import { SUBGRAPHS } from '../subgraphs/index.ts';
+import { messageChannel } from '../subgraphs/chat/message.events.ts';
 import { ancestorsOf, clientTraceparent, parentIdOf, SpanKind, spansOf, startMemoryTracing, waitForSpans, type ReadableSpan } from './trace-fixtures.ts';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Tracing } from '../kernel/telemetry.ts';
@@ -113,5 +124,88 @@ describe('a cross-subgraph query with a client traceparent', () => {
     for (const statement of statements) {
       for (const value of [org.id, owner.id, other.id, owner.email, other.email]) expect(statement).not.toContain(value);
     }
+  });
+});
+
+describe('a chat mutation whose reply reaches a subscriber on another replica', () => {
+  let chatB: StartedSubgraph | undefined;
+  let gatewayB: StartedGateway | undefined;
+  let watcherClient: Client | undefined;
+  beforeAll(async () => {
+    // Replica B: its own chat subgraph and gateway, sharing the database and the PubSub.
+    const logger = createLogger('silent');
+    const chat = SUBGRAPHS.find((s) => s.name === 'chat');
+    if (!chat) throw new Error('no chat subgraph');
+    chatB = await chat.start({ config: t.config, port: 0, host: '127.0.0.1', pubsub: t.stack.pubsub, logger });
+    const urls = { ...Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])), chat: chatB.url };
+    gatewayB = await createGateway({ config: t.config, logger, pubsub: t.stack.pubsub, port: 0, host: '127.0.0.1', subgraphUrls: urls, plugins: [restCompat()] });
+  });
+  afterAll(async () => {
+    await watcherClient?.dispose();
+    await gatewayB?.close();
+    await chatB?.close();
+  });
+
+  it('is one trace from the mutation to the delivery, each delivery under and linked to its publish span', async () => {
+    const alice = await person(t, 'trace_chat');
+    const conv = await createConversation(t, alice);
+    if (!gatewayB) throw new Error('no replica');
+    watcherClient = wsClient(gatewayB.url, alice.access);
+    const watcher = watcherClient.iterate<{ messageAdded: { id: string; role: string; content: string } }>({
+      query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role content } }',
+      variables: { c: conv.id },
+    });
+    // The subscription has no acknowledgement: probe the channel (outside any trace) until it receives.
+    const probe = { id: 'probe', conversationId: conv.id, userId: alice.id, role: 'user', content: 'probe', provider: null, model: null, createdAt: new Date().toISOString() };
+    const first = watcher.next();
+    let received = false;
+    void first.then(() => (received = true));
+    await until(async () => {
+      if (!received) await t.stack.pubsub.publish(messageChannel(conv.id), probe);
+      return received;
+    });
+
+    const client = clientTraceparent();
+    const res = await t.gql('mutation Ask($i: ChatInput!) { chat(input: $i) { content messageId } }', { i: { message: 'Hello there', conversationId: conv.id } }, { ...bearer(alice.access), traceparent: client.header });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    const seen: { id: string; role: string }[] = [];
+    while (seen.length < 2) {
+      const next = await watcher.next();
+      const added = next.value?.data?.messageAdded;
+      if (added && added.id !== 'probe') seen.push(added);
+    }
+    await watcher.return?.();
+    expect(seen.map((m) => m.role)).toEqual(['USER', 'ASSISTANT']);
+
+    await waitForSpans(() => spansOf(exporter, client.traceId).find((s) => s.kind === SpanKind.SERVER && attr(s, 'http.route') === '/graphql' && !attr(s, 'xentree.subgraph')), 'gateway request span');
+    const spans = spansOf(exporter, client.traceId);
+    const gatewaySpan = spans.find((s) => s.name === 'mutation Ask');
+    if (!gatewaySpan) throw new Error(`no gateway span: ${spans.map((s) => s.name).join(', ')}`);
+    expect(parentIdOf(gatewaySpan)).toBe(client.spanId);
+    const chatServer = spans.find((s) => s.kind === SpanKind.SERVER && attr(s, 'xentree.subgraph') === 'chat');
+    if (!chatServer) throw new Error('no chat server span');
+    expect(ancestorsOf(chatServer, spans).map((s) => s.name)).toEqual(expect.arrayContaining(['subgraph chat', 'gateway.fetch', 'gateway.execute', 'gateway.request', 'mutation Ask']));
+
+    // The provider call, SQL statements and both messages' publish spans are under the chat subgraph's span.
+    const ai = spans.find((s) => attr(s, 'gen_ai.operation.name') === 'chat');
+    if (!ai) throw new Error('no AI span');
+    expect(ai.attributes).toMatchObject({ 'gen_ai.provider.name': 'local', 'gen_ai.request.model': 'local-grounded-1' });
+    expect(ancestorsOf(ai, spans)).toContain(chatServer);
+    expect(spans.some((s) => attr(s, 'db.system.name') === 'postgresql' && ancestorsOf(s, spans).includes(chatServer))).toBe(true);
+    const publishes = spans.filter((s) => s.name === 'pubsub publish' && attr(s, 'messaging.destination.name') === messageChannel(conv.id));
+    expect(publishes).toHaveLength(2);
+    for (const publish of publishes) {
+      expect(publish.kind).toBe(SpanKind.PRODUCER);
+      expect(ancestorsOf(publish, spans)).toContain(chatServer);
+      // Replica B's subscriber got it: a delivery span under the publish span, linked to it.
+      const deliveries = spans.filter((s) => s.name === 'pubsub deliver' && parentIdOf(s) === idOf(publish));
+      expect(deliveries).toHaveLength(1);
+      const [delivery] = deliveries;
+      expect(delivery?.kind).toBe(SpanKind.CONSUMER);
+      expect(delivery?.links.map((l) => l.context.spanId)).toEqual([idOf(publish)]);
+      expect(delivery?.attributes).toMatchObject({ 'messaging.destination.name': messageChannel(conv.id), 'messaging.system': 'memory' });
+    }
+    for (const span of spans) expect([client.spanId, ...spans.map(idOf)], span.name).toContain(parentIdOf(span));
   });
 });

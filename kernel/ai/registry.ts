@@ -8,6 +8,7 @@ import { createAnthropicProvider } from './anthropic.provider.ts';
 import { createLocalProvider } from './local.provider.ts';
 import { createOpenAiProvider } from './openai.provider.ts';
 import type { AiProvider } from './provider.ts';
+import { tracedProvider } from './traced.provider.ts';
 
 /** CONV-1's `ProviderInfo`. */
 export interface ProviderInfo {
@@ -60,7 +61,7 @@ export class ProviderRegistry {
     const id = requested ?? 'auto';
     const provider = id === 'auto' ? (this.byId(this.ai.defaultProvider) ?? this.byId('local')) : this.byId(id);
     if (!provider?.available || !provider.defaultModel) throw new AppError('UNKNOWN_PROVIDER', { extras: { provider: id } });
-    return { requested: id, provider, model: provider.defaultModel };
+    return { requested: id, provider: tracedProvider(provider), model: provider.defaultModel };
   }
 
   private byId(id: string): AiProvider | undefined {

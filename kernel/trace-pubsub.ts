@@ -1,0 +1,69 @@
+/**
+ * PubSub messages carry their publisher's trace context, so an event delivered to a subscriber (in
+ * this process or, through Redis, another replica) is traced as part of the request that published
+ * it. A traced message travels in an envelope `{"@trace": {traceparent, tracestate?}, "@payload": …}`;
+ * with tracing off it is the bare payload, as before. Receivers unwrap either form, whether or not
+ * they trace themselves, so replicas with and without tracing can share a channel.
+ *
+ * Spans: `pubsub publish` (PRODUCER) around the publish, and `pubsub deliver` (CONSUMER) around
+ * each handler a message reaches: its parent is the publishing span (one trace from the mutation
+ * to the subscriber) and it also carries a span link to it, the messaging conventions' way of
+ * naming the message's origin. Both have `messaging.destination.name` (the channel).
+ */
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { extractTraceContext, failSpan, injectTraceHeaders, tracer, tracingEnabled } from './telemetry.ts';
+
+const TRACE = '@trace';
+const PAYLOAD = '@payload';
+
+interface Envelope {
+  [TRACE]: Record<string, string>;
+  [PAYLOAD]: unknown;
+}
+
+function isEnvelope(message: unknown): message is Envelope {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return false;
+  const keys = Object.keys(message);
+  return keys.length === 2 && TRACE in message && PAYLOAD in message && typeof (message as Envelope)[TRACE] === 'object';
+}
+
+/**
+ * Publishes `payload` through `send`: within a trace, in a span and wrapped with that span's trace
+ * context; outside one (sweepers, announcements) or with tracing off, bare.
+ */
+export async function tracedPublish(system: string, channel: string, payload: unknown, send: (message: unknown) => Promise<void>): Promise<void> {
+  if (!tracingEnabled() || !trace.getActiveSpan()) return send(payload);
+  const attributes = { 'messaging.system': system, 'messaging.destination.name': channel, 'messaging.operation.type': 'send' };
+  return tracer().startActiveSpan('pubsub publish', { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+    try {
+      await send({ [TRACE]: injectTraceHeaders({}), [PAYLOAD]: payload } satisfies Envelope);
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Hands a received message's payload to `handler`, in a delivery span when it carries a trace context. */
+export function deliver(system: string, channel: string, message: unknown, handler: (payload: unknown) => void): void {
+  if (!isEnvelope(message)) return handler(message);
+  const payload = message[PAYLOAD];
+  if (!tracingEnabled()) return handler(payload);
+  const parent = extractTraceContext(message[TRACE]);
+  const origin = trace.getSpanContext(parent);
+  const span = tracer().startSpan(
+    'pubsub deliver',
+    { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': system, 'messaging.destination.name': channel, 'messaging.operation.type': 'process' }, links: origin ? [{ context: origin }] : [] },
+    parent,
+  );
+  try {
+    context.with(trace.setSpan(parent, span), () => handler(payload));
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
