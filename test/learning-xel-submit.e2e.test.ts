@@ -51,7 +51,7 @@ describe('XEL-5 submit', () => {
     const body = res.body as { score: number; correct: null; feedback: string; passed: boolean };
     expect(body.correct).toBeNull();
     expect(body.score).toBeGreaterThanOrEqual(60);
-    expect(body.feedback).toMatch(/^Length: \d+ words \(target \d+–\d+\)\. Task keywords covered: \d+ of \d+\. Lexical variety: \d+% different words\. Sentences: \d+, [\d.]+ words on average\.$/);
+    expect(body.feedback).toMatch(/^Length: \d+ words \(target \d+–\d+\)\. Task keywords covered: \d+ of \d+\. Overlap with the reference answer: \d+% of its content words\. Lexical variety: \d+% different words\. Sentences: \d+, [\d.]+ words on average\.$/);
     const short = await submit(l, writing.id, { answer: 'Hi.' });
     expect((short.body as { score: number; passed: boolean }).passed).toBe(false);
   });

@@ -26,7 +26,7 @@ export function createOpenAiProvider(cfg: OpenAiConfig): AiProvider {
       const body = await postForStream(
         `${cfg.baseUrl.replace(/\/$/, '')}/chat/completions`,
         cfg.apiKey ? { authorization: `Bearer ${cfg.apiKey}` } : {},
-        { model: options.model, messages, stream: true },
+        { model: options.model, messages, stream: true, ...(options.json ? { response_format: { type: 'json_object' } } : {}) },
         signal,
       );
       try {

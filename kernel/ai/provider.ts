@@ -16,6 +16,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Response-language hint, e.g. `en`. */
   userLanguage?: string | null;
+  /** Ask for a reply that is one JSON object (OpenAI's JSON mode; the prompt asks the others). */
+  json?: boolean;
 }
 
 export interface Usage {

@@ -10,6 +10,7 @@ import type { XelXpiService } from './xel/xpi.service.ts';
 import type { XelSessionService } from './xel/session.service.ts';
 import type { XelEvaluationService } from './xel/evaluation.service.ts';
 import type { XelDashboardService } from './xel/dashboard.service.ts';
+import type { XelRegenerationService } from './xel/regeneration.service.ts';
 
 /** The services of learning, shared by every request of the process. */
 export interface LearningServices {
@@ -21,6 +22,7 @@ export interface LearningServices {
   sessions: XelSessionService;
   evaluations: XelEvaluationService;
   dashboard: XelDashboardService;
+  regenerations: XelRegenerationService;
 }
 
 /** Per-request context of learning's resolvers. */

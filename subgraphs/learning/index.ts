@@ -25,6 +25,10 @@ import { XelDashboardService } from './xel/dashboard.service.ts';
 import { LearningXelEvaluations } from './migrations/xel-evaluations.migration.ts';
 import { LearningXelSessions } from './migrations/xel-sessions.migration.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
+import { LearningXelVariants } from './migrations/xel-variants.migration.ts';
+import { ProviderRegistry } from '../../kernel/ai/registry.ts';
+import { XelAi } from './xel/ai.ts';
+import { XelRegenerationService } from './xel/regeneration.service.ts';
 
 export type { LearningRouter, AwardRequest } from './router.ts';
 export type { LearningContext } from './context.ts';
@@ -49,6 +53,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0003-xel-submissions', class: LearningXelSubmissions },
     { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
     { name: 'learning-0005-xel-evaluations', class: LearningXelEvaluations },
+    { name: 'learning-0006-xel-variants', class: LearningXelVariants },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(
@@ -62,8 +67,9 @@ export const learning: SubgraphManifest<LearningContext> = {
       }),
     );
     const awards = new AwardService(identity, learningClock, pubsub);
+    const ai = new XelAi(new ProviderRegistry(config.ai));
     const sessions = new XelSessionService(awards, learningClock);
-    const submissions = new XelSubmissionService(awards, learningClock, sessions);
+    const submissions = new XelSubmissionService(awards, learningClock, sessions, ai);
     const stats = new StatsService(identity, learningClock);
     const modules = new XelModuleService(learningClock);
     const xpi = new XelXpiService(identity, learningClock);
@@ -73,7 +79,8 @@ export const learning: SubgraphManifest<LearningContext> = {
       modules,
       submissions,
       sessions,
-      evaluations: new XelEvaluationService(awards, submissions, sessions, learningClock),
+      evaluations: new XelEvaluationService(awards, submissions, sessions, learningClock, ai),
+      regenerations: new XelRegenerationService(ai, awards, modules, learningClock),
       dashboard: new XelDashboardService(modules, sessions, xpi, stats, learningClock),
       xpi,
     };

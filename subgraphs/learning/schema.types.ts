@@ -326,6 +326,7 @@ export type Mutation = {
   startXelModule: XelModuleStart;
   submitXelTask: XelSubmissionResult;
   completeXelModule: XelModuleCompletion;
+  regenerateXelTask: XelTask;
   startXelSession: XelSession;
   endXelSession: XelSessionEnd;
   addXelTranscriptEntry: XelTranscriptEntry;
@@ -346,6 +347,11 @@ export type MutationSubmitXelTaskArgs = {
 
 export type MutationCompleteXelModuleArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRegenerateXelTaskArgs = {
+  taskId: Scalars['ID']['input'];
 };
 
 
@@ -904,6 +910,7 @@ export type MutationResolvers<ContextType = LearningContext, ParentType extends 
   startXelModule?: Resolver<ResolversTypes['XelModuleStart'], ParentType, ContextType, RequireFields<MutationStartXelModuleArgs, 'id'>>;
   submitXelTask?: Resolver<ResolversTypes['XelSubmissionResult'], ParentType, ContextType, RequireFields<MutationSubmitXelTaskArgs, 'taskId' | 'input'>>;
   completeXelModule?: Resolver<ResolversTypes['XelModuleCompletion'], ParentType, ContextType, RequireFields<MutationCompleteXelModuleArgs, 'id'>>;
+  regenerateXelTask?: Resolver<ResolversTypes['XelTask'], ParentType, ContextType, RequireFields<MutationRegenerateXelTaskArgs, 'taskId'>>;
   startXelSession?: Resolver<ResolversTypes['XelSession'], ParentType, ContextType, Partial<MutationStartXelSessionArgs>>;
   endXelSession?: Resolver<ResolversTypes['XelSessionEnd'], ParentType, ContextType, RequireFields<MutationEndXelSessionArgs, 'id'>>;
   addXelTranscriptEntry?: Resolver<ResolversTypes['XelTranscriptEntry'], ParentType, ContextType, RequireFields<MutationAddXelTranscriptEntryArgs, 'sessionId' | 'input'>>;

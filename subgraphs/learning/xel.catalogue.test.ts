@@ -1,6 +1,6 @@
 /** The seeded Xentree English catalogue: at least 12 modules from A1 to C2 and 60 tasks, every type and skill, consistent keys. */
 import { describe, expect, it } from 'vitest';
-import { CEFR_LEVELS, SKILLS, TASK_TYPES, catalogueSql, loadCatalogue } from './xel.catalogue.ts';
+import { CEFR_LEVELS, SKILLS, TASK_TYPES, catalogueSql, loadCatalogue, loadTemplateBank } from './xel.catalogue.ts';
 
 const catalogue = loadCatalogue();
 const tasks = catalogue.modules.flatMap((m) => m.tasks);
@@ -33,5 +33,30 @@ describe('xel-modules.json', () => {
     const sql = catalogueSql(catalogue);
     expect(sql).toHaveLength(catalogue.modules.length + tasks.length);
     expect(sql.every((s) => s.includes('on conflict ("id") do update'))).toBe(true);
+  });
+
+  it('gives every task a template bank for offline regeneration: new content, a key that fits the type', () => {
+    const bank = loadTemplateBank().templates;
+    expect(Object.keys(bank).sort()).toEqual(tasks.map((t) => t.id).sort());
+    for (const t of tasks) {
+      const templates = bank[t.id] ?? [];
+      expect(templates.length).toBeGreaterThanOrEqual(1);
+      for (const v of templates) {
+        expect(v.prompt).not.toBe(t.prompt);
+        if (t.type === 'multiple_choice') expect(v.options).toContain(v.answer_key.answer);
+        else expect(v.options).toBeNull();
+        if (t.type === 'fill_blank') {
+          expect(v.prompt).toContain('___');
+          expect(v.answer_key.accepted?.length).toBeGreaterThan(0);
+        }
+        if (['short_answer', 'writing', 'speaking'].includes(t.type)) {
+          const words = v.answer_key.reference?.match(/[A-Za-z']+/g)?.length ?? 0;
+          const [min, max] = v.answer_key.target_words ?? [0, 0];
+          expect(words, `${t.id}: reference within its target length`).toBeGreaterThanOrEqual(min);
+          expect(words).toBeLessThanOrEqual(max);
+          expect(v.answer_key.keywords?.length).toBeGreaterThan(0);
+        }
+      }
+    }
   });
 });

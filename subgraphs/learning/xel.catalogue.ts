@@ -53,6 +53,28 @@ export function loadCatalogue(): Catalogue {
   return JSON.parse(readFileSync(new URL('./xel-modules.json', import.meta.url), 'utf8')) as Catalogue;
 }
 
+/** A variant of a task in the template bank (xel-templates.json): the same type and skill, new content and key. */
+export interface TaskTemplate {
+  prompt: string;
+  options: string[] | null;
+  audio_url: string | null;
+  answer_key: AnswerKey;
+}
+
+export interface TemplateBank {
+  version: number;
+  /** By task id: the alternatives to the catalogue's original. */
+  templates: Record<string, TaskTemplate[]>;
+}
+
+let bank: TemplateBank | null = null;
+
+/** The template bank the offline provider draws XEL-6 variants from (read once; its keys stay in this subgraph). */
+export function loadTemplateBank(): TemplateBank {
+  bank ??= JSON.parse(readFileSync(new URL('./xel-templates.json', import.meta.url), 'utf8')) as TemplateBank;
+  return bank;
+}
+
 /** A SQL string literal. */
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const json = (v: unknown): string => `${lit(JSON.stringify(v))}::jsonb`;

@@ -74,6 +74,8 @@ export const xelResolvers: GraphQLResolverMap<LearningContext> = {
       const user = requireUser(ctx.auth, 'xel:write');
       return ctx.services.evaluations.evaluate(ctx.em, user.userId, parseInput(evaluation, args.input));
     },
+    regenerateXelTask: async (_: unknown, args: { taskId: string }, ctx: LearningContext) =>
+      gqlTask(await ctx.services.regenerations.regenerate(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.taskId)),
     completeXelModule: async (_: unknown, args: { id: string }, ctx: LearningContext) => {
       const done = await ctx.services.submissions.complete(ctx.em, requireUser(ctx.auth, 'xel:write').userId, args.id);
       return { ...done, status: 'COMPLETED' };

@@ -24,7 +24,7 @@ const summary = {
 
 export const XELModuleSummary = response('XELModuleSummary', summary);
 
-export const XELTaskDetail = response('XELTaskDetail', {
+const task = {
   id: r.uuid(),
   module_id: r.uuid(),
   order: r.int(),
@@ -35,6 +35,12 @@ export const XELTaskDetail = response('XELTaskDetail', {
   audio_url: r.strOrNull(),
   variant: r.int(),
   max_score: r.int(),
+};
+
+export const XELTask = response('XELTask', task);
+
+export const XELTaskDetail = response('XELTaskDetail', {
+  ...task,
   attempts: r.int(),
   best_score: r.value({ type: ['number', 'null'] }),
   passed: r.bool(),

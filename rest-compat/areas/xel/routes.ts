@@ -1,7 +1,7 @@
-/** Xentree English, XEL-1..3 (§3.6), which the learning subgraph serves. */
+/** Xentree English, XEL-1..14 (§3.6), which the learning subgraph serves. */
 import { v } from '../../validation.ts';
 import { defineRoute, type RouteDecl } from '../../route.ts';
-import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse, XELEvaluationResponse, XELDashboardResponse } from './responses.ts';
+import { XELModuleCompleteResponse, XELModuleDetail, XELModuleStartResponse, XELModuleSummary, XELTask, XELTaskSubmissionResponse, XELXPIHistoryResponse, XELXPIResponse, XELSessionEndResponse, XELSessionResponse, XELTranscriptEntry, XELTranscriptListResponse, XELEvaluationResponse, XELDashboardResponse } from './responses.ts';
 
 const XEL = { tag: 'Xentree English' } as const;
 
@@ -104,6 +104,20 @@ export const xelRoutes: RouteDecl[] = [
     response: XELTaskSubmissionResponse,
     select: (data) => data.submitXelTask,
     status: 201,
+    notFound: 'Task',
+  }),
+  defineRoute({
+    ...XEL,
+    id: 'XEL-6',
+    method: 'POST',
+    path: '/api/xel/tasks/:task_id/regenerate',
+    summary: 'Regenerate a task',
+    params: taskParams,
+    operation: 'RegenerateXelTask',
+    variables: ({ params }) => ({ taskId: params.task_id }),
+    response: XELTask,
+    select: (data) => data.regenerateXelTask,
+    status: 200,
     notFound: 'Task',
   }),
   defineRoute({

@@ -1,6 +1,6 @@
 /**
- * XEL-7 (§3.6, §4.2, §4.9): evaluates a speaking transcript or a written text with the offline
- * rubric, stores it, updates the skill, grammar and vocabulary sub-scores, and records
+ * XEL-7 (§3.6, §4.2, §4.9): evaluates a speaking transcript or a written text through the AI
+ * provider (the offline rubric of evaluation.rubric.ts for `local`), stores it, updates the skill, grammar and vocabulary sub-scores, and records
  * `xel_evaluation` XP (15 for each of the first 5 evaluations of the user's local day, 0 after).
  */
 import { randomUUID } from 'node:crypto';
@@ -10,14 +10,12 @@ import type { Clock } from '../clock.ts';
 import type { AwardService } from '../award.service.ts';
 import { localDate } from '../time.ts';
 import { cefrBand } from './scoring.ts';
-import { evaluateText } from './evaluation.rubric.ts';
+import type { XelAi } from './ai.ts';
+import { findCurrentTask } from './task-content.ts';
 import type { XelSessionService } from './session.service.ts';
 import type { XelSubmissionService } from './submission.service.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const SQL = {
-  taskPrompt: `select "prompt" from "learning"."xel_tasks" where "id" = ?`,
   today: `select count(*)::int as n from "learning"."ledger" where "user_id" = ? and "local_date" = ? and "source" = 'xel_evaluation'`,
   insert: `insert into "learning"."xel_evaluations" ("id", "user_id", "kind", "text", "overall_score", "cefr_band", "criteria", "feedback", "suggestions", "task_id", "session_id", "created_at")
     values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?)`,
@@ -37,21 +35,26 @@ export class XelEvaluationService {
     private readonly submissions: XelSubmissionService,
     private readonly sessions: XelSessionService,
     private readonly clock: Clock,
+    private readonly ai: XelAi,
   ) {}
 
-  /** @throws NOT_FOUND "Task not found" / "Session not found"; SESSION_ALREADY_ENDED */
+  /**
+   * Evaluates through the AI provider (before the transaction opens), then records.
+   * @throws NOT_FOUND "Task not found" / "Session not found"; SESSION_ALREADY_ENDED; PROVIDER_ERROR
+   */
   async evaluate(em: EntityManager, userId: string, input: EvaluationInput) {
     let prompt = input.prompt ?? null;
     if (input.taskId) {
-      const [task] = UUID.test(input.taskId) ? await em.execute<{ prompt: string }[]>(SQL.taskPrompt, [input.taskId]) : [];
+      const task = await findCurrentTask(em, userId, input.taskId);
       if (!task) throw notFound('Task');
       prompt ??= task.prompt;
     }
     if (input.sessionId && !(await this.sessions.isOwned(em, userId, input.sessionId))) throw notFound('Session');
     const zone = await this.awards.zoneOf(userId);
-    const { criteria, overall, suggestions } = evaluateText(input.kind, input.text, prompt);
+    const { criteria, overall, suggestions, summary } = await this.ai.evaluate(input.kind, input.text, prompt);
     const band = cefrBand(overall) ?? 'A1';
-    const feedback = `Overall ${overall}/100 (${band}). ${criteria.map((c) => `${c.name}: ${c.score}`).join(', ')}.`;
+    const measured = `Overall ${overall}/100 (${band}). ${criteria.map((c) => `${c.name}: ${c.score}`).join(', ')}.`;
+    const feedback = summary === null ? measured : `${measured} ${summary}`;
     const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const today = localDate(now, zone);

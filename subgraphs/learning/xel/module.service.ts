@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { notFound } from '../../../kernel/errors.ts';
 import type { Clock } from '../clock.ts';
+import { LATEST_VARIANT, VARIANT_COLUMNS } from './task-content.ts';
 
 export type ModuleStatus = 'not_started' | 'in_progress' | 'completed';
 
@@ -53,11 +54,12 @@ const SQL = {
       p."started_at", p."completed_at", p."score"
     from "learning"."xel_modules" m
     left join "learning"."xel_module_progress" p on p."module_id" = m."id" and p."user_id" = ?`,
-  tasks: `select t."id", t."module_id", t."order", t."type", t."skill", t."prompt", t."options"::text as options, t."audio_url",
+  /** The caller's tasks as they see them (their newest XEL-6 variant, if any); params: user id ×2, then the filter's. */
+  tasks: `select t."id", t."module_id", t."order", t."type", t."skill", ${VARIANT_COLUMNS},
       coalesce(tp."attempts", 0)::int as attempts, tp."best_score", coalesce(tp."passed", false) as passed, tp."last_submitted_at"
     from "learning"."xel_tasks" t
     left join "learning"."xel_task_progress" tp on tp."task_id" = t."id" and tp."user_id" = ?
-    where t."module_id" = ? order by t."order", t."id"`,
+    ${LATEST_VARIANT}`,
   start: `insert into "learning"."xel_module_progress" ("user_id", "module_id", "started_at", "last_activity_at") values (?, ?, ?, ?)
     on conflict ("user_id", "module_id") do update set "last_activity_at" = excluded."last_activity_at"`,
 };
@@ -79,6 +81,41 @@ interface ModuleRow {
 }
 
 const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
+
+interface TaskRow {
+  id: string;
+  module_id: string;
+  order: number;
+  type: string;
+  skill: string;
+  prompt: string;
+  options: string | null;
+  audio_url: string | null;
+  variant: number;
+  attempts: number;
+  best_score: number | null;
+  passed: boolean;
+  last_submitted_at: Date | string | null;
+}
+
+function toTask(t: TaskRow): XelTaskView {
+  return {
+    id: t.id,
+    moduleId: t.module_id,
+    order: t.order,
+    type: t.type,
+    skill: t.skill,
+    prompt: t.prompt,
+    options: t.options === null ? null : (JSON.parse(t.options) as string[]),
+    audioUrl: t.audio_url,
+    variant: t.variant,
+    maxScore: 100,
+    attempts: t.attempts,
+    bestScore: t.best_score,
+    passed: t.passed,
+    lastSubmittedAt: date(t.last_submitted_at),
+  };
+}
 
 function toModule(r: ModuleRow): XelModuleView {
   const status: ModuleStatus = r.completed_at ? 'completed' : r.started_at ? 'in_progress' : 'not_started';
@@ -119,23 +156,15 @@ export class XelModuleService {
 
   /** XEL-2's tasks of a module, by order, with the caller's attempts (never the answer key). */
   async tasks(em: EntityManager, userId: string, moduleId: string): Promise<XelTaskView[]> {
-    const rows = await em.execute<{ id: string; module_id: string; order: number; type: string; skill: string; prompt: string; options: string | null; audio_url: string | null; attempts: number; best_score: number | null; passed: boolean; last_submitted_at: Date | string | null }[]>(SQL.tasks, [userId, moduleId]);
-    return rows.map((t) => ({
-      id: t.id,
-      moduleId: t.module_id,
-      order: t.order,
-      type: t.type,
-      skill: t.skill,
-      prompt: t.prompt,
-      options: t.options === null ? null : (JSON.parse(t.options) as string[]),
-      audioUrl: t.audio_url,
-      variant: 0,
-      maxScore: 100,
-      attempts: t.attempts,
-      bestScore: t.best_score,
-      passed: t.passed,
-      lastSubmittedAt: date(t.last_submitted_at),
-    }));
+    const rows = await em.execute<TaskRow[]>(`${SQL.tasks} where t."module_id" = ? order by t."order", t."id"`, [userId, userId, moduleId]);
+    return rows.map(toTask);
+  }
+
+  /** One task as the caller sees it, or null. */
+  async task(em: EntityManager, userId: string, taskId: string): Promise<XelTaskView | null> {
+    if (!UUID.test(taskId)) return null;
+    const [row] = await em.execute<TaskRow[]>(`${SQL.tasks} where t."id" = ?`, [userId, userId, taskId]);
+    return row ? toTask(row) : null;
   }
 
   /**

@@ -37,9 +37,17 @@ const words = (text: string): string[] => text.toLowerCase().match(/[a-z\u00c0-\
 const sentences = (text: string): string[] => text.split(/[.!?]+/).map((s) => s.trim()).filter((s) => s.length > 0);
 const pct = (x: number): number => Math.round(x * 100);
 
+/** Words too common to say anything about what an answer covers. */
+const COMMON = new Set('about after also been before being could does each from have here into just like many more most much only other over same some such than that their them then there these they this those through very were what when where which while will with would your'.split(' '));
+
+/** The distinct content words of a text: four letters or more, not common function words. */
+const contentWords = (text: string): Set<string> => new Set(words(text).filter((w) => w.length >= 4 && !COMMON.has(w)));
+
 /**
- * short_answer, writing and speaking offline: a deterministic rubric. Length against the target
- * (30 %), keywords of the task covered (35 %), lexical variety (20 %) and sentence length (15 %).
+ * short_answer, writing and speaking offline (the `local` provider, §4.17): a deterministic,
+ * explainable rubric. Length against the task's target (25 %), the task's keywords covered
+ * (25 %), overlap with the reference answer's content words (20 %), lexical variety (15 %) and
+ * sentence structure (15 %). The feedback gives each measurement and never quotes the key.
  */
 export function gradeRubric(answer: string, key: AnswerKey): Grade {
   const w = words(answer);
@@ -49,14 +57,20 @@ export function gradeRubric(answer: string, key: AnswerKey): Grade {
   const keywords = key.keywords ?? [];
   const covered = keywords.filter((k) => text.includes(` ${k.toLowerCase()} `) || text.includes(` ${k.toLowerCase()}s `));
   const coverage = keywords.length === 0 ? 1 : covered.length / keywords.length;
+  const reference = contentWords(key.reference ?? '');
+  const given = contentWords(answer);
+  const shared = [...reference].filter((x) => given.has(x)).length;
+  // Half the reference's content words is full marks: a good answer need not echo the model one.
+  const overlap = reference.size === 0 ? 1 : Math.min(1, shared / (reference.size / 2));
   const variety = w.length === 0 ? 0 : new Set(w).size / w.length;
   const s = sentences(answer);
   const avg = s.length === 0 ? 0 : w.length / s.length;
   const structure = avg === 0 ? 0 : avg < 4 ? avg / 4 : avg > 30 ? Math.max(0, 1 - (avg - 30) / 30) : 1;
-  const score = Math.max(0, Math.min(100, Math.round(100 * (0.3 * length + 0.35 * coverage + 0.2 * Math.min(1, variety / 0.6) + 0.15 * structure))));
+  const score = Math.max(0, Math.min(100, Math.round(100 * (0.25 * length + 0.25 * coverage + 0.2 * overlap + 0.15 * Math.min(1, variety / 0.6) + 0.15 * structure))));
   const feedback = [
-    `Length: ${w.length} words (target ${min}–${max}).`,
+    `Length: ${w.length} word${w.length === 1 ? '' : 's'} (target ${min}–${max}).`,
     `Task keywords covered: ${covered.length} of ${keywords.length}.`,
+    `Overlap with the reference answer: ${reference.size === 0 ? 0 : pct(shared / reference.size)}% of its content words.`,
     `Lexical variety: ${pct(variety)}% different words.`,
     `Sentences: ${s.length}, ${Math.round(avg * 10) / 10} words on average.`,
   ].join(' ');

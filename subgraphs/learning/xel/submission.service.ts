@@ -1,6 +1,6 @@
 /**
  * XEL-5 submissions and XEL-4 module completion (§3.6, §4.2, §4.9). A submission is
- * graded (exact match, or the offline rubric for AI-graded types), recorded with the task's
+ * graded (exact match, or the AI provider for AI-graded types: xel/ai.ts), recorded with the task's
  * progress, moves the skill's sub-score and the XPI (with a snapshot of the day), and earns
  * `xel_task` XP — all in one transaction, the award included. Answer keys never leave here.
  */
@@ -10,10 +10,11 @@ import { AppError, notFound } from '../../../kernel/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { AwardService } from '../award.service.ts';
 import type { XelSessionService } from './session.service.ts';
-import type { AnswerKey } from '../xel.catalogue.ts';
+import type { XelAi } from './ai.ts';
+import { findCurrentTask, type CurrentTask } from './task-content.ts';
 import { levelOf } from '../rules.ts';
 import { localDate } from '../time.ts';
-import { SKILL_KEYS, cefrBand, gradeBlank, gradeChoice, gradeRubric, observe, round1, xpiOf, type Grade, type SubScores } from './scoring.ts';
+import { SKILL_KEYS, cefrBand, gradeBlank, gradeChoice, observe, round1, xpiOf, type Grade, type SubScores } from './scoring.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PASS = 60;
@@ -21,7 +22,6 @@ const EMPTY: SubScores = { listening: null, speaking: null, reading: null, writi
 const ZEROES = Object.fromEntries(SKILL_KEYS.map((k) => [k, 0])) as Record<(typeof SKILL_KEYS)[number], number>;
 
 const SQL = {
-  task: `select "id", "module_id", "type", "skill", "options"::text as options, "answer_key"::text as answer_key from "learning"."xel_tasks" where "id" = ?`,
   startModule: `insert into "learning"."xel_module_progress" ("user_id", "module_id", "started_at", "last_activity_at") values (?, ?, ?, ?)
     on conflict ("user_id", "module_id") do update set "last_activity_at" = excluded."last_activity_at"`,
   everPassed: `select "passed" from "learning"."xel_task_progress" where "user_id" = ? and "task_id" = ? for update`,
@@ -58,24 +58,26 @@ export class XelSubmissionService {
     private readonly awards: AwardService,
     private readonly clock: Clock,
     private readonly sessions: XelSessionService,
+    private readonly ai: XelAi,
   ) {}
 
-  private grade(type: string, answer: string, options: string[] | null, key: AnswerKey): Grade {
-    if (type === 'multiple_choice') return gradeChoice(answer, options ?? [], key);
-    if (type === 'fill_blank') return gradeBlank(answer, key);
-    return gradeRubric(answer, key);
+  /** Exact match for choice and blank; the AI provider for the others. @throws INVALID_OPTION; PROVIDER_ERROR */
+  private grade(task: CurrentTask, answer: string): Promise<Grade> | Grade {
+    if (task.type === 'multiple_choice') return gradeChoice(answer, task.options ?? [], task.key);
+    if (task.type === 'fill_blank') return gradeBlank(answer, task.key);
+    return this.ai.grade(task, answer);
   }
 
   /**
-   * XEL-5: grades and records a submission; starts the module if needed.
-   * @throws NOT_FOUND "Task not found"; NOT_FOUND "Session not found"; INVALID_OPTION; SESSION_ALREADY_ENDED
+   * XEL-5: grades (against the caller's current variant of the task) and records a submission;
+   * starts the module if needed. AI grading runs before the transaction opens.
+   * @throws NOT_FOUND "Task not found"; NOT_FOUND "Session not found"; INVALID_OPTION; SESSION_ALREADY_ENDED; PROVIDER_ERROR
    */
   async submit(em: EntityManager, userId: string, taskId: string, input: SubmitInput) {
-    if (!UUID.test(taskId)) throw notFound('Task');
-    const [task] = await em.execute<{ id: string; module_id: string; type: string; skill: string; options: string | null; answer_key: string }[]>(SQL.task, [taskId]);
+    const task = await findCurrentTask(em, userId, taskId);
     if (!task) throw notFound('Task');
     if (input.sessionId && !(await this.sessions.isOwned(em, userId, input.sessionId))) throw notFound('Session');
-    const grade = this.grade(task.type, input.answer, task.options === null ? null : (JSON.parse(task.options) as string[]), JSON.parse(task.answer_key) as AnswerKey);
+    const grade = await this.grade(task, input.answer);
     const zone = await this.awards.zoneOf(userId);
     const result = await this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
@@ -86,19 +88,19 @@ export class XelSubmissionService {
         if (refused) throw refused;
       }
       const passed = grade.score >= PASS;
-      await tx.execute(SQL.startModule, [userId, task.module_id, now, now]);
+      await tx.execute(SQL.startModule, [userId, task.moduleId, now, now]);
       const [before] = await tx.execute<{ passed: boolean }[]>(SQL.everPassed, [userId, taskId]);
-      await tx.execute(SQL.progress, [userId, taskId, task.module_id, grade.score, passed, now]);
+      await tx.execute(SQL.progress, [userId, taskId, task.moduleId, grade.score, passed, now]);
       const id = randomUUID();
-      await tx.execute(SQL.submission, [id, userId, taskId, task.module_id, input.answer, grade.score, passed, grade.correct, grade.feedback, input.timeSpentSeconds ?? null, now]);
+      await tx.execute(SQL.submission, [id, userId, taskId, task.moduleId, input.answer, grade.score, passed, grade.correct, grade.feedback, input.timeSpentSeconds ?? null, now]);
       const xpi = await this.observe(tx, userId, [[task.skill, grade.score]], now, localDate(now, zone));
       const baseXp = passed && !before?.passed ? 10 : 2;
       const awarded = await this.awards.record(tx, { source: 'xel_task', sourceId: id, userId, baseXp }, zone);
-      const [state] = await tx.execute<{ tasks: number; passed: number; completed_at: Date | null }[]>(SQL.moduleState, [task.module_id, userId, task.module_id, userId, task.module_id]);
+      const [state] = await tx.execute<{ tasks: number; passed: number; completed_at: Date | null }[]>(SQL.moduleState, [task.moduleId, userId, task.moduleId, userId, task.moduleId]);
       return {
         submissionId: id,
         taskId,
-        moduleId: task.module_id,
+        moduleId: task.moduleId,
         score: grade.score,
         passed,
         correct: grade.correct,
