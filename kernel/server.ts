@@ -26,7 +26,7 @@ import { createOrm, type MikroORM } from './db.ts';
 import { AppError, toGraphQLExtensions } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
 import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
-import { registerLocalRouter, type TrpcContext } from './trpc.ts';
+import { registerLocalRouter, TRPC_MAX_URL_LENGTH, type TrpcContext } from './trpc.ts';
 import { traceRequests } from './trace-http.ts';
 import { graphqlTracingPlugins } from './trace-graphql.ts';
 import { guardResolvers } from './access.ts';
@@ -159,7 +159,10 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
 
   type Ctx = TCtx & { auth: AuthContext | null };
   // Room for a 10 MiB knowledge upload base64-encoded (about 13.4 MiB) in a request from the gateway.
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  // A tRPC batch names every call in one path parameter (`/trpc/a,b,c…`); Fastify's default limit
+  // (100 characters) refused batches of eight or more calls with 414. Clients keep a batch's URL
+  // under TRPC_MAX_URL_LENGTH (kernel/trpc.ts), so the parameter never exceeds it either.
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, maxParamLength: TRPC_MAX_URL_LENGTH });
   traceRequests(app, { 'xentree.subgraph': manifest.name });
   const apollo = new ApolloServer<Ctx>({
     schema,

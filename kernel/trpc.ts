@@ -65,6 +65,12 @@ export function registerLocalRouter(name: string, router: AnyRouter): () => void
   };
 }
 
+/**
+ * The longest URL an internal tRPC batch may have: a longer batch is split. Well under Node's
+ * 16 KiB limit on a request's head; subgraph servers accept a path parameter this long.
+ */
+export const TRPC_MAX_URL_LENGTH = 8_192;
+
 export interface InternalClientOptions {
   /** Target subgraph name (used to find a co-located router). */
   target: string;
@@ -90,6 +96,7 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
   const http = httpBatchLink({
     url: `${opts.baseUrl}/trpc`,
     maxItems: opts.maxBatch,
+    maxURLLength: TRPC_MAX_URL_LENGTH,
     async headers({ opList }) {
       const h: Record<string, string> = { ...traceHeadersOf(opList), [SERVICE_HEADER]: await credential() };
       if (acting) h[CONTEXT_HEADER] = await signContext(acting, opts.secret);

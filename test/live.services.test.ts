@@ -105,6 +105,58 @@ describe('live across two processes', () => {
     }
   }, 120_000);
 
+  it('20 users subscribing and starting at once: every socket is accepted, every start answers 201, every subscriber hears its session', async () => {
+    // Fresh sessions, first used all at once: the gateway asks identity about all of them in one
+    // tRPC batch. Fastify's default limit on a path parameter (100 characters) refused a batch of
+    // eight or more as 414, which the gateway met as identity unavailable: sockets closed 4403 and
+    // requests answered 503.
+    const users = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(gatewayA, gatewayA, `lcrowd${i}`)));
+    const closes: number[] = [];
+    const connected = new Set<number>();
+    const seen = new Map<string, string[]>();
+    const clients = users.map((u, i) =>
+      createClient({
+        url: `${gatewayA.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${u.token}` },
+        retryAttempts: 0,
+        lazy: false,
+        on: { connected: () => connected.add(i), closed: (e) => closes.push((e as { code: number }).code) },
+      }),
+    );
+    try {
+      const stops = clients.map((c) =>
+        c.subscribe<{ liveEvents: { type: string; session: { id: string } } }>({ query: 'subscription { liveEvents { type session { id } } }' }, {
+          next: (r) => {
+            const e = r.data?.liveEvents;
+            if (e) seen.set(e.session.id, [...(seen.get(e.session.id) ?? []), e.type]);
+          },
+          error: () => {},
+          complete: () => {},
+        }),
+      );
+      expect(await pollUntil(async () => connected.size + closes.length, (n) => n === users.length, 20_000)).toBe(users.length);
+      expect(closes).toEqual([]);
+      const started = await Promise.all(users.map((u) => post(gatewayB, '/api/live/session/start', u.token, { session_type: 'voice' })));
+      expect(started.map((r) => r.status)).toEqual(Array(users.length).fill(201));
+      const ids = started.map((r) => String(r.body.session_id));
+      // A subscription may open upstream after its STARTED: heartbeats until each has heard one.
+      const heard = await pollUntil(
+        async () => {
+          const silent = ids.flatMap((id, i) => (seen.has(id) ? [] : [i]));
+          await Promise.all(silent.map((i) => post(gatewayB, '/api/live/session/heartbeat', users[i]?.token ?? '', { session_id: ids[i] })));
+          return ids.filter((id) => seen.has(id)).length;
+        },
+        (n) => n === ids.length,
+        20_000,
+      );
+      expect(heard).toBe(ids.length);
+      for (const s of stops) s();
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
+  }, 90_000);
+
   it('20 parallel heartbeats through both replicas never credit a second twice', async () => {
     const user = await signUp(gatewayA, gatewayA, 'lpar');
     const id = await start(gatewayA, user.token);
