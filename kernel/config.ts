@@ -92,6 +92,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).optional(),
   XENTREE_DATA_DIR: z.string().min(1).default('./.data'),
   XENTREE_PGLITE: z.enum(['file', 'memory']).default('file'),
+  XENTREE_PGLITE_SHARED_BUFFERS_MB: z.coerce.number().int().min(1).max(4096).default(16),
   XENTREE_ALLOW_EMBEDDED_DB: bool.default(false),
   XENTREE_ALLOW_GENERATED_SECRETS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -184,6 +185,8 @@ export interface Config {
   host: string;
   dataDir: string;
   pgliteMode: 'file' | 'memory';
+  /** Embedded PostgreSQL's `shared_buffers`, in MB (its whole buffer pool is resident memory). */
+  pgliteSharedBuffersMb: number;
   logLevel: string;
   databaseUrl: string | null;
   redisUrl: string | null;
@@ -425,6 +428,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     dataDir,
     pgliteMode: e.XENTREE_PGLITE,
+    pgliteSharedBuffersMb: e.XENTREE_PGLITE_SHARED_BUFFERS_MB,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
