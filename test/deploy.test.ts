@@ -125,6 +125,6 @@ describe('docker-compose.yml', () => {
     expect(compose).toMatch(/^x-xentree-service: &xentree-service\n(?: {2}.*\n)*? {2}env_file:\n {4}- path: \.env\n {6}required: true$/m);
     const xentree = [...compose.matchAll(/^ {2}([a-z]+):\n(?: {4}#.*\n)* {4}<<: \*xentree-service$/gm)].map((m) => m[1]);
     expect(xentree).toEqual(expect.arrayContaining(['migrate', 'gateway', ...SUBGRAPHS.map((s) => s.name)]));
-    for (const [, image] of compose.matchAll(/^ {4}image: (\S+)$/gm)) expect(image).toMatch(/^[a-z]+:\d+\.\d+(\.\d+)?(@sha256:[0-9a-f]{64})?$|^xentree-graph:local$/);
+    for (const [, image] of compose.matchAll(/^ {4}image: (\S+)$/gm)) expect(image).toMatch(/^(?:[a-z]+\/)?[a-z][a-z-]*:\d+\.\d+(\.\d+)?(@sha256:[0-9a-f]{64})?$|^xentree-graph:local$/);
   });
 });
