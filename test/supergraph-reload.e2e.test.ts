@@ -222,6 +222,34 @@ describe('a gateway composing from its subgraphs', () => {
   });
 });
 
+describe('a second gateway composing with XENTREE_SUPERGRAPH_POLL_MS', () => {
+  it('hears at start of the subgraph that joined before it, and takes in a version nobody announced at its next poll', async () => {
+    const p = requireProbe();
+    p.deploy(V3.replace('probeLater', 'probeFour'), { Query: { probeVersion: () => 4, probeFour: () => 'four' } });
+    await p.announce(t.stack.pubsub, t.config.internalServiceKey);
+    await until(serves('{ probeVersion probeFour }', { probeVersion: 4, probeFour: 'four' }), 15_000);
+    const announced = await servedHash();
+    const replica = await createGateway({
+      config: { ...t.config, supergraph: { file: null, compose: true, pollMs: 200 } },
+      logger: createLogger('silent'),
+      pubsub: t.stack.pubsub,
+      port: 0,
+      subgraphUrls: Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])),
+    });
+    try {
+      // It asked the subgraphs to announce again when it started.
+      await until(async () => (await servedHash(replica.url)) === announced, 15_000);
+      expect(await bodyOf('{ probeVersion probeFour }', replica.url)).toEqual({ data: { probeVersion: 4, probeFour: 'four' } });
+      p.deploy(V3.replace('probeLater', 'probePolled'), { Query: { probeVersion: () => 5, probePolled: () => 'polled' } }); // not announced
+      await until(serves('{ probeVersion probePolled }', { probeVersion: 5, probePolled: 'polled' }, replica.url), 15_000);
+      // The first gateway does not poll: it still serves what was announced.
+      expect([await servedHash(), (await servedHash(replica.url)) === announced]).toEqual([announced, false]);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
 function requireProbe(): ProbeSubgraph {
   if (!probe) throw new Error('the first test starts the probe subgraph');
   return probe;
