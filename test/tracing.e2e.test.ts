@@ -6,7 +6,8 @@
  * its child with parse/validate/execute, the tRPC call between subgraphs, and the SQL statements
  * (literals replaced, never the values). And one `chat` mutation whose reply reaches a subscriber on
  * another replica (a second chat subgraph and gateway on the shared PubSub) is one trace holding the
- * AI provider call, the PubSub publish spans and, under and linked to each, the delivery span.
+ * tRPC calls, SQL, the AI provider call, the PubSub publish spans and, under and linked to each,
+ * the delivery span.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
@@ -193,6 +194,11 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
     expect(ai.attributes).toMatchObject({ 'gen_ai.provider.name': 'local', 'gen_ai.request.model': 'local-grounded-1' });
     expect(ancestorsOf(ai, spans)).toContain(chatServer);
     expect(spans.some((s) => attr(s, 'db.system.name') === 'postgresql' && ancestorsOf(s, spans).includes(chatServer))).toBe(true);
+    // The grounding look-up is a tRPC call to knowledge, whose procedure runs under it.
+    const retrieve = spans.find((s) => s.name === 'trpc knowledge.retrieve');
+    if (!retrieve) throw new Error('no tRPC span to knowledge');
+    expect(ancestorsOf(retrieve, spans)).toContain(chatServer);
+    expect(spans.filter((s) => s.name === 'trpc.procedure retrieve').map(parentIdOf)).toEqual([idOf(retrieve)]);
     const publishes = spans.filter((s) => s.name === 'pubsub publish' && attr(s, 'messaging.destination.name') === messageChannel(conv.id));
     expect(publishes).toHaveLength(2);
     for (const publish of publishes) {
