@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
       host: '127.0.0.1',
       dataDir,
       pgliteMode: 'file',
+      pgliteSharedBuffersMb: 16,
       logLevel: 'info',
       databaseUrl: null,
       redisUrl: null,
