@@ -162,7 +162,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   // A tRPC batch names every call in one path parameter (`/trpc/a,b,c…`); Fastify's default limit
   // (100 characters) refused batches of eight or more calls with 414. Clients keep a batch's URL
   // under TRPC_MAX_URL_LENGTH (kernel/trpc.ts), so the parameter never exceeds it either.
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, maxParamLength: TRPC_MAX_URL_LENGTH });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, routerOptions: { maxParamLength: TRPC_MAX_URL_LENGTH } });
   traceRequests(app, { 'xentree.subgraph': manifest.name });
   const apollo = new ApolloServer<Ctx>({
     schema,
