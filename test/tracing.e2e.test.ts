@@ -11,11 +11,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, SERVICES, startTestStack, type TestStack } from './harness.ts';
 import { account, addMember, createOrg, person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
 import { createLogger } from '../kernel/logger.ts';
+import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
 import type { StartedSubgraph } from '../kernel/server.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
@@ -132,19 +133,24 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
   let chatB: StartedSubgraph | undefined;
   let gatewayB: StartedGateway | undefined;
   let watcherClient: Client | undefined;
+  let pubsubB: PubSub | null = null;
   beforeAll(async () => {
-    // Replica B: its own chat subgraph and gateway, sharing the database and the PubSub.
+    // Replica B: its own chat subgraph and gateway, sharing the database and the PubSub (with
+    // Redis, through connections of its own, as a separate process would).
     const logger = createLogger('silent');
     const chat = SUBGRAPHS.find((s) => s.name === 'chat');
     if (!chat) throw new Error('no chat subgraph');
-    chatB = await chat.start({ config: t.config, port: 0, host: '127.0.0.1', pubsub: t.stack.pubsub, logger });
+    pubsubB = SERVICES ? createPubSub(t.config.redisUrl) : null;
+    const pubsub = pubsubB ?? t.stack.pubsub;
+    chatB = await chat.start({ config: t.config, port: 0, host: '127.0.0.1', pubsub, logger });
     const urls = { ...Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])), chat: chatB.url };
-    gatewayB = await createGateway({ config: t.config, logger, pubsub: t.stack.pubsub, port: 0, host: '127.0.0.1', subgraphUrls: urls, plugins: [restCompat()] });
+    gatewayB = await createGateway({ config: t.config, logger, pubsub, port: 0, host: '127.0.0.1', subgraphUrls: urls, plugins: [restCompat()] });
   });
   afterAll(async () => {
     await watcherClient?.dispose();
     await gatewayB?.close();
     await chatB?.close();
+    await pubsubB?.close();
   });
 
   it('is one trace from the mutation to the delivery, each delivery under and linked to its publish span', async () => {
@@ -210,7 +216,7 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
       const [delivery] = deliveries;
       expect(delivery?.kind).toBe(SpanKind.CONSUMER);
       expect(delivery?.links.map((l) => l.context.spanId)).toEqual([idOf(publish)]);
-      expect(delivery?.attributes).toMatchObject({ 'messaging.destination.name': messageChannel(conv.id), 'messaging.system': 'memory' });
+      expect(delivery?.attributes).toMatchObject({ 'messaging.destination.name': messageChannel(conv.id), 'messaging.system': t.stack.pubsub.kind });
     }
     for (const span of spans) expect([client.spanId, ...spans.map(idOf)], span.name).toContain(parentIdOf(span));
   });
