@@ -1,6 +1,7 @@
 /** Thin GraphQL adapter for generation: providers, chat, streamed replies, new-message events. */
 import { requireUser } from '../../kernel/authz.ts';
 import { notFound } from '../../kernel/errors.ts';
+import { lower, upper } from '../../kernel/enum-values.ts';
 import type { ChatContext } from './context.ts';
 import type { ChatInput, ChatResponse } from './generation.service.ts';
 import type { StreamEvent, StreamFailure, StreamStart } from './stream.reader.ts';
@@ -8,10 +9,6 @@ import { MessageSchema } from './conversation.entity.ts';
 import { messageChannel, type PublishedMessage } from './message.events.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
 import type { ChatInput as GqlChatInput, Resolvers } from './schema.types.ts';
-
-/** A GraphQL enum value as its domain value (`USER` → `user`) and back; the types check both sides have it. */
-const lower = <T extends string>(s: T): Lowercase<T> => s.toLowerCase() as Lowercase<T>;
-const upper = <T extends string>(s: T): Uppercase<T> => s.toUpperCase() as Uppercase<T>;
 
 function toInput(i: GqlChatInput): ChatInput {
   return {

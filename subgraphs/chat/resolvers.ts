@@ -2,14 +2,12 @@
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
 import { requireFound } from '../../kernel/errors.ts';
+import { lower, upper } from '../../kernel/enum-values.ts';
 import type { ChatContext } from './context.ts';
 import type { SearchCollection } from './search.indexer.ts';
 import { parsePage } from './conversation.service.ts';
 import type { Resolvers, SearchCollection as GqlCollection } from './schema.types.ts';
 
-/** A domain value as its GraphQL enum value (`user` → `USER`) and back; the types check both sides have it. */
-const upper = <T extends string>(s: T): Uppercase<T> => s.toUpperCase() as Uppercase<T>;
-const lower = <T extends string>(s: T): Lowercase<T> => s.toLowerCase() as Lowercase<T>;
 const toCollection = (c: GqlCollection): SearchCollection => lower(c);
 const fromCollection = (c: SearchCollection): GqlCollection => upper(c);
 

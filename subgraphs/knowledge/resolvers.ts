@@ -2,14 +2,15 @@
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser } from '../../kernel/authz.ts';
 import { AppError, requireFound } from '../../kernel/errors.ts';
+import { lower, upper } from '../../kernel/enum-values.ts';
 import { isUuid } from '../../kernel/input.ts';
 import type { KnowledgeContext } from './context.ts';
 import type { DocumentScope } from './document.entity.ts';
 import { IngestionIterator, type IngestionEvent } from './ingestion.events.ts';
 import type { DocumentScope as GqlScope, Resolvers } from './schema.types.ts';
 
-const fromGql = (s: GqlScope | null | undefined): DocumentScope | undefined => (s == null ? undefined : s === 'USER' ? 'user' : 'conversation');
-const toGql = (s: DocumentScope): GqlScope => (s === 'user' ? 'USER' : 'CONVERSATION');
+const fromGql = (s: GqlScope | null | undefined): DocumentScope | undefined => (s == null ? undefined : lower(s));
+const toGql = (s: DocumentScope): GqlScope => upper(s);
 
 const user = (ctx: KnowledgeContext) => requireUser(ctx.auth, null);
 

@@ -2,14 +2,11 @@
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireUser, type UserContext } from '../../kernel/authz.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
+import { lower, upper } from '../../kernel/enum-values.ts';
 import type { LiveContext } from './context.ts';
 import { liveEventsChannel, type LiveEvent } from './live.events.ts';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from './quota.ts';
 import type { Resolvers } from './schema.types.ts';
-
-/** The services' lowercase values are the schema's enum values in lowercase. */
-const upper = <T extends string>(s: T): Uppercase<T> => s.toUpperCase() as Uppercase<T>;
-const lower = <T extends string>(s: T): Lowercase<T> => s.toLowerCase() as Lowercase<T>;
 
 /** The acting user: `@access` already admitted the caller (bearer, API key with its scope, or internal). */
 function user(ctx: LiveContext): UserContext {

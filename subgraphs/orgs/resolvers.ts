@@ -1,15 +1,16 @@
 /** Thin GraphQL adapter for orgs: parse args, call a service, shape the result. */
 import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer, requireUser } from '../../kernel/authz.ts';
+import { lower, upper } from '../../kernel/enum-values.ts';
 import type { OrgsContext } from './context.ts';
 import type { Organization, OrgRole } from './organization.entity.ts';
 import type { OrgRole as GqlRole, Resolvers } from './schema.types.ts';
 
-const toRole = (r: GqlRole): OrgRole => r.toLowerCase() as OrgRole;
+const toRole = (r: GqlRole): OrgRole => lower(r);
 function fromRole(r: OrgRole): GqlRole;
 function fromRole(r: OrgRole | null): GqlRole | null;
 function fromRole(r: OrgRole | null): GqlRole | null {
-  return r ? (r.toUpperCase() as GqlRole) : null;
+  return r ? upper(r) : null;
 }
 
 const user = (ctx: OrgsContext) => requireUser(ctx.auth, null);
