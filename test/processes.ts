@@ -21,6 +21,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Stops a child process: SIGTERM, then SIGKILL if it has not exited within 10 s; resolves once it has. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 export interface Proc {
   child: ChildProcess;
   output(): string;
@@ -55,16 +68,7 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   const proc: Proc = {
     child,
     output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

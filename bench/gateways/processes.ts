@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../test/processes.ts';
+import { freePort, stopChild } from '../../test/processes.ts';
 import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
 import { READY, type GatewayName } from './serve.ts';
 
@@ -67,16 +67,7 @@ export async function startServe(kind: string, env: Record<string, string>, cpu:
     pid: child.pid ?? 0,
     readyLine,
     output: () => out + err,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
 
