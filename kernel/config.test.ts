@@ -371,3 +371,17 @@ describe('lease settings', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual(['STREAM_LEASE_MS', 'INGESTION_LEASE_MS']);
   });
 });
+
+describe('supergraph settings', () => {
+  it('reads the supergraph file (made absolute), run-time composition and its poll interval', () => {
+    const config = loadConfig({ XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC, XENTREE_SUPERGRAPH_FILE: 'deploy/supergraph.graphql', XENTREE_SUPERGRAPH_COMPOSE: 'yes', XENTREE_SUPERGRAPH_POLL_MS: '0' });
+    expect(config.supergraph).toEqual({ file: path.resolve('deploy/supergraph.graphql'), compose: true, pollMs: 0 });
+  });
+
+  it('refuses a negative poll interval and a composition flag that is not a boolean', () => {
+    expect(problemsOf({ XENTREE_SUPERGRAPH_POLL_MS: '-1', XENTREE_SUPERGRAPH_COMPOSE: 'sometimes' })).toEqual([
+      'XENTREE_SUPERGRAPH_COMPOSE: must be true or false',
+      'XENTREE_SUPERGRAPH_POLL_MS: Too small: expected number to be >=0',
+    ]);
+  });
+});

@@ -2,7 +2,7 @@
 import { createInternalClient } from '../kernel/trpc.ts';
 import type { LearningRouter, AwardRequest } from '../subgraphs/learning/index.ts';
 import { learningClock } from '../subgraphs/learning/clock.ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { bearer, newUser, type TestStack } from './harness.ts';
 import type { Person } from './org-fixtures.ts';
 
@@ -33,6 +33,19 @@ export async function award(t: TestStack, input: AwardRequest) {
     maxBatch: 10,
   });
   return client.award.mutate(input);
+}
+
+/**
+ * Awards the learner 1 XP at a time (`live_session`, a fresh source id each) until `delivered()`
+ * holds: how a test waits for a learningEvents subscription to be live.
+ */
+export async function awardUntil(t: TestStack, userId: string, delivered: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let n = 0; !delivered(); n += 1) {
+    if (Date.now() > deadline) throw new Error('no event was delivered in time');
+    await award(t, { source: 'live_session', sourceId: `until-${userId}-${randomUUID()}-${n}`, userId, baseXp: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Stops the learning clock at an ISO instant. */

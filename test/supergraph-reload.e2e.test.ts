@@ -18,7 +18,7 @@ import { composeSupergraph, loadSupergraph } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
-import { award, learner } from './learning-fixtures.ts';
+import { award, awardUntil, learner } from './learning-fixtures.ts';
 import { PROBE_LINK, startProbeSubgraph, type ProbeSubgraph } from './probe-subgraph.ts';
 
 type LogLine = Record<string, unknown>;
@@ -115,12 +115,7 @@ describe('a gateway composing from its subgraphs', () => {
       { next: (r) => void events.push(r), error: () => (ended = true), complete: () => (ended = true) },
     );
     try {
-      let probes = 0;
-      await until(async () => {
-        if (events.length > 0) return true;
-        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
-        return events.length > 0;
-      }, 10_000);
+      await awardUntil(t, l.id, () => events.length > 0);
 
       probe = await startProbeSubgraph('probe', V1, V1_RESOLVERS);
       await probe.announce(t.stack.pubsub, t.config.internalServiceKey);
@@ -151,11 +146,7 @@ describe('a gateway composing from its subgraphs', () => {
       // A subscription opened now is planned on v2: the probe fills in a field of each event's user.
       const fresh: unknown[] = [];
       const stopFresh = client.subscribe({ query: 'subscription { learningEvents { type user { username probeNote } } }' }, { next: (r) => void fresh.push(r), error: () => {}, complete: () => {} });
-      await until(async () => {
-        if (fresh.length > 0) return true;
-        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
-        return fresh.length > 0;
-      }, 10_000);
+      await awardUntil(t, l.id, () => fresh.length > 0);
       stopFresh();
       expect(fresh[0]).toEqual({ data: { learningEvents: { type: 'XP_AWARDED', user: { username: l.username, probeNote: `note for ${l.id}` } } } });
 
