@@ -29,6 +29,8 @@ export interface GatewayMetrics {
   rateLimitHits: Counter<'policy'>;
   /** Open client WebSocket connections; the subscription engine moves it. */
   websocketConnections: Gauge;
+  /** Requests whose document is in no trusted documents manifest: run under `allow`, refused under `enforce`. */
+  untrustedDocuments: Counter<'action'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -52,6 +54,7 @@ export function createGatewayMetrics(subgraphs: readonly string[] = []): Gateway
     breakerState: new Gauge({ name: 'xentree_circuit_breaker_state', help: 'Circuit breaker per subgraph: 0 closed, 1 half-open, 2 open.', labelNames: ['subgraph'], registers }),
     rateLimitHits: new Counter({ name: 'xentree_rate_limit_hits_total', help: 'Requests rejected by a rate limit, by policy.', labelNames: ['policy'], registers }),
     websocketConnections: new Gauge({ name: 'xentree_websocket_connections', help: 'Open client WebSocket connections.', registers }),
+    untrustedDocuments: new Counter({ name: 'xentree_untrusted_documents_total', help: 'GraphQL requests whose document is in no trusted documents manifest: run (allow) or refused (enforce).', labelNames: ['action'], registers }),
   };
   for (const subgraph of subgraphs) metrics.breakerState.set({ subgraph }, 0);
   return metrics;

@@ -116,7 +116,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const formatError = createFormatError({ production: config.production, logger });
 
   const rateLimiter = createCountedRateLimiter(config, logger, metrics);
-  const trusted = createTrustedDocuments(config.trustedDocuments.mode, loadManifests(config.trustedDocuments), parseOptionsOf(config.graphqlLimits));
+  const trusted = createTrustedDocuments(config.trustedDocuments.mode, loadManifests(config.trustedDocuments), parseOptionsOf(config.graphqlLimits), (action) => metrics.untrustedDocuments.inc({ action }));
   const apq = createApqCache(config, logger);
 
   const cacheHints = supergraph.derive((current) => readCacheHints(current.sdl));

@@ -49,6 +49,20 @@ describe('trusted documents policy', () => {
     expect(trusted.resolve({ query: '{ anything }' })).toEqual({ kind: 'as-sent' });
   });
 
+  it('reports documents in no manifest: run under allow (a dry run of enforce), refused under enforce', () => {
+    const seen: string[] = [];
+    const manifests = loadManifests(config('allow'));
+    const allow = createTrustedDocuments('allow', manifests, undefined, (action) => seen.push(action));
+    allow.resolve({ query: '{ __typename }' });
+    allow.resolve({ query: frontendDoc });
+    allow.resolve({ documentId: documentHash(frontendDoc) });
+    allow.resolve({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    const enforce = createTrustedDocuments('enforce', manifests, undefined, (action) => seen.push(action));
+    enforce.resolve({ query: '{ __typename }' });
+    enforce.resolve({ query: frontendDoc });
+    expect(seen).toEqual(['allowed', 'allowed', 'refused']);
+  });
+
   it('parses document ids and strips the APQ extension of a manifest document', () => {
     const hex = 'a'.repeat(64);
     expect([hashOfDocumentId(`sha256:${hex}`), hashOfDocumentId(hex), hashOfDocumentId('sha256:xyz'), hashOfDocumentId(`sha1:${hex}`), hashOfDocumentId(hex.toUpperCase())]).toEqual([hex, hex, null, null, null]);

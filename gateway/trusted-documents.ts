@@ -48,8 +48,6 @@ export type DocumentResolution = { kind: 'manifest'; query: string } | { kind: '
 
 export interface TrustedDocuments {
   readonly mode: TrustedDocumentsMode;
-  /** Hashes known from the manifests (empty when `off`). */
-  readonly size: number;
   resolve(request: DocumentRequest): DocumentResolution;
 }
 
@@ -82,10 +80,17 @@ export function loadManifests(config: TrustedDocumentsConfig): Map<string, strin
 }
 
 /**
- * The gateway's document policy over the given manifests. `parseOptions` bounds the parse of an
- * ad-hoc document checked under `enforce` (the same token limit as execution).
+ * Hears of every document not in a manifest: `refused` under `enforce`, `allowed` under `allow`
+ * (what `enforce` would refuse: a dry run before turning it on).
  */
-export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: ReadonlyMap<string, string>, parseOptions?: ParseOptions): TrustedDocuments {
+export type UntrustedObserver = (action: 'allowed' | 'refused') => void;
+
+/**
+ * The gateway's document policy over the given manifests. `parseOptions` bounds the parse of an
+ * ad-hoc document checked against them (the same token limit as execution). With an observer,
+ * `allow` checks ad-hoc documents too, to report those `enforce` would refuse.
+ */
+export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: ReadonlyMap<string, string>, parseOptions?: ParseOptions, observe?: UntrustedObserver): TrustedDocuments {
   // Canonical hashes of ad-hoc texts already checked under `enforce` (bounded; cleared when full).
   const checked = new Map<string, boolean>();
 
@@ -105,24 +110,34 @@ export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: Re
     return trusted;
   }
 
+  const notAllowed = (): DocumentResolution => {
+    observe?.('refused');
+    return refused('PERSISTED_QUERY_NOT_ALLOWED', NOT_ALLOWED);
+  };
+
+  /** An untrusted document under `allow`: it runs (reported to the observer). */
+  const allowed = (): DocumentResolution => {
+    observe?.('allowed');
+    return { kind: 'as-sent' };
+  };
+
   function byHash(hash: string, kind: 'documentId' | 'apq'): DocumentResolution {
     const document = manifests.get(hash);
     if (document !== undefined) return { kind: 'manifest', query: document };
-    if (mode === 'enforce') return refused('PERSISTED_QUERY_NOT_ALLOWED', NOT_ALLOWED);
+    if (mode === 'enforce') return notAllowed();
     // APQ hashes not in a manifest are Apollo Server's to look up (PERSISTED_QUERY_NOT_FOUND, 200, when unknown).
-    return kind === 'apq' ? { kind: 'as-sent' } : refused('PERSISTED_QUERY_NOT_FOUND', 'No persisted document has this documentId.');
+    return kind === 'apq' ? allowed() : refused('PERSISTED_QUERY_NOT_FOUND', 'No persisted document has this documentId.');
   }
 
   return {
     mode,
-    size: manifests.size,
     resolve(request) {
       const query = typeof request.query === 'string' && request.query !== '' ? request.query : undefined;
       if (request.documentId !== undefined && request.documentId !== null) {
         if (mode === 'off') return refused('PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted documents (documentId) are turned off on this server.');
         if (query !== undefined) return refused('BAD_REQUEST', 'Send either `query` or `documentId`, not both.');
         const hash = typeof request.documentId === 'string' ? hashOfDocumentId(request.documentId) : null;
-        if (hash === null) return mode === 'enforce' ? refused('PERSISTED_QUERY_NOT_ALLOWED', NOT_ALLOWED) : refused('BAD_REQUEST', '`documentId` must be `sha256:<64 hex digits>`.');
+        if (hash === null) return mode === 'enforce' ? notAllowed() : refused('BAD_REQUEST', '`documentId` must be `sha256:<64 hex digits>`.');
         return byHash(hash, 'documentId');
       }
       if (mode === 'off') return { kind: 'as-sent' };
@@ -130,7 +145,8 @@ export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: Re
         const hash = persistedHashOf(request.extensions);
         return hash === undefined ? { kind: 'as-sent' } : byHash(hash, 'apq');
       }
-      return mode === 'enforce' && !isTrustedText(query) ? refused('PERSISTED_QUERY_NOT_ALLOWED', NOT_ALLOWED) : { kind: 'as-sent' };
+      if (mode === 'enforce') return isTrustedText(query) ? { kind: 'as-sent' } : notAllowed();
+      return observe && !isTrustedText(query) ? allowed() : { kind: 'as-sent' };
     },
   };
 }

@@ -64,6 +64,13 @@ async function overWs(base: string, payload: SubscribePayload & Record<string, u
   return out;
 }
 
+/** The value of `xentree_untrusted_documents_total{action}` on a gateway's /metrics. */
+async function untrusted(base: string, action: 'allowed' | 'refused'): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`xentree_untrusted_documents_total{action="${action}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 describe('trusted documents', () => {
   let t: TestStack;
   let enforce: StartedGateway;
@@ -126,6 +133,17 @@ describe('trusted documents', () => {
     it('runs a manifest document by documentId over graphql-ws, and an ad-hoc one', async () => {
       expect(await overWs(t.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
       expect(await overWs(t.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
+    });
+
+    it('counts the documents enforce would refuse on /metrics (a dry run), and not the manifest ones', async () => {
+      const before = await untrusted(t.url, 'allowed');
+      await post(t.url, { query: '{ __typename }' });
+      await post(t.url, { documentId: `sha256:${ME.hash}` }, bearer(token));
+      await post(t.url, { query: ME.document }, bearer(token));
+      expect(await untrusted(t.url, 'allowed')).toBe(before + 1);
+      const refusedBefore = await untrusted(enforce.url, 'refused');
+      await get(enforce.url, { query: '{ __typename }' });
+      expect(await untrusted(enforce.url, 'refused')).toBe(refusedBefore + 1);
     });
 
     it('registers an automatic persisted query only once it passes the operation limits', async () => {
