@@ -40,6 +40,14 @@ export function idempotencyTableSql(schema: string): string[] {
   ];
 }
 
+/** How a call that writes is bounded and deduplicated (a chat reply, a document upload). */
+export interface IdempotentCallOptions {
+  /** Aborts at the caller's deadline: the call then stores nothing (DEADLINE_EXCEEDED). */
+  signal?: AbortSignal;
+  /** A retry with the same key (same principal, same input) within 24 h gets the first result. */
+  idempotencyKey?: string | null;
+}
+
 /** One keyed call: who, which operation, which key, and a digest of what was asked. */
 export interface IdempotentCall {
   principal: string;

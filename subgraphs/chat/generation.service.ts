@@ -12,7 +12,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
 import { parseInput } from '../../kernel/input.ts';
 import { checkDeadline } from '../../kernel/deadline.ts';
-import type { IdempotencyStore, RecordResult } from '../../kernel/idempotency.ts';
+import type { IdempotencyStore, IdempotentCallOptions, RecordResult } from '../../kernel/idempotency.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
@@ -44,14 +44,6 @@ const chatInput = z.object({
 });
 export type ChatInput = z.input<typeof chatInput>;
 type ParsedChatInput = z.infer<typeof chatInput>;
-
-/** How a non-streamed chat call is bounded and deduplicated. */
-export interface ChatCallOptions {
-  /** Aborts at the caller's deadline: the call then stores nothing (DEADLINE_EXCEEDED). */
-  signal?: AbortSignal;
-  /** A retry with the same key (same principal, same input) within 24 h gets the first reply. */
-  idempotencyKey?: string | null;
-}
 
 /** What an Idempotency-Key compares: the input with its defaults filled in. */
 function fingerprintOf(input: ParsedChatInput): Record<string, unknown> {
@@ -118,7 +110,7 @@ export class GenerationService {
    * @throws BAD_USER_INPUT, UNKNOWN_PROVIDER, NOT_FOUND, PROVIDER_ERROR, DEADLINE_EXCEEDED,
    *   IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS
    */
-  async chat(em: EntityManager, auth: UserContext, raw: ChatInput, opts: ChatCallOptions = {}): Promise<ChatResponse> {
+  async chat(em: EntityManager, auth: UserContext, raw: ChatInput, opts: IdempotentCallOptions = {}): Promise<ChatResponse> {
     const input = parseInput(chatInput, raw);
     const { signal } = opts;
     const call = this.idempotency.callOf(auth, 'chat', opts.idempotencyKey, fingerprintOf(input));

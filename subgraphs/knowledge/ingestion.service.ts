@@ -12,7 +12,7 @@ import { UniqueConstraintViolationException, type EntityManager, type MikroORM }
 import { AppError, ERROR_REGISTRY, MAX_UPLOAD_BYTES, fileTooLarge, notFound } from '../../kernel/errors.ts';
 import { isUuid, parseInput } from '../../kernel/input.ts';
 import { checkDeadline } from '../../kernel/deadline.ts';
-import type { IdempotencyStore, RecordResult } from '../../kernel/idempotency.ts';
+import type { IdempotencyStore, IdempotentCallOptions, RecordResult } from '../../kernel/idempotency.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -40,14 +40,6 @@ const uploadInput = z.object({
 });
 export type UploadInput = z.input<typeof uploadInput>;
 type ParsedUploadInput = z.output<typeof uploadInput>;
-
-/** How one upload is bounded and deduplicated. */
-export interface UploadCallOptions {
-  /** Aborts at the caller's deadline: the upload then stores nothing (DEADLINE_EXCEEDED). */
-  signal?: AbortSignal;
-  /** A retry with the same key (same principal, same upload) within 24 h gets the first document. */
-  idempotencyKey?: string | null;
-}
 
 /** What an Idempotency-Key compares: the upload with its defaults filled in (the file by digest). */
 function fingerprintOf(input: ParsedUploadInput): Record<string, unknown> {
@@ -135,7 +127,7 @@ export class IngestionService {
    *   UNSUPPORTED_MEDIA_TYPE; EMPTY_FILE; DOCUMENT_UNREADABLE; DOCUMENT_TOO_LARGE; DEADLINE_EXCEEDED;
    *   IDEMPOTENCY_KEY_REUSED; IDEMPOTENCY_KEY_IN_PROGRESS
    */
-  async upload(auth: UserContext, raw: UploadInput, opts: UploadCallOptions = {}): Promise<KnowledgeDocument> {
+  async upload(auth: UserContext, raw: UploadInput, opts: IdempotentCallOptions = {}): Promise<KnowledgeDocument> {
     const input = parseInput(uploadInput, raw);
     const uploadId = input.uploadId ?? null;
     const publish = (stage: IngestionStage, extra: Partial<IngestionEvent> = {}) =>
