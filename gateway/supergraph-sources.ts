@@ -86,7 +86,9 @@ export function composedSource(opts: ComposedSourceOptions): SupergraphSource {
     const configured = isPlaceholderUrl(url);
     members.set(name, { fetchUrl: configured ? opts.configuredUrl(name) : url, routingUrl: configured ? undefined : url, sdl: null, failing: false });
   }
-  let last: { key: string; sdl: string } | null = null;
+  // The last composition and its inputs: the same inputs are not composed again (a poll of
+  // unchanged subgraphs, or of one whose schema still does not compose, costs no composition).
+  let last: { key: string; sdl: string } | { key: string; error: CompositionError } | null = null;
 
   const fetchAll = () =>
     Promise.all(
@@ -112,10 +114,18 @@ export function composedSource(opts: ComposedSourceOptions): SupergraphSource {
       if (missing.length) throw new CompositionError(missing.map(([name, m]) => `${name}: no schema yet (${m.fetchUrl} did not answer _service { sdl })`));
       const list = [...members].map(([name, m]) => ({ name, sdl: m.sdl ?? '', url: m.routingUrl }));
       const key = JSON.stringify(list.map((s) => [s.name, s.url ?? null, sdlHash(s.sdl)]));
-      if (last?.key === key) return last.sdl;
-      const sdl = composeSupergraphSdl(list.map((s) => ({ name: s.name, url: s.url, typeDefs: parseSdl(s.name, s.sdl) })));
-      last = { key, sdl };
-      return sdl;
+      if (last?.key === key) {
+        if ('error' in last) throw last.error;
+        return last.sdl;
+      }
+      try {
+        const sdl = composeSupergraphSdl(list.map((s) => ({ name: s.name, url: s.url, typeDefs: parseSdl(s.name, s.sdl) })));
+        last = { key, sdl };
+        return sdl;
+      } catch (err) {
+        if (err instanceof CompositionError) last = { key, error: err };
+        throw err;
+      }
     },
     async watch(changed) {
       const stop = await onSchemaAnnounced(

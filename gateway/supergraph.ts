@@ -88,6 +88,8 @@ export class SupergraphRuntime {
   #apolloUpdate: ((sdl: string) => void) | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #stopWatching: (() => void) | null = null;
+  /** The errors of the last failed reload, so that a poll failing the same way is not logged as an error again. */
+  #lastFailure: string | null = null;
   readonly #reloadListeners: ((trigger: ReloadTrigger, outcome: ReloadOutcome) => void)[] = [];
 
   /**
@@ -222,12 +224,15 @@ export class SupergraphRuntime {
     }
     for (const swap of swaps) swap();
     this.#current = next;
+    this.#lastFailure = null;
     this.options.logger.info({ trigger, hash: next.hash, previous: previous.hash, subgraphs: [...next.subgraphs.keys()] }, 'supergraph updated');
     return { status: 'updated', hash: next.hash, previous: previous.hash };
   }
 
   #failed(trigger: ReloadTrigger, errors: string[]): ReloadOutcome {
-    this.options.logger.error({ trigger, errors, hash: this.#current.hash }, 'supergraph not reloaded; the current one stays');
+    const again = trigger === 'poll' && this.#lastFailure === JSON.stringify(errors);
+    this.#lastFailure = JSON.stringify(errors);
+    this.options.logger[again ? 'debug' : 'error']({ trigger, errors, hash: this.#current.hash }, 'supergraph not reloaded; the current one stays');
     return { status: 'failed', hash: this.#current.hash, errors };
   }
 }
