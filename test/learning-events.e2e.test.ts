@@ -31,9 +31,12 @@ describe('learningEvents', () => {
         await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
         return events.length > 0;
       }, 10_000);
-      const seen = events.length;
+      // A last award marks the end of the probes' events (a channel delivers in order).
+      await award(t, { source: 'xel_session', sourceId: `mark-${l.id}`, userId: l.id, baseXp: 1 });
+      await until(() => events.some((e) => e.source === 'xel_session'));
+      const seen = events.findIndex((e) => e.source === 'xel_session') + 1;
       const quests = expectedQuests(l.id, '2026-10-05');
-      const before = probes;
+      const before = probes + 1;
       await award(t, { source: 'chat_session', sourceId: `s-${l.id}`, userId: l.id, baseXp: 120 });
       const earn = quests.find((q) => q.type === 'earn_xp');
       const expected = [
@@ -41,10 +44,11 @@ describe('learningEvents', () => {
         ...(earn && before < earn.target ? [{ type: 'QUEST_COMPLETED', source: 'quest', xp: 10, questId: '2026-10-05:earn_xp' }] : []),
         { type: 'LEVEL_UP', level: 2 },
       ];
-      await until(() => events.length >= seen + expected.length);
-      const mine = events.slice(seen).map((e) => Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== null && k !== 'at' && k !== 'user')));
+      const after = () => events.slice(seen);
+      await until(() => after().length >= expected.length);
+      const mine = after().map((e) => Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== null && k !== 'at' && k !== 'user')));
       expect(mine).toEqual(expected);
-      expect(events.slice(seen).every((e) => (e.user as { username: string }).username === l.username && e.at === '2026-10-05T09:00:00.000Z')).toBe(true);
+      expect(after().every((e) => (e.user as { username: string }).username === l.username && e.at === '2026-10-05T09:00:00.000Z')).toBe(true);
 
       const task = loadCatalogue().modules[0]!.tasks[1]!;
       const from = events.length;
@@ -54,6 +58,56 @@ describe('learningEvents', () => {
     } finally {
       stop();
       await client.dispose();
+    }
+  });
+
+  it('streak_changed also when reconciliation ends a streak: found by a read (once) or by the next award', async () => {
+    const subscribe = async (l: Awaited<ReturnType<typeof learner>>) => {
+      const client = wsClient(t.url, l.access);
+      const events: Record<string, unknown>[] = [];
+      const stop = client.subscribe({ query: QUERY }, { next: (r) => void events.push((r.data as { learningEvents: Record<string, unknown> }).learningEvents), error: () => {}, complete: () => {} });
+      // Probes on 4 October (1 XP each) until the subscription is live: that day's activity.
+      at('2026-10-04T09:00:00.000Z');
+      let probes = 0;
+      await until(async () => {
+        if (events.length > 0) return true;
+        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
+        return events.length > 0;
+      }, 10_000);
+      const streaks = () => events.filter((e) => e.type === 'STREAK_CHANGED').map((e) => e.streak);
+      return { events, streaks, close: async () => (stop(), await client.dispose()) };
+    };
+
+    const reader = await learner(t);
+    const a = await subscribe(reader);
+    try {
+      at('2026-10-05T09:00:00.000Z');
+      await award(t, { source: 'live_session', sourceId: `day2-${reader.id}`, userId: reader.id, baseXp: 2 });
+      await until(() => a.streaks().includes(2));
+      const seen = a.streaks().length;
+      at('2026-10-07T09:00:00.000Z'); // 6 October missed, no freeze
+      expect((await t.rest('GET', '/api/xp/streak-status', { headers: reader.headers })).body).toMatchObject({ current_streak: 0, longest_streak: 2 });
+      await until(() => a.streaks().length === seen + 1);
+      expect((await t.gql('{ streakStatus { currentStreak } }', {}, reader.headers)).body).toEqual({ data: { streakStatus: { currentStreak: 0 } } });
+      await award(t, { source: 'live_session', sourceId: `after-${reader.id}`, userId: reader.id, baseXp: 3 });
+      await until(() => a.streaks().length === seen + 2);
+      // The second read found nothing new to publish: 0 once, then the new day's 1.
+      expect(a.streaks().slice(seen - 1)).toEqual([2, 0, 1]);
+    } finally {
+      await a.close();
+    }
+
+    const earner = await learner(t);
+    const b = await subscribe(earner);
+    try {
+      const from = b.events.length;
+      at('2026-10-06T09:00:00.000Z'); // 5 October missed, no freeze
+      await award(t, { source: 'live_session', sourceId: `late-${earner.id}`, userId: earner.id, baseXp: 4 });
+      await until(() => b.events.length >= from + 3);
+      expect(b.events.slice(from, from + 3).map((e) => [e.type, e.streak ?? e.xp])).toEqual([['STREAK_CHANGED', 0], ['XP_AWARDED', 4], ['STREAK_CHANGED', 1]]);
+      expect(b.events.slice(from, from + 3).every((e) => e.at === '2026-10-06T09:00:00.000Z')).toBe(true);
+    } finally {
+      await b.close();
     }
   });
 });

@@ -98,17 +98,18 @@ export class AwardService {
   async record(tx: EntityManager, input: AwardInput, zone: string): Promise<AwardResult> {
     const now = this.clock.now();
     const today = localDate(now, zone);
-    const p = await lockProfile(tx, input.userId, today);
-    const before = { xp: p.xp, streak: p.currentStreak };
     const result: AwardResult = { recorded: true, xp: 0, questsCompleted: [], boosterStarted: false, events: [] };
     const event = (e: Omit<LearningEvent, 'userId' | 'at'>): void => void result.events.push({ ...e, userId: input.userId, at: now.toISOString() });
+    // A streak that reconciliation ends (a missed day, no freeze) is a change of its own, before the award's.
+    const p = await lockProfile(tx, input.userId, today, () => event({ type: 'streak_changed', streak: 0 }));
+    const before = { xp: p.xp, streak: p.currentStreak };
     if (isXpSource(input.source)) {
       const active = p.boosterExpiresAt && p.boosterExpiresAt.getTime() > now.getTime() ? p.boosterMultiplier : null;
       const { multiplier, xp } = boosted(input.baseXp, active, input.source);
       const rows = await tx.execute(SQL.insertLedger, [randomUUID(), input.userId, input.source, input.sourceId, input.baseXp, multiplier, xp, today, now]);
       if (rows.length === 0) {
         const [first] = await tx.execute<{ xp: number }[]>(SQL.ledgerBySource, [input.source, input.sourceId]);
-        return { ...result, recorded: false, xp: first?.xp ?? 0, events: [] };
+        return this.repeat(tx, result, first?.xp ?? 0);
       }
       result.xp = xp;
       credit(p, xp, today);
@@ -120,7 +121,7 @@ export class AwardService {
       }
     } else {
       const rows = await tx.execute(SQL.insertActivity, [input.source, input.sourceId, input.userId, input.amount ?? 1, today]);
-      if (rows.length === 0) return { ...result, recorded: false, events: [] };
+      if (rows.length === 0) return this.repeat(tx, result, 0);
     }
     await this.progressQuests(tx, p, today, now, result);
     for (const id of result.questsCompleted) event({ type: 'quest_completed', questId: id, source: 'quest', xp: QUEST_REWARD_XP });
@@ -130,6 +131,13 @@ export class AwardService {
     for (const e of result.events) this.note(tx, e);
     await tx.flush();
     return result;
+  }
+
+  /** A repeated delivery: nothing recorded, but a reset its reconciliation found is still published. */
+  private async repeat(tx: EntityManager, result: AwardResult, xp: number): Promise<AwardResult> {
+    for (const e of result.events) this.note(tx, e);
+    await tx.flush();
+    return { ...result, recorded: false, xp, events: [] };
   }
 
   /** §4.5: completes the day's quests that reached their target (10 XP each); all three start the booster once per date. */
@@ -180,12 +188,14 @@ function credit(p: LearningProfile, xp: number, today: string): void {
 /**
  * The user's profile row, created if needed, locked for the transaction and reconciled up to
  * `today` (§4.4: runs before every streak read and every award); freeze-covered days are stored.
+ * `onReset` is called when reconciliation ends a live streak (a missed day with no freeze left).
  */
-export async function lockProfile(tx: EntityManager, userId: string, today: string): Promise<LearningProfile> {
+export async function lockProfile(tx: EntityManager, userId: string, today: string, onReset?: () => void): Promise<LearningProfile> {
   await tx.execute(SQL.ensureProfile, [userId]);
   const p = await tx.findOneOrFail(LearningProfileSchema, { userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   const { state, covered } = reconcile(p, today);
   for (const d of covered) await tx.execute(SQL.insertFreeze, [userId, d]);
+  if (p.currentStreak > 0 && state.currentStreak === 0) onReset?.();
   Object.assign(p, state);
   return p;
 }

@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AppError, notFound } from '../../kernel/errors.ts';
 import type { Clock } from './clock.ts';
 import type { IdentityGateway, LearnerSummary } from './identity.client.ts';
-import { lockProfile, questProgress } from './award.service.ts';
+import { lockProfile, questProgress, type AwardService } from './award.service.ts';
 import type { LearningProfile } from './profile.entity.ts';
 import { levelProgress, pulseLevel, selectQuests, tokensOf } from './rules.ts';
 import { QUEST_COUNTERS, SQL, type QuestCounters } from './sql.ts';
@@ -28,15 +28,18 @@ export class StatsService {
   constructor(
     private readonly identity: IdentityGateway,
     private readonly clock: Clock,
+    private readonly awards: AwardService,
   ) {}
 
+  /** The user, today and the reconciled profile; a streak the read finds broken is published (`streak_changed`) after commit. */
   private async today(em: EntityManager, userId: string): Promise<Today> {
     const user = await this.identity.user(userId);
     if (!user) throw notFound('User');
-    return em.transactional(async (tx) => {
+    return this.awards.transaction(em, async (tx) => {
       const now = this.clock.now();
       const today = localDate(now, user.timezone);
-      const profile = await lockProfile(tx, userId, today);
+      const reset = () => this.awards.note(tx, { type: 'streak_changed', userId, at: now.toISOString(), streak: 0 });
+      const profile = await lockProfile(tx, userId, today, reset);
       await tx.flush();
       return { user, now, today, profile };
     });
