@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { createLogger } from '../kernel/logger.ts';
+import { sdlHash } from '../kernel/schema-announce.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
@@ -89,6 +90,7 @@ let t: TestStack;
 let gateway: StartedGateway;
 const colours = new ColoursSubgraph();
 let admin: { id: string; username: string; token: string };
+let supergraphHash: string;
 
 beforeAll(async () => {
   t = await startTestStack();
@@ -98,6 +100,7 @@ beforeAll(async () => {
   if (!identity || !live) throw new Error('identity or live subgraph missing');
   // live serves the profile's live_nickname, which the REST profile routes read.
   const { supergraph } = composeSupergraph([identity, live, { name: 'colours', typeDefs: COLOURS_SDL }]);
+  supergraphHash = sdlHash(supergraph);
   gateway = await createGateway({
     // A short cooldown so recovery is quick; 3 failures in a row open the circuit.
     config: { ...t.config, subgraphResilience: { ...t.config.subgraphResilience, breakerFailures: 3, breakerCooldownMs: 300 } },
@@ -200,6 +203,7 @@ describe('a gateway over identity and a test subgraph', () => {
       status: 'degraded',
       checks: { database: check, pubsub: check, subgraphs: { identity: check, live: check, colours: { status: 'down', latency_ms: expect.any(Number) } } },
       checked_at: expect.any(String),
+      supergraph: { hash: supergraphHash, loaded_at: expect.any(String) },
     });
   });
 
