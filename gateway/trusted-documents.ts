@@ -91,7 +91,7 @@ export type UntrustedObserver = (action: 'allowed' | 'refused') => void;
  * `allow` checks ad-hoc documents too, to report those `enforce` would refuse.
  */
 export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: ReadonlyMap<string, string>, parseOptions?: ParseOptions, observe?: UntrustedObserver): TrustedDocuments {
-  // Canonical hashes of ad-hoc texts already checked under `enforce` (bounded; cleared when full).
+  // Whether each ad-hoc text already checked is trusted, by its raw hash (bounded; cleared when full).
   const checked = new Map<string, boolean>();
 
   function isTrustedText(query: string): boolean {
