@@ -4,11 +4,17 @@
  * context, at the same concurrency in the same run. Identity and the gateway run as separate
  * processes (the distributed topology); the load generator runs here.
  * Targets (issue): gateway throughput ≥ 0.6× direct, added p50 ≤ 2 ms.
+ *
+ * Then tracing (issue 18): the same query through a second gateway process with OpenTelemetry on
+ * (every request sampled, OTLP/HTTP protobuf export to a local stand-in collector) against the
+ * first, whose tracing is off, and the ratio of the two; and a third with tracing on but no request
+ * sampled (the cost of context propagation alone).
  */
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
 import { freePort, startProcess } from '../test/processes.ts';
+import { startOtlpSink } from './otlp-sink.ts';
 
 /** Throughput is measured at this concurrency; latency overhead at one connection (no queueing). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -35,6 +41,12 @@ async function load(url: string, headers: Record<string, string>, connections = 
   return { rps: result.requests.average, mean: result.latency.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
+/** The mean of each figure over runs (errors summed). */
+function meanOf(runs: readonly Figures[]): Figures {
+  const mean = (pick: (f: Figures) => number) => runs.reduce((n, f) => n + pick(f), 0) / runs.length;
+  return { rps: mean((f) => f.rps), mean: mean((f) => f.mean), p50: mean((f) => f.p50), p99: mean((f) => f.p99), errors: runs.reduce((n, f) => n + f.errors, 0) };
+}
+
 export async function run(): Promise<void> {
   const secret = randomBytes(32).toString('base64url');
   const identityPort = await freePort();
@@ -54,6 +66,14 @@ export async function run(): Promise<void> {
   };
   const identity = await startProcess(['subgraph', 'identity'], env, `http://127.0.0.1:${identityPort}/healthz`);
   const gateway = await startProcess(['gateway'], { ...env, PORT: String(gatewayPort) }, `http://127.0.0.1:${gatewayPort}/api/health`);
+  const sink = await startOtlpSink();
+  const tracedPort = await freePort();
+  const tracedEnv = { ...env, PORT: String(tracedPort), OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'xentree-gateway-bench' };
+  const traced = await startProcess(['gateway'], tracedEnv, `http://127.0.0.1:${tracedPort}/api/health`);
+  // Tracing on, but no request sampled: what context propagation alone costs.
+  const unsampledPort = await freePort();
+  const unsampledEnv = { ...tracedEnv, PORT: String(unsampledPort), OTEL_TRACES_SAMPLER: 'always_off' };
+  const unsampled = await startProcess(['gateway'], unsampledEnv, `http://127.0.0.1:${unsampledPort}/api/health`);
   try {
     const gw = `http://127.0.0.1:${gatewayPort}`;
     const user = { email: `bench_${Date.now()}@example.com`, username: `bench_${Date.now()}`.slice(0, 30), password: 'benchmark password' };
@@ -99,7 +119,33 @@ export async function run(): Promise<void> {
     console.log(`  added p50: ${added.toFixed(2)} ms (target <= 2 ms; autocannon reports whole ms) ${added <= 2 ? 'OK' : 'ABOVE TARGET'}`);
     console.log(`  added mean latency: ${(through1.mean - direct1.mean).toFixed(2)} ms`);
     console.log(`  added p50 at ${CONNECTIONS} connections (includes queueing on this machine's 2 cores): ${(through.p50 - direct.p50).toFixed(2)} ms`);
+
+    const tracedUrl = `http://127.0.0.1:${tracedPort}/graphql`;
+    console.log(`tracing, ${CONNECTIONS} connections (off: OTEL_* unset; on: every request sampled, OTLP export to a local collector):`);
+    await load(tracedUrl, bearerHeaders);
+    // Alternated twice, so that a neighbour's load on a shared machine falls on both sides.
+    const unsampledUrl = `http://127.0.0.1:${unsampledPort}/graphql`;
+    await load(unsampledUrl, bearerHeaders);
+    const runs: { off: Figures[]; on: Figures[]; unsampled: Figures[] } = { off: [], on: [], unsampled: [] };
+    for (let round = 0; round < 2; round += 1) {
+      runs.off.push(await load(gatewayUrl, bearerHeaders));
+      runs.on.push(await load(tracedUrl, bearerHeaders));
+      runs.unsampled.push(await load(unsampledUrl, bearerHeaders));
+    }
+    const off = meanOf(runs.off);
+    const on = meanOf(runs.on);
+    const bare = meanOf(runs.unsampled);
+    console.log(row('tracing off', off));
+    console.log(row('tracing on', on));
+    console.log(row('on, none sampled', bare));
+    console.log(`  throughput ratio on/off: ${(on.rps / off.rps).toFixed(2)}; added p50 ${(on.p50 - off.p50).toFixed(2)} ms`);
+    console.log(`  throughput ratio on, none sampled/off: ${(bare.rps / off.rps).toFixed(2)} (context propagation alone)`);
+    const exported = sink.exports();
+    console.log(`  exported: ${exported.requests} OTLP requests, ${(exported.bytes / 1024).toFixed(0)} KiB`);
   } finally {
+    await unsampled.stop();
+    await traced.stop();
+    await sink.close();
     await gateway.stop();
     await identity.stop();
   }

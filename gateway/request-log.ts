@@ -2,12 +2,14 @@
  * The request log: one `info` line per HTTP request when its response is sent — method, path
  * (without the query string, which may carry credentials), status, duration, the request id
  * (`X-Request-ID`) and who called (the mode, user id and API key id the credentials resolved to;
- * null when the request was answered before or without authentication). WebSocket traffic is
+ * null when the request was answered before or without authentication), and with tracing on its
+ * trace id. WebSocket traffic is
  * logged by the subscription server, not here.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { traceIdOf } from '../kernel/trace-http.ts';
 
 /** The caller each request was authenticated as, for its log line. */
 const callers = new WeakMap<FastifyRequest, AuthContext>();
@@ -33,6 +35,8 @@ export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         requestId: req.id,
+        // With tracing on, the trace to open for this request (README "Tracing").
+        ...(traceIdOf(req.raw) ? { traceId: traceIdOf(req.raw) } : {}),
         caller: caller ? { mode: caller.mode, userId: caller.userId, apiKeyId: caller.apiKeyId } : null,
       },
       'request',

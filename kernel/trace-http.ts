@@ -15,6 +15,14 @@ import { extractTraceContext, tracer, tracingEnabled } from './telemetry.ts';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The trace each request is part of, for its log line. */
+const traceIds = new WeakMap<IncomingMessage, string>();
+
+/** The trace id of a request this process traces (undefined with tracing off), for log lines. */
+export function traceIdOf(req: IncomingMessage): string | undefined {
+  return traceIds.get(req);
+}
+
 /** Traces every request `app` serves (nothing when tracing is off). Call before `listen`. */
 export function traceRequests(app: FastifyInstance, scope: Record<string, string> = {}): void {
   if (!tracingEnabled()) return;
@@ -39,6 +47,7 @@ function inServerSpan(req: IncomingMessage, res: ServerResponse, scope: Record<s
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path, ...scope } },
     extractTraceContext(req.headers),
   );
+  traceIds.set(req, span.spanContext().traceId);
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

@@ -166,6 +166,21 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 5_000)
   }
 }
 
+/**
+ * The first result of a subscription that has no acknowledgement: `probe` (which publishes
+ * something the subscription passes on) runs until that first result arrives.
+ */
+export async function firstWhileProbing<T>(watcher: AsyncIterator<T>, probe: () => Promise<void>): Promise<IteratorResult<T>> {
+  const first = watcher.next();
+  let received = false;
+  void first.then(() => (received = true));
+  await until(async () => {
+    if (!received) await probe();
+    return received;
+  });
+  return first;
+}
+
 /** The `start`, `chunk`… and `done` ids of a complete stream with `chunks` chunks. */
 export const streamIds = (chunks: number): string[] => Array.from({ length: chunks + 2 }, (_, i) => String(i));
 

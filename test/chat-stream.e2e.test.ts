@@ -10,7 +10,7 @@ import { bearer, startTestStack, type TestStack } from './harness.ts';
 import { createKey, createOrg, person, type Person } from './org-fixtures.ts';
 import { appendTurns, createConversation } from './chat-fixtures.ts';
 import { startFakeAi, type FakeAi } from './fake-ai.ts';
-import { collect, messagesOf, until, wsClient } from './chat-stream-fixtures.ts';
+import { collect, firstWhileProbing, messagesOf, wsClient } from './chat-stream-fixtures.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
 import { TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
@@ -134,14 +134,8 @@ describe('chatStream through the gateway', () => {
     });
     // The subscription has no acknowledgement: probe the channel until the watcher receives.
     const probe = { id: UNKNOWN_ID, conversationId: conv.id, userId: alice.id, role: 'user', content: 'probe', provider: null, model: null, createdAt: new Date().toISOString() };
-    const first = watcher.next();
-    let received = false;
-    void first.then(() => (received = true));
-    await until(async () => {
-      if (!received) await t.stack.pubsub.publish(messageChannel(conv.id), probe);
-      return received;
-    });
-    expect((await first).value).toEqual({ data: { messageAdded: expect.objectContaining({ id: UNKNOWN_ID, content: 'probe' }) } });
+    const first = await firstWhileProbing(watcher, () => t.stack.pubsub.publish(messageChannel(conv.id), probe));
+    expect(first.value).toEqual({ data: { messageAdded: expect.objectContaining({ id: UNKNOWN_ID, content: 'probe' }) } });
 
     const results = await collect(client(alice), CHAT_STREAM, { input: { message: 'Hello there', conversationId: conv.id } });
     expect(eventsOf(results, 'chatStream').at(-1)?.type).toBe('DONE');

@@ -14,7 +14,7 @@ import type { Client } from 'graphql-ws';
 import { bearer, SERVICES, startTestStack, type TestStack } from './harness.ts';
 import { account, addMember, createOrg, person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
-import { until, wsClient } from './chat-stream-fixtures.ts';
+import { firstWhileProbing, wsClient } from './chat-stream-fixtures.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
 import type { StartedSubgraph } from '../kernel/server.ts';
@@ -29,10 +29,11 @@ import type { Tracing } from '../kernel/telemetry.ts';
 let t: TestStack;
 let exporter: InMemorySpanExporter;
 let tracing: Tracing;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   ({ exporter, tracing } = await startMemoryTracing());
-  t = await startTestStack();
+  t = await startTestStack({ env: { LOG_LEVEL: 'info' }, logStream: { write: (line) => void logLines.push(line) } });
 });
 afterAll(async () => {
   await t?.close();
@@ -67,6 +68,9 @@ describe('a cross-subgraph query with a client traceparent', () => {
 
     // The gateway continues the client's span and names its span after the operation.
     expect(parentIdOf(gatewaySpan)).toBe(client.spanId);
+    // Its log line names the trace.
+    const logged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request' && l.requestId === res.headers.get('x-request-id'));
+    expect(logged).toEqual([expect.objectContaining({ path: '/graphql', status: 200, traceId: client.traceId })]);
     expect(gatewaySpan.name).toBe('query OrgMembers');
     expect(gatewaySpan.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200, 'graphql.operation.name': 'OrgMembers', 'graphql.operation.type': 'query' });
     for (const phase of ['graphql.parse', 'graphql.validate', 'gateway.request']) {
@@ -164,13 +168,7 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
     });
     // The subscription has no acknowledgement: probe the channel (outside any trace) until it receives.
     const probe = { id: 'probe', conversationId: conv.id, userId: alice.id, role: 'user', content: 'probe', provider: null, model: null, createdAt: new Date().toISOString() };
-    const first = watcher.next();
-    let received = false;
-    void first.then(() => (received = true));
-    await until(async () => {
-      if (!received) await t.stack.pubsub.publish(messageChannel(conv.id), probe);
-      return received;
-    });
+    await firstWhileProbing(watcher, () => t.stack.pubsub.publish(messageChannel(conv.id), probe));
 
     const client = clientTraceparent();
     const res = await t.gql('mutation Ask($i: ChatInput!) { chat(input: $i) { content messageId } }', { i: { message: 'Hello there', conversationId: conv.id } }, { ...bearer(alice.access), traceparent: client.header });
