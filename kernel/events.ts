@@ -25,6 +25,16 @@ export interface OrganizationDeletedEvent {
 }
 
 /**
+ * Published by orgs after a change to a user's membership in an organization commits (added,
+ * role or team changed, moved away, removed): caches of membership (integrations) drop the entry.
+ */
+export const MEMBERSHIP_CHANGED = 'orgs.membership-changed';
+export interface MembershipChangedEvent {
+  organizationId: string;
+  userId: string;
+}
+
+/**
  * Published by chat after a conversation is deleted with its messages and sessions (knowledge
  * deletes the conversation-scoped documents of `userId`).
  */

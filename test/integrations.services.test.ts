@@ -99,4 +99,18 @@ describe('two integrations replicas', () => {
     expect(await call(gatewayA, 'GET', `/api/integration/fingerprint?tenantId=${orgId}`)).toEqual(onB);
     expect(await keyRows([orgId])).toEqual([]);
   });
+
+  it('a member removed through one replica is refused by the other at once (its membership was cached there)', async () => {
+    const owner = await signUp(gatewayA, gatewayB, 'intmember');
+    const member = await signUp(gatewayA, gatewayB, 'intleaver');
+    const asOwner = { authorization: `Bearer ${owner.token}` };
+    const orgId = ((await call(gatewayA, 'POST', '/api/organizations', asOwner, { name: 'Memberships' })).body as { id: string }).id;
+    expect((await call(gatewayA, 'POST', `/api/organizations/${orgId}/members`, asOwner, { user_id: member.id, role: 'member' })).status).toBe(201);
+    const g = (await call(gatewayA, 'POST', '/api/integration/grant', asOwner, { mode: 'api', origin: 'https://partner.example', scopes: ['rag:read'], tenantId: orgId })).body as { token: string };
+    const verifyOnB = () => call(gatewayB, 'POST', '/api/integration/verify', { authorization: `Bearer ${member.token}` }, { token: g.token, tenantId: orgId });
+    expect(await verifyOnB()).toMatchObject({ status: 200, body: { valid: true, reason: null } });
+    expect(await verifyOnB()).toMatchObject({ status: 200, body: { valid: true, reason: null } });
+    expect((await call(gatewayA, 'DELETE', `/api/organizations/${orgId}/members/${member.id}`, asOwner)).status).toBe(204);
+    expect(await verifyOnB()).toEqual({ status: 403, body: { detail: { error: 'tenant_mismatch', message: 'Credential is not valid for this organization' } } });
+  });
 });

@@ -13,6 +13,8 @@ import type { OrgRole, OrgsGateway } from './orgs.client.ts';
 import type { TenantKey, TenantKeys } from './tenant-keys.ts';
 import { decodeIntegrationToken, INTEGRATION_AUDIENCE, signatureValid, signIntegrationToken, type IntegrationClaims } from './token.ts';
 import { findGrant, findRevocation, insertGrant, revokeGrant, type Grant, type Revocation } from './grant.store.ts';
+import type { MembershipCache } from './membership.cache.ts';
+import type { RevocationCache } from './revocation.cache.ts';
 
 /** The scopes an integration token may carry (§4.15). */
 export const INTEGRATION_SCOPES = ['profile:read', 'quota:read', 'live:read', 'live:write', 'xel:read', 'xel:write', 'conversations:read', 'conversations:write', 'rag:read'] as const;
@@ -76,21 +78,28 @@ export interface IssuedGrant {
 const DEFAULT_TTL = 120;
 /** How far in the future `iat` may be before a token is `not_yet_valid` (clock skew). */
 const IAT_LEEWAY_SECONDS = 30;
+/** Tokens whose signature verified, remembered by token (cleared wholesale when full). */
+const MAX_VERIFIED_TOKENS = 10_000;
 
 export class GrantService {
+  /** token → the kid its signature verified under (a tenant's key never changes). */
+  private readonly verifiedTokens = new Map<string, string>();
+
   constructor(
     private readonly keys: TenantKeys,
     private readonly orgs: OrgsGateway,
     private readonly issuer: string,
+    private readonly cache: { memberships: MembershipCache; revocations: RevocationCache },
   ) {}
 
   /**
-   * The caller's role in the tenant (a platform admin counts as owner).
+   * The caller's role in the tenant (a platform admin counts as owner). Writes ask orgs; verify,
+   * a read, may use the membership cache (`cached`).
    * @throws TENANT_MISMATCH (unknown tenant, not a member, or an API key of another tenant)
    */
-  async tenantRole(auth: UserContext, tenantId: string): Promise<OrgRole> {
+  async tenantRole(auth: UserContext, tenantId: string, cached = false): Promise<OrgRole> {
     if (auth.mode === 'api_key' && auth.tenantId !== tenantId) throw new AppError('TENANT_MISMATCH');
-    const m = await this.orgs.membership(tenantId, auth.userId);
+    const m = await (cached ? this.cache.memberships : this.orgs).membership(tenantId, auth.userId);
     if (!m.exists) throw new AppError('TENANT_MISMATCH');
     if (auth.role === 'admin') return 'owner';
     if (!m.role) throw new AppError('TENANT_MISMATCH');
@@ -128,13 +137,13 @@ export class GrantService {
    */
   async verify(em: EntityManager, auth: UserContext, raw: unknown): Promise<{ valid: boolean; claims: IntegrationClaims | null; reason: VerifyReason | null }> {
     const input = parseInput(verifyInput, raw);
-    await this.tenantRole(auth, input.tenantId);
+    await this.tenantRole(auth, input.tenantId, true);
     const invalid = (reason: VerifyReason) => ({ valid: false, claims: null, reason });
     const decoded = decodeIntegrationToken(input.token);
     if (!decoded) return invalid('malformed');
     const key = await this.keys.find(input.tenantId);
     if (!key || decoded.kid !== key.kid) return invalid('unknown_key');
-    if (!(await signatureValid(input.token, key))) return invalid('invalid_signature');
+    if (!(await this.signedBy(input.token, key))) return invalid('invalid_signature');
     const c = decoded.claims;
     const now = Math.floor(Date.now() / 1000);
     if (c.tid !== input.tenantId) return invalid('tenant_mismatch');
@@ -142,7 +151,7 @@ export class GrantService {
     if (c.aud !== INTEGRATION_AUDIENCE) return invalid('invalid_audience');
     if (c.iat > now + IAT_LEEWAY_SECONDS) return invalid('not_yet_valid');
     if (c.exp <= now) return invalid('expired');
-    if (isUuid(c.jti) && (await findRevocation(em, c.jti))) return invalid('revoked');
+    if (isUuid(c.jti) && (await this.cache.revocations.isRevoked(em, c.jti, c.exp * 1000))) return invalid('revoked');
     return { valid: true, claims: c, reason: null };
   }
 
@@ -167,6 +176,8 @@ export class GrantService {
     if (!grant) throw notFound('Grant');
     requireManagerRole(role);
     const { revocation, created } = await revokeGrant(em, grant, { reason: input.reason ?? 'unspecified', revokedBy: auth.userId, source: 'revoke' });
+    // Every process refuses the token before this answers (again when repeated: a lost announcement is re-sent).
+    await this.cache.revocations.announce(grant.jti, grant.expiresAt);
     return { revocation, alreadyRevoked: !created };
   }
 
@@ -196,6 +207,7 @@ export class GrantService {
       // A concurrent revocation won: the new token must not outlive the refusal.
       if (!created) throw revokedError();
     });
+    if (revokePrevious) await this.cache.revocations.announce(grant.jti, grant.expiresAt);
     return { ...issued(token, claims, key), previousJti: grant.jti, previousRevoked: revokePrevious };
   }
 
@@ -203,8 +215,17 @@ export class GrantService {
   private async authentic(token: string): Promise<IntegrationClaims> {
     const decoded = decodeIntegrationToken(token);
     const key = decoded ? await this.keys.find(decoded.claims.tid) : null;
-    if (!decoded || !key || decoded.kid !== key.kid || !(await signatureValid(token, key))) throw new AppError('INVALID_INTEGRATION_TOKEN');
+    if (!decoded || !key || decoded.kid !== key.kid || !(await this.signedBy(token, key))) throw new AppError('INVALID_INTEGRATION_TOKEN');
     return decoded.claims;
+  }
+
+  /** Whether the token's signature verifies under `key`; a verified token is remembered (RS256 checks dominate verify's own cost). */
+  private async signedBy(token: string, key: TenantKey): Promise<boolean> {
+    if (this.verifiedTokens.get(token) === key.kid) return true;
+    if (!(await signatureValid(token, key))) return false;
+    if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) this.verifiedTokens.clear();
+    this.verifiedTokens.set(token, key.kid);
+    return true;
   }
 
   private async requireKey(tenantId: string): Promise<TenantKey> {

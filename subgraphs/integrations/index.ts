@@ -8,6 +8,8 @@ import { GrantSchema, OAuthStateSchema, RevocationSchema, SkillConnectionSchema,
 import { IntegrationsInitial } from './migrations/initial.migration.ts';
 import { OrgsGateway } from './orgs.client.ts';
 import { TenantKeys } from './tenant-keys.ts';
+import { MembershipCache } from './membership.cache.ts';
+import { RevocationCache } from './revocation.cache.ts';
 import { GrantService } from './grant.service.ts';
 import { KeyService } from './key.service.ts';
 import { SkillService } from './skill.service.ts';
@@ -38,8 +40,10 @@ export const integrations: SubgraphManifest<IntegrationsContext> = {
       }),
     );
     const tenantKeys = new TenantKeys(orm, config.encryptionKey, orgs);
+    const memberships = new MembershipCache(orgs);
+    const revocations = new RevocationCache(pubsub);
     const services: IntegrationsServices = {
-      grants: new GrantService(tenantKeys, orgs, config.integrationTokenIssuer),
+      grants: new GrantService(tenantKeys, orgs, config.integrationTokenIssuer, { memberships, revocations }),
       keys: new KeyService(tenantKeys),
       skills: new SkillService(config.googleOAuth, config.encryptionKey),
       tenantKeys,
@@ -47,7 +51,10 @@ export const integrations: SubgraphManifest<IntegrationsContext> = {
 
     // A new organization gets its key at once (every process may try; one key is kept). A deleted
     // one loses its key pair and grants, and every process forgets the cached key.
+    // Membership changes and revocations announced by any process evict what verify caches.
     const unsubscribers = Promise.all([
+      revocations.start(),
+      memberships.start(pubsub),
       pubsub.subscribe(ORGANIZATION_CREATED, (payload) => {
         const e = payload as OrganizationCreatedEvent;
         tenantKeys.create(e.organizationId).catch((err: unknown) => logger.error({ err, organizationId: e.organizationId }, 'creating the tenant key failed'));

@@ -54,7 +54,7 @@ export const orgs: SubgraphManifest<OrgsContext> = {
       }),
     );
     const orgService = new OrganizationService(identity, pubsub);
-    const services = { orgs: orgService, members: new MemberService(orgService, identity) };
+    const services = { orgs: orgService, members: new MemberService(orgService, identity, pubsub) };
     return {
       router: createOrgsRouter(orm),
       requestContext(auth) {

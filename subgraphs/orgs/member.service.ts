@@ -12,6 +12,8 @@ import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './o
 import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
 import type { OrganizationService } from './organization.service.ts';
 import type { IdentityGateway } from './identity.client.ts';
+import type { PubSub } from '../../kernel/pubsub.ts';
+import { MEMBERSHIP_CHANGED, type MembershipChangedEvent } from '../../kernel/events.ts';
 
 const role = z.enum(['owner', 'admin', 'member']);
 const teamName = z.string().trim().min(1).max(100).nullable();
@@ -33,7 +35,13 @@ export class MemberService {
   constructor(
     private readonly orgs: OrganizationService,
     private readonly identity: IdentityGateway,
+    private readonly pubsub: PubSub,
   ) {}
+
+  /** Announces committed membership changes (other subgraphs cache memberships). */
+  private async changed(organizationId: string, userId: string): Promise<void> {
+    await this.pubsub.publish(MEMBERSHIP_CHANGED, { organizationId, userId } satisfies MembershipChangedEvent);
+  }
 
   /** ORG-6: members by `joinedAt` (ties by user id), filtered by role and team. */
   async list(em: EntityManager, auth: UserContext, orgId: string, raw: z.input<typeof listInput>): Promise<MemberPage> {
@@ -65,13 +73,15 @@ export class MemberService {
     const user = input.userId ? (await this.identity.usersByIds([input.userId]))[0] : await this.identity.userByEmail(input.email ?? '');
     if (!user) throw notFound('User');
     if (await em.count(MembershipSchema, { organizationId: access.org.id, userId: user.id })) throw new AppError('ALREADY_MEMBER');
-    return alreadyMemberOnConflict(
+    const added = await alreadyMemberOnConflict(
       em.transactional(async (tx) => {
         const teamId = input.teamName ? await this.teamIdFor(tx, access.org.id, input.teamName) : null;
         const m = tx.create(MembershipSchema, { organizationId: access.org.id, userId: user.id, role: newRole, teamId, joinedAt: new Date() });
         return m;
       }),
     );
+    await this.changed(access.org.id, user.id);
+    return added;
   }
 
   /**
@@ -112,6 +122,7 @@ export class MemberService {
         row.role = resultingRole;
         if (input.teamName !== undefined) row.teamId = input.teamName === null ? null : await this.teamIdFor(tx, source.org.id, input.teamName);
       });
+      await this.changed(source.org.id, userId);
       return em.findOneOrFail(MembershipSchema, { organizationId: source.org.id, userId }, { refresh: true });
     }
 
@@ -131,6 +142,7 @@ export class MemberService {
         tx.create(MembershipSchema, { organizationId: destination.org.id, userId, role: resultingRole, teamId, joinedAt: new Date() });
       }),
     );
+    await Promise.all([this.changed(source.org.id, userId), this.changed(destination.org.id, userId)]);
     onKeysRevoked(await this.identity.deleteApiKeysOfMember(source.org.id, userId));
     return em.findOneOrFail(MembershipSchema, { organizationId: destination.org.id, userId }, { refresh: true });
   }
@@ -149,6 +161,7 @@ export class MemberService {
     await em.transactional(async (tx) => {
       await tx.nativeDelete(MembershipSchema, { organizationId: org.id, userId });
     });
+    await this.changed(org.id, userId);
     onKeysRevoked(await this.identity.deleteApiKeysOfMember(org.id, userId));
   }
 
