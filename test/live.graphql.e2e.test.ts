@@ -78,6 +78,36 @@ describe('Live over GraphQL', () => {
   });
 });
 
+describe('the live_minutes quest', () => {
+  it('counts the credited seconds of a running session, in whole minutes, up to completion', async () => {
+    // Three of seven quest types are picked per user and day: sign up until one has live_minutes.
+    type Quest = { type: string; target: number; progress: number; completed: boolean };
+    const quests = async (p: Person) => ((await t.gql('{ dailyQuests { quests { type target progress completed } } }', {}, bearer(p.access))).body.data?.dailyQuests as { quests: Quest[] }).quests;
+    let p: Person | null = null;
+    let quest: Quest | undefined;
+    for (let i = 0; i < 30 && !quest; i++) {
+      p = await person(t, `gq${i}`);
+      quest = (await quests(p)).find((q) => q.type === 'live_minutes');
+    }
+    if (!p || !quest) throw new Error('no user with a live_minutes quest in 30 sign-ups');
+    const who = p;
+    expect(quest).toEqual({ type: 'live_minutes', target: quest.target, progress: 0, completed: false });
+    const id = await start(who);
+    // 50 s credited per heartbeat (a session silent for more than 60 s would be ended).
+    const target = quest.target;
+    const progress = async () => (await quests(who)).find((q) => q.type === 'live_minutes')?.progress;
+    for (let used = 50; used < target * 60 + 50; used += 50) {
+      await backdate(t, id, 50);
+      const beat = await t.gql(HEARTBEAT, { id }, bearer(who.access));
+      expect(beat.body, JSON.stringify(beat.body)).toMatchObject({ data: { heartbeatLiveSession: { quota: { usedSeconds: used } } } });
+      // Whole minutes only: 100 s is 1 minute.
+      if (used === 100) await until(async () => (await progress()) === 1);
+    }
+    await until(async () => (await quests(who)).find((q) => q.type === 'live_minutes')?.completed === true);
+    expect((await quests(who)).find((q) => q.type === 'live_minutes')).toEqual({ type: 'live_minutes', target, progress: target, completed: true });
+  });
+});
+
 describe('nicknames and transcripts over GraphQL', () => {
   it('sets a nickname, saves, lists and reads transcripts; refuses bad input and another user', async () => {
     const p = await person(t, 'gnt');
