@@ -90,9 +90,9 @@ export function composedSource(opts: ComposedSourceOptions): SupergraphSource {
   // unchanged subgraphs, or of one whose schema still does not compose, costs no composition).
   let last: { key: string; sdl: string } | { key: string; error: CompositionError } | null = null;
 
-  const fetchAll = () =>
+  const fetchSdls = (which: (member: Member) => boolean) =>
     Promise.all(
-      [...members].map(async ([name, member]) => {
+      [...members].filter(([, member]) => which(member)).map(async ([name, member]) => {
         try {
           member.sdl = await fetchSdl(member.fetchUrl);
           if (member.failing) opts.logger.info({ subgraph: name, url: member.fetchUrl }, 'subgraph schema reachable again');
@@ -108,8 +108,9 @@ export function composedSource(opts: ComposedSourceOptions): SupergraphSource {
   return {
     async read(trigger) {
       if (trigger === 'SIGHUP') await requestAnnouncements(opts.pubsub);
-      // An announcement carries its schema; anything else asks every subgraph again.
-      if (trigger !== 'announce') await fetchAll();
+      // An announcement carries its schema (the others are fetched if not known yet); anything
+      // else asks every subgraph again.
+      await fetchSdls((member) => trigger !== 'announce' || member.sdl === null);
       const missing = [...members].filter(([, m]) => m.sdl === null);
       if (missing.length) throw new CompositionError(missing.map(([name, m]) => `${name}: no schema yet (${m.fetchUrl} did not answer _service { sdl })`));
       const list = [...members].map(([name, m]) => ({ name, sdl: m.sdl ?? '', url: m.routingUrl }));
