@@ -2,12 +2,15 @@
  * The OpenTelemetry SDK, loaded by kernel/telemetry.ts only when tracing is on: the tracer
  * provider with the configured sampler and exporter, W3C trace context propagation, and the pg
  * instrumentation (each SQL statement a span, only inside a trace, its text with every literal
- * replaced by `?` (kernel/sql-text.ts) and no parameter values).
+ * replaced by `?` (kernel/sql-text.ts) and no parameter values), and the ioredis one (each Redis
+ * command inside a trace, by its name only).
  */
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { createRequire } from 'node:module';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -67,8 +70,15 @@ export function registerSdk(config: TracingConfig, defaultServiceName: string, e
         // MikroORM inlines values into the statement text: the attribute gets it with literals as `?`.
         requestHook: (span, info) => span.setAttribute('db.query.text', sanitizeSql(info.query.text)),
       }),
+      // Redis commands (PubSub publishes, rate-limit counters, persisted queries) inside a trace,
+      // named by the command alone: keys carry user ids and client addresses.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
     ],
   });
+  // The instrumentations patch a module when it is next required; ioredis is imported as ESM
+  // before this runs (kernel/pubsub.ts), and an ESM import does not pass the require hook. Its
+  // exports are the one CommonJS object either way, so requiring it here patches what is in use.
+  createRequire(import.meta.url)('ioredis');
   return {
     async shutdown() {
       unregister();
