@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { addMember, apiKey, createKey, createOrg, insufficientRole, orgWith, person, platformAdmin, pollUntil, scopeMissing, BEARER_REQUIRED, INVALID_API_KEY, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
+import { as, addMember, apiKey, createKey, createOrg, insufficientRole, orgWith, person, platformAdmin, pollUntil, scopeMissing, BEARER_REQUIRED, INVALID_API_KEY, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
 import { API_KEY, coded, notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
 let t: TestStack;
@@ -33,7 +33,6 @@ interface KeyBody {
   key?: string;
 }
 
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const listKeys = async (p: Person, query = '') => ok<KeyBody[]>(await t.rest('GET', `/api/api-keys${query}`, as(p)), 200);
 const idsOf = (keys: { id: string }[]) => keys.map((k) => k.id);
 const invalid = (type: string, loc: (string | number)[]) => ({ detail: [expect.objectContaining({ type, loc })] });

@@ -3,24 +3,19 @@
  * §4.12): whole bodies, owner-only visibility, word-prefix matching with `<mark>` highlights,
  * typo tolerance, ranking, synchronous indexing, and the admin status and reindex.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { apiKey, createKey, createOrg, person, platformAdmin, scopeMissing, type Person } from './org-fixtures.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
+import { as, apiKey, createKey, createOrg, person, platformAdmin, scopeMissing, type Person } from './org-fixtures.ts';
 import { appendTurns, chatSql, createConversation, createNote, type NoteBody } from './chat-fixtures.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
+const t = useTestStack();
 let alice: Person;
 let bob: Person;
 beforeAll(async () => {
-  t = await startTestStack();
   [alice, bob] = await Promise.all([person(t, 'alice'), person(t, 'bob')]);
 });
-afterAll(async () => {
-  await t?.close();
-});
 
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const search = (p: Person, query: string) => t.rest('GET', `/api/core/search?${query}`, as(p));
 const ADMIN_REQUIRED = coded('admin_required', 'Administrator role required');
 

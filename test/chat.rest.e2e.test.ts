@@ -3,25 +3,20 @@
  * bodies, owner-only visibility (another user's conversation is 404), API-key scopes, the session
  * rules with idle timeout and XP, and the delete cascade. Notes and search: chat-search.rest.e2e.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_SESSION_ENDED, CONVERSATION_DELETED, type ChatSessionEndedEvent, type ConversationDeletedEvent } from '../kernel/events.ts';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { apiKey, createKey, createOrg, person, pollUntil, scopeMissing, type Person } from './org-fixtures.ts';
+import { useTestStack } from './harness.ts';
+import { as, apiKey, createKey, createOrg, person, pollUntil, scopeMissing, type Person } from './org-fixtures.ts';
 import { appendTurns, backdateSession, chatSql, collectEvents, createConversation, createNote, type ConversationBody } from './chat-fixtures.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
+const t = useTestStack();
 let alice: Person;
 let bob: Person;
 beforeAll(async () => {
-  t = await startTestStack();
   [alice, bob] = await Promise.all([person(t, 'alice'), person(t, 'bob')]);
 });
-afterAll(async () => {
-  await t?.close();
-});
 
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const NO_SESSION = coded('no_active_session', 'No active session for this conversation');
 const uuidParsing = (name: string, input: string) => ({
   detail: [{ type: 'uuid_parsing', loc: ['path', name], msg: expect.stringContaining('Input should be a valid UUID'), input, ctx: { error: expect.any(String) } }],

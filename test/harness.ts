@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config, type SubgraphName } from '../kernel/config.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createStack, type Stack } from '../bin/stack.ts';
@@ -150,6 +152,58 @@ export async function startTestStack(opts: StartOptions = {}): Promise<TestStack
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The stack of one test file ({@link useTestStack}), with the graphql-ws clients its tests open. */
+export interface FileStack extends TestStack {
+  /** Clients the tests open: disposed after the file's tests, before the stack closes. */
+  readonly clients: Client[];
+}
+
+/** A TestStack that a `beforeAll` starts: it answers once started, and says so when used before. */
+class StartedLater implements FileStack {
+  readonly clients: Client[] = [];
+  private started: TestStack | null = null;
+
+  start(s: TestStack): void {
+    this.started = s;
+  }
+
+  private get s(): TestStack {
+    if (!this.started) throw new Error('the test stack is used before the beforeAll that starts it');
+    return this.started;
+  }
+
+  get url(): string {
+    return this.s.url;
+  }
+  get config(): Config {
+    return this.s.config;
+  }
+  get stack(): Stack {
+    return this.s.stack;
+  }
+  subgraphUrl: TestStack['subgraphUrl'] = (name) => this.s.subgraphUrl(name);
+  rest: TestStack['rest'] = (method, p, o) => this.s.rest(method, p, o);
+  gql: TestStack['gql'] = (query, variables, headers) => this.s.gql(query, variables, headers);
+
+  async close(): Promise<void> {
+    for (const c of this.clients.splice(0)) await c.dispose();
+    await this.started?.close();
+    this.started = null;
+  }
+}
+
+/**
+ * The stack of a test file: a `beforeAll` starts it (with `opts`, or what the function gives then,
+ * e.g. the URL of a fake AI another `beforeAll` started first) and an `afterAll` disposes the
+ * clients in `clients` and closes it. Hooks the file registers after this call run once it is up.
+ */
+export function useTestStack(opts: StartOptions | (() => StartOptions) = {}): FileStack {
+  const t = new StartedLater();
+  beforeAll(async () => t.start(await startTestStack(typeof opts === 'function' ? opts() : opts)));
+  afterAll(() => t.close());
+  return t;
 }
 
 let counter = 0;

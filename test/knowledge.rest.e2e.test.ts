@@ -4,22 +4,18 @@
  * and filters, search, and RAG with the offline `local` provider. Multipart bodies are built by
  * hand where a part must lack a Content-Type (fetch's FormData always sends one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { addMember, apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
+import { as, addMember, apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { BOUNDARY, DOCX_TYPE, makeDocx, makePdf, multipart, txt, upload, uploadRest, type Part, type RagDocumentBody, type RagQueryBody, type SearchItemBody } from './knowledge-fixtures.ts';
 import { coded, notFoundBody, TIMESTAMP, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
+const t = useTestStack();
 let alice: Person;
 let bob: Person;
 beforeAll(async () => {
-  t = await startTestStack();
   [alice, bob] = await Promise.all([person(t, 'alice'), person(t, 'bob')]);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const DOCS = '/api/knowledge/documents';
@@ -27,7 +23,6 @@ const MAX = 10_485_760;
 const ACCEPTED = ['text/plain', 'text/markdown', 'application/pdf', DOCX_TYPE];
 const FILE_TOO_LARGE = coded('file_too_large', 'File exceeds the 10 MB limit', { max_bytes: MAX });
 const UNSUPPORTED = coded('unsupported_media_type', 'Unsupported file type', { accepted: ACCEPTED });
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const missing = (field: string) => ({ type: 'missing', loc: ['body', field], msg: 'Field required', input: null });
 const uuidParsing = (loc: string[], input: string, found: string) => {
   const error = `invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${found}\` at 1`;

@@ -136,6 +136,8 @@ export async function createKey(t: TestStack, by: Person, orgId: string, scopes:
 }
 
 export const apiKey = (key: string): Record<string, string> => ({ 'x-api-key': key });
+/** REST call options acting as `p` (their bearer token). */
+export const as = (p: Pick<Person, 'access'>) => ({ headers: bearer(p.access) });
 
 /** The `MemberResponse` expected for `p` in `orgId`. */
 export function memberOf(p: Pick<Person, 'id' | 'email' | 'username'>, orgId: string, role: OrgRole, team: { id: string; name: string } | null = null): Member {

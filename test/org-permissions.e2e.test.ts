@@ -5,8 +5,8 @@
  * also leave the organization exactly as it was (a 403 after a half-applied change is a bug too).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, type RestResponse, type TestStack, startTestStack } from './harness.ts';
-import { account, addMember, createOrg, insufficientRole, ALREADY_MEMBER, LAST_OWNER, person, platformAdmin, type Member, type Org, type OrgRole, type Person } from './org-fixtures.ts';
+import { type RestResponse, type TestStack, startTestStack } from './harness.ts';
+import { as, account, addMember, createOrg, insufficientRole, ALREADY_MEMBER, LAST_OWNER, person, platformAdmin, type Member, type Org, type OrgRole, type Person } from './org-fixtures.ts';
 import { notFoundBody } from './assertions.ts';
 
 let t: TestStack;
@@ -54,7 +54,6 @@ interface Action {
   needsDest?: boolean;
 }
 
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const memberPath = (f: Fixture) => `/api/organizations/${f.org.id}/members/${f.target?.id ?? 'missing-target'}`;
 const membersOf = async (orgId: string, viewer: Person) => (await t.rest('GET', `/api/organizations/${orgId}/members?limit=100`, as(viewer))).body as { items: Member[] };
 const isListed = async (orgId: string, viewer: Person, userId: string) => (await membersOf(orgId, viewer)).items.some((m) => m.user_id === userId);

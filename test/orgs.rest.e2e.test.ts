@@ -5,8 +5,8 @@
  * orgs.graphql.e2e.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { account, addMember, apiKey, createKey, createOrg, memberOf, orgWith, person, platformAdmin, ALREADY_MEMBER, INVALID_API_KEY, LAST_OWNER, SLUG_TAKEN, type Member, type Org, type Person } from './org-fixtures.ts';
+import { startTestStack, type TestStack } from './harness.ts';
+import { as, account, addMember, apiKey, createKey, createOrg, memberOf, orgWith, person, platformAdmin, ALREADY_MEMBER, INVALID_API_KEY, LAST_OWNER, SLUG_TAKEN, type Member, type Org, type Person } from './org-fixtures.ts';
 import { notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
 let t: TestStack;
@@ -17,7 +17,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const as = (p: Person) => ({ headers: bearer(p.access) });
 const get = (p: Person, path: string) => t.rest('GET', path, as(p));
 /** A 422 body with one item of `type` at `loc` (msg/input/ctx are informative, §1.8). */
 const invalid = (type: string, loc: (string | number)[]) => ({ detail: [expect.objectContaining({ type, loc })] });

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type GraphQLResponse, type RestResponse, type TestStack } from './harness.ts';
-import { apiKey, createKey, createOrg, orgWith, person, type Person } from './org-fixtures.ts';
+import { as, apiKey, createKey, createOrg, orgWith, person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 
 let t: TestStack;
@@ -29,7 +29,6 @@ const M = {
 type Field = keyof typeof M;
 
 const gql = (p: Person, field: Field, variables: Record<string, unknown>) => t.gql(M[field], variables, bearer(p.access));
-const as = (p: Person) => ({ headers: bearer(p.access) });
 
 /** One failing operation run through both surfaces. */
 interface ParityCase {
