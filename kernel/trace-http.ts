@@ -39,9 +39,13 @@ export function traceRequests(app: FastifyInstance, scope: Record<string, string
   });
 }
 
+/** Probes and scrapes, every few seconds from every process: a trace each only when the caller sends one. */
+const UNTRACED = new Set(['/healthz', '/api/health', '/api/health/detailed', '/metrics']);
+
 function inServerSpan(req: IncomingMessage, res: ServerResponse, scope: Record<string, string>, handle: () => void): void {
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (UNTRACED.has(path) && req.headers.traceparent === undefined) return handle();
   const span = tracer().startSpan(
     method,
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path, ...scope } },

@@ -140,6 +140,27 @@ describe('a cross-subgraph query with a client traceparent', () => {
   });
 });
 
+describe('a REST request and health probes', () => {
+  it('names a REST request after its route, and traces a probe only when its caller does', async () => {
+    const owner = await person(t, 'tracer_rest');
+    const client = clientTraceparent();
+    const me = await t.rest('GET', '/api/auth/me', { headers: { ...bearer(owner.access), traceparent: client.header } });
+    expect(me.status).toBe(200);
+    const span = await waitForSpans(() => spansOf(exporter, client.traceId).find((s) => s.kind === SpanKind.SERVER && !attr(s, 'xentree.subgraph')), 'REST request span');
+    expect(span.name).toBe('GET /api/auth/me');
+    expect(span.attributes).toMatchObject({ 'http.route': '/api/auth/me', 'http.response.status_code': 200 });
+    expect(parentIdOf(span)).toBe(client.spanId);
+
+    const before = exporter.getFinishedSpans().length;
+    expect((await t.rest('GET', '/api/health')).status).toBe(200);
+    const probe = clientTraceparent();
+    expect((await t.rest('GET', '/api/health', { headers: { traceparent: probe.header } })).status).toBe(200);
+    await waitForSpans(() => spansOf(exporter, probe.traceId).find((s) => s.name === 'GET /api/health'), 'traced probe span');
+    const probes = exporter.getFinishedSpans().slice(before).filter((s) => attr(s, 'url.path') === '/api/health');
+    expect(probes.map((s) => s.spanContext().traceId)).toEqual([probe.traceId]);
+  });
+});
+
 describe('a chat mutation whose reply reaches a subscriber on another replica', () => {
   let chatB: StartedSubgraph | undefined;
   let gatewayB: StartedGateway | undefined;
