@@ -10,11 +10,11 @@ import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { SUBGRAPH_NAMES, type GoogleOAuthConfig, type KnowledgeParserConfig, type SubgraphName, type SubgraphResilience } from './config-shapes.ts';
 import { OTLP_PROTOCOLS, otlpHeaders, SAMPLERS, tracingConfigOf, type TracingConfig } from './tracing-config.ts';
 
-/** Every subgraph name, in the order the launcher starts them. */
-export const SUBGRAPH_NAMES = ['identity', 'orgs', 'chat', 'knowledge', 'learning', 'live', 'integrations'] as const;
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+export { SUBGRAPH_NAMES, type GoogleOAuthConfig, type KnowledgeParserConfig, type SubgraphName, type SubgraphResilience } from './config-shapes.ts';
+
 
 /** Default loopback ports for the all-in-one and distributed runs (4001..4007). */
 export const DEFAULT_SUBGRAPH_PORTS: Record<SubgraphName, number> = {
@@ -266,47 +266,6 @@ export interface TrustedDocumentsConfig {
   apqTtlSeconds: number;
   /** Prefix of the APQ keys in Redis (Apollo adds `apq:`); replicas that share them use the same one. */
   apqKeyPrefix: string;
-}
-
-/** OAuth 2.0 client settings of the Google Calendar connector. */
-export interface GoogleOAuthConfig {
-  clientId: string;
-  clientSecret: string;
-  redirectUri: string;
-  authUrl: string;
-  tokenUrl: string;
-  /** Requested scopes, space-separated in the authorization URL. */
-  scopes: string[];
-  timeoutMs: number;
-}
-
-/** Worker threads that parse uploaded documents, and the budget of one document. */
-export interface KnowledgeParserConfig {
-  /** Documents parsed at once (default: 1 or 2, leaving a core to the event loop). */
-  workers: number;
-  /** A document still parsing after this is refused as unreadable. */
-  timeoutMs: number;
-  /** A worker's heap limit; the process may grow by twice this per parse. */
-  memoryMb: number;
-}
-
-/** Timeouts, circuit breaker and retry budget of the gateway's subgraph calls. */
-export interface SubgraphResilience {
-  /** `SUBGRAPH_<NAME>_TIMEOUT_MS` overrides of `subgraphTimeoutMs`. */
-  timeouts: Partial<Record<SubgraphName, number>>;
-  /** Consecutive failures that open a subgraph's circuit. */
-  breakerFailures: number;
-  /** How long an open circuit fails fast before one probe request is let through. */
-  breakerCooldownMs: number;
-  /** Retries allowed as a fraction of requests over a sliding window (queries only). */
-  retryBudget: number;
-  /**
-   * How long the gateway waits past a call's deadline (kernel/deadline.ts) before giving up on it:
-   * room for the subgraph's answer to arrive after it stopped at its deadline.
-   */
-  deadlineMarginMs: number;
-  /** Budget of one document ingestion (KB-3: parse, chunk, store); the gateway derives its deadline from it. */
-  ingestionTimeoutMs: number;
 }
 
 /** `auto` goes to DEFAULT_AI_PROVIDER, else the first configured remote provider, else `local`. */
