@@ -29,6 +29,7 @@ import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
 import { registerLocalRouter, TRPC_MAX_URL_LENGTH, type TrpcContext } from './trpc.ts';
 import { traceRequests } from './trace-http.ts';
 import { graphqlTracingPlugins } from './trace-graphql.ts';
+import { traceSubscriptionResolvers, withEventTrace } from './trace-subscriptions.ts';
 import { guardResolvers } from './access.ts';
 import { accessTableOf, readPolicies } from './policy.ts';
 import { announceSchema, serviceSdlOf } from './schema-announce.ts';
@@ -155,7 +156,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   const resolvers = guardResolvers(manifest.resolvers, accessTableOf(readPolicies(manifest.typeDefs)));
   const orm = await createOrm(config, { schema: manifest.name, entities: manifest.entities, migrations: manifest.migrations, onQuery: opts.onQuery }, logger);
   const runtime = manifest.setup({ config, orm, pubsub: opts.pubsub, logger });
-  const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs: manifest.typeDefs, resolvers: traceSubscriptionResolvers(resolvers) as GraphQLResolverMap<unknown> });
 
   type Ctx = TCtx & { auth: AuthContext | null };
   // Room for a 10 MiB knowledge upload base64-encoded (about 13.4 MiB) in a request from the gateway.
@@ -242,8 +243,11 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
       },
       // Errors over WebSocket get the same rendering as over HTTP (AppError codes kept, rest masked).
       onError: (_ctx, _id, _payload, errors) => errors.map(formatWsError),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        'errors' in result && result.errors?.length ? { ...result, errors: result.errors.map(formatWsError) } : undefined,
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const formatted = 'errors' in result && result.errors?.length ? { ...result, errors: result.errors.map(formatWsError) } : result;
+        // With tracing on, the event's trace goes on to the gateway (kernel/trace-subscriptions.ts).
+        return withEventTrace(args.contextValue, formatted) ?? (formatted === result ? undefined : formatted);
+      },
       onSubscribe: async (ctx, _id, payload) => {
         // Refuse operations without a valid caller context before executing anything.
         const perOperation = payload.extensions?.[CONTEXT_HEADER];

@@ -10,7 +10,7 @@
  * to the subscriber) and it also carries a span link to it, the messaging conventions' way of
  * naming the message's origin. Both have `messaging.destination.name` (the channel).
  */
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { extractTraceContext, failSpan, injectTraceHeaders, tracer, tracingEnabled } from './telemetry.ts';
 
 const TRACE = '@trace';
@@ -46,6 +46,14 @@ export async function tracedPublish(system: string, channel: string, payload: un
   });
 }
 
+/** The delivery span's context of each payload delivered in a trace (kept while the payload lives). */
+const deliveries = new WeakMap<object, Context>();
+
+/** The context of the delivery that brought `payload` (undefined when it came untraced). */
+export function deliveryContextOf(payload: unknown): Context | undefined {
+  return payload && typeof payload === 'object' ? deliveries.get(payload) : undefined;
+}
+
 /** Hands a received message's payload to `handler`, in a delivery span when it carries a trace context. */
 export function deliver(system: string, channel: string, message: unknown, handler: (payload: unknown) => void): void {
   if (!isEnvelope(message)) return handler(message);
@@ -58,8 +66,11 @@ export function deliver(system: string, channel: string, message: unknown, handl
     { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': system, 'messaging.destination.name': channel, 'messaging.operation.type': 'process' }, links: origin ? [{ context: origin }] : [] },
     parent,
   );
+  const delivered = trace.setSpan(parent, span);
+  // A subscription resolving this event sends the delivery's context on (trace-subscriptions.ts).
+  if (payload && typeof payload === 'object') deliveries.set(payload, delivered);
   try {
-    context.with(trace.setSpan(parent, span), () => handler(payload));
+    context.with(delivered, () => handler(payload));
   } catch (err) {
     failSpan(span, err);
     throw err;

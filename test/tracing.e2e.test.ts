@@ -6,8 +6,8 @@
  * its child with parse/validate/execute, the tRPC call between subgraphs, and the SQL statements
  * (literals replaced, never the values). And one `chat` mutation whose reply reaches a subscriber on
  * another replica (a second chat subgraph and gateway on the shared PubSub) is one trace holding the
- * tRPC calls, SQL, the AI provider call, the PubSub publish spans and, under and linked to each,
- * the delivery span.
+ * tRPC calls, SQL, the AI provider call, the PubSub publish spans, under and linked to each the
+ * delivery span, and under that replica B's gateway processing the event (with its own fetch).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
@@ -190,8 +190,8 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
     const conv = await createConversation(t, alice);
     if (!gatewayB) throw new Error('no replica');
     watcherClient = wsClient(gatewayB.url, alice.access);
-    const watcher = watcherClient.iterate<{ messageAdded: { id: string; role: string; content: string } }>({
-      query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role content } }',
+    const watcher = watcherClient.iterate<{ messageAdded: { id: string; role: string; content: string; user: { id: string } } }>({
+      query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role content user { id username } } }',
       variables: { c: conv.id },
     });
     // The subscription has no acknowledgement: probe the channel (outside any trace) until it receives.
@@ -243,6 +243,15 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
       expect(delivery?.kind).toBe(SpanKind.CONSUMER);
       expect(delivery?.links.map((l) => l.context.spanId)).toEqual([idOf(publish)]);
       expect(delivery?.attributes).toMatchObject({ 'messaging.destination.name': messageChannel(conv.id), 'messaging.system': t.stack.pubsub.kind });
+      // Replica B's gateway processed the event under that delivery: its span, and the fetch of
+      // the event's `user` from identity under it.
+      const events = spans.filter((s) => s.name === 'subscription event chat' && parentIdOf(s) === idOf(delivery ?? publish));
+      expect(events).toHaveLength(1);
+      const [event] = events;
+      if (!event) throw new Error('unreachable');
+      expect(event.kind).toBe(SpanKind.CONSUMER);
+      expect(event.links.map((l) => l.context.spanId)).toEqual([idOf(delivery ?? publish)]);
+      expect(spans.filter((s) => s.name === 'subgraph identity' && ancestorsOf(s, spans).includes(event))).toHaveLength(1);
       // Through Redis, the PUBLISH command is a span of its own, named by the command only.
       if (SERVICES) {
         const commands = spans.filter((s) => s.kind === SpanKind.CLIENT && parentIdOf(s) === idOf(publish));

@@ -77,16 +77,57 @@ function asErrors(errors: readonly GraphQLFormattedError[]): GraphQLError[] {
   return errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
 }
 
-/** A client's view of a shared upstream subscription: a hand-written async iterator. */
+/**
+ * One event's result as every subscriber of a topic receives it, serialised at most once: the
+ * `payload` of graphql-ws's `next` message, byte for byte what graphql-ws would write.
+ */
+export class EventResult {
+  private json: string | undefined;
+  private utf8: Buffer | undefined;
+
+  constructor(readonly result: Result) {}
+
+  /** The payload as JSON (errors as their `toJSON()`, after the other fields, as graphql-ws writes them). */
+  get payloadJson(): string {
+    if (this.json === undefined) {
+      const { errors, ...rest } = this.result;
+      this.json = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
+    }
+    return this.json;
+  }
+
+  /** {@link payloadJson} in UTF-8. */
+  get payloadBytes(): Buffer {
+    this.utf8 ??= Buffer.from(this.payloadJson, 'utf8');
+    return this.utf8;
+  }
+}
+
+/**
+ * Takes a subscriber's events straight to its transport (the WebSocket server writes each as a
+ * frame), instead of handing them out one by one through the iterator: one serialisation per
+ * event for all subscribers, and no promise or message object per subscriber and event.
+ */
+export type Deliver = (event: EventResult) => void;
+
+/**
+ * A client's view of a shared upstream subscription: a hand-written async iterator. With a
+ * {@link Deliver}, events go there and the iterator only tells when the stream has ended.
+ */
 class ClientStream implements AsyncIterableIterator<Result> {
   private readonly queue: Result[] = [];
   private waiting: ((r: IteratorResult<Result>) => void) | null = null;
   private done = false;
 
-  constructor(private readonly onReturn: (s: ClientStream) => void) {}
+  constructor(
+    private readonly onReturn: (s: ClientStream) => void,
+    private readonly deliver?: Deliver,
+  ) {}
 
-  push(result: Result): void {
+  push(event: EventResult): void {
     if (this.done) return;
+    if (this.deliver) return this.deliver(event);
+    const result = event.result;
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
@@ -175,7 +216,7 @@ class Topic {
 
   private async onEvent(event: ExecutionResult): Promise<void> {
     if (this.closed) return;
-    const result = await this.engine.executeEvent(this.plan, this.request, event);
+    const result = new EventResult(await this.engine.executeEvent(this.plan, this.request, event));
     for (const s of this.streams) s.push(result);
   }
 
@@ -185,8 +226,9 @@ class Topic {
     const errors = upstreamErrors
       ? upstreamErrors.map((e) => this.engine.options.formatError({ ...e, extensions: { ...e.extensions, serviceName } }))
       : [{ message: `Subscription source "${serviceName}" is unavailable`, extensions: { code: 'SERVICE_UNAVAILABLE', status: 503, serviceName } }];
+    const result = new EventResult({ errors: asErrors(errors) });
     for (const s of this.streams) {
-      s.push({ errors: asErrors(errors) });
+      s.push(result);
       s.end();
     }
     this.close();
@@ -233,9 +275,10 @@ export class SubscriptionEngine {
 
   /**
    * Starts (or joins) the subscription for a validated subscription document.
-   * Returns an async iterator of results, or a result with errors when it cannot be planned.
+   * Returns an async iterator of results, or a result with errors when it cannot be planned. With
+   * `deliver`, events go there and the iterator yields none: it ends when the stream does.
    */
-  async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: EngineContext): Promise<AsyncIterableIterator<Result> | Result> {
+  async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: EngineContext, deliver?: Deliver): Promise<AsyncIterableIterator<Result> | Result> {
     const schema = this.schema;
     let plan: QueryPlan;
     try {
@@ -250,7 +293,7 @@ export class SubscriptionEngine {
     const exclusive = rootFields(document, operationName).some((f) => schema.exclusiveFields.has(f));
     const key = exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([schema.generation, identityOf(context.auth), print(document), operationName ?? null, variables]);
     let topic = this.topics.get(key);
-    const stream = new ClientStream((s) => this.topics.get(key)?.remove(s));
+    const stream = new ClientStream((s) => this.topics.get(key)?.remove(s), deliver);
     if (!topic) {
       topic = new Topic(this, key, { primary: node.primary, rest: node.rest, schema }, { document, operationName, variables, context });
       this.topics.set(key, topic);

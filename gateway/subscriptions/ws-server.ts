@@ -17,7 +17,7 @@ import type { Revocation } from '../auth.ts';
 import { revokedCode } from './revocable.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { AppError, toGraphQLExtensions } from '../../kernel/errors.ts';
-import type { SubscriptionEngine } from './engine.ts';
+import type { Deliver, EventResult, SubscriptionEngine } from './engine.ts';
 import type { TrustedDocuments } from '../trusted-documents.ts';
 
 export interface WsServerOptions {
@@ -74,6 +74,14 @@ function expiryOf(authorization: string | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+const FRAME_END = Buffer.from('}', 'utf8');
+
+/** The `next` message of subscription `id` for an event, as graphql-ws writes it (the shared payload between a per-id head and `}`). */
+export function nextFrameOf(id: string): (event: EventResult) => Buffer {
+  const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`, 'utf8');
+  return (event) => Buffer.concat([head, event.payloadBytes, FRAME_END]);
 }
 
 export function attachSubscriptionServer(opts: WsServerOptions): { close(): Promise<void>; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean } {
@@ -161,20 +169,29 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         const limited = await opts.rateLimit(document, payload.operationName ?? undefined, state.auth);
         if (limited) return [limited];
         state.subscriptions.add(id);
+        // Events are written here, each serialised once for all its subscribers (engine.ts): the
+        // frame graphql-ws would write, {"id","type":"next","payload"}, around the shared payload.
+        const socket = ctx.extra.socket;
+        const frameOf = nextFrameOf(id);
+        const deliver: Deliver = (event) => {
+          // After the client's `complete`, or once the socket is closing: nothing more for this id.
+          if (!state.subscriptions.has(id) || socket.readyState !== socket.OPEN) return;
+          socket.send(frameOf(event), { binary: false });
+        };
         return {
           schema: opts.engine.apiSchema,
           document,
           operationName: payload.operationName ?? undefined,
           variableValues: payload.variables ?? {},
-          contextValue: { auth: { ...state.auth, requestId: `${state.auth.requestId}:${id}` } },
+          contextValue: { auth: { ...state.auth, requestId: `${state.auth.requestId}:${id}` }, deliver },
         };
       },
       onComplete: (ctx, id) => {
         states.get(ctx.extra)?.subscriptions.delete(id);
       },
       subscribe: async (args) => {
-        const ctx = args.contextValue as { auth: AuthContext };
-        return opts.engine.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, ctx);
+        const ctx = args.contextValue as { auth: AuthContext; deliver: Deliver };
+        return opts.engine.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, { auth: ctx.auth }, ctx.deliver);
       },
       execute: async (args) => {
         const ctx = args.contextValue as { auth: AuthContext };
