@@ -11,6 +11,7 @@ import { GraphQLError, Kind, buildSchema, getOperationAST, print, type DocumentN
 import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import { inEventSpan } from './trace-event.ts';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Logger } from '../../kernel/logger.ts';
@@ -216,7 +217,7 @@ class Topic {
 
   private async onEvent(event: ExecutionResult): Promise<void> {
     if (this.closed) return;
-    const result = new EventResult(await this.engine.executeEvent(this.plan, this.request, event));
+    const result = new EventResult(await inEventSpan(this.plan.primary.serviceName, event, () => this.engine.executeEvent(this.plan, this.request, event)));
     for (const s of this.streams) s.push(result);
   }
 
