@@ -105,9 +105,29 @@ function parseJson(text: string): unknown {
 
 /** A non-2xx answer, as @apollo/gateway reports it: `extensions.response` carries status and body. */
 function errorFromReply(url: URL, status: number, body: unknown): GraphQLError {
+  const badInput = badUserInputOf(body);
+  if (status === 400 && badInput) return new GraphQLError(badInput, { extensions: { code: 'BAD_USER_INPUT' } });
   const statusText = STATUS_CODES[status] ?? '';
   const code = status === 401 ? { code: 'UNAUTHENTICATED' } : status === 403 ? { code: 'FORBIDDEN' } : {};
   return new GraphQLError(`${status}: ${statusText}`, { extensions: { response: { url: url.href, status, statusText, body }, ...code } });
+}
+
+/**
+ * The message of a subgraph's 400 whose errors are all BAD_USER_INPUT: a variable that its scalar
+ * refused (a DateTime out of range), which the gateway's schema cannot check as it has no scalar
+ * parsers. The client's input was wrong, so it is the client's error, not an internal one.
+ */
+function badUserInputOf(body: unknown): string | null {
+  const errors: unknown = body && typeof body === 'object' && 'errors' in body ? body.errors : null;
+  if (!Array.isArray(errors) || errors.length === 0) return null;
+  const read = errors.map((e: unknown) => ({
+    code: e && typeof e === 'object' && 'extensions' in e && e.extensions && typeof e.extensions === 'object' && 'code' in e.extensions ? e.extensions.code : null,
+    message: e && typeof e === 'object' && 'message' in e && typeof e.message === 'string' ? e.message : '',
+  }));
+  // A literal the scalar refused fails the subgraph's validation (graphql-js's "Expected value of
+  // type …"); any other validation failure there would be the gateway's own fault.
+  const refused = (e: { code: unknown; message: string }) => e.code === 'BAD_USER_INPUT' || (e.code === 'GRAPHQL_VALIDATION_FAILED' && e.message.startsWith('Expected value of type'));
+  return read.every(refused) ? (read[0]?.message ?? null) : null;
 }
 
 /**

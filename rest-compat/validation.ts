@@ -198,7 +198,14 @@ function datetime(): FieldSpec<Date> {
     // Date.UTC maps years 0-99 to 19xx, so the real year is set afterwards (day was checked against it).
     const local = new Date(Date.UTC(2000, mo - 1, d, h, mi, sec, Number((m[7] ?? '').padEnd(3, '0').slice(0, 3)))).setUTCFullYear(y);
     const offsetMin = m[9] ? (m[9] === '-' ? -1 : 1) * (n(10) * 60 + n(11)) : 0;
-    return ok(new Date(local - offsetMin * 60_000));
+    const instant = new Date(local - offsetMin * 60_000);
+    // Stored and sent in UTC (§1.1), where only years 1–9999 exist: 0001-01-01T00:00:00+14:00 does not.
+    const utcYear = instant.getUTCFullYear();
+    if (utcYear < 1 || utcYear > 9999) {
+      const range = `year ${utcYear} in UTC is out of range`;
+      return bad('datetime_from_date_parsing', `Input should be a valid datetime or date, ${range}`, { error: range });
+    }
+    return ok(instant);
   }, { kind: 'datetime' });
 }
 

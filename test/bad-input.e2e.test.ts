@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { coded, createOrg, notFoundBody, person, UNKNOWN_ID, type Org, type Person } from './org-fixtures.ts';
+import { coded, createOrg, notFoundBody, person, platformAdmin, UNKNOWN_ID, type Org, type Person } from './org-fixtures.ts';
 import { chatSql, createConversation, createNote, type ConversationBody, type NoteBody } from './chat-fixtures.ts';
 import { txt, uploadGraphql, uploadRest } from './knowledge-fixtures.ts';
 import { parseSse, restCall } from './chat-stream-fixtures.ts';
@@ -187,6 +187,42 @@ describe('offset past a 32-bit integer on list endpoints', () => {
     const gql = await t.gql('{ conversations(offset: 2147483648) { total } }', undefined, bearer(alice.access));
     expect(gql.body.errors?.[0]?.extensions?.code).not.toBe('INTERNAL');
     expect(gql.status).toBe(400);
+  });
+});
+
+describe('a date-time outside years 0001–9999 once in UTC', () => {
+  const revocations = '/api/admin/integration-token-revocations';
+
+  it('REST → 422 at its loc, while the same local date with another offset is a date like any other', async () => {
+    const admin = await platformAdmin(t);
+    for (const [since, year] of [['0001-01-01T00:00:00+14:00', 0], ['9999-12-31T23:59:59-14:00', 10000]] as const) {
+      const res = await t.rest('GET', `${revocations}?since=${encodeURIComponent(since)}`, as(admin));
+      const error = `year ${year} in UTC is out of range`;
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 422,
+        body: { detail: [{ type: 'datetime_from_date_parsing', loc: ['query', 'since'], msg: `Input should be a valid datetime or date, ${error}`, input: since, ctx: { error } }] },
+      });
+    }
+    const edge = await t.rest('GET', `${revocations}?since=${encodeURIComponent('0001-01-01T00:00:00Z')}`, as(admin));
+    expect({ status: edge.status, body: edge.body }).toEqual({ status: 200, body: { items: [], total: 0, limit: 20, offset: 0 } });
+  });
+
+  it('GraphQL → BAD_USER_INPUT from the subgraph\'s scalar, as a variable and as a literal', async () => {
+    const admin = await platformAdmin(t);
+    const query = 'query($since: DateTime) { integrationTokenRevocations(since: $since) { total } }';
+    for (const since of ['0000-12-31T10:00:00.000Z', '+010000-01-01T13:59:59.000Z']) {
+      const res = await t.gql(query, { since }, bearer(admin.access));
+      expect({ since, codes: res.body.errors?.map((e) => e.extensions?.code), data: res.body.data ?? null }).toEqual({ since, codes: ['BAD_USER_INPUT'], data: null });
+    }
+    for (const since of ['0000-01-01T00:00:00Z', 'yesterday']) {
+      const literal = await t.gql(`{ integrationTokenRevocations(since: "${since}") { total } }`, undefined, bearer(admin.access));
+      // The gateway has no scalar parsers: the subgraph refuses the value while the plan executes.
+      expect({ status: literal.status, codes: literal.body.errors?.map((e) => e.extensions?.code), message: literal.body.errors?.[0]?.message }).toEqual({
+        status: 200,
+        codes: ['BAD_USER_INPUT'],
+        message: expect.stringMatching(new RegExp(`^Expected value of type "DateTime", found "${since}"; DateTime must`)),
+      });
+    }
   });
 });
 

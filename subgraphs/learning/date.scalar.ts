@@ -1,5 +1,6 @@
 /** The `Date` scalar: a calendar date `YYYY-MM-DD`. */
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { stringLiteral } from '../../kernel/scalars.ts';
 import { isDate } from './time.ts';
 
 function parse(value: unknown): string {
@@ -15,8 +16,5 @@ export const DateScalar = new GraphQLScalarType<string, string>({
     throw new GraphQLError('Date cannot represent this value');
   },
   parseValue: parse,
-  parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('Date must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
-    return parse(ast.value);
-  },
+  parseLiteral: stringLiteral('Date', parse),
 });
