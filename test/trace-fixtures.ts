@@ -56,3 +56,12 @@ export async function waitForSpans<T>(probe: () => T | undefined, what: string, 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The spans of a trace once every span's parent has ended (or is the client's own span). */
+export function wholeTrace(exporter: InMemorySpanExporter, client: { traceId: string; spanId: string }): Promise<ReadableSpan[]> {
+  return waitForSpans(() => {
+    const all = spansOf(exporter, client.traceId);
+    const ids = new Set([client.spanId, ...all.map((s) => s.spanContext().spanId)]);
+    return all.every((s) => ids.has(parentIdOf(s) ?? '')) ? all : undefined;
+  }, 'a trace whose every parent has ended');
+}

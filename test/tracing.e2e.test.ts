@@ -22,7 +22,7 @@ import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
-import { ancestorsOf, clientTraceparent, parentIdOf, SpanKind, spansOf, startMemoryTracing, waitForSpans, type ReadableSpan } from './trace-fixtures.ts';
+import { ancestorsOf, clientTraceparent, parentIdOf, SpanKind, spansOf, startMemoryTracing, waitForSpans, wholeTrace, type ReadableSpan } from './trace-fixtures.ts';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Tracing } from '../kernel/telemetry.ts';
 
@@ -124,12 +124,7 @@ describe('a cross-subgraph query with a client traceparent', () => {
     // Every span of the request is in this one trace: each one's parent is in it, or is the client's.
     // Work the request started may still run after its answer (the chat's learning award): once
     // it has ended, every span's parent is in the trace, or is the client's.
-    const whole = await waitForSpans(() => {
-      const all = spansOf(exporter, client.traceId);
-      const ids = new Set([client.spanId, ...all.map(idOf)]);
-      return all.every((s) => ids.has(parentIdOf(s) ?? '')) ? all : undefined;
-    }, 'a trace whose every parent has ended');
-    expect(whole.length).toBeGreaterThanOrEqual(spans.length);
+    expect((await wholeTrace(exporter, client)).length).toBeGreaterThanOrEqual(spans.length);
 
     // SQL spans carry statements with placeholders, never the values (ids, emails).
     const statements = spans.map(sqlText).filter((s) => s !== '');
@@ -260,11 +255,6 @@ describe('a chat mutation whose reply reaches a subscriber on another replica', 
     }
     // Work the request started may still run after its answer (the chat's learning award): once
     // it has ended, every span's parent is in the trace, or is the client's.
-    const whole = await waitForSpans(() => {
-      const all = spansOf(exporter, client.traceId);
-      const ids = new Set([client.spanId, ...all.map(idOf)]);
-      return all.every((s) => ids.has(parentIdOf(s) ?? '')) ? all : undefined;
-    }, 'a trace whose every parent has ended');
-    expect(whole.length).toBeGreaterThanOrEqual(spans.length);
+    expect((await wholeTrace(exporter, client)).length).toBeGreaterThanOrEqual(spans.length);
   });
 });
