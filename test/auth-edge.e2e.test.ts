@@ -1,14 +1,8 @@
 /** Edge cases found in review: deleted users, gateway-owned paths and methods. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, registerAndLogin, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, registerAndLogin, useTestStack } from './harness.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 describe('edge cases', () => {
   it('rejects the token of a user who no longer exists with invalid_token (not token_revoked)', async () => {

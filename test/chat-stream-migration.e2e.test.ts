@@ -4,24 +4,20 @@
  * bytes over REST (SSE) and the same data over graphql-ws as one stored after it.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { chatSql } from './chat-fixtures.ts';
 import { collect, parseSse, restCall, wsClient } from './chat-stream-fixtures.ts';
 import { ChatStreamEventData } from '../subgraphs/chat/migrations/stream-event-data.migration.ts';
 
-let t: TestStack;
 let alice: Person;
 
+const t = useTestStack();
 beforeAll(async () => {
-  t = await startTestStack();
   alice = await person(t, 'migrate_alice');
 });
 
-afterAll(async () => {
-  await t?.close();
-});
 
 /** A finished stream of `alice`, its events stored as they were before the migration. */
 async function legacyStream(eventsOf: (id: string) => { type: string; data: unknown }[]): Promise<string> {

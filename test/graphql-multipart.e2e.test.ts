@@ -5,20 +5,16 @@
  * header, invalid `operations`/`map` are 400 with a GraphQL `errors` body, and the size limits.
  * Also the rate-limit policies of the knowledge and chat mutations over GraphQL (§1.9).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { BOUNDARY, DOCUMENT_FIELDS, multipart, UPLOAD_MUTATION, type KnowledgeDocumentGql, type Part } from './knowledge-fixtures.ts';
 import { TIMESTAMP, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
 let alice: Person;
+const t = useTestStack();
 beforeAll(async () => {
-  t = await startTestStack();
   alice = await person(t, 'alice');
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const MAX = 10_485_760;

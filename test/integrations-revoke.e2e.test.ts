@@ -3,26 +3,22 @@
  * rotate (scope rules, atomicity), the public JWKS and fingerprint, the admin revocation list, and
  * what deleting the organization removes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 import { apiKey, createKey, insufficientRole, orgWith, platformAdmin, pollUntil, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
 import { ADMIN_REQUIRED, claimsFor, forge, grant, integrationsSql, INVALID_TOKEN, ORIGIN, payloadOf, SCOPE_ESCALATION, tokenRevoked } from './integration-fixtures.ts';
 
-let t: TestStack;
 let org: Org;
 let owner: Person;
 let member: Person;
 let outsider: Person;
 
+const t = useTestStack();
 beforeAll(async () => {
-  t = await startTestStack();
   const made = await orgWith(t, { member: 'member', outsider: 'none' });
   ({ org, owner } = made);
   ({ member, outsider } = made.people);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const post = (path: string, json: unknown, who: Person | Record<string, string>) =>

@@ -3,26 +3,22 @@
  * REST, with errors as `extensions.code` from the integrations subgraph, and the tenant key
  * federated onto `Organization`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { TIMESTAMP, UNKNOWN_ID } from './assertions.ts';
 import { apiKey, createKey, orgWith, platformAdmin, type Org, type Person } from './org-fixtures.ts';
 import { ORIGIN, payloadOf } from './integration-fixtures.ts';
 
-let t: TestStack;
 let org: Org;
 let owner: Person;
 let member: Person;
 let outsider: Person;
 
+const t = useTestStack();
 beforeAll(async () => {
-  t = await startTestStack();
   const made = await orgWith(t, { member: 'member', outsider: 'none' });
   ({ org, owner } = made);
   ({ member, outsider } = made.people);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const GRANT = `mutation($input: GrantIntegrationTokenInput!) { grantIntegrationToken(input: $input) { token tokenType expiresAt jti kid tenantId scopes origin } }`;

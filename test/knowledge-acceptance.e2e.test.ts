@@ -4,24 +4,14 @@
  * find it by a misspelled word, and get an answer that quotes it and cites its title.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
 import { BOUNDARY, gql, makePdf, multipart, uploadRest } from './knowledge-fixtures.ts';
 
-let t: TestStack;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  t = await startTestStack();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.dispose();
-  await t?.close();
-});
+const t = useTestStack();
+const clients = t.clients;
 
 const PAGES = [
   ['Greenhouse operations manual', 'Tomato seedlings need sixteen hours of light each day.', 'Irrigation runs at dawn and at dusk.'],

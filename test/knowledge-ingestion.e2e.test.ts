@@ -6,25 +6,15 @@
  * upload id sees only their own uploads.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadGraphql, type KnowledgeDocumentGql } from './knowledge-fixtures.ts';
 import type { IngestionEvent } from '../subgraphs/knowledge/ingestion.events.ts';
 
-let t: TestStack;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  t = await startTestStack();
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.dispose();
-  await t?.close();
-});
+const t = useTestStack();
+const clients = t.clients;
 
 /** `documentIngestion` selects every field of the published event. */
 type IngestionEventGql = IngestionEvent;

@@ -1,18 +1,12 @@
 /** Live events as Server-Sent Events at GET /api/live/events (with LIVE-1's access), through a session driven to exhaustion. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { TIMESTAMP } from './assertions.ts';
 import { apiKey, createKey, createOrg, person, scopeMissing } from './org-fixtures.ts';
 import { backdate, setUsage, startSession } from './live-fixtures.ts';
 import { openSse, type SseReader } from './chat-stream-fixtures.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 describe('GET /api/live/events', () => {
   it('streams started → credited → quota_low → quota_exhausted → ended', async () => {

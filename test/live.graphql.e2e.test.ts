@@ -1,19 +1,13 @@
 /** Xentree Live over GraphQL: the operations behind LIVE-1..4 and the `liveEvents` subscription over graphql-ws. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, useTestStack } from './harness.ts';
 import { UNKNOWN_ID } from './assertions.ts';
 import { createKey, createOrg, person, type Person } from './org-fixtures.ts';
 import { backdate, setUsage } from './live-fixtures.ts';
 import { collect, until, wsClient } from './chat-stream-fixtures.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const SESSION = 'id sessionType status billedSeconds endReason xpAwarded heartbeatIntervalSeconds heartbeatTimeoutSeconds realtimeUrl';
 const QUOTA = 'plan quotaSeconds usedSeconds remainingSeconds activeSessionId';

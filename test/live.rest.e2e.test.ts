@@ -1,18 +1,12 @@
 /** Xentree Live over REST: LIVE-1..4 (§3.7, §4.8) through the gateway, with exact statuses and bodies. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 import { apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
 import { backdate, currentMonthStart, liveSql, QUOTA_EXCEEDED, setUsage, startSession } from './live-fixtures.ts';
 import { until } from './chat-stream-fixtures.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack({ env: { LIVE_SWEEP_INTERVAL_MS: '100' } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack({ env: { LIVE_SWEEP_INTERVAL_MS: '100' } });
 
 const monthStart = () => currentMonthStart().toISOString();
 const nextMonthStart = () => {

@@ -3,18 +3,12 @@
  * gateway's POST /graphql. The same failing cases through REST and GraphQL side by side are in
  * parity.e2e.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type GraphQLResponse, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, type GraphQLResponse, useTestStack } from './harness.ts';
 import { addMember, account, apiKey, createKey, createOrg, orgWith, person, platformAdmin, type Person } from './org-fixtures.ts';
 import { TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const ORG = 'id name slug description myRole memberCount teams { id name memberCount } createdAt updatedAt';
 const MEMBER = 'userId organizationId username fullName email role teamId teamName joinedAt user { id }';

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerAndLogin, startTestStack, bearer, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { registerAndLogin, bearer, useTestStack } from './harness.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 describe('the stack', () => {
   it('answers GraphQL `me` for a logged-in user', async () => {
