@@ -1,7 +1,8 @@
 /** A REST request read through its route's specs (§1.5 step 5): path, query, headers and body. */
 import type { FastifyRequest } from 'fastify';
 import { isMultipart, readMultipart } from '../gateway/multipart.ts';
-import { parseJsonBody, v, validateRequest, type ObjectSpec, type Source } from './validation.ts';
+import { v, validateRequest, type ObjectSpec, type Source } from './validation.ts';
+import { parseJsonBody } from './json-body.ts';
 import type { Route } from './route.ts';
 
 export function headerOf(req: FastifyRequest, name: string): string | undefined {

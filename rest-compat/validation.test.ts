@@ -6,13 +6,12 @@ import {
   isEmail,
   isHttpsUrl,
   isIanaZone,
-  MAX_JSON_DEPTH,
-  parseJsonBody,
   v,
   validate,
   validateRequest,
   validationErrorBody,
 } from './validation.ts';
+import { MAX_JSON_DEPTH, parseJsonBody } from './json-body.ts';
 
 /** Runs `fn`, expecting a RequestValidationError, and returns its items. */
 function itemsOf(fn: () => unknown): ValidationErrorItem[] {
