@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   gateways: () => import('./gateways.bench.ts'),
   integrations: () => import('./integrations.bench.ts'),
   live: () => import('./live.bench.ts'),
+  learning: () => import('./learning.bench.ts'),
   footprint: () => import('./footprint.bench.ts'),
 };
 

@@ -26,6 +26,7 @@ import { LearningXelEvaluations } from './migrations/xel-evaluations.migration.t
 import { LearningXelSessions } from './migrations/xel-sessions.migration.ts';
 import { LearningXelSubmissions } from './migrations/xel-submissions.migration.ts';
 import { LearningXelVariants } from './migrations/xel-variants.migration.ts';
+import { LearningDailyRollups } from './migrations/daily-rollups.migration.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
 import { XelAi } from './xel/ai.ts';
 import { XelRegenerationService } from './xel/regeneration.service.ts';
@@ -54,6 +55,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0004-xel-sessions', class: LearningXelSessions },
     { name: 'learning-0005-xel-evaluations', class: LearningXelEvaluations },
     { name: 'learning-0006-xel-variants', class: LearningXelVariants },
+    { name: 'learning-0007-daily-rollups', class: LearningDailyRollups },
   ],
   setup({ config, orm, pubsub, logger }) {
     const identity = new IdentityGateway(

@@ -1,4 +1,4 @@
-/** The SQL of the learning services: idempotent inserts and per-day aggregates over indexes. */
+/** The SQL of the learning services: idempotent inserts, per-day aggregates over indexes and the daily rollups (daily-rollups.migration.ts). */
 
 /** Today's quest counters of one user (params: user id, local date). */
 export const QUEST_COUNTERS = `with p as (select ?::uuid as u, ?::date as d)
@@ -36,11 +36,13 @@ export const SQL = {
   insertCompletion: `insert into "learning"."quest_completions" ("user_id", "local_date", "type", "completed_at") values (?, ?, ?, ?) on conflict do nothing returning "type"`,
   /** XP per source on one date. */
   breakdown: `select "source", sum("xp")::int as xp from "learning"."ledger" where "user_id" = ? and "local_date" = ? group by "source"`,
-  /** XP per date in [start, end]. */
-  xpByDate: `select "local_date"::text as date, sum("xp")::int as xp from "learning"."ledger"
-    where "user_id" = ? and "local_date" between ? and ? group by "local_date"`,
+  /** XP per date in [start, end] (the daily rollup: one row per active day). */
+  xpByDate: `select "local_date"::text as date, "xp" from "learning"."daily_xp" where "user_id" = ? and "local_date" between ? and ?`,
   freezesBetween: `select "local_date"::text as date from "learning"."freeze_days" where "user_id" = ? and "local_date" between ? and ? order by "local_date"`,
+  /** Learning seconds per start date in [start, end], all sources together (XP-5). */
+  secondsByDate: `select "start_date"::text as date, sum("seconds")::int as seconds from "learning"."daily_learning"
+    where "user_id" = ? and "start_date" between ? and ? group by "start_date"`,
   /** Learning seconds and sessions per start date and source in [start, end]. */
-  sessionsByDate: `select "start_date"::text as date, "source", sum("seconds")::int as seconds, count(*)::int as sessions from "learning"."sessions"
-    where "user_id" = ? and "start_date" between ? and ? group by "start_date", "source"`,
+  sessionsByDate: `select "start_date"::text as date, "source", "seconds", "sessions" from "learning"."daily_learning"
+    where "user_id" = ? and "start_date" between ? and ?`,
 };

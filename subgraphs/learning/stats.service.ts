@@ -128,8 +128,8 @@ export class StatsService {
     const end = localDate(this.clock.now(), user.timezone);
     const start = addDays(end, -364);
     const xp = await this.xpByDate(em, userId, start, end);
-    const seconds = new Map<string, number>();
-    for (const r of await this.sessions(em, userId, start, end)) seconds.set(r.date, (seconds.get(r.date) ?? 0) + r.seconds);
+    const rows = await em.execute<{ date: string; seconds: number }[]>(SQL.secondsByDate, [userId, start, end]);
+    const seconds = new Map(rows.map((r) => [r.date, r.seconds]));
     const days = dateRange(start, end).map((date) => {
       const x = xp.get(date) ?? 0;
       return { date, xp: x, minutes: Math.floor((seconds.get(date) ?? 0) / 60), level: pulseLevel(x) };
