@@ -3,28 +3,24 @@
  * order), revoke, rotate, the public JWKS and fingerprint, and the admin revocation list, with
  * exact statuses and bodies. A token is also checked offline with `jose` against the JWKS.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, useTestStack } from './harness.ts';
 import { coded, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 import { apiKey, createKey, insufficientRole, orgWith, platformAdmin, scopeMissing, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
 import { claimsFor, forge, grant, headerOf, ORIGIN, payloadOf, TENANT_REQUIRED } from './integration-fixtures.ts';
 
-let t: TestStack;
 let org: Org;
 let owner: Person;
 let admin: Person;
 let member: Person;
 let outsider: Person;
 
+const t = useTestStack();
 beforeAll(async () => {
-  t = await startTestStack();
   const made = await orgWith(t, { admin: 'admin', member: 'member', outsider: 'none' });
   ({ org, owner } = made);
   ({ admin, member, outsider } = made.people);
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const post = (path: string, json: unknown, who: Person | Record<string, string>) =>
