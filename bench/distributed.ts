@@ -1,7 +1,7 @@
 /**
- * Starts identity, orgs, chat and one gateway as separate processes (each subgraph with its own
- * embedded PostgreSQL unless DATABASE_URL is set), for benchmarks that must measure the gateway
- * process alone.
+ * Starts identity, orgs, chat, live (and any `also` subgraphs) and one gateway as separate
+ * processes (each subgraph with its own embedded PostgreSQL unless DATABASE_URL is set), for
+ * benchmarks that must measure the gateway process alone.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,9 +15,17 @@ export interface Distributed {
   stop(): Promise<void>;
 }
 
-export async function startDistributed(extraEnv: Record<string, string> = {}): Promise<Distributed> {
+export async function startDistributed(extraEnv: Record<string, string> = {}, also: 'learning'[] = []): Promise<Distributed> {
   const secret = randomBytes(32).toString('base64url');
-  const ports = { identity: await freePort(), orgs: await freePort(), chat: await freePort(), live: await freePort(), gateway: await freePort() };
+  const names = ['identity', 'orgs', 'chat', 'live', ...also] as const;
+  const ports: Record<(typeof names)[number] | 'gateway', number> = { identity: 0, orgs: 0, chat: 0, live: 0, learning: 0, gateway: await freePort() };
+  for (const name of names) ports[name] = await freePort();
+  const subgraphEnv = Object.fromEntries(
+    names.flatMap((name) => [
+      [`SUBGRAPH_${name.toUpperCase()}_PORT`, String(ports[name])],
+      [`SUBGRAPH_${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}`],
+    ]),
+  );
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -29,14 +37,7 @@ export async function startDistributed(extraEnv: Record<string, string> = {}): P
     RATE_LIMIT_AUTH: '10000000/60',
     RATE_LIMIT_AI: '10000000/60',
     WS_MAX_CONNECTIONS_PER_PRINCIPAL: '100000',
-    SUBGRAPH_IDENTITY_PORT: String(ports.identity),
-    SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${ports.identity}`,
-    SUBGRAPH_ORGS_PORT: String(ports.orgs),
-    SUBGRAPH_ORGS_URL: `http://127.0.0.1:${ports.orgs}`,
-    SUBGRAPH_CHAT_PORT: String(ports.chat),
-    SUBGRAPH_CHAT_URL: `http://127.0.0.1:${ports.chat}`,
-    SUBGRAPH_LIVE_PORT: String(ports.live),
-    SUBGRAPH_LIVE_URL: `http://127.0.0.1:${ports.live}`,
+    ...subgraphEnv,
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...extraEnv,
   };
@@ -46,7 +47,7 @@ export async function startDistributed(extraEnv: Record<string, string> = {}): P
   };
   try {
     // live serves the profile's live_nickname, which registration answers with.
-    for (const name of ['identity', 'orgs', 'chat', 'live'] as const) {
+    for (const name of names) {
       procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`));
     }
     const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`);

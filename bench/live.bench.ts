@@ -36,7 +36,8 @@ async function liveUser(gateway: string): Promise<{ token: string }> {
 }
 
 export async function run(): Promise<void> {
-  const sys = await startDistributed({ LIVE_SWEEP_INTERVAL_MS: '1000', RATE_LIMIT_DEFAULT: '100000000/60' });
+  // learning runs too: each credit and each end is delivered to it (XP, learning time, quests).
+  const sys = await startDistributed({ LIVE_SWEEP_INTERVAL_MS: '1000', RATE_LIMIT_DEFAULT: '100000000/60' }, ['learning']);
   const clients: Client[] = [];
   const wsUrl = `${sys.gateway.replace('http', 'ws')}/graphql`;
   let credited = 0;
@@ -50,13 +51,14 @@ export async function run(): Promise<void> {
       users.push(...batch.map((u) => ({ token: u.token, session: '' })));
     }
     for (const u of users) {
-      const c = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${u.token}` }, retryAttempts: 0, lazy: false });
+      const c = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${u.token}` }, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
       clients.push(c);
       c.subscribe<{ liveEvents: { type: string } }>({ query: 'subscription { liveEvents { type } }' }, {
         next: (r) => {
           if (r.data?.liveEvents.type === 'CREDITED') credited += 1;
           if (r.data?.liveEvents.type === 'ENDED') ended += 1;
         },
+        // One line per failure (graphql-ws would print the whole close event).
         error: (err: unknown) => console.error('  subscription failed:', err instanceof Error ? err.message : String((err as { code?: number }).code) + ' ' + String((err as { reason?: string }).reason)),
         complete: () => {},
       });
