@@ -156,6 +156,31 @@ describe('a REST request and health probes', () => {
   });
 });
 
+describe('a query over the gateway WebSocket', () => {
+  it('is a trace of its own, from its request span down to the subgraph', async () => {
+    const owner = await person(t, 'tracer_ws');
+    const socket = wsClient(t.url, owner.access);
+    try {
+      const results: unknown[] = [];
+      for await (const r of socket.iterate({ query: 'query WsMe { me { id } }' })) results.push(r);
+      expect(results).toEqual([{ data: { me: { id: owner.id } } }]);
+    } finally {
+      await socket.dispose();
+    }
+    const span = await waitForSpans(() => exporter.getFinishedSpans().find((s) => s.name === 'query WsMe'), 'WebSocket operation span');
+    expect(span.kind).toBe(SpanKind.SERVER);
+    expect(span.attributes).toMatchObject({ 'graphql.operation.name': 'WsMe', 'graphql.operation.type': 'query', 'network.protocol.name': 'websocket' });
+    expect(parentIdOf(span)).toBeUndefined();
+    const spans = await waitForSpans(() => {
+      const all = spansOf(exporter, span.spanContext().traceId);
+      return all.some((s) => s.kind === SpanKind.SERVER && attr(s, 'xentree.subgraph') === 'identity') ? all : undefined;
+    }, 'identity server span');
+    expect(named(spans, 'gateway.request').map(parentIdOf)).toEqual([idOf(span)]);
+    const identity = spans.find((s) => s.kind === SpanKind.SERVER && attr(s, 'xentree.subgraph') === 'identity');
+    expect(identity && ancestorsOf(identity, spans)).toContain(span);
+  });
+});
+
 describe('a chat mutation whose reply reaches a subscriber on another replica', () => {
   let chatB: StartedSubgraph | undefined;
   let gatewayB: StartedGateway | undefined;

@@ -9,6 +9,7 @@ import { serviceCredentialProvider, type AuthContext } from '../../kernel/contex
 import type { Revocation } from '../auth.ts';
 import { graphqlPolicyOf, rateLimitError, type RateLimiter } from '../rate-limit.ts';
 import { exclusiveSubscriptions, type PolicyTable } from '../policies.ts';
+import { inWsOperationSpan } from './trace-event.ts';
 import { UpstreamPool } from './upstream.ts';
 import { SubscriptionEngine, type EngineContext } from './engine.ts';
 import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
@@ -62,7 +63,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     engine,
     authenticate: opts.authenticate,
     async execute(document, operationName, variables, auth: AuthContext): Promise<ExecutionResult> {
-      const res = await opts.apollo.executeOperation({ query: print(document), operationName, variables }, { contextValue: { auth } });
+      const res = await inWsOperationSpan(document, operationName, () => opts.apollo.executeOperation({ query: print(document), operationName, variables }, { contextValue: { auth } }));
       if (res.body.kind !== 'single') return { errors: [new GraphQLError('Incremental delivery is not supported over WebSocket')] };
       const { data, errors } = res.body.singleResult;
       return {
