@@ -24,7 +24,9 @@ import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
 import { ancestorsOf, clientTraceparent, parentIdOf, SpanKind, spansOf, startMemoryTracing, waitForSpans, wholeTrace, type ReadableSpan } from './trace-fixtures.ts';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import type { Tracing } from '../kernel/telemetry.ts';
+import { tracer, type Tracing } from '../kernel/telemetry.ts';
+import { createInternalClient } from '../kernel/trpc.ts';
+import type { IdentityRouter } from '../subgraphs/identity/router.ts';
 
 let t: TestStack;
 let exporter: InMemorySpanExporter;
@@ -153,6 +155,30 @@ describe('a REST request and health probes', () => {
     await waitForSpans(() => spansOf(exporter, probe.traceId).find((s) => s.name === 'GET /api/health'), 'traced probe span');
     const probes = exporter.getFinishedSpans().slice(before).filter((s) => attr(s, 'url.path') === '/api/health');
     expect(probes.map((s) => s.spanContext().traceId)).toEqual([probe.traceId]);
+  });
+});
+
+describe('a tRPC call over HTTP', () => {
+  it('sends its traceparent in the batch, which the called subgraph continues', async () => {
+    const owner = await person(t, 'tracer_trpc');
+    // A target name no router is registered under in this process: the call goes over HTTP.
+    const identity = createInternalClient<IdentityRouter>({ target: 'identity-remote', baseUrl: t.subgraphUrl('identity'), caller: 'tracing-test', secret: t.config.internalServiceKey, timeoutMs: 5_000, maxBatch: 10 });
+    const users = await tracer().startActiveSpan('caller', async (root) => {
+      try {
+        return await identity.usersByIds.query({ ids: [owner.id] });
+      } finally {
+        root.end();
+      }
+    });
+    expect(users.map((u) => u.id)).toEqual([owner.id]);
+    const call = await waitForSpans(() => exporter.getFinishedSpans().find((s) => s.name === 'trpc identity-remote.usersByIds'), 'tRPC client span');
+    const spans = await wholeTrace(exporter, { traceId: call.spanContext().traceId, spanId: '' });
+    const server = spans.find((s) => s.kind === SpanKind.SERVER && parentIdOf(s) === idOf(call));
+    expect(server?.name).toBe('GET /trpc/:path');
+    expect(server?.attributes).toMatchObject({ 'xentree.subgraph': 'identity', 'http.response.status_code': 200 });
+    const procedure = spans.find((s) => s.name === 'trpc.procedure usersByIds');
+    expect(procedure && ancestorsOf(procedure, spans)).toContain(server);
+    expect(spans.some((s) => sqlText(s) !== '' && procedure !== undefined && ancestorsOf(s, spans).includes(procedure))).toBe(true);
   });
 });
 
