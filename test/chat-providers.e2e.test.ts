@@ -5,41 +5,32 @@
  * history; upstream failures and timeouts give 502 `provider_error` (or an `error` event) and
  * store nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { appendTurns, createConversation, type MessageBody } from './chat-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { collect, messagesOf, parseSse, wsClient } from './chat-stream-fixtures.ts';
 import { coded, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({
+  env: {
+    OPENAI_BASE_URL: `${fake.url}/v1`,
+    OPENAI_API_KEY: 'sk-prov',
+    OPENAI_MODELS: 'gpt-prov',
+    ANTHROPIC_BASE_URL: fake.url,
+    ANTHROPIC_API_KEY: 'ak-prov',
+    ANTHROPIC_MODELS: 'claude-prov',
+    DEFAULT_AI_PROVIDER: 'local',
+    AI_TIMEOUT_MS: '300',
+  },
+}));
+const clients = t.clients;
 let alice: Person;
-const clients: Client[] = [];
 
 beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({
-    env: {
-      OPENAI_BASE_URL: `${fake.url}/v1`,
-      OPENAI_API_KEY: 'sk-prov',
-      OPENAI_MODELS: 'gpt-prov',
-      ANTHROPIC_BASE_URL: fake.url,
-      ANTHROPIC_API_KEY: 'ak-prov',
-      ANTHROPIC_MODELS: 'claude-prov',
-      DEFAULT_AI_PROVIDER: 'local',
-      AI_TIMEOUT_MS: '300',
-    },
-  });
   alice = await person(t, 'prov_alice');
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.dispose();
-  await t?.close();
-  await fake?.close();
 });
 
 const PROVIDER_ERROR = coded('provider_error', 'AI provider request failed');

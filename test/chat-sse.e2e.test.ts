@@ -5,29 +5,22 @@
  * `Last-Event-ID` after a dropped connection without a second generation. The slow streams come
  * from an OpenAI-compatible test server (test/fake-ai.ts) paced word by word.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
 import { chatSql, createConversation, type MessageBody } from './chat-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { deltas, messagesOf, openSse, parseSse, restCall, streamIds, until, type SseEvent } from './chat-stream-fixtures.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+  // `openai` is configured (for paced streams) but `auto` stays on the offline `local` provider.
+const t = useTestStack(() => ({ env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-sse', OPENAI_MODELS: 'gpt-sse', DEFAULT_AI_PROVIDER: 'local' } }));
 let alice: Person;
 let bob: Person;
 
 beforeAll(async () => {
-  fake = await startFakeAi();
-  // `openai` is configured (for paced streams) but `auto` stays on the offline `local` provider.
-  t = await startTestStack({ env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-sse', OPENAI_MODELS: 'gpt-sse', DEFAULT_AI_PROVIDER: 'local' } });
   [alice, bob] = await Promise.all([person(t, 'sse_alice'), person(t, 'sse_bob')]);
-});
-
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
 });
 
 const as = (p: Person, headers: Record<string, string> = {}) => ({ headers: { ...bearer(p.access), ...headers } });

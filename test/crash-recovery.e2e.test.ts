@@ -8,12 +8,12 @@
  * knowledge process) is test/crash-recovery.services.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { chatSql } from './chat-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { collect, openSse, parseSse, restCall, until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadRest, type RagDocumentBody } from './knowledge-fixtures.ts';
 import { coded } from './assertions.ts';
@@ -21,23 +21,15 @@ import { coded } from './assertions.ts';
 /** Short leases, so that a lapse takes well under a second. */
 const LEASE_MS = 600;
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({
+  env: { STREAM_LEASE_MS: String(LEASE_MS), INGESTION_LEASE_MS: String(LEASE_MS), OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
+}));
+const clients = t.clients;
 let alice: Person;
-const clients: Client[] = [];
 
 beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({
-    env: { STREAM_LEASE_MS: String(LEASE_MS), INGESTION_LEASE_MS: String(LEASE_MS), OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
-  });
   alice = await person(t, 'crash_alice');
-});
-
-afterAll(async () => {
-  for (const c of clients) await c.dispose();
-  await t?.close();
-  await fake?.close();
 });
 
 function client(p: Person): Client {

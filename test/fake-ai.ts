@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface FakeAi {
   url: string;
@@ -34,8 +35,27 @@ function sse(res: ServerResponse, events: { event?: string; data: string }[], de
   }, delayMs);
 }
 
+const notStarted = (): FakeAi => ({ url: '', requests: [], mode: { kind: 'stream', words: ['Hello', ' from', ' the', ' model.'] }, close: async () => {} });
+
 export async function startFakeAi(): Promise<FakeAi> {
-  const fake: FakeAi = { url: '', requests: [], mode: { kind: 'stream', words: ['Hello', ' from', ' the', ' model.'] }, close: async () => {} };
+  const fake = notStarted();
+  await listen(fake);
+  return fake;
+}
+
+/**
+ * The fake AI of a test file: a `beforeAll` starts it, an `afterAll` closes it. Call it before
+ * `useTestStack` when the stack's settings name its `url`: it then starts first and closes last.
+ */
+export function useFakeAi(): FakeAi {
+  const fake = notStarted();
+  beforeAll(() => listen(fake));
+  afterAll(() => fake.close());
+  return fake;
+}
+
+/** Serves the fake on a free loopback port, setting its `url` and `close`. */
+async function listen(fake: FakeAi): Promise<void> {
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -73,5 +93,4 @@ export async function startFakeAi(): Promise<FakeAi> {
       server.closeAllConnections();
       server.close(() => resolve());
     });
-  return fake;
 }

@@ -5,31 +5,24 @@
  * 409 `idempotency_key_reused`; a retry while the first call runs is 409
  * `idempotency_key_in_progress`; a failed call frees its key; keys belong to their principal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { collect, messagesOf, parseSse, until, wsClient } from './chat-stream-fixtures.ts';
 import { DOCUMENT_FIELDS, gql, txt, uploadRest, type KnowledgeDocumentGql, type RagDocumentBody } from './knowledge-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { coded } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({
+  env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-idem', OPENAI_MODELS: 'gpt-idem', DEFAULT_AI_PROVIDER: 'local', AI_TIMEOUT_MS: '3000' },
+}));
 let alice: Person;
 let bob: Person;
 
 beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({
-    env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-idem', OPENAI_MODELS: 'gpt-idem', DEFAULT_AI_PROVIDER: 'local', AI_TIMEOUT_MS: '3000' },
-  });
   [alice, bob] = await Promise.all([person(t, 'idem_alice'), person(t, 'idem_bob')]);
-});
-
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
 });
 
 const REUSED = coded('idempotency_key_reused', 'This Idempotency-Key was already used with a different request');
