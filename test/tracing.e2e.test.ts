@@ -170,7 +170,7 @@ describe('a tRPC call over HTTP', () => {
         root.end();
       }
     });
-    expect(users.map((u) => u.id)).toEqual([owner.id]);
+    expect(users.map((u) => u?.id)).toEqual([owner.id]);
     const call = await waitForSpans(() => exporter.getFinishedSpans().find((s) => s.name === 'trpc identity-remote.usersByIds'), 'tRPC client span');
     const spans = await wholeTrace(exporter, { traceId: call.spanContext().traceId, spanId: '' });
     const server = spans.find((s) => s.kind === SpanKind.SERVER && parentIdOf(s) === idOf(call));
