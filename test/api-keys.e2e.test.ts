@@ -5,18 +5,12 @@
  * current role. The stack trusts X-Forwarded-For (TRUST_PROXY=true) so IPv6 clients can be
  * simulated; requests without the header still use the socket peer, 127.0.0.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { as, addMember, apiKey, createKey, createOrg, insufficientRole, orgWith, person, platformAdmin, pollUntil, scopeMissing, BEARER_REQUIRED, INVALID_API_KEY, TENANT_MISMATCH, type Org, type Person } from './org-fixtures.ts';
 import { API_KEY, coded, notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack({ env: { TRUST_PROXY: 'true' } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack({ env: { TRUST_PROXY: 'true' } });
 
 interface KeyBody {
   id: string;

@@ -5,47 +5,40 @@
  * chat's circuit for anyone else; a subgraph whose propagated deadline passes (or whose caller
  * hangs up) answers DEADLINE_EXCEEDED and stores nothing, neither turns nor documents.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { anonymousContext, CONTEXT_HEADER, signContext, type AuthContext } from '../kernel/context.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { messagesOf } from './chat-stream-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { coded } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({
+  env: {
+    SUBGRAPH_TIMEOUT_MS: '500',
+    SUBGRAPH_DEADLINE_MARGIN_MS: '500',
+    AI_TIMEOUT_MS: '3000',
+    TRPC_TIMEOUT_MS: '1000',
+    OPENAI_BASE_URL: `${fake.url}/v1`,
+    OPENAI_API_KEY: 'sk-slow',
+    OPENAI_MODELS: 'gpt-slow',
+    DEFAULT_AI_PROVIDER: 'local',
+  },
+}));
 let alice: Person;
 let bob: Person;
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([person(t, 'dl_alice'), person(t, 'dl_bob')]);
+});
 
 // 8 words paced 150 ms apart (plus the stop and [DONE] frames): about 1.6 s, over three times the subgraph timeout.
 const WORDS = ['One', ' two', ' three', ' four', ' five', ' six', ' seven', ' eight'];
 const SLOW = { kind: 'stream', words: WORDS, delayMs: 150 } as const;
 const SLOW_MS = (WORDS.length + 3) * 150;
-
-beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({
-    env: {
-      SUBGRAPH_TIMEOUT_MS: '500',
-      SUBGRAPH_DEADLINE_MARGIN_MS: '500',
-      AI_TIMEOUT_MS: '3000',
-      TRPC_TIMEOUT_MS: '1000',
-      OPENAI_BASE_URL: `${fake.url}/v1`,
-      OPENAI_API_KEY: 'sk-slow',
-      OPENAI_MODELS: 'gpt-slow',
-      DEFAULT_AI_PROVIDER: 'local',
-    },
-  });
-  [alice, bob] = await Promise.all([person(t, 'dl_alice'), person(t, 'dl_bob')]);
-});
-
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
-});
 
 const chat = (p: Person, json: Record<string, unknown>) => t.rest('POST', '/api/core/chat', { json: { provider: 'openai', ...json }, headers: bearer(p.access) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,38 +5,31 @@
  * OpenAI-compatible test server) receives the retrieved passages in its prompt. Chat (CONV-2) is
  * grounded on the same documents.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person, type Person } from './org-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { gql, txt, upload, type RagDocumentBody, type RagQueryBody } from './knowledge-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { GROUNDING_INSTRUCTION } from '../kernel/ai/grounding.ts';
 import { coded } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({
+  env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-rag', OPENAI_MODELS: 'gpt-rag', DEFAULT_AI_PROVIDER: 'local', AI_TIMEOUT_MS: '2000' },
+}));
 let alice: Person;
 let spice: RagDocumentBody;
 let tides: RagDocumentBody;
 
-const SPICE_TEXT = 'Saffron is harvested by hand from crocus flowers in autumn. Each flower yields three red stigmas.';
-const TIDE_TEXT = 'The spring tide peaks twice a month near the full and new moon.';
-
 beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({
-    env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-rag', OPENAI_MODELS: 'gpt-rag', DEFAULT_AI_PROVIDER: 'local', AI_TIMEOUT_MS: '2000' },
-  });
   alice = await person(t, 'rag_alice');
   spice = await upload(t.url, alice.access, txt('spices', SPICE_TEXT), { title: 'Spice almanac' });
   tides = await upload(t.url, alice.access, txt('tides', TIDE_TEXT), { title: 'Tide tables' });
 });
 
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
-});
+const SPICE_TEXT = 'Saffron is harvested by hand from crocus flowers in autumn. Each flower yields three red stigmas.';
+const TIDE_TEXT = 'The spring tide peaks twice a month near the full and new moon.';
 
 const SCORE = expect.toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 1);
 const QUESTION = 'How is saffron harvested?';

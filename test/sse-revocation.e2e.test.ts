@@ -4,26 +4,19 @@
  * `error` event with the body a new request would get (401 `token_revoked`, `invalid_api_key`)
  * and ends, while the model is still talking. graphql-ws sockets: test/ws-hardening.e2e.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { createKey, orgWith, person } from './org-fixtures.ts';
 import { openSse } from './chat-stream-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { coded } from './assertions.ts';
 
-let t: TestStack;
-let fake: FakeAi;
+const fake = useFakeAi();
+const t = useTestStack(() => ({ env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-revoke', OPENAI_MODELS: 'gpt-revoke', DEFAULT_AI_PROVIDER: 'local' } }));
 
 beforeAll(async () => {
-  fake = await startFakeAi();
-  t = await startTestStack({ env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-revoke', OPENAI_MODELS: 'gpt-revoke', DEFAULT_AI_PROVIDER: 'local' } });
   // A long, paced reply: 200 words, 50 ms apart (10 s), far longer than the test needs.
   fake.mode = { kind: 'stream', words: Array.from({ length: 200 }, (_, i) => ` w${i}`), delayMs: 50 };
-});
-
-afterAll(async () => {
-  await t?.close();
-  await fake?.close();
 });
 
 const json = { message: 'Talk for a long time', provider: 'openai', stream: true };
