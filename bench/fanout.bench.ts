@@ -14,9 +14,7 @@
  * come from BENCH_FANOUT_SOURCES (default 4) loopback source addresses (127.0.0.1, .2, ...) so
  * that no source address runs out of ephemeral ports.
  */
-import WebSocket, { type ClientOptions } from 'ws';
-import type { ClientRequestArgs } from 'node:http';
-import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { benchUser, percentile, rssMb, startDistributed } from './distributed.ts';
 
 const STEPS = (process.env.BENCH_FANOUT_STEPS ?? '100,1000,10000,50000').split(',').map(Number).filter((n) => n > 0);
@@ -24,19 +22,46 @@ const MAX_SOCKETS = Number(process.env.BENCH_FANOUT_MAX_SOCKETS ?? 12_000);
 const SOURCES = Number(process.env.BENCH_FANOUT_SOURCES ?? 4);
 const TARGETS: Record<number, { fromRequest: number; spread?: number; rssMb?: number }> = { 10_000: { fromRequest: 250, spread: 150 }, 50_000: { fromRequest: 1000, rssMb: 1024 } };
 
-/** A `ws` WebSocket bound to one loopback source address. */
-function socketFrom(localAddress: string) {
-  return class extends WebSocket {
-    constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | ClientRequestArgs) {
-      super(address, protocols, { ...options, localAddress });
-    }
-  };
+/**
+ * A minimal graphql-transport-ws client (connection_init, subscribe, then only `next` frames
+ * looked at as text): the graphql-ws client parses and validates every message, and with 10,000
+ * subscribers in this one process its own work would be most of the measured spread.
+ */
+class Connection {
+  private nextId = 0;
+
+  private constructor(readonly ws: WebSocket) {}
+
+  static open(url: string, localAddress: string, authorization: string, onNext: (frame: string) => void): Promise<Connection> {
+    const ws = new WebSocket(url, 'graphql-transport-ws', { localAddress, handshakeTimeout: 60_000 });
+    const conn = new Connection(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization } })));
+      ws.once('error', reject);
+      ws.once('close', (code) => reject(new Error(`closed with ${code} before connection_ack`)));
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString('utf8');
+        if (text.startsWith('{"id"')) return onNext(text);
+        const type = (JSON.parse(text) as { type?: string }).type;
+        if (type === 'connection_ack') {
+          ws.removeAllListeners('close');
+          ws.removeAllListeners('error');
+          ws.on('error', (err) => console.error(`  connection error: ${err.message}`));
+          ws.on('close', (code) => code !== 1000 && console.error(`  connection closed with ${code}`));
+          resolve(conn);
+        } else if (type === 'ping') ws.send('{"type":"pong"}');
+      });
+    });
+  }
+
+  subscribe(query: string, variables: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify({ id: String(++this.nextId), type: 'subscribe', payload: { query, variables } }));
+  }
 }
 
 export async function run(): Promise<void> {
   const sys = await startDistributed();
-  const clients: Client[] = [];
-  const stops: (() => void)[] = [];
+  const clients: Connection[] = [];
   try {
     const user = await benchUser(sys.gateway);
     const conv = await fetch(`${sys.gateway}/api/core/conversations`, {
@@ -46,7 +71,6 @@ export async function run(): Promise<void> {
     });
     const { id: conversationId } = (await conv.json()) as { id: string };
     const wsUrl = `${sys.gateway.replace('http', 'ws')}/graphql`;
-    const sockets = Array.from({ length: SOURCES }, (_, i) => socketFrom(`127.0.0.${i + 1}`));
     console.log(`fanout bench: messageAdded subscriptions of one conversation; at most ${MAX_SOCKETS} connections from ${SOURCES} source addresses; gateway RSS idle ${rssMb(sys.gatewayPid)} MB`);
     let largest = 0;
     // Shared by every subscriber's callback across steps (subscribers outlive the step that opened them).
@@ -54,35 +78,17 @@ export async function run(): Promise<void> {
     let waiting: (() => void) | null = null;
     let target = 0;
     let subscribers = 0;
-    const connect = async (): Promise<Client> => {
-      const c = createClient({ url: wsUrl, webSocketImpl: sockets[clients.length % SOURCES], connectionParams: { authorization: `Bearer ${user.token}` }, retryAttempts: 0, lazy: false, keepAlive: 0 });
-      clients.push(c);
-      await new Promise<void>((resolve, reject) => {
-        c.on('connected', () => resolve());
-        c.on('closed', () => reject(new Error('closed')));
-      });
-      return c;
+    const onNext = (frame: string): void => {
+      // The USER message of each round (the assistant's reply follows it).
+      if (frame.includes('"role":"USER"')) {
+        arrivals.push(performance.now());
+        if (arrivals.length === target) waiting?.();
+      } else if (!frame.includes('"type":"next"') || frame.includes('"errors"')) console.error(`  subscription failed: ${frame.slice(0, 300)}`);
     };
-    /** Adds one subscriber on `c`. */
-    const subscribe = (c: Client): void => {
-      subscribers += 1;
-      stops.push(
-        c.subscribe(
-          { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role } }', variables: { c: conversationId } },
-          {
-            next: (r) => {
-              const data = r.data as { messageAdded?: { role?: string } } | undefined;
-              if (data?.messageAdded?.role === 'USER') {
-                arrivals.push(performance.now());
-                if (arrivals.length === target) waiting?.();
-              }
-            },
-            error: (err: unknown) => console.error('  subscription failed:', err instanceof Error ? err.message : JSON.stringify(err)),
-            complete: () => {},
-          },
-        ),
-      );
+    const connect = async (): Promise<void> => {
+      clients.push(await Connection.open(wsUrl, `127.0.0.${(clients.length % SOURCES) + 1}`, `Bearer ${user.token}`, onNext));
     };
+    const query = 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role } }';
     for (const n of STEPS) {
       target = n;
       const socketsWanted = Math.min(n, MAX_SOCKETS);
@@ -90,12 +96,17 @@ export async function run(): Promise<void> {
       while (clients.length < socketsWanted) {
         const batch = Math.min(500, socketsWanted - clients.length);
         await Promise.all(Array.from({ length: batch }, connect));
+        if (clients.length % 2000 === 0) console.log(`    ${clients.length} connections open`);
       }
       while (subscribers < n) {
         const batch = Math.min(500, n - subscribers);
-        for (let i = 0; i < batch; i++) subscribe(clients[subscribers % clients.length] as Client);
+        for (let i = 0; i < batch; i++) {
+          clients[subscribers % clients.length]?.subscribe(query, { c: conversationId });
+          subscribers += 1;
+        }
         // Let the gateway take them in before the next batch.
         await new Promise((r) => setTimeout(r, 50));
+        if (subscribers % 5000 === 0) console.log(`    ${subscribers} subscriptions sent`);
       }
       // A warm-up reply first: once every subscriber has its event, all subscriptions are live.
       const round = async (label: string): Promise<number> => {
@@ -112,6 +123,7 @@ export async function run(): Promise<void> {
         return started;
       };
       await round('warm-up');
+      console.log(`    warm-up event reached ${arrivals.length}/${n} subscribers`);
       const started = await round('measured');
       const first = Math.min(...arrivals);
       const spread = arrivals.map((t) => t - first);
@@ -134,8 +146,7 @@ export async function run(): Promise<void> {
     }
     console.log(`largest N with every subscriber served: ${largest}`);
   } finally {
-    for (const stop of stops) stop();
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) c.ws.terminate();
     await sys.stop();
   }
 }
