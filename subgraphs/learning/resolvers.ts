@@ -1,5 +1,4 @@
 /** Thin GraphQL adapter for learning: check the caller, call a service, shape the result. */
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { z } from 'zod';
 import { parseInput } from '../../kernel/input.ts';
 import { DateTimeScalar } from '../../kernel/scalars.ts';
@@ -9,6 +8,8 @@ import type { LearningContext } from './context.ts';
 import { isDate } from './time.ts';
 import { PubSubIterator } from '../../kernel/pubsub.iterator.ts';
 import { learningChannel, type LearningEvent } from './events.ts';
+import { upper } from '../../kernel/enum-values.ts';
+import type { Resolvers } from './schema.types.ts';
 
 const dateArg = z.string().refine(isDate, 'Input should be a valid date, YYYY-MM-DD').nullish();
 const rangeArgs = z.object({ startDate: dateArg, endDate: dateArg });
@@ -39,41 +40,46 @@ function self(ctx: LearningContext, id: string): string | null {
   return user.userId === id ? id : null;
 }
 
-export const resolvers: GraphQLResolverMap<LearningContext> = {
+export const resolvers = {
   DateTime: DateTimeScalar,
   Date: DateScalar,
   User: {
-    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    xpProfile: (u: { id: string }, _: unknown, ctx: LearningContext) => {
+    __resolveReference: (ref) => ({ id: ref.id }),
+    xpProfile: (u, _, ctx) => {
       const id = self(ctx, u.id);
       return id ? xpProfile(ctx, id) : null;
     },
-    streak: (u: { id: string }, _: unknown, ctx: LearningContext) => {
+    streak: (u, _, ctx) => {
       const id = self(ctx, u.id);
       return id ? ctx.services.stats.streak(ctx.em, id) : null;
     },
   },
   Subscription: {
     learningEvents: {
-      subscribe: async (_: unknown, __: unknown, ctx: LearningContext) => {
+      subscribe: async (_, __, ctx) => {
         const it = new PubSubIterator(ctx.pubsub, learningChannel(requireUser(ctx.auth, READ).userId));
         await it.open();
         return it;
       },
-      resolve: (e: LearningEvent) => ({ ...e, type: e.type.toUpperCase(), user: { id: e.userId }, at: new Date(e.at) }),
+      resolve: (e: LearningEvent) => e,
     },
   },
+  LearningEvent: {
+    type: (e) => upper(e.type),
+    user: (e) => ({ id: e.userId }),
+    at: (e) => new Date(e.at),
+  },
   Query: {
-    xpProfile: (_: unknown, __: unknown, ctx: LearningContext) => xpProfile(ctx, requireUser(ctx.auth, READ).userId),
-    publicXpProfile: (_: unknown, args: { username: string }, ctx: LearningContext) => ctx.services.stats.publicProfile(ctx.em, args.username),
-    streakStatus: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.streak(ctx.em, requireUser(ctx.auth, READ).userId),
-    weeklyActivity: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.weekly(ctx.em, requireUser(ctx.auth, READ).userId),
-    learningPulse: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.pulse(ctx.em, requireUser(ctx.auth, READ).userId),
-    dailyQuests: (_: unknown, __: unknown, ctx: LearningContext) => ctx.services.stats.quests(ctx.em, requireUser(ctx.auth, READ).userId),
-    learningTime: (_: unknown, args: { startDate?: string | null; endDate?: string | null }, ctx: LearningContext) => {
+    xpProfile: (_, __, ctx) => xpProfile(ctx, requireUser(ctx.auth, READ).userId),
+    publicXpProfile: (_, args, ctx) => ctx.services.stats.publicProfile(ctx.em, args.username),
+    streakStatus: (_, __, ctx) => ctx.services.stats.streak(ctx.em, requireUser(ctx.auth, READ).userId),
+    weeklyActivity: (_, __, ctx) => ctx.services.stats.weekly(ctx.em, requireUser(ctx.auth, READ).userId),
+    learningPulse: (_, __, ctx) => ctx.services.stats.pulse(ctx.em, requireUser(ctx.auth, READ).userId),
+    dailyQuests: (_, __, ctx) => ctx.services.stats.quests(ctx.em, requireUser(ctx.auth, READ).userId),
+    learningTime: (_, args, ctx) => {
       const user = requireUser(ctx.auth, 'conversations:read');
       const range = parseInput(rangeArgs, args, null);
       return ctx.services.stats.learningTime(ctx.em, user.userId, range.startDate ?? null, range.endDate ?? null);
     },
   },
-};
+} satisfies Resolvers;

@@ -2,9 +2,11 @@
 // descriptions, documented there, and the field-policy directives), with the mappers of
 // subgraphs/learning/codegen.json. Do not edit.
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { LearningEvent as LearningEventModel } from './events.ts';
+import type { XelModuleView as XelModuleViewModel, XelTaskView as XelTaskViewModel } from './xel/module.service.ts';
 import type { LearningContext } from './context.ts';
-import type { Maybe, InputMaybe, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn } from '../../kernel/resolver-helpers.ts';
-export type { Maybe, InputMaybe, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn };
+import type { Maybe, InputMaybe, Omit, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn } from '../../kernel/resolver-helpers.ts';
+export type { Maybe, InputMaybe, Omit, RequireFields, ResolverTypeWrapper, ReferenceResolver, GraphQLRecursivePick, ResolverWithResolve, Resolver, ResolverFn, SubscriptionSubscribeFn, SubscriptionResolveFn, SubscriptionSubscriberObject, SubscriptionResolverObject, SubscriptionObject, SubscriptionResolver, TypeResolveFn, IsTypeOfResolverFn, NextResolverFn, DirectiveResolverFn };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -13,7 +15,7 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   DateTime: { input: Date; output: Date | string; }
-  Date: { input: unknown; output: unknown; }
+  Date: { input: string; output: string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
@@ -581,7 +583,7 @@ export type ResolversTypes = {
   CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
-  User: ResolverTypeWrapper<User>;
+  User: ResolverTypeWrapper<{ id: string }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   XpBooster: ResolverTypeWrapper<XpBooster>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -603,14 +605,14 @@ export type ResolversTypes = {
   LearningTimeAnalytics: ResolverTypeWrapper<LearningTimeAnalytics>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   LearningEventType: LearningEventType;
-  LearningEvent: ResolverTypeWrapper<LearningEvent>;
+  LearningEvent: ResolverTypeWrapper<LearningEventModel>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CefrLevel: CefrLevel;
   XelModuleStatus: XelModuleStatus;
   XelSkill: XelSkill;
   XelTaskType: XelTaskType;
-  XelTask: ResolverTypeWrapper<XelTask>;
-  XelModule: ResolverTypeWrapper<XelModule>;
+  XelTask: ResolverTypeWrapper<XelTaskViewModel>;
+  XelModule: ResolverTypeWrapper<XelModuleViewModel>;
   XelModuleStart: ResolverTypeWrapper<XelModuleStart>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   XelSubmissionInput: XelSubmissionInput;
@@ -631,14 +633,14 @@ export type ResolversTypes = {
   XelEvaluation: ResolverTypeWrapper<XelEvaluation>;
   XelRecentSubmission: ResolverTypeWrapper<XelRecentSubmission>;
   XelRecentEvaluation: ResolverTypeWrapper<XelRecentEvaluation>;
-  XelDashboard: ResolverTypeWrapper<XelDashboard>;
+  XelDashboard: ResolverTypeWrapper<Omit<XelDashboard, 'currentModule'> & { currentModule?: Maybe<ResolversTypes['XelModule']> }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Date: Scalars['Date']['output'];
-  User: User | FederationReferenceTypes['User'];
+  User: { id: string };
   ID: Scalars['ID']['output'];
   XpBooster: XpBooster;
   Float: Scalars['Float']['output'];
@@ -659,10 +661,10 @@ export type ResolversParentTypes = {
   LearningTimeDay: LearningTimeDay;
   LearningTimeAnalytics: LearningTimeAnalytics;
   Query: Record<PropertyKey, never>;
-  LearningEvent: LearningEvent;
+  LearningEvent: LearningEventModel;
   Subscription: Record<PropertyKey, never>;
-  XelTask: XelTask;
-  XelModule: XelModule;
+  XelTask: XelTaskViewModel;
+  XelModule: XelModuleViewModel;
   XelModuleStart: XelModuleStart;
   Mutation: Record<PropertyKey, never>;
   XelSubmissionInput: XelSubmissionInput;
@@ -683,7 +685,7 @@ export type ResolversParentTypes = {
   XelEvaluation: XelEvaluation;
   XelRecentSubmission: XelRecentSubmission;
   XelRecentEvaluation: XelRecentEvaluation;
-  XelDashboard: XelDashboard;
+  XelDashboard: Omit<XelDashboard, 'currentModule'> & { currentModule?: Maybe<ResolversParentTypes['XelModule']> };
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {

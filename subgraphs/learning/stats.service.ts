@@ -56,7 +56,8 @@ export class StatsService {
   async profile(em: EntityManager, userId: string) {
     const { user, now, today, profile: p } = await this.today(em, userId);
     const breakdown = await this.todayXp(em, userId, today);
-    const active = p.boosterExpiresAt && p.boosterStartedAt && p.boosterExpiresAt.getTime() > now.getTime();
+    const { boosterStartedAt: startedAt, boosterExpiresAt: expiresAt } = p;
+    const active = startedAt && expiresAt && expiresAt.getTime() > now.getTime() ? { startedAt, expiresAt } : null;
     return {
       userId,
       username: user.username,
@@ -64,7 +65,7 @@ export class StatsService {
       ...levelProgress(p.xp),
       currentStreak: p.currentStreak,
       longestStreak: p.longestStreak,
-      activeBooster: active ? { multiplier: p.boosterMultiplier ?? 1, source: 'daily_quests', startedAt: p.boosterStartedAt, expiresAt: p.boosterExpiresAt } : null,
+      activeBooster: active && { multiplier: p.boosterMultiplier ?? 1, source: 'daily_quests', ...active },
       todayXp: Object.values(breakdown).reduce((a, b) => a + b, 0),
       todayXpBreakdown: breakdown,
       tokenBalance: tokensOf(p.xp),
@@ -111,7 +112,7 @@ export class StatsService {
     const weekEnd = addDays(weekStart, 6);
     const xp = await this.xpByDate(em, userId, weekStart, weekEnd);
     const covered = await em.execute<{ date: string }[]>(SQL.freezesBetween, [userId, weekStart, weekEnd]);
-    const days = dateRange(weekStart, weekEnd).map((date) => ({ date, weekday: WEEKDAYS[weekdayIndex(date)], xp: xp.get(date) ?? 0 }));
+    const days = dateRange(weekStart, weekEnd).map((date) => ({ date, weekday: WEEKDAYS[weekdayIndex(date)] ?? 'sunday', xp: xp.get(date) ?? 0 }));
     return {
       weekStart,
       weekEnd,

@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 export const CEFR_LEVELS = ['A1', 'A2', 'B1', 'B2', 'C1', 'C2'] as const;
 export const SKILLS = ['listening', 'speaking', 'reading', 'writing', 'grammar', 'vocabulary'] as const;
 export const TASK_TYPES = ['multiple_choice', 'fill_blank', 'short_answer', 'writing', 'speaking'] as const;
+export type CefrLevel = (typeof CEFR_LEVELS)[number];
+export type Skill = (typeof SKILLS)[number];
+export type TaskType = (typeof TASK_TYPES)[number];
 
 export interface AnswerKey {
   /** multiple_choice: the correct option. */

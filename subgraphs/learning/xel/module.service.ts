@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { notFound } from '../../../kernel/errors.ts';
 import type { Clock } from '../clock.ts';
+import type { CefrLevel, Skill, TaskType } from '../xel.catalogue.ts';
 import { LATEST_VARIANT, VARIANT_COLUMNS } from './task-content.ts';
 
 export type ModuleStatus = 'not_started' | 'in_progress' | 'completed';
@@ -15,8 +16,8 @@ export interface XelModuleView {
   slug: string;
   title: string;
   description: string;
-  cefrLevel: string;
-  skills: string[];
+  cefrLevel: CefrLevel;
+  skills: Skill[];
   order: number;
   taskCount: number;
   estimatedMinutes: number;
@@ -32,8 +33,8 @@ export interface XelTaskView {
   id: string;
   moduleId: string;
   order: number;
-  type: string;
-  skill: string;
+  type: TaskType;
+  skill: Skill;
   prompt: string;
   options: string[] | null;
   audioUrl: string | null;
@@ -69,7 +70,7 @@ interface ModuleRow {
   slug: string;
   title: string;
   description: string;
-  cefr_level: string;
+  cefr_level: CefrLevel;
   skills: string;
   order: number;
   estimated_minutes: number;
@@ -86,8 +87,8 @@ interface TaskRow {
   id: string;
   module_id: string;
   order: number;
-  type: string;
-  skill: string;
+  type: TaskType;
+  skill: Skill;
   prompt: string;
   options: string | null;
   audio_url: string | null;
@@ -125,7 +126,7 @@ function toModule(r: ModuleRow): XelModuleView {
     title: r.title,
     description: r.description,
     cefrLevel: r.cefr_level,
-    skills: JSON.parse(r.skills) as string[],
+    skills: JSON.parse(r.skills) as Skill[],
     order: r.order,
     taskCount: r.task_count,
     estimatedMinutes: r.estimated_minutes,

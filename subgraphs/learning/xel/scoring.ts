@@ -5,7 +5,7 @@
  * covered, sentence length) and its feedback names each measurement; it never quotes the key.
  */
 import { AppError } from '../../../kernel/errors.ts';
-import type { AnswerKey } from '../xel.catalogue.ts';
+import type { AnswerKey, CefrLevel } from '../xel.catalogue.ts';
 
 /** NFKC, trim, collapse inner whitespace, lowercase, strip trailing `.`, `!`, `?`. */
 export function normalise(answer: string): string {
@@ -97,7 +97,7 @@ export function xpiOf(sub: SubScores): number | null {
 }
 
 /** §4.9 CEFR band of a 0..100 score. */
-export function cefrBand(score: number | null): string | null {
+export function cefrBand(score: number | null): CefrLevel | null {
   if (score === null) return null;
   if (score < 20) return 'A1';
   if (score < 40) return 'A2';

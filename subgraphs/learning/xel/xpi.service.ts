@@ -4,7 +4,7 @@ import { notFound } from '../../../kernel/errors.ts';
 import type { Clock } from '../clock.ts';
 import type { IdentityGateway } from '../identity.client.ts';
 import { addDays, localDate } from '../time.ts';
-import { SKILL_KEYS, cefrBand, xpiOf, type SubScores } from './scoring.ts';
+import { cefrBand, xpiOf, type SubScores } from './scoring.ts';
 
 const EMPTY: SubScores = { listening: null, speaking: null, reading: null, writing: null, grammar: null, vocabulary: null };
 
@@ -30,7 +30,7 @@ export class XelXpiService {
       xpi,
       cefrBand: cefrBand(xpi),
       subScores,
-      sampleCounts: Object.fromEntries(SKILL_KEYS.map((k) => [k, counts[k] ?? 0])),
+      sampleCounts: { listening: counts.listening ?? 0, speaking: counts.speaking ?? 0, reading: counts.reading ?? 0, writing: counts.writing ?? 0, grammar: counts.grammar ?? 0, vocabulary: counts.vocabulary ?? 0 },
       updatedAt: row ? new Date(row.updated_at) : null,
     };
   }
@@ -41,6 +41,7 @@ export class XelXpiService {
     if (!user) throw notFound('User');
     const today = localDate(this.clock.now(), user.timezone);
     const rows = await em.execute<{ date: string; xpi: number; cefr_band: string; sub_scores: string }[]>(SQL.history, [userId, addDays(today, -(days - 1)), today]);
-    return { days, items: rows.map((r) => ({ date: r.date, xpi: r.xpi, cefrBand: r.cefr_band, subScores: JSON.parse(r.sub_scores) as SubScores })) };
+    // The stored band is recomputed from the stored XPI (the same rule wrote it).
+    return { days, items: rows.map((r) => ({ date: r.date, xpi: r.xpi, cefrBand: cefrBand(r.xpi) ?? 'A1', subScores: JSON.parse(r.sub_scores) as SubScores })) };
   }
 }
