@@ -39,6 +39,18 @@ describe('signed internal context', () => {
     expect(await rejection(verifyContext(token, SECRET))).toEqual(invalid);
   });
 
+  it('answers a context verified before the same way until it expires, and never under another secret', async () => {
+    const token = await signContext(ctx, SECRET);
+    const first = await verifyContext(token, SECRET);
+    first.scopes.push('x:y');
+    first.userId = null;
+    expect(await verifyContext(token, SECRET)).toEqual(ctx);
+    const invalid = { code: 'UNAUTHENTICATED', message: 'Invalid internal context' };
+    expect(await rejection(verifyContext(token, 'o'.repeat(40)))).toEqual(invalid);
+    vi.useFakeTimers({ now: Date.now() + 61_000 });
+    expect(await rejection(verifyContext(token, SECRET))).toEqual(invalid);
+  });
+
   it('keeps the two audiences apart', async () => {
     const credential = await signServiceCredential('orgs', SECRET);
     expect(await verifyServiceCredential(credential, SECRET)).toBe('orgs');

@@ -102,16 +102,39 @@ export async function signContext(ctx: AuthContext, secret: string): Promise<str
   return signHs256({ ctx, iss: ISSUER, aud: CONTEXT_AUDIENCE, iat: now, exp: now + 60 }, secret);
 }
 
+/*
+ * Contexts already verified, by the exact token and secret: one request's context reaches a
+ * subgraph several times (each hop of a query plan, each tRPC call it makes), and verifying it
+ * (HMAC, JSON, schema) each time was a measurable part of a subgraph's CPU. A hit needs the very
+ * same signed bytes, so it admits nothing the verification would refuse, except that the expiry
+ * is checked again on every hit. Bounded: cleared when full (a few seconds of traffic at most).
+ */
+const VERIFIED_MAX = 2048;
+const verified = new Map<string, { ctx: AuthContext; exp: number }>();
+
 /**
  * Verifies a context header.
  * @throws AppError UNAUTHENTICATED when it is missing, forged, expired or malformed.
  */
 export async function verifyContext(token: string | undefined, secret: string): Promise<AuthContext> {
   if (!token) throw new AppError('UNAUTHENTICATED', { message: 'Missing internal context' });
+  const key = `${secret}\n${token}`;
+  const hit = verified.get(key);
+  if (hit) {
+    if (hit.exp > Math.floor(Date.now() / 1000)) return copyOf(hit.ctx);
+    verified.delete(key);
+  }
   const claims = verifyHs256(token, secret, CONTEXT_AUDIENCE);
   const parsed = claims ? authSchema.safeParse(claims.ctx) : null;
-  if (!parsed?.success) throw new AppError('UNAUTHENTICATED', { message: 'Invalid internal context' });
+  if (!claims || !parsed?.success) throw new AppError('UNAUTHENTICATED', { message: 'Invalid internal context' });
+  if (verified.size >= VERIFIED_MAX) verified.clear();
+  verified.set(key, { ctx: copyOf(parsed.data), exp: claims.exp as number });
   return parsed.data;
+}
+
+/** A copy a caller may change without changing the cached context (`scopes` is the one nested value). */
+function copyOf(ctx: AuthContext): AuthContext {
+  return { ...ctx, scopes: [...ctx.scopes] };
 }
 
 /** Signs a service credential for tRPC calls (valid 5 minutes; clients cache and renew it). */

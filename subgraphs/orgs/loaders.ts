@@ -6,6 +6,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MembershipSchema, OrganizationSchema, TeamSchema, type Membership, type Organization, type OrgRole } from './organization.entity.ts';
 import type { IdentityGateway, UserSummary } from './identity.client.ts';
+import type { MemberPage, MemberPageInput } from './member.service.ts';
 
 export interface TeamWithCount {
   id: string;
@@ -22,6 +23,8 @@ export interface OrgsLoaders {
   membershipsOfUser: DataLoader<string, Membership[]>;
   user: DataLoader<string, UserSummary | null>;
   teamName: DataLoader<string, string | null>;
+  /** A page of an organization's members, as `MemberService.page` answers it (access not checked here). */
+  memberPage: DataLoader<MemberPageInput & { orgId: string }, MemberPage, string>;
 }
 
 export function createLoaders(em: EntityManager, callerId: string | null, identity: IdentityGateway): OrgsLoaders {
@@ -67,6 +70,57 @@ export function createLoaders(em: EntityManager, callerId: string | null, identi
       const byId = new Map(rows.map((t) => [t.id, t.name]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
+    memberPage: new DataLoader((keys) => memberPages(em, keys), { cacheKeyFn: (k) => JSON.stringify([k.orgId, k.limit, k.offset, k.role ?? null, k.teamId ?? null]) }),
   };
+}
+
+interface MemberRow {
+  organization_id: string;
+  user_id: string;
+  role: OrgRole;
+  team_id: string | null;
+  joined_at: Date;
+  total: string;
+  n: string;
+}
+
+/**
+ * The pages of several organizations' members in one statement per distinct filter (a query
+ * asking for the members of each of a user's organizations sends one, not two per organization),
+ * as plain rows: the same order (`joinedAt`, then user id), page and total as `MemberService.page`.
+ */
+async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & { orgId: string })[]): Promise<MemberPage[]> {
+  const groups = new Map<string, (MemberPageInput & { orgId: string })[]>();
+  for (const k of keys) {
+    const filter = JSON.stringify([k.limit, k.offset, k.role ?? null, k.teamId ?? null]);
+    groups.set(filter, [...(groups.get(filter) ?? []), k]);
+  }
+  const pages = new Map<MemberPageInput & { orgId: string }, MemberPage>();
+  for (const group of groups.values()) {
+    const { limit, offset, role, teamId } = group[0] as MemberPageInput;
+    const orgIds = [...new Set(group.map((k) => k.orgId))];
+    const params: unknown[] = [...orgIds, ...(role ? [role] : []), ...(teamId ? [teamId] : []), offset, offset + limit];
+    // Row 1 of each organization always comes back, so a page past the end still knows its total.
+    const rows = await em.getConnection().execute<MemberRow[]>(
+      `select organization_id, user_id, role, team_id, joined_at, total, n from (
+         select organization_id, user_id, role, team_id, joined_at,
+                count(*) over (partition by organization_id) as total,
+                row_number() over (partition by organization_id order by joined_at asc, user_id asc) as n
+           from "orgs"."memberships"
+          where organization_id in (${orgIds.map(() => '?').join(',')})${role ? ' and role = ?' : ''}${teamId ? ' and team_id = ?' : ''}
+       ) numbered
+       where (n > ? and n <= ?) or n = 1
+       order by organization_id, n`,
+      params,
+    );
+    for (const k of group) {
+      const mine = rows.filter((r) => r.organization_id === k.orgId);
+      const items = mine
+        .filter((r) => Number(r.n) > offset && Number(r.n) <= offset + limit)
+        .map((r) => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: r.joined_at }));
+      pages.set(k, { items, total: Number(mine[0]?.total ?? 0), limit, offset });
+    }
+  }
+  return keys.map((k) => pages.get(k) ?? { items: [], total: 0, limit: k.limit, offset: k.offset });
 }
 

@@ -24,6 +24,14 @@ const addInput = z
 const listInput = z.object({ limit: z.number().int().min(1).max(100), offset: z.number().int().min(0), role: role.optional(), teamId: z.uuid().optional() });
 const updateInput = z.object({ role: role.optional(), organizationId: z.uuid().optional(), teamName: teamName.optional() });
 
+/** Which page of an organization's members, and its filters. */
+export interface MemberPageInput {
+  limit: number;
+  offset: number;
+  role?: OrgRole;
+  teamId?: string;
+}
+
 export interface MemberPage {
   items: Membership[];
   total: number;
@@ -43,15 +51,26 @@ export class MemberService {
     await this.pubsub.publish(MEMBERSHIP_CHANGED, { organizationId, userId } satisfies MembershipChangedEvent);
   }
 
-  /** ORG-6: members by `joinedAt` (ties by user id), filtered by role and team. */
-  async list(em: EntityManager, auth: UserContext, orgId: string, raw: z.input<typeof listInput>): Promise<MemberPage> {
+  /**
+   * ORG-6: members by `joinedAt` (ties by user id), filtered by role and team. `pages` answers the
+   * page once access is checked: by default `page`; GraphQL passes its per-request loader, which
+   * fetches the pages of several organizations in one statement.
+   * @throws NOT_FOUND, TENANT_MISMATCH, BAD_USER_INPUT
+   */
+  async list(
+    em: EntityManager,
+    auth: UserContext,
+    orgId: string,
+    raw: z.input<typeof listInput>,
+    pages: (orgId: string, input: MemberPageInput) => Promise<MemberPage> = (id, input) => this.page(em, id, input),
+  ): Promise<MemberPage> {
     const input = parseInput(listInput, raw);
     const { org } = await this.orgs.access(em, auth, orgId);
-    return this.page(em, org.id, input);
+    return pages(org.id, input);
   }
 
   /** A page of an organization's members (access already checked). */
-  async page(em: EntityManager, orgId: string, input: { limit: number; offset: number; role?: OrgRole; teamId?: string }): Promise<MemberPage> {
+  async page(em: EntityManager, orgId: string, input: MemberPageInput): Promise<MemberPage> {
     const where = { organizationId: orgId, ...(input.role ? { role: input.role } : {}), ...(input.teamId ? { teamId: input.teamId } : {}) };
     const [items, total] = await em.findAndCount(MembershipSchema, where, {
       orderBy: { joinedAt: 'asc', userId: 'asc' },

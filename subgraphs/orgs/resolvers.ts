@@ -62,12 +62,18 @@ export const resolvers = {
     memberCount: (org, _, ctx) => ctx.loaders.memberCount.load(org.id),
     teams: (org, _, ctx) => ctx.loaders.teams.load(org.id),
     members: (org, args, ctx) =>
-      ctx.services.members.list(ctx.em, user(ctx), org.id, {
-        limit: args.limit,
-        offset: args.offset,
-        ...(args.role ? { role: toRole(args.role) } : {}),
-        ...(args.teamId ? { teamId: args.teamId } : {}),
-      }),
+      ctx.services.members.list(
+        ctx.em,
+        user(ctx),
+        org.id,
+        {
+          limit: args.limit,
+          offset: args.offset,
+          ...(args.role ? { role: toRole(args.role) } : {}),
+          ...(args.teamId ? { teamId: args.teamId } : {}),
+        },
+        (orgId, input) => ctx.loaders.memberPage.load({ orgId, ...input }),
+      ),
   },
   Member: {
     user: (m) => ({ __typename: 'User', id: m.userId }),
