@@ -104,8 +104,10 @@ export async function run(): Promise<void> {
           clients[subscribers % clients.length]?.subscribe(query, { c: conversationId });
           subscribers += 1;
         }
-        // Let the gateway take them in before the next batch.
-        await new Promise((r) => setTimeout(r, 50));
+        // Let the gateway take them in before the next batch: a request behind them on its event
+        // loop answers once it has (a backlog of many seconds would also delay its pongs to the
+        // subgraph, which then drops the upstream subscription and every subscriber with it).
+        await fetch(`${sys.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then((r) => r.text());
         if (subscribers % 5000 === 0) console.log(`    ${subscribers} subscriptions sent`);
       }
       // A warm-up reply first: once every subscriber has its event, all subscriptions are live.

@@ -11,7 +11,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type ParseOptions, type ValidationRule } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Revocation } from '../auth.ts';
 import { revokedCode } from './revocable.ts';
@@ -78,6 +78,39 @@ function expiryOf(authorization: string | undefined): number | null {
 
 const FRAME_END = Buffer.from('}', 'utf8');
 
+/** Distinct documents kept parsed and validated (subscribers send the same few documents). */
+const DOCUMENT_CACHE_SIZE = 1_000;
+
+/**
+ * Parses and validates each distinct subscription document once per schema: ten thousand clients
+ * subscribing with the same document share one DocumentNode (which each open subscription keeps)
+ * instead of parsing and validating it ten thousand times. A parse failure is a GraphQLError with
+ * its code; validation errors are returned as they are.
+ */
+export function createDocumentCache(parseDocument: (query: string) => DocumentNode, rules: readonly ValidationRule[]): { check(query: string, schema: GraphQLSchema): DocumentNode | GraphQLError | readonly GraphQLError[] } {
+  const cache = new Map<string, { schema: GraphQLSchema; document: DocumentNode }>();
+  return {
+    check(query, schema) {
+      const hit = cache.get(query);
+      if (hit?.schema === schema) return hit.document;
+      let document: DocumentNode;
+      try {
+        document = parseDocument(query);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : 'Syntax error';
+        const code = /maximum number of tokens/i.test(message) ? 'TOO_MANY_TOKENS' : 'GRAPHQL_PARSE_FAILED';
+        return new GraphQLError(message, { extensions: { code } });
+      }
+      const errors = validate(schema, document, rules);
+      if (errors.length > 0) return errors;
+      // Oldest first out: a Map iterates in insertion order.
+      if (cache.size >= DOCUMENT_CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
+      cache.set(query, { schema, document });
+      return document;
+    },
+  };
+}
+
 /** The `next` message of subscription `id` for an event, as graphql-ws writes it (the shared payload between a per-id head and `}`). */
 export function nextFrameOf(id: string): (event: EventResult) => Buffer {
   const head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`, 'utf8');
@@ -92,6 +125,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
   });
   const perPrincipal = new Map<string, number>();
   let open = 0;
+  const documents = createDocumentCache((query) => parse(query, opts.parseOptions), [...specifiedRules, ...opts.validationRules]);
 
   const server = useServer<Record<string, unknown>, { request: IncomingMessage; socket: { close(code: number, reason: string): void } }>(
     {
@@ -153,16 +187,10 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         if (settled.kind === 'refused') return [new GraphQLError(settled.refusal.message, { extensions: { code: settled.refusal.code } })];
         const query = settled.kind === 'manifest' ? settled.query : payload.query;
         if (!query) return [new GraphQLError('Automatic persisted queries are served over HTTP: send the query itself, or a documentId.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })];
-        let document: DocumentNode;
-        try {
-          document = parse(query, opts.parseOptions);
-        } catch (err) {
-          const message = err instanceof Error ? err.message : 'Syntax error';
-          const code = /maximum number of tokens/i.test(message) ? 'TOO_MANY_TOKENS' : 'GRAPHQL_PARSE_FAILED';
-          return [new GraphQLError(message, { extensions: { code } })];
-        }
-        const errors = validate(opts.engine.apiSchema, document, [...specifiedRules, ...opts.validationRules]);
-        if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+        const checked = documents.check(query, opts.engine.apiSchema);
+        if (checked instanceof GraphQLError) return [checked];
+        if (Array.isArray(checked)) return checked.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+        const document = checked;
         if (!getOperationAST(document, payload.operationName ?? undefined)) {
           return [new GraphQLError('Unknown operation', { extensions: { code: 'BAD_REQUEST' } })];
         }
