@@ -35,6 +35,7 @@ describe('field policies', () => {
       'Mutation.completeGoogleCalendarOAuth': 'public',
       'Query.publicXpProfile': 'public',
       'Mutation.evaluateXel': 'ai',
+      'Mutation.regenerateXelTask': 'ai',
     });
     expect(only((p) => p.budget)).toEqual({ 'Mutation.chat': 'ai', 'Mutation.ragQuery': 'ai', 'Mutation.uploadKnowledgeDocument': 'ingestion' });
     expect([...exclusiveSubscriptions(table)].sort()).toEqual(['chatStream', 'chatStreamResume']);
