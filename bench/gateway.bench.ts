@@ -51,7 +51,9 @@ export async function run(): Promise<void> {
   const secret = randomBytes(32).toString('base64url');
   const database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : null;
   const identityPort = await freePort();
-  const orgsPort = await freePort();
+  // freePort releases the port it found: two calls can return the same one.
+  let orgsPort = await freePort();
+  while (orgsPort === identityPort) orgsPort = await freePort();
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
