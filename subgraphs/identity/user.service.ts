@@ -92,13 +92,22 @@ function conflictOf(err: unknown): AppError | null {
 
 const UUID = z.uuid();
 
-/** Every column of `identity.users` under its `User` property name, from UserSchema's mapping. */
-const USER_COLUMNS = Object.entries(UserSchema.meta.properties)
-  .map(([name, prop]) => {
-    const column = 'fieldName' in prop && typeof prop.fieldName === 'string' ? prop.fieldName : name;
-    return column === name ? `"${name}"` : `"${column}" as "${name}"`;
-  })
-  .join(', ');
+/**
+ * Every column of `identity.users` under its `User` property name, from UserSchema's mapping.
+ * Timestamps come as epoch milliseconds: the driver MikroORM configures answers them as strings
+ * on PostgreSQL and as Dates on PGlite; `toDates` makes them Dates.
+ */
+const USER_PROPS = Object.entries(UserSchema.meta.properties).map(([name, prop]) => ({
+  name,
+  column: 'fieldName' in prop && typeof prop.fieldName === 'string' ? prop.fieldName : name,
+  date: prop.type === 'Date',
+}));
+const USER_COLUMNS = USER_PROPS.map(({ name, column, date }) => (date ? `extract(epoch from "${column}") * 1000 as "${name}"` : `"${column}" as "${name}"`)).join(', ');
+
+/** The row with its timestamps (epoch milliseconds, as numbers or numeric strings) as Dates. */
+function toDates(row: User): User {
+  return { ...row, createdAt: new Date(Math.round(Number(row.createdAt))), updatedAt: new Date(Math.round(Number(row.updatedAt))) };
+}
 
 export class UserService {
   constructor(
@@ -192,7 +201,7 @@ export class UserService {
     const rows = valid.length
       ? await em.getConnection().execute<User[]>(`select ${USER_COLUMNS} from "identity"."users" where id in (${valid.map(() => '?').join(',')})`, valid)
       : [];
-    const byId = new Map(rows.map((u) => [u.id, u]));
+    const byId = new Map(rows.map(toDates).map((u) => [u.id, u]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 

@@ -79,7 +79,8 @@ interface MemberRow {
   user_id: string;
   role: OrgRole;
   team_id: string | null;
-  joined_at: Date;
+  /** Epoch milliseconds (the driver answers timestamps as strings on PostgreSQL, Dates on PGlite). */
+  joined_at: string | number;
   total: string;
   n: string;
 }
@@ -102,7 +103,7 @@ async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & 
     const params: unknown[] = [...orgIds, ...(role ? [role] : []), ...(teamId ? [teamId] : []), offset, offset + limit];
     // Row 1 of each organization always comes back, so a page past the end still knows its total.
     const rows = await em.getConnection().execute<MemberRow[]>(
-      `select organization_id, user_id, role, team_id, joined_at, total, n from (
+      `select organization_id, user_id, role, team_id, extract(epoch from joined_at) * 1000 as joined_at, total, n from (
          select organization_id, user_id, role, team_id, joined_at,
                 count(*) over (partition by organization_id) as total,
                 row_number() over (partition by organization_id order by joined_at asc, user_id asc) as n
@@ -117,7 +118,7 @@ async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & 
       const mine = rows.filter((r) => r.organization_id === k.orgId);
       const items = mine
         .filter((r) => Number(r.n) > offset && Number(r.n) <= offset + limit)
-        .map((r) => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: r.joined_at }));
+        .map((r) => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: new Date(Math.round(Number(r.joined_at))) }));
       pages.set(k, { items, total: Number(mine[0]?.total ?? 0), limit, offset });
     }
   }
