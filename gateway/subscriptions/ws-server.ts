@@ -189,7 +189,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         if (!query) return [new GraphQLError('Automatic persisted queries are served over HTTP: send the query itself, or a documentId.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })];
         const checked = documents.check(query, opts.engine.apiSchema);
         if (checked instanceof GraphQLError) return [checked];
-        if (Array.isArray(checked)) return checked.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+        if (!('kind' in checked)) return checked.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
         const document = checked;
         if (!getOperationAST(document, payload.operationName ?? undefined)) {
           return [new GraphQLError('Unknown operation', { extensions: { code: 'BAD_REQUEST' } })];
