@@ -5,7 +5,6 @@
  * their members, identity `_entities` for the members' usernames), one call after another like the
  * plan, with the same load generator (undici `request` over keep-alive connections) on both sides.
  */
-import pg from 'pg';
 import { Agent, request } from 'undici';
 
 export const CROSS_QUERY = '{ me { id organizations { id name members { items { role user { id username } } } } } }';
@@ -131,27 +130,4 @@ export async function seedOrganizations(gateway: string, count: number): Promise
 
 export async function closeAgent(): Promise<void> {
   await agent.close();
-}
-
-/**
- * A fresh database on the server of `baseUrl`: the subgraphs' signing keys are encrypted with
- * the run's random ENCRYPTION_KEY, so a database left by another run would fail at login.
- */
-export async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `xentree_bench_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
-    },
-  };
 }

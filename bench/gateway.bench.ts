@@ -21,8 +21,9 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
 import { freePort, startProcess } from '../test/processes.ts';
+import { createFreshDatabase } from '../test/fresh-database.ts';
 import { startOtlpSink } from './otlp-sink.ts';
-import { closeAgent, CROSS_QUERY, directToSubgraphs, freshDatabase, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
+import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
 
 /** Throughput is measured at this concurrency; latency overhead at one connection (no queueing). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -49,7 +50,9 @@ function meanOf(runs: readonly Figures[]): Figures {
 
 export async function run(): Promise<void> {
   const secret = randomBytes(32).toString('base64url');
-  const database = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : null;
+  // A fresh database: the signing keys are encrypted with this run's random ENCRYPTION_KEY, so a
+  // database left by another run would fail at login.
+  const database = process.env.DATABASE_URL ? await createFreshDatabase(process.env.DATABASE_URL, 'xentree_bench') : null;
   const identityPort = await freePort();
   // freePort releases the port it found: two calls can return the same one.
   let orgsPort = await freePort();

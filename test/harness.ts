@@ -8,35 +8,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config, type SubgraphName } from '../kernel/config.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createStack, type Stack } from '../bin/stack.ts';
+import { createFreshDatabase } from './fresh-database.ts';
 
 export const SERVICES = process.env.XENTREE_TEST_SERVICES === '1';
 export const SERVICES_DATABASE_URL = process.env.DATABASE_URL_SERVICES ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const SERVICES_REDIS_URL = process.env.REDIS_URL_SERVICES ?? 'redis://127.0.0.1:6379';
 
 /** Creates an empty database on the services PostgreSQL; returns its URL and a dropper. */
-export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `xentree_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVICES_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(SERVICES_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: SERVICES_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
-    },
-  };
+export function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createFreshDatabase(SERVICES_DATABASE_URL, 'xentree_test');
 }
 
 /** Environment for a test configuration (fresh secrets and data dir each time). */
