@@ -132,6 +132,27 @@ describe('members through GraphQL', () => {
     expect(data(await page({ role: 'MEMBER', teamId: core.id }), 'organization', 'members')).toEqual({ items: [all[2]], total: 1, limit: 20, offset: 0 });
   });
 
+  it('pages the members of each organization apart when one query asks for several organizations', async () => {
+    const { org, owner, people } = await orgWith(t, { a: 'member', b: 'member' });
+    const solo = await createOrg(t, owner, { name: `${org.name} solo` });
+    const query = `query($limit: Int, $offset: Int, $role: OrgRole) { me { organizations { id members(limit: $limit, offset: $offset, role: $role) { items { userId } total limit offset } } } }`;
+    const pages = async (vars: Record<string, unknown>) =>
+      data<{ id: string; members: unknown }[]>(await gql(owner, query, vars), 'me', 'organizations').map((o) => ({ id: o.id, members: o.members }));
+    const members = [owner.id, people.a.id, people.b.id];
+    expect(await pages({ limit: 2, offset: 1 })).toEqual([
+      { id: org.id, members: { items: members.slice(1, 3).map((userId) => ({ userId })), total: 3, limit: 2, offset: 1 } },
+      { id: solo.id, members: { items: [], total: 1, limit: 2, offset: 1 } },
+    ]);
+    expect(await pages({ limit: 5, offset: 3 })).toEqual([
+      { id: org.id, members: { items: [], total: 3, limit: 5, offset: 3 } },
+      { id: solo.id, members: { items: [], total: 1, limit: 5, offset: 3 } },
+    ]);
+    expect(await pages({ role: 'MEMBER' })).toEqual([
+      { id: org.id, members: { items: members.slice(1).map((userId) => ({ userId })), total: 2, limit: 20, offset: 0 } },
+      { id: solo.id, members: { items: [], total: 0, limit: 20, offset: 0 } },
+    ]);
+  });
+
   it('reports NOT_FOUND for an unknown user and ALREADY_MEMBER for a member', async () => {
     const { org, owner } = await orgWith(t, {});
     expect((await gql(owner, Q.add, { org: org.id, input: { email: 'ghost@example.com' } })).body).toEqual(failed('addMember', 'NOT_FOUND', 404, 'User not found'));
