@@ -155,6 +155,16 @@ export class UserService {
    * The caller's own profile.
    * @throws INVALID_TOKEN when the account no longer exists.
    */
+  /**
+   * The caller's account to read (a plain row; `me` gives the managed entity to change).
+   * @throws INVALID_TOKEN when the account no longer exists
+   */
+  async view(em: EntityManager, auth: UserContext): Promise<User> {
+    const [user] = await this.byIds(em, [auth.userId]);
+    if (!user) throw new AppError('INVALID_TOKEN');
+    return user;
+  }
+
   async me(em: EntityManager, auth: UserContext): Promise<User> {
     const user = await em.findOne(UserSchema, { id: auth.userId });
     if (!user) throw new AppError('INVALID_TOKEN');
