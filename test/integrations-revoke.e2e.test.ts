@@ -189,9 +189,11 @@ describe('INT-5 / INT-6: the public key', () => {
     const g = await grant(t, doomed.owner, doomed.org.id);
     expect((await t.rest('GET', `/api/integration/jwks?tenantId=${doomed.org.id}`)).status).toBe(200);
     expect((await t.rest('DELETE', `/api/organizations/${doomed.org.id}`, { headers: bearer(doomed.owner.access) })).status).toBe(204);
-    // The integrations subgraph learns of the deletion by PubSub (in-process here: at once).
+    // The integrations subgraph learns of the deletion from orgs' event: at once in memory, a
+    // moment later through Redis (the services project), so each answer is awaited, then checked.
     for (const path of ['jwks', 'fingerprint']) {
-      expect(wire(await t.rest('GET', `/api/integration/${path}?tenantId=${doomed.org.id}`))).toEqual({ status: 404, body: notFoundBody('Tenant') });
+      const gone = await pollUntil(() => t.rest('GET', `/api/integration/${path}?tenantId=${doomed.org.id}`), (r) => r.status !== 200, 10_000);
+      expect(wire(gone)).toEqual({ status: 404, body: notFoundBody('Tenant') });
     }
     expect(await integrationsSql(t, `select "jti" from "integrations"."grants" where "tenant_id" = ?`, [doomed.org.id])).toEqual([]);
     expect(await integrationsSql(t, `select "kid" from "integrations"."tenant_keys" where "organization_id" = ?`, [doomed.org.id])).toEqual([]);
