@@ -1,18 +1,10 @@
 /** The learningEvents subscription through the gateway's graphql-ws: the caller's events in order, with User fields from identity. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { wsClient, until } from './chat-stream-fixtures.ts';
-import { at, award, expectedQuests, learner, learningClock } from './learning-fixtures.ts';
+import { at, award, expectedQuests, learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const QUERY = 'subscription { learningEvents { type source xp level questId streak xpi at user { username } } }';
 

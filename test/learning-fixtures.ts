@@ -3,10 +3,18 @@ import { createInternalClient } from '../kernel/trpc.ts';
 import type { LearningRouter, AwardRequest } from '../subgraphs/learning/index.ts';
 import { learningClock } from '../subgraphs/learning/clock.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { bearer, newUser, type TestStack } from './harness.ts';
+import { afterEach } from 'vitest';
+import { bearer, newUser, useTestStack, type FileStack, type TestStack } from './harness.ts';
 import type { Person } from './org-fixtures.ts';
 
 export { learningClock };
+
+/** The stack of a learning test file (useTestStack), with the test clock set back after each test. */
+export function useLearningStack(): FileStack {
+  const t = useTestStack();
+  afterEach(() => learningClock.reset());
+  return t;
+}
 
 export interface Learner extends Person {
   headers: Record<string, string>;

@@ -1,18 +1,10 @@
 /** XEL-14 through the gateway: modules by status, the current module, recent work, 7-day XEL time and the active session. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { TIMESTAMP, wire } from './assertions.ts';
-import { at, learner, learningClock } from './learning-fixtures.ts';
+import { at, learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const catalogue = loadCatalogue();
 

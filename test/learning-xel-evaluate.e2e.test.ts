@@ -1,18 +1,10 @@
 /** XEL-7 evaluations through the gateway: the offline rubric's criteria, 15 XP for the first five of a local day, sub-scores and errors. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
-import { at, learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { at, learner, type Learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const TEXT = 'Last weekend I visited my grandparents in the countryside. We cooked dinner together and talked about their childhood. However, the weather was terrible, so we stayed inside most of the time. In the end, it was a relaxing and memorable weekend.';
 const evaluate = (l: Learner, json: unknown) => t.rest('POST', '/api/xel/evaluate', { json, headers: l.headers });

@@ -4,21 +4,13 @@
  * the caller only and used by XEL-2 and XEL-5 from then on; progress kept; 3 per task per
  * local day (the 4th is 429 `regenerate_limit_reached`); answer keys never in a response.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { coded, notFoundBody, UNKNOWN_ID, wire } from './assertions.ts';
-import { at, learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { at, learner, type Learner, useLearningStack } from './learning-fixtures.ts';
 import { apiKey, createKey, createOrg } from './org-fixtures.ts';
 import { loadCatalogue, loadTemplateBank } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const module = loadCatalogue().modules[0]!;
 const task = (type: string) => module.tasks.find((x) => x.type === type)!;

@@ -1,18 +1,10 @@
 /** XEL sessions and transcripts (XEL-10..13, §4.7) through the gateway: replacement, the 1800 s idle timeout, XP and learning time. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
-import { at, learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { at, learner, type Learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const module = loadCatalogue().modules[0]!;
 const post = (l: Learner, path: string, json?: unknown) => t.rest('POST', path, { json, headers: l.headers });

@@ -1,18 +1,10 @@
 /** XEL-5 submissions and XEL-4 completion through the gateway (REST and GraphQL), with §4.9 scoring and §4.2 XP. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4, wire } from './assertions.ts';
-import { learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { learner, type Learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const module = loadCatalogue().modules[0]!;
 const task = (type: string) => module.tasks.find((x) => x.type === type)!;

@@ -1,18 +1,10 @@
 /** XEL-8 and XEL-9 through the gateway: the proficiency index after submissions, and its last snapshot per local date. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { TIMESTAMP, wire } from './assertions.ts';
-import { at, learner, learningClock } from './learning-fixtures.ts';
+import { at, learner, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const [vocabularyTask, grammarTask] = loadCatalogue().modules[0]!.tasks;
 const NONE = { listening: null, speaking: null, reading: null, writing: null, grammar: null, vocabulary: null };

@@ -1,7 +1,6 @@
 /** The learning subgraph through the gateway's GraphQL: XP profile, streak, quests, learning time (XP-1..7). */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
-import { at, award, completeQuest, expectedQuests, learner, learningClock } from './learning-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { at, award, completeQuest, expectedQuests, learner, useLearningStack } from './learning-fixtures.ts';
 import { apiKey, createKey, createOrg } from './org-fixtures.ts';
 
 /** A failed root field of learning, as the gateway sends it. */
@@ -10,14 +9,7 @@ const failed = (field: string, message: string, code: string, status: number, ex
   data: null,
 });
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 describe('xpProfile', () => {
   it('a new learner is level 1 with nothing earned', async () => {

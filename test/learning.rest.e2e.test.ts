@@ -3,21 +3,13 @@
  * bodies, the chat session award arriving once, streaks and freezes over (clock-set) days,
  * quests and the booster, learning time, and days in the user's zone across DST changes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
 import { coded, notFoundBody, TIMESTAMP, wire } from './assertions.ts';
 import { apiKey, createKey, createOrg, pollUntil } from './org-fixtures.ts';
 import { backdateSession, createConversation } from './chat-fixtures.ts';
-import { at, award, completeQuest, expectedQuests, learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { at, award, completeQuest, expectedQuests, learner, learningClock, type Learner, useLearningStack } from './learning-fixtures.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
-afterEach(() => learningClock.reset());
+const t = useLearningStack();
 
 const get = (l: Learner, path: string) => t.rest('GET', path, { headers: l.headers });
 const body = async <T = Record<string, unknown>>(l: Learner, path: string): Promise<T> => {
