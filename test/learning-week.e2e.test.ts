@@ -6,7 +6,7 @@
  * minutes complete all three daily quests, which start the booster that doubles the next awards.
  * Days 2–7 keep the streak (a freeze is earned at 7 days, counting the day before day one when
  * the subscriber was probed), day 8 is missed and covered, days 10–11 are missed and the streak
- * ends on day 12's read. XP-1..7 and XEL-8 show exactly what API.md
+ * ends on day 12's read. XP-1..7 and XEL-8 show exactly what the REST contract
  * says, REST and GraphQL alike, and a learningEvents subscriber saw every event in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ interface Action {
 }
 
 describe("a learner's fortnight", () => {
-  it('shows exactly what API.md says, REST and GraphQL alike, and every event in order', async () => {
+  it('shows exactly what the contract says, REST and GraphQL alike, and every event in order', async () => {
     const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
     const zone = daytimeZone(T0);
     const l: Learner = await learner(t, zone);
