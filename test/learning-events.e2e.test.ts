@@ -1,7 +1,7 @@
 /** The learningEvents subscription through the gateway's graphql-ws: the caller's events in order, with User fields from identity. */
 import { describe, expect, it } from 'vitest';
-import { wsClient, until } from './chat-stream-fixtures.ts';
-import { at, award, expectedQuests, learner, useLearningStack } from './learning-fixtures.ts';
+import { until } from './chat-stream-fixtures.ts';
+import { at, award, expectedQuests, learner, subscribeLearningEvents, useLearningStack } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
 const t = useLearningStack();
@@ -12,21 +12,9 @@ describe('learningEvents', () => {
   it('delivers each award, quest, level up and XPI change as it happens', async () => {
     const l = await learner(t);
     at('2026-10-05T09:00:00.000Z');
-    const client = wsClient(t.url, l.access);
-    const events: Record<string, unknown>[] = [];
-    const stop = client.subscribe({ query: QUERY }, { next: (r) => void events.push((r.data as { learningEvents: Record<string, unknown> }).learningEvents), error: () => {}, complete: () => {} });
+    // Probed until live (1 XP each), then a marker award: the test's events start after `seen`.
+    const { events, probes, seen, close } = await subscribeLearningEvents(t, l, QUERY, { marker: true });
     try {
-      // Probe until the subscription is live (1 XP each), then start from a clean list.
-      let probes = 0;
-      await until(async () => {
-        if (events.length > 0) return true;
-        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
-        return events.length > 0;
-      }, 10_000);
-      // A last award marks the end of the probes' events (a channel delivers in order).
-      await award(t, { source: 'xel_session', sourceId: `mark-${l.id}`, userId: l.id, baseXp: 1 });
-      await until(() => events.some((e) => e.source === 'xel_session'));
-      const seen = events.findIndex((e) => e.source === 'xel_session') + 1;
       const quests = expectedQuests(l.id, '2026-10-05');
       const before = probes + 1;
       await award(t, { source: 'chat_session', sourceId: `s-${l.id}`, userId: l.id, baseXp: 120 });
@@ -48,26 +36,17 @@ describe('learningEvents', () => {
       await until(() => events.length >= from + 2);
       expect(events.slice(from, from + 2).map((e) => [e.type, e.xpi ?? e.xp])).toEqual([['XPI_CHANGED', 100], ['XP_AWARDED', 10]]);
     } finally {
-      stop();
-      await client.dispose();
+      await close();
     }
   });
 
   it('streak_changed also when reconciliation ends a streak: found by a read (once) or by the next award', async () => {
     const subscribe = async (l: Awaited<ReturnType<typeof learner>>) => {
-      const client = wsClient(t.url, l.access);
-      const events: Record<string, unknown>[] = [];
-      const stop = client.subscribe({ query: QUERY }, { next: (r) => void events.push((r.data as { learningEvents: Record<string, unknown> }).learningEvents), error: () => {}, complete: () => {} });
       // Probes on 4 October (1 XP each) until the subscription is live: that day's activity.
       at('2026-10-04T09:00:00.000Z');
-      let probes = 0;
-      await until(async () => {
-        if (events.length > 0) return true;
-        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
-        return events.length > 0;
-      }, 10_000);
+      const { events, close } = await subscribeLearningEvents(t, l, QUERY);
       const streaks = () => events.filter((e) => e.type === 'STREAK_CHANGED').map((e) => e.streak);
-      return { events, streaks, close: async () => (stop(), await client.dispose()) };
+      return { events, streaks, close };
     };
 
     const reader = await learner(t);

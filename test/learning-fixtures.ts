@@ -5,6 +5,7 @@ import { learningClock } from '../subgraphs/learning/clock.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { afterEach } from 'vitest';
 import { bearer, newUser, useTestStack, type FileStack, type TestStack } from './harness.ts';
+import { until, wsClient } from './chat-stream-fixtures.ts';
 import type { Person } from './org-fixtures.ts';
 
 export { learningClock };
@@ -53,6 +54,44 @@ export async function awardUntil(t: TestStack, userId: string, delivered: () => 
     if (Date.now() > deadline) throw new Error('no event was delivered in time');
     await award(t, { source: 'live_session', sourceId: `until-${userId}-${randomUUID()}-${n}`, userId, baseXp: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A learningEvents subscriber through the gateway's graphql-ws (subscribeLearningEvents). */
+export interface LearningEvents {
+  /** Every event delivered, in order, the probes' (and the marker's) included. */
+  events: Record<string, unknown>[];
+  /** How many 1-XP probe awards it took for the subscription to be live. */
+  probes: number;
+  /** With a marker: how many events precede the test's own (the probes' and the marker's). */
+  seen: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Subscribes `l` to learningEvents with `query`, then probes (1-XP `live_session` awards) until
+ * the subscription is live. With `marker`, a last 1-XP `xel_session` award marks the end of the
+ * probes' events (a channel delivers in order) and `seen` counts the events up to it.
+ */
+export async function subscribeLearningEvents(t: TestStack, l: Person, query: string, { marker = false } = {}): Promise<LearningEvents> {
+  const client = wsClient(t.url, l.access);
+  const events: Record<string, unknown>[] = [];
+  const stop = client.subscribe({ query }, { next: (r) => void events.push((r.data as { learningEvents: Record<string, unknown> }).learningEvents), error: () => {}, complete: () => {} });
+  const close = async () => (stop(), await client.dispose());
+  try {
+    let probes = 0;
+    await until(async () => {
+      if (events.length > 0) return true;
+      await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
+      return events.length > 0;
+    }, 10_000);
+    if (!marker) return { events, probes, seen: events.length, close };
+    await award(t, { source: 'xel_session', sourceId: `mark-${l.id}`, userId: l.id, baseXp: 1 });
+    await until(() => events.some((e) => e.source === 'xel_session'));
+    return { events, probes, seen: events.findIndex((e) => e.source === 'xel_session') + 1, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 

@@ -11,9 +11,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './harness.ts';
-import { until, wsClient } from './chat-stream-fixtures.ts';
+import { until } from './chat-stream-fixtures.ts';
 import { backdateSession, chatSql, createConversation } from './chat-fixtures.ts';
-import { award, expectedQuests, learner, learningClock, type Learner } from './learning-fixtures.ts';
+import { award, expectedQuests, learner, learningClock, subscribeLearningEvents, type Learner } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
 let t: TestStack;
@@ -86,22 +86,9 @@ describe("a learner's fortnight", () => {
     // then a last award marks the end of the probes' events (a channel delivers in order).
     const day0At = new Date(T0.getTime() - DAY);
     learningClock.set(day0At);
-    const client = wsClient(t.url, l.access);
-    const events: Record<string, unknown>[] = [];
-    const stop = client.subscribe(
-      { query: 'subscription { learningEvents { type source xp level questId streak xpi at } }' },
-      { next: (r) => void events.push((r.data as { learningEvents: Record<string, unknown> }).learningEvents), error: () => {}, complete: () => {} },
-    );
+    const query = 'subscription { learningEvents { type source xp level questId streak xpi at } }';
+    const { events, probes, seen, close } = await subscribeLearningEvents(t, l, query, { marker: true });
     try {
-      let probes = 0;
-      await until(async () => {
-        if (events.length > 0) return true;
-        await award(t, { source: 'live_session', sourceId: `probe-${l.id}-${probes++}`, userId: l.id, baseXp: 1 });
-        return events.length > 0;
-      }, 10_000);
-      await award(t, { source: 'xel_session', sourceId: `mark-${l.id}`, userId: l.id, baseXp: 1 });
-      await until(() => events.some((e) => e.source === 'xel_session'));
-      const seen = events.findIndex((e) => e.source === 'xel_session') + 1;
       const day0 = localDate(day0At, zone);
       xpByDate.set(day0, probes + 1);
       learningClock.set(T0);
@@ -286,8 +273,7 @@ describe("a learner's fortnight", () => {
       expect(of('XPI_CHANGED')).toHaveLength(module.tasks.length + 2);
       expect(of('XPI_CHANGED').at(-1)?.xpi).toBe(xpi);
     } finally {
-      stop();
-      await client.dispose();
+      await close();
     }
   }, 120_000);
 });
