@@ -1,5 +1,5 @@
 /** Conversations and their messages (§3.2), owned by one user each. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, timestamps, uuidId } from '../../kernel/entity-schema.ts';
 
 export type MessageRole = 'user' | 'assistant';
 
@@ -28,32 +28,23 @@ export interface Message {
   createdAt: Date;
 }
 
-export const ConversationSchema = new EntitySchema<Conversation>({
-  name: 'Conversation',
-  tableName: 'conversations',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    title: { type: 'string' },
-    provider: { type: 'string', nullable: true },
-    messageCount: { type: 'integer', fieldName: 'message_count' },
-    lastMessageAt: { type: 'Date', nullable: true, fieldName: 'last_message_at' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    updatedAt: { type: 'Date', fieldName: 'updated_at' },
-  },
+export const ConversationSchema = entitySchema<Conversation>('Conversation', 'conversations', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  title: { type: 'string' },
+  provider: { type: 'string', nullable: true },
+  messageCount: { type: 'integer', fieldName: 'message_count' },
+  lastMessageAt: { type: 'Date', nullable: true, fieldName: 'last_message_at' },
+  ...timestamps(),
 });
 
-export const MessageSchema = new EntitySchema<Message>({
-  name: 'Message',
-  tableName: 'messages',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    conversationId: { type: 'uuid', fieldName: 'conversation_id' },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    role: { type: 'string' },
-    content: { type: 'text' },
-    provider: { type: 'string', nullable: true },
-    model: { type: 'string', nullable: true },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-  },
+export const MessageSchema = entitySchema<Message>('Message', 'messages', {
+  ...uuidId(),
+  conversationId: { type: 'uuid', fieldName: 'conversation_id' },
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  role: { type: 'string' },
+  content: { type: 'text' },
+  provider: { type: 'string', nullable: true },
+  model: { type: 'string', nullable: true },
+  ...createdAt(),
 });

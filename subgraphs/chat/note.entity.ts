@@ -1,5 +1,5 @@
 /** Notes (§3.2 CONV-14..17): owned by one user, optionally attached to a conversation. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { entitySchema, timestamps, uuidId } from '../../kernel/entity-schema.ts';
 
 export interface Note {
   id: string;
@@ -14,17 +14,12 @@ export interface Note {
   updatedAt: Date;
 }
 
-export const NoteSchema = new EntitySchema<Note>({
-  name: 'Note',
-  tableName: 'notes',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
-    title: { type: 'string' },
-    content: { type: 'text' },
-    tags: { type: 'json' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    updatedAt: { type: 'Date', fieldName: 'updated_at' },
-  },
+export const NoteSchema = entitySchema<Note>('Note', 'notes', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
+  title: { type: 'string' },
+  content: { type: 'text' },
+  tags: { type: 'json' },
+  ...timestamps(),
 });

@@ -1,5 +1,5 @@
 /** Conversation sessions (§3.2 CONV-7..10, §4.7): at most one active per user and conversation. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export type SessionEndReason = 'client' | 'timeout';
 
@@ -18,18 +18,14 @@ export interface ConversationSession {
   xpAwarded: number | null;
 }
 
-export const ConversationSessionSchema = new EntitySchema<ConversationSession>({
-  name: 'ConversationSession',
-  tableName: 'conversation_sessions',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    conversationId: { type: 'uuid', fieldName: 'conversation_id' },
-    startedAt: { type: 'Date', fieldName: 'started_at' },
-    lastActivityAt: { type: 'Date', fieldName: 'last_activity_at' },
-    endedAt: { type: 'Date', nullable: true, fieldName: 'ended_at' },
-    endReason: { type: 'string', nullable: true, fieldName: 'end_reason' },
-    durationSeconds: { type: 'integer', nullable: true, fieldName: 'duration_seconds' },
-    xpAwarded: { type: 'integer', nullable: true, fieldName: 'xp_awarded' },
-  },
+export const ConversationSessionSchema = entitySchema<ConversationSession>('ConversationSession', 'conversation_sessions', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  conversationId: { type: 'uuid', fieldName: 'conversation_id' },
+  startedAt: { type: 'Date', fieldName: 'started_at' },
+  lastActivityAt: { type: 'Date', fieldName: 'last_activity_at' },
+  endedAt: { type: 'Date', nullable: true, fieldName: 'ended_at' },
+  endReason: { type: 'string', nullable: true, fieldName: 'end_reason' },
+  durationSeconds: { type: 'integer', nullable: true, fieldName: 'duration_seconds' },
+  xpAwarded: { type: 'integer', nullable: true, fieldName: 'xp_awarded' },
 });

@@ -2,7 +2,7 @@
  * Generations and their events, kept so a client that lost its connection can resume a stream
  * (from any replica) within 60 s of its end without a new generation (CONV-2 streaming).
  */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export type StreamStatus = 'running' | 'done' | 'error';
 export type StreamEventType = 'start' | 'chunk' | 'done' | 'error';
@@ -27,29 +27,21 @@ export interface ChatStreamEventRow {
   data: Record<string, unknown>;
 }
 
-export const ChatStreamSchema = new EntitySchema<ChatStream>({
-  name: 'ChatStream',
-  tableName: 'streams',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
-    provider: { type: 'string' },
-    model: { type: 'string' },
-    status: { type: 'string' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    finishedAt: { type: 'Date', nullable: true, fieldName: 'finished_at' },
-    leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
-  },
+export const ChatStreamSchema = entitySchema<ChatStream>('ChatStream', 'streams', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
+  provider: { type: 'string' },
+  model: { type: 'string' },
+  status: { type: 'string' },
+  ...createdAt(),
+  finishedAt: { type: 'Date', nullable: true, fieldName: 'finished_at' },
+  leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
 });
 
-export const ChatStreamEventSchema = new EntitySchema<ChatStreamEventRow>({
-  name: 'ChatStreamEvent',
-  tableName: 'stream_events',
-  properties: {
-    streamId: { type: 'uuid', primary: true, fieldName: 'stream_id' },
-    seq: { type: 'integer', primary: true },
-    type: { type: 'string' },
-    data: { type: 'json' },
-  },
+export const ChatStreamEventSchema = entitySchema<ChatStreamEventRow>('ChatStreamEvent', 'stream_events', {
+  streamId: { type: 'uuid', primary: true, fieldName: 'stream_id' },
+  seq: { type: 'integer', primary: true },
+  type: { type: 'string' },
+  data: { type: 'json' },
 });

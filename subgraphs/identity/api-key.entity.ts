@@ -1,5 +1,5 @@
 /** API keys (§4.14): only the SHA-256 of the key is stored, plus its first 12 characters. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export interface ApiKey {
   id: string;
@@ -15,20 +15,16 @@ export interface ApiKey {
   lastUsedAt: Date | null;
 }
 
-export const ApiKeySchema = new EntitySchema<ApiKey>({
-  name: 'ApiKey',
-  tableName: 'api_keys',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    name: { type: 'string' },
-    organizationId: { type: 'uuid', fieldName: 'organization_id' },
-    keyHash: { type: 'string', unique: true, fieldName: 'key_hash' },
-    keyPrefix: { type: 'string', fieldName: 'key_prefix' },
-    scopes: { type: 'json' },
-    allowedIps: { type: 'json', fieldName: 'allowed_ips' },
-    expiresAt: { type: 'Date', nullable: true, fieldName: 'expires_at' },
-    createdBy: { type: 'uuid', fieldName: 'created_by' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    lastUsedAt: { type: 'Date', nullable: true, fieldName: 'last_used_at' },
-  },
+export const ApiKeySchema = entitySchema<ApiKey>('ApiKey', 'api_keys', {
+  ...uuidId(),
+  name: { type: 'string' },
+  organizationId: { type: 'uuid', fieldName: 'organization_id' },
+  keyHash: { type: 'string', unique: true, fieldName: 'key_hash' },
+  keyPrefix: { type: 'string', fieldName: 'key_prefix' },
+  scopes: { type: 'json' },
+  allowedIps: { type: 'json', fieldName: 'allowed_ips' },
+  expiresAt: { type: 'Date', nullable: true, fieldName: 'expires_at' },
+  createdBy: { type: 'uuid', fieldName: 'created_by' },
+  ...createdAt(),
+  lastUsedAt: { type: 'Date', nullable: true, fieldName: 'last_used_at' },
 });

@@ -2,7 +2,7 @@
  * Refresh-token families ("sessions") and their tokens (§4.1). An access token's `sid` names
  * its family; revoking a family invalidates every access and refresh token in it.
  */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export interface SessionFamily {
   id: string;
@@ -22,28 +22,20 @@ export interface RefreshToken {
   consumedAt: Date | null;
 }
 
-export const SessionFamilySchema = new EntitySchema<SessionFamily>({
-  name: 'SessionFamily',
-  tableName: 'session_families',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    revokedAt: { type: 'Date', nullable: true, fieldName: 'revoked_at' },
-    revokedReason: { type: 'string', nullable: true, fieldName: 'revoked_reason' },
-  },
+export const SessionFamilySchema = entitySchema<SessionFamily>('SessionFamily', 'session_families', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  ...createdAt(),
+  revokedAt: { type: 'Date', nullable: true, fieldName: 'revoked_at' },
+  revokedReason: { type: 'string', nullable: true, fieldName: 'revoked_reason' },
 });
 
-export const RefreshTokenSchema = new EntitySchema<RefreshToken>({
-  name: 'RefreshToken',
-  tableName: 'refresh_tokens',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    familyId: { type: 'uuid', fieldName: 'family_id' },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    tokenHash: { type: 'string', unique: true, fieldName: 'token_hash' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    expiresAt: { type: 'Date', fieldName: 'expires_at' },
-    consumedAt: { type: 'Date', nullable: true, fieldName: 'consumed_at' },
-  },
+export const RefreshTokenSchema = entitySchema<RefreshToken>('RefreshToken', 'refresh_tokens', {
+  ...uuidId(),
+  familyId: { type: 'uuid', fieldName: 'family_id' },
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  tokenHash: { type: 'string', unique: true, fieldName: 'token_hash' },
+  ...createdAt(),
+  expiresAt: { type: 'Date', fieldName: 'expires_at' },
+  consumedAt: { type: 'Date', nullable: true, fieldName: 'consumed_at' },
 });

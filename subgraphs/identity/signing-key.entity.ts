@@ -1,5 +1,5 @@
 /** ES256 signing keys for access tokens. Private JWKs are sealed with ENCRYPTION_KEY at rest. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema } from '../../kernel/entity-schema.ts';
 
 export interface SigningKey {
   kid: string;
@@ -10,15 +10,11 @@ export interface SigningKey {
   retiredAt: Date | null;
 }
 
-export const SigningKeySchema = new EntitySchema<SigningKey>({
-  name: 'SigningKey',
-  tableName: 'signing_keys',
-  properties: {
-    kid: { type: 'string', primary: true },
-    privateJwkSealed: { type: 'text', fieldName: 'private_jwk_sealed' },
-    publicJwk: { type: 'json', fieldName: 'public_jwk' },
-    active: { type: 'boolean' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    retiredAt: { type: 'Date', nullable: true, fieldName: 'retired_at' },
-  },
+export const SigningKeySchema = entitySchema<SigningKey>('SigningKey', 'signing_keys', {
+  kid: { type: 'string', primary: true },
+  privateJwkSealed: { type: 'text', fieldName: 'private_jwk_sealed' },
+  publicJwk: { type: 'json', fieldName: 'public_jwk' },
+  active: { type: 'boolean' },
+  ...createdAt(),
+  retiredAt: { type: 'Date', nullable: true, fieldName: 'retired_at' },
 });

@@ -1,5 +1,5 @@
 /** Users (accounts). Email and username are stored lowercase and unique (§4.1). */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { entitySchema, timestamps, uuidId } from '../../kernel/entity-schema.ts';
 
 export type Plan = 'free' | 'pro';
 export type PlatformRole = 'user' | 'admin';
@@ -21,23 +21,18 @@ export interface User {
   updatedAt: Date;
 }
 
-export const UserSchema = new EntitySchema<User>({
-  name: 'User',
-  tableName: 'users',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    email: { type: 'string', unique: true },
-    username: { type: 'string', unique: true },
-    passwordHash: { type: 'string', fieldName: 'password_hash' },
-    fullName: { type: 'string', nullable: true, fieldName: 'full_name' },
-    timezone: { type: 'string' },
-    preferredLanguage: { type: 'string', fieldName: 'preferred_language' },
-    avatarUrl: { type: 'string', nullable: true, fieldName: 'avatar_url' },
-    liveNickname: { type: 'string', nullable: true, fieldName: 'live_nickname' },
-    plan: { type: 'string' },
-    role: { type: 'string' },
-    publicProfileEnabled: { type: 'boolean', fieldName: 'public_profile_enabled' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    updatedAt: { type: 'Date', fieldName: 'updated_at' },
-  },
+export const UserSchema = entitySchema<User>('User', 'users', {
+  ...uuidId(),
+  email: { type: 'string', unique: true },
+  username: { type: 'string', unique: true },
+  passwordHash: { type: 'string', fieldName: 'password_hash' },
+  fullName: { type: 'string', nullable: true, fieldName: 'full_name' },
+  timezone: { type: 'string' },
+  preferredLanguage: { type: 'string', fieldName: 'preferred_language' },
+  avatarUrl: { type: 'string', nullable: true, fieldName: 'avatar_url' },
+  liveNickname: { type: 'string', nullable: true, fieldName: 'live_nickname' },
+  plan: { type: 'string' },
+  role: { type: 'string' },
+  publicProfileEnabled: { type: 'boolean', fieldName: 'public_profile_enabled' },
+  ...timestamps(),
 });

@@ -1,5 +1,5 @@
 /** Tenant keys, grants, revocations and skill connections (§4.15, §4.16); rows are read and written in SQL by the services. */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema } from '../../kernel/entity-schema.ts';
 
 export interface TenantKeyRow {
   organizationId: string;
@@ -49,70 +49,50 @@ export interface SkillConnectionRow {
   connectedAt: Date;
 }
 
-export const TenantKeySchema = new EntitySchema<TenantKeyRow>({
-  name: 'TenantKey',
-  tableName: 'tenant_keys',
-  properties: {
-    organizationId: { type: 'uuid', primary: true, fieldName: 'organization_id' },
-    kid: { type: 'string' },
-    publicJwk: { type: 'text', fieldName: 'public_jwk' },
-    privateKeySealed: { type: 'text', fieldName: 'private_key_sealed' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-  },
+export const TenantKeySchema = entitySchema<TenantKeyRow>('TenantKey', 'tenant_keys', {
+  organizationId: { type: 'uuid', primary: true, fieldName: 'organization_id' },
+  kid: { type: 'string' },
+  publicJwk: { type: 'text', fieldName: 'public_jwk' },
+  privateKeySealed: { type: 'text', fieldName: 'private_key_sealed' },
+  ...createdAt(),
 });
 
-export const GrantSchema = new EntitySchema<GrantRow>({
-  name: 'IntegrationGrant',
-  tableName: 'grants',
-  properties: {
-    jti: { type: 'uuid', primary: true },
-    tenantId: { type: 'uuid', fieldName: 'tenant_id' },
-    sub: { type: 'uuid' },
-    scopes: { type: 'text' },
-    origin: { type: 'string' },
-    mode: { type: 'string' },
-    issuedAt: { type: 'Date', fieldName: 'issued_at' },
-    expiresAt: { type: 'Date', fieldName: 'expires_at' },
-  },
+export const GrantSchema = entitySchema<GrantRow>('IntegrationGrant', 'grants', {
+  jti: { type: 'uuid', primary: true },
+  tenantId: { type: 'uuid', fieldName: 'tenant_id' },
+  sub: { type: 'uuid' },
+  scopes: { type: 'text' },
+  origin: { type: 'string' },
+  mode: { type: 'string' },
+  issuedAt: { type: 'Date', fieldName: 'issued_at' },
+  expiresAt: { type: 'Date', fieldName: 'expires_at' },
 });
 
-export const RevocationSchema = new EntitySchema<RevocationRow>({
-  name: 'IntegrationRevocation',
-  tableName: 'revocations',
-  properties: {
-    jti: { type: 'uuid', primary: true },
-    tenantId: { type: 'uuid', fieldName: 'tenant_id' },
-    reason: { type: 'string' },
-    revokedAt: { type: 'Date', fieldName: 'revoked_at' },
-    revokedBy: { type: 'uuid', nullable: true, fieldName: 'revoked_by' },
-    expiresAt: { type: 'Date', fieldName: 'expires_at' },
-    source: { type: 'string' },
-  },
+export const RevocationSchema = entitySchema<RevocationRow>('IntegrationRevocation', 'revocations', {
+  jti: { type: 'uuid', primary: true },
+  tenantId: { type: 'uuid', fieldName: 'tenant_id' },
+  reason: { type: 'string' },
+  revokedAt: { type: 'Date', fieldName: 'revoked_at' },
+  revokedBy: { type: 'uuid', nullable: true, fieldName: 'revoked_by' },
+  expiresAt: { type: 'Date', fieldName: 'expires_at' },
+  source: { type: 'string' },
 });
 
-export const OAuthStateSchema = new EntitySchema<OAuthStateRow>({
-  name: 'OAuthState',
-  tableName: 'oauth_states',
-  properties: {
-    state: { type: 'string', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    provider: { type: 'string' },
-    codeVerifierSealed: { type: 'text', fieldName: 'code_verifier_sealed' },
-    scopes: { type: 'text' },
-    expiresAt: { type: 'Date', fieldName: 'expires_at' },
-  },
+export const OAuthStateSchema = entitySchema<OAuthStateRow>('OAuthState', 'oauth_states', {
+  state: { type: 'string', primary: true },
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  provider: { type: 'string' },
+  codeVerifierSealed: { type: 'text', fieldName: 'code_verifier_sealed' },
+  scopes: { type: 'text' },
+  expiresAt: { type: 'Date', fieldName: 'expires_at' },
 });
 
-export const SkillConnectionSchema = new EntitySchema<SkillConnectionRow>({
-  name: 'SkillConnection',
-  tableName: 'skill_connections',
-  properties: {
-    userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
-    provider: { type: 'string', primary: true },
-    accessTokenSealed: { type: 'text', fieldName: 'access_token_sealed' },
-    refreshTokenSealed: { type: 'text', nullable: true, fieldName: 'refresh_token_sealed' },
-    expiresAtSealed: { type: 'text', nullable: true, fieldName: 'expires_at_sealed' },
-    scopes: { type: 'text' },
-    connectedAt: { type: 'Date', fieldName: 'connected_at' },
-  },
+export const SkillConnectionSchema = entitySchema<SkillConnectionRow>('SkillConnection', 'skill_connections', {
+  userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
+  provider: { type: 'string', primary: true },
+  accessTokenSealed: { type: 'text', fieldName: 'access_token_sealed' },
+  refreshTokenSealed: { type: 'text', nullable: true, fieldName: 'refresh_token_sealed' },
+  expiresAtSealed: { type: 'text', nullable: true, fieldName: 'expires_at_sealed' },
+  scopes: { type: 'text' },
+  connectedAt: { type: 'Date', fieldName: 'connected_at' },
 });

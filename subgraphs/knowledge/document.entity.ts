@@ -1,5 +1,5 @@
 /** Knowledge documents (§3.3 `RagDocument`). Chunks and terms are written with SQL (ingestion.sql.ts). */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export type DocumentScope = 'user' | 'conversation';
 
@@ -26,24 +26,20 @@ export interface KnowledgeDocument {
   leaseUntil?: Date | null;
 }
 
-export const KnowledgeDocumentSchema = new EntitySchema<KnowledgeDocument>({
-  name: 'KnowledgeDocument',
-  tableName: 'documents',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    ownerId: { type: 'uuid', fieldName: 'owner_id' },
-    title: { type: 'string' },
-    filename: { type: 'text' },
-    contentType: { type: 'string', fieldName: 'content_type' },
-    sizeBytes: { type: 'integer', fieldName: 'size_bytes' },
-    scope: { type: 'string' },
-    conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
-    shared: { type: 'boolean' },
-    organizationId: { type: 'uuid', nullable: true, fieldName: 'organization_id' },
-    chunkCount: { type: 'integer', fieldName: 'chunk_count' },
-    uploadId: { type: 'uuid', nullable: true, fieldName: 'upload_id' },
-    ready: { type: 'boolean' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-    leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
-  },
+export const KnowledgeDocumentSchema = entitySchema<KnowledgeDocument>('KnowledgeDocument', 'documents', {
+  ...uuidId(),
+  ownerId: { type: 'uuid', fieldName: 'owner_id' },
+  title: { type: 'string' },
+  filename: { type: 'text' },
+  contentType: { type: 'string', fieldName: 'content_type' },
+  sizeBytes: { type: 'integer', fieldName: 'size_bytes' },
+  scope: { type: 'string' },
+  conversationId: { type: 'uuid', nullable: true, fieldName: 'conversation_id' },
+  shared: { type: 'boolean' },
+  organizationId: { type: 'uuid', nullable: true, fieldName: 'organization_id' },
+  chunkCount: { type: 'integer', fieldName: 'chunk_count' },
+  uploadId: { type: 'uuid', nullable: true, fieldName: 'upload_id' },
+  ready: { type: 'boolean' },
+  ...createdAt(),
+  leaseUntil: { type: 'Date', nullable: true, fieldName: 'lease_until' },
 });

@@ -1,5 +1,6 @@
 /** A learner's XP total, streak, freezes and booster (§4.3, §4.4, §4.6): one row per user. */
-import { EntitySchema, Type } from '@mikro-orm/postgresql';
+import { Type } from '@mikro-orm/postgresql';
+import { entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -41,23 +42,19 @@ export interface LearningProfile {
   boosterDate: string | null;
 }
 
-export const LearningProfileSchema = new EntitySchema<LearningProfile>({
-  name: 'LearningProfile',
-  tableName: 'profiles',
-  properties: {
-    userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
-    xp: { type: 'integer' },
-    currentStreak: { type: 'integer', fieldName: 'current_streak' },
-    longestStreak: { type: 'integer', fieldName: 'longest_streak' },
-    freezesAvailable: { type: 'integer', fieldName: 'freezes_available' },
-    freezesUsed: { type: 'integer', fieldName: 'freezes_used' },
-    lastActivity: { type: LocalDateType, nullable: true, fieldName: 'last_activity' },
-    reconciledThrough: { type: LocalDateType, nullable: true, fieldName: 'reconciled_through' },
-    boosterMultiplier: { type: 'double', nullable: true, fieldName: 'booster_multiplier' },
-    boosterStartedAt: { type: 'Date', nullable: true, fieldName: 'booster_started_at' },
-    boosterExpiresAt: { type: 'Date', nullable: true, fieldName: 'booster_expires_at' },
-    boosterDate: { type: LocalDateType, nullable: true, fieldName: 'booster_date' },
-  },
+export const LearningProfileSchema = entitySchema<LearningProfile>('LearningProfile', 'profiles', {
+  userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
+  xp: { type: 'integer' },
+  currentStreak: { type: 'integer', fieldName: 'current_streak' },
+  longestStreak: { type: 'integer', fieldName: 'longest_streak' },
+  freezesAvailable: { type: 'integer', fieldName: 'freezes_available' },
+  freezesUsed: { type: 'integer', fieldName: 'freezes_used' },
+  lastActivity: { type: LocalDateType, nullable: true, fieldName: 'last_activity' },
+  reconciledThrough: { type: LocalDateType, nullable: true, fieldName: 'reconciled_through' },
+  boosterMultiplier: { type: 'double', nullable: true, fieldName: 'booster_multiplier' },
+  boosterStartedAt: { type: 'Date', nullable: true, fieldName: 'booster_started_at' },
+  boosterExpiresAt: { type: 'Date', nullable: true, fieldName: 'booster_expires_at' },
+  boosterDate: { type: LocalDateType, nullable: true, fieldName: 'booster_date' },
 });
 
 /** One XP award (§4.2): the ledger is append-only and unique by (source, source id). */
@@ -74,18 +71,14 @@ export interface LedgerEntry {
   recordedAt: Date;
 }
 
-export const LedgerEntrySchema = new EntitySchema<LedgerEntry>({
-  name: 'LedgerEntry',
-  tableName: 'ledger',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    source: { type: 'string' },
-    sourceId: { type: 'string', fieldName: 'source_id' },
-    baseXp: { type: 'integer', fieldName: 'base_xp' },
-    multiplier: { type: 'double' },
-    xp: { type: 'integer' },
-    localDate: { type: LocalDateType, fieldName: 'local_date' },
-    recordedAt: { type: 'Date', fieldName: 'recorded_at' },
-  },
+export const LedgerEntrySchema = entitySchema<LedgerEntry>('LedgerEntry', 'ledger', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  source: { type: 'string' },
+  sourceId: { type: 'string', fieldName: 'source_id' },
+  baseXp: { type: 'integer', fieldName: 'base_xp' },
+  multiplier: { type: 'double' },
+  xp: { type: 'integer' },
+  localDate: { type: LocalDateType, fieldName: 'local_date' },
+  recordedAt: { type: 'Date', fieldName: 'recorded_at' },
 });

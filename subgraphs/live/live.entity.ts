@@ -1,5 +1,5 @@
 /** Nicknames and transcripts (LIVE-5..8). Sessions, usage and the XP outbox are written in SQL (session.sql.ts). */
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { createdAt, entitySchema, uuidId } from '../../kernel/entity-schema.ts';
 
 export interface LiveNickname {
   userId: string;
@@ -28,29 +28,21 @@ export interface LiveTranscript {
   createdAt: Date;
 }
 
-export const LiveNicknameSchema = new EntitySchema<LiveNickname>({
-  name: 'LiveNickname',
-  tableName: 'nicknames',
-  properties: {
-    userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
-    nickname: { type: 'string' },
-    updatedAt: { type: 'Date', fieldName: 'updated_at' },
-  },
+export const LiveNicknameSchema = entitySchema<LiveNickname>('LiveNickname', 'nicknames', {
+  userId: { type: 'uuid', primary: true, fieldName: 'user_id' },
+  nickname: { type: 'string' },
+  updatedAt: { type: 'Date', fieldName: 'updated_at' },
 });
 
-export const LiveTranscriptSchema = new EntitySchema<LiveTranscript>({
-  name: 'LiveTranscript',
-  tableName: 'transcripts',
-  properties: {
-    id: { type: 'uuid', primary: true },
-    userId: { type: 'uuid', fieldName: 'user_id' },
-    sessionId: { type: 'uuid', nullable: true, fieldName: 'session_id' },
-    sessionStartedAt: { type: 'Date', fieldName: 'session_started_at' },
-    sessionEndedAt: { type: 'Date', fieldName: 'session_ended_at' },
-    durationSeconds: { type: 'integer', fieldName: 'duration_seconds' },
-    turnCount: { type: 'integer', fieldName: 'turn_count' },
-    preview: { type: 'string' },
-    turns: { type: 'json' },
-    createdAt: { type: 'Date', fieldName: 'created_at' },
-  },
+export const LiveTranscriptSchema = entitySchema<LiveTranscript>('LiveTranscript', 'transcripts', {
+  ...uuidId(),
+  userId: { type: 'uuid', fieldName: 'user_id' },
+  sessionId: { type: 'uuid', nullable: true, fieldName: 'session_id' },
+  sessionStartedAt: { type: 'Date', fieldName: 'session_started_at' },
+  sessionEndedAt: { type: 'Date', fieldName: 'session_ended_at' },
+  durationSeconds: { type: 'integer', fieldName: 'duration_seconds' },
+  turnCount: { type: 'integer', fieldName: 'turn_count' },
+  preview: { type: 'string' },
+  turns: { type: 'json' },
+  ...createdAt(),
 });
