@@ -75,5 +75,6 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, root: string
   throw new AppError('BAD_USER_INPUT', { message: fields.map((f) => `${f.loc.join('.')}: ${f.msg}`).join('; '), fields });
 }
 
+const uuid = z.uuid();
 /** Whether `s` is a UUID as zod (and so every input schema) reads one; malformed ids are simply not found. */
-export const isUuid = (s: string): boolean => z.uuid().safeParse(s).success;
+export const isUuid = (s: string): boolean => uuid.safeParse(s).success;

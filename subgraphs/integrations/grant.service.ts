@@ -11,7 +11,7 @@ import { isUuid, parseInput } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import type { OrgRole, OrgsGateway } from './orgs.client.ts';
 import type { TenantKey, TenantKeys } from './tenant-keys.ts';
-import { decodeIntegrationToken, INTEGRATION_AUDIENCE, signatureValid, signIntegrationToken, type IntegrationClaims } from './token.ts';
+import { decodeIntegrationToken, INTEGRATION_AUDIENCE, signatureValid, signIntegrationToken, type DecodedToken, type IntegrationClaims } from './token.ts';
 import { findGrant, findRevocation, insertGrant, revokeGrant, type Grant, type Revocation } from './grant.store.ts';
 import type { MembershipCache } from './membership.cache.ts';
 import type { RevocationCache } from './revocation.cache.ts';
@@ -82,8 +82,11 @@ const IAT_LEEWAY_SECONDS = 30;
 const MAX_VERIFIED_TOKENS = 10_000;
 
 export class GrantService {
-  /** token → the kid its signature verified under (a tenant's key never changes). */
-  private readonly verifiedTokens = new Map<string, string>();
+  /**
+   * token → the token as decoded, once its signature verified under its kid (a tenant's key never
+   * changes). Decoding is a function of the token's text alone, so a hit skips it too.
+   */
+  private readonly verifiedTokens = new Map<string, DecodedToken>();
 
   constructor(
     private readonly keys: TenantKeys,
@@ -133,17 +136,18 @@ export class GrantService {
 
   /**
    * INT-2: whether a token is valid for the tenant; the first failing check of §3.9's order is the reason.
+   * `db` is asked for the EntityManager only when the database must be read.
    * @throws BAD_USER_INPUT, TENANT_MISMATCH
    */
-  async verify(em: EntityManager, auth: UserContext, raw: unknown): Promise<{ valid: boolean; claims: IntegrationClaims | null; reason: VerifyReason | null }> {
+  async verify(db: () => EntityManager, auth: UserContext, raw: unknown): Promise<{ valid: boolean; claims: IntegrationClaims | null; reason: VerifyReason | null }> {
     const input = parseInput(verifyInput, raw);
     await this.tenantRole(auth, input.tenantId, true);
     const invalid = (reason: VerifyReason) => ({ valid: false, claims: null, reason });
-    const decoded = decodeIntegrationToken(input.token);
+    const decoded = this.verifiedTokens.get(input.token) ?? decodeIntegrationToken(input.token);
     if (!decoded) return invalid('malformed');
     const key = await this.keys.find(input.tenantId);
     if (!key || decoded.kid !== key.kid) return invalid('unknown_key');
-    if (!(await this.signedBy(input.token, key))) return invalid('invalid_signature');
+    if (!(await this.signedBy(input.token, decoded, key))) return invalid('invalid_signature');
     const c = decoded.claims;
     const now = Math.floor(Date.now() / 1000);
     if (c.tid !== input.tenantId) return invalid('tenant_mismatch');
@@ -151,8 +155,8 @@ export class GrantService {
     if (c.aud !== INTEGRATION_AUDIENCE) return invalid('invalid_audience');
     if (c.iat > now + IAT_LEEWAY_SECONDS) return invalid('not_yet_valid');
     if (c.exp <= now) return invalid('expired');
-    if (isUuid(c.jti) && (await this.cache.revocations.isRevoked(em, c.jti, c.exp * 1000))) return invalid('revoked');
-    return { valid: true, claims: c, reason: null };
+    if (isUuid(c.jti) && (await this.cache.revocations.isRevoked(db, c.jti, c.exp * 1000))) return invalid('revoked');
+    return { valid: true, claims: { ...c, scopes: [...c.scopes] }, reason: null };
   }
 
   /**
@@ -213,18 +217,18 @@ export class GrantService {
 
   /** A token whose signature verifies under its own tenant's key (expiry is not checked). */
   private async authentic(token: string): Promise<IntegrationClaims> {
-    const decoded = decodeIntegrationToken(token);
+    const decoded = this.verifiedTokens.get(token) ?? decodeIntegrationToken(token);
     const key = decoded ? await this.keys.find(decoded.claims.tid) : null;
-    if (!decoded || !key || decoded.kid !== key.kid || !(await this.signedBy(token, key))) throw new AppError('INVALID_INTEGRATION_TOKEN');
+    if (!decoded || !key || decoded.kid !== key.kid || !(await this.signedBy(token, decoded, key))) throw new AppError('INVALID_INTEGRATION_TOKEN');
     return decoded.claims;
   }
 
   /** Whether the token's signature verifies under `key`; a verified token is remembered (RS256 checks dominate verify's own cost). */
-  private async signedBy(token: string, key: TenantKey): Promise<boolean> {
-    if (this.verifiedTokens.get(token) === key.kid) return true;
+  private async signedBy(token: string, decoded: DecodedToken, key: TenantKey): Promise<boolean> {
+    if (this.verifiedTokens.get(token)?.kid === key.kid) return true;
     if (!(await signatureValid(token, key))) return false;
     if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) this.verifiedTokens.clear();
-    this.verifiedTokens.set(token, key.kid);
+    this.verifiedTokens.set(token, decoded);
     return true;
   }
 

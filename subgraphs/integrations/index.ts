@@ -1,4 +1,5 @@
 /** The integrations subgraph manifest: tenant signing keys, integration tokens and the skills connector. */
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
@@ -68,7 +69,16 @@ export const integrations: SubgraphManifest<IntegrationsContext> = {
     return {
       router: createIntegrationsRouter(tenantKeys),
       requestContext(auth) {
-        return { auth, em: orm.em.fork(), services };
+        // Forked on first use: INT-2 verify and the public key reads are answered from memory,
+        // and a fork (its identity map, its configuration copy) was a measurable part of each.
+        let em: EntityManager | undefined;
+        return {
+          auth,
+          services,
+          get em() {
+            return (em ??= orm.em.fork());
+          },
+        };
       },
       async close() {
         for (const unsubscribe of await unsubscribers) unsubscribe();

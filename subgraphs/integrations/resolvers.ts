@@ -11,7 +11,7 @@ export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
     integrations: (_, __, ctx) => ctx.services.skills.list(ctx.em, user(ctx)),
-    verifyIntegrationToken: (_, args, ctx) => ctx.services.grants.verify(ctx.em, user(ctx), args.input),
+    verifyIntegrationToken: (_, args, ctx) => ctx.services.grants.verify(() => ctx.em, user(ctx), args.input),
     integrationJwks: (_, args, ctx) => ctx.services.keys.jwks(args.tenantId),
     integrationKeyFingerprint: (_, args, ctx) => ctx.services.keys.fingerprint(args.tenantId),
     integrationTokenRevocations: (_, args, ctx) => ctx.services.keys.revocations(ctx.em, args),

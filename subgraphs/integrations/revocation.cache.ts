@@ -52,13 +52,13 @@ export class RevocationCache {
     };
   }
 
-  /** Whether `jti` (of a token expiring at `expiresAt`, epoch ms) is revoked. */
-  async isRevoked(em: EntityManager, jti: string, expiresAt: number): Promise<boolean> {
+  /** Whether `jti` (of a token expiring at `expiresAt`, epoch ms) is revoked; `db` is only called on a miss. */
+  async isRevoked(db: () => EntityManager, jti: string, expiresAt: number): Promise<boolean> {
     if (this.revoked.has(jti)) return true;
     const now = Date.now();
     const until = this.notRevoked.get(jti);
     if (until !== undefined && until > now) return false;
-    const row = await findRevocation(em, jti);
+    const row = await findRevocation(db(), jti);
     if (row) {
       this.mark(jti, row.expiresAt.getTime());
       return true;
