@@ -411,17 +411,32 @@ export function budgetMsOf(config: Config, budget: CallBudget): number {
 }
 
 /** `Type.field` of each root field a subgraph operation selects (each fragment visited once). */
-export function rootFieldsOf(document: DocumentNode | undefined, query: string | undefined): string[] {
-  let doc = document;
-  if (!doc && query) {
+export function rootFieldsOf(document: DocumentNode | undefined, query: string | undefined): readonly string[] {
+  if (document) return rootFieldsOfDocument(document);
+  if (!query) return [];
+  // The executor hands data sources the fetch's text only, so it would be parsed on every call.
+  let fields = rootFieldsByQuery.get(query);
+  if (!fields) {
+    let doc: DocumentNode | undefined;
     try {
       doc = parse(query);
     } catch {
-      return [];
+      doc = undefined;
     }
+    fields = doc ? rootFieldsOfDocument(doc) : [];
+    if (rootFieldsByQuery.size >= ROOT_FIELDS_MAX) rootFieldsByQuery.clear();
+    rootFieldsByQuery.set(query, fields);
   }
-  const op = doc?.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-  if (!doc || !op || op.kind !== Kind.OPERATION_DEFINITION) return [];
+  return fields;
+}
+
+/** Root fields by subgraph operation text: a query plan's fetches are a bounded set of texts. */
+const rootFieldsByQuery = new Map<string, readonly string[]>();
+const ROOT_FIELDS_MAX = 1024;
+
+function rootFieldsOfDocument(doc: DocumentNode): string[] {
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!op || op.kind !== Kind.OPERATION_DEFINITION) return [];
   return rootFieldsOfOperation(op, doc);
 }
 
