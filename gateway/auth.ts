@@ -2,7 +2,8 @@
  * Gateway authentication (§1.3): bearer tokens are verified locally against
  * identity's JWK Set (cached, refreshed on an unknown `kid`); the token's session family is checked
  * through a short cache that revocations invalidate at once (PubSub from any replica, and the
- * `revokedSessions` extension of responses passing through this gateway).
+ * `revokedSessions` extension of responses passing through this gateway); the lookups of
+ * concurrent requests go to identity together (session-status.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, errors as joseErrors, type JSONWebKeySet, type JWTPayload } from 'jose';
@@ -16,6 +17,7 @@ import { API_KEY_REVOKED, SESSION_REVOKED, type ApiKeyRevokedEvent, type Session
 import { sha256Hex } from '../kernel/crypto.ts';
 import { ipAllowed } from '../kernel/net.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
+import { SessionStatusBatcher } from './session-status.ts';
 
 /** Positive session-status entries live this long; revocations evict them immediately. */
 const SESSION_CACHE_MS = 10_000;
@@ -79,11 +81,15 @@ export class Authenticator {
   private readonly pendingTouches = new Map<string, string>();
   private touchTimer: NodeJS.Timeout | null = null;
   private readonly revocationListeners = new Set<(revoked: Revocation) => void>();
+  /** Session-status lookups of many requests and sockets, coalesced into few calls to identity. */
+  private readonly statuses: SessionStatusBatcher;
 
   constructor(
     private readonly identity: TRPCClient<IdentityRouter>,
     private readonly pubsub: PubSub,
-  ) {}
+  ) {
+    this.statuses = new SessionStatusBatcher((sessionIds) => callInternal(identity.sessionStatus.query({ sessionIds })));
+  }
 
   /** Subscribes to revocations; call once before serving. */
   async start(): Promise<void> {
@@ -288,7 +294,7 @@ export class Authenticator {
     if (!pending) {
       pending = (async () => {
         try {
-          const [status] = await callInternal(this.identity.sessionStatus.query({ sessionIds: [sid] }));
+          const status = await this.statuses.load(sid);
           const info: SessionInfo = status
             ? { revoked: status.revoked, userExists: status.userExists, role: status.role, plan: status.plan, timezone: status.timezone }
             : { revoked: true, userExists: false, role: null, plan: null, timezone: null };

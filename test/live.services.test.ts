@@ -1,15 +1,16 @@
 /**
  * Live with two live processes on one real PostgreSQL and Redis (issue 14): each gateway talks to
  * its own live replica. Both sweepers run every 100 ms, yet each silent session is ended, and
- * awarded, exactly once; its ENDED event reaches a subscriber on the other replica; parallel
- * heartbeats through both replicas never credit a second twice.
+ * awarded, exactly once; its ENDED event reaches a subscriber on the other replica; a crowd of
+ * fresh sessions is accepted at once (the gateway batches their session checks) while revoked ones
+ * are refused; parallel heartbeats through both replicas never credit a second twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import { SERVICES_REDIS_URL } from './harness.ts';
+import { SERVICES_REDIS_URL, newUser } from './harness.ts';
 import { signUp, startTopology, type Topology } from './topology.ts';
 import { pollUntil } from './org-fixtures.ts';
 
@@ -156,6 +157,65 @@ describe('live across two processes', () => {
       await Promise.all(clients.map((c) => c.dispose()));
     }
   }, 90_000);
+
+  it('200 fresh sessions at once: every socket and request accepted, revoked sessions refused, an open socket closed at its revocation', async () => {
+    // The gateway coalesces the session checks of a crowd into a few calls to identity (more than
+    // one call's worth of ids here). One call per session queued until the calls timed out: sockets
+    // closed 4403, requests answered 503.
+    const owners = await Promise.all(Array.from({ length: 10 }, (_, i) => signUp(gatewayA, gatewayA, `lmany${i}`)));
+    const login = async (username: string): Promise<string> => {
+      const res = await fetch(`${gatewayB}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username, password: newUser().password }).toString(),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const tokens = (await Promise.all(owners.map((o) => Promise.all(Array.from({ length: 20 }, () => login(o.username)))))).flat();
+    // Revoked before its first use on either gateway.
+    const revokedFirst = await login(owners[0]?.username ?? '');
+    expect((await post(gatewayB, '/api/auth/logout', revokedFirst, {})).status).toBe(200);
+    const all = [...tokens, revokedFirst];
+    const connected = new Set<number>();
+    const closed = new Map<number, number>();
+    const clients = all.map((token, i) =>
+      createClient({
+        url: `${gatewayA.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => {},
+        on: { connected: () => connected.add(i), closed: (e) => closed.set(i, (e as { code: number }).code) },
+      }),
+    );
+    try {
+      expect(await pollUntil(async () => connected.size + closed.size, (n) => n === all.length, 30_000)).toBe(all.length);
+      expect(connected.size).toBe(tokens.length);
+      expect([...closed]).toEqual([[tokens.length, 4403]]);
+      // The same crowd's first requests on the other gateway, all at once.
+      const quota = (gateway: string, token: string) => fetch(`${gateway}/api/live/quota`, { headers: { authorization: `Bearer ${token}` } });
+      const answers = await Promise.all(all.map(async (token) => {
+        const res = await quota(gatewayB, token);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      }));
+      const m = new Date();
+      const month = { period_start: new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth(), 1)).toISOString(), period_end: new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1)).toISOString() };
+      const fresh = { status: 200, body: { plan: 'free', ...month, quota_seconds: 1800, used_seconds: 0, remaining_seconds: 1800, active_session_id: null } };
+      const revokedBody = { status: 401, body: { detail: { error: 'token_revoked', message: 'Session has been revoked' } } };
+      expect(answers).toEqual([...tokens.map(() => fresh), revokedBody]);
+      // A revocation on gateway B closes the session's open socket on gateway A, and only that one.
+      const victim = 7;
+      expect((await post(gatewayB, '/api/auth/logout', tokens[victim] ?? '', {})).status).toBe(200);
+      await pollUntil(async () => closed.size, (n) => n === 2, 10_000);
+      expect(new Map(closed)).toEqual(new Map([[tokens.length, 4403], [victim, 4403]]));
+      const after = await quota(gatewayA, tokens[victim] ?? '');
+      expect({ status: after.status, body: await after.json() }).toEqual(revokedBody);
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
+  }, 180_000);
 
   it('20 parallel heartbeats through both replicas never credit a second twice', async () => {
     const user = await signUp(gatewayA, gatewayA, 'lpar');
