@@ -14,6 +14,12 @@ import type { LearningRouter } from '../learning/router.ts';
 import type { AwardRecord } from './session.store.ts';
 
 const BATCH = 50;
+
+interface OutboxRow {
+  id: string;
+  payload: AwardRecord;
+  attempts: number;
+}
 /** A claimed record is not claimed again for this long (the calls of one pass fit well within it). */
 const CLAIM_MS = 30_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -59,11 +65,11 @@ export class AwardOutbox {
     for (;;) {
       const claimed = await this.claim();
       if (claimed.length === 0) return;
-      for (const row of claimed) await this.deliver(row);
+      await this.deliver(claimed);
     }
   }
 
-  private async claim(): Promise<{ id: string; payload: AwardRecord; attempts: number }[]> {
+  private async claim(): Promise<OutboxRow[]> {
     const now = new Date();
     const rows = await this.orm.em.fork().execute<{ id: string; payload: AwardRecord | string; attempts: number }[]>(
       `update "live"."xp_outbox" set "next_attempt_at" = ?
@@ -74,14 +80,35 @@ export class AwardOutbox {
     return rows.map((r) => ({ id: r.id, attempts: Number(r.attempts), payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as AwardRecord) : r.payload }));
   }
 
-  private async deliver(row: { id: string; payload: AwardRecord; attempts: number }): Promise<void> {
+  /**
+   * Calls learning for a claimed batch: users side by side (their calls share HTTP requests), each
+   * user's records one after another in the order claimed. Then marks the delivered records in one
+   * statement and schedules a retry, with a growing delay, for each that failed.
+   */
+  private async deliver(rows: OutboxRow[]): Promise<void> {
+    const byUser = new Map<string, OutboxRow[]>();
+    for (const row of rows) byUser.set(row.payload.userId, [...(byUser.get(row.payload.userId) ?? []), row]);
+    const delivered: string[] = [];
+    const failed: OutboxRow[] = [];
+    await Promise.all(
+      [...byUser.values()].map(async (mine) => {
+        for (const row of mine) {
+          try {
+            await callInternal(this.learning.award.mutate(row.payload));
+            delivered.push(row.id);
+          } catch (err) {
+            this.logger.debug({ err, award: row.id, attempts: row.attempts + 1 }, 'live award not delivered; will retry');
+            failed.push(row);
+          }
+        }
+      }),
+    );
     const em = this.orm.em.fork();
-    try {
-      await callInternal(this.learning.award.mutate(row.payload));
-      await em.execute(`update "live"."xp_outbox" set "delivered_at" = ?, "attempts" = "attempts" + 1 where "id" = ?`, [new Date(), row.id], 'run');
-    } catch (err) {
+    if (delivered.length > 0) {
+      await em.execute(`update "live"."xp_outbox" set "delivered_at" = ?, "attempts" = "attempts" + 1 where "id" = any(?)`, [new Date(), delivered], 'run');
+    }
+    for (const row of failed) {
       const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(row.attempts, 10));
-      this.logger.debug({ err, award: row.id, attempts: row.attempts + 1 }, 'live award not delivered; will retry');
       await em.execute(`update "live"."xp_outbox" set "attempts" = "attempts" + 1, "next_attempt_at" = ? where "id" = ?`, [new Date(Date.now() + delay), row.id], 'run');
     }
   }

@@ -110,13 +110,15 @@ export class LiveSessionService {
    */
   async heartbeat(em: EntityManager, user: UserContext, sessionId: string): Promise<SessionWithQuota> {
     return this.run(em, async (tx, events) => {
-      const s = await store.lockSession(tx, user.userId, sessionId);
-      if (!s) return notFound();
+      // Taken before the locks: a heartbeat that waited for another credits nothing twice (the
+      // other moved `last_heartbeat_at` past this `now`; credits never go back).
       const now = new Date();
+      const locked = await store.lockSessionAndUsage(tx, user.userId, sessionId, monthOf(now).start);
+      if (!locked) return notFound();
+      const s = locked.session;
       if (s.endedAt === null && isSilent(s.lastHeartbeatAt, now)) await this.close(tx, s, s.lastHeartbeatAt, 'timeout', now, events, plan(user));
       if (s.endedAt !== null) return new AppError('SESSION_ALREADY_ENDED', { extras: { session_id: s.id } });
-      const quota = await this.credit(tx, s, now, events, plan(user));
-      await store.saveHeartbeat(tx, s);
+      const quota = await this.credit(tx, s, now, locked.used, events, plan(user));
       if (quota.remainingSeconds === 0) return new AppError('LIVE_QUOTA_EXCEEDED');
       return { session: s, quota };
     });
@@ -129,15 +131,16 @@ export class LiveSessionService {
    */
   async end(em: EntityManager, user: UserContext, sessionId: string): Promise<SessionWithQuota> {
     return this.run(em, async (tx, events) => {
-      const s = await store.lockSession(tx, user.userId, sessionId);
-      if (!s) return notFound();
       const now = new Date();
+      const locked = await store.lockSessionAndUsage(tx, user.userId, sessionId, monthOf(now).start);
+      if (!locked) return notFound();
+      const s = locked.session;
       if (s.endedAt === null && isSilent(s.lastHeartbeatAt, now)) await this.close(tx, s, s.lastHeartbeatAt, 'timeout', now, events, plan(user));
       if (s.endedAt !== null) {
         const active = await store.findActiveSession(tx, user.userId);
-        return { session: s, quota: quotaView(plan(user), now, await store.usedSeconds(tx, user.userId, monthOf(now).start), active?.id ?? null) };
+        return { session: s, quota: quotaView(plan(user), now, locked.used, active?.id ?? null) };
       }
-      await this.credit(tx, s, now, events, plan(user));
+      await this.credit(tx, s, now, locked.used, events, plan(user));
       const quota = await this.close(tx, s, now, 'client', now, events, plan(user));
       return { session: s, quota };
     });
@@ -157,19 +160,20 @@ export class LiveSessionService {
     });
   }
 
-  /** Credits `s` at `now` against the month's usage (locked); adds CREDITED and any threshold events. */
-  private async credit(tx: EntityManager, s: LiveSession, now: Date, events: Events, userPlan: LivePlan): Promise<LiveQuota> {
+  /**
+   * Credits `s` at `now` against the month's `used` seconds (its row locked with the session) and
+   * writes it (session, usage and the credit's award in one statement); adds CREDITED and any
+   * threshold events.
+   */
+  private async credit(tx: EntityManager, s: LiveSession, now: Date, used: number, events: Events, userPlan: LivePlan): Promise<LiveQuota> {
     const { start } = monthOf(now);
-    const used = await store.lockUsage(tx, s.userId, start);
     const before = quotaView(userPlan, now, used, s.id);
     const credited = creditOf(s.lastHeartbeatAt, now, before.remainingSeconds);
-    if (credited > 0) {
-      await store.saveUsage(tx, s.userId, start, used + credited);
-      // The seconds count for the `live_minutes` quest on the day they are credited.
-      await store.enqueueAward(tx, { source: 'live_credit', sourceId: `${s.id}:${now.toISOString()}`, userId: s.userId, baseXp: 0, amount: credited }, now);
-    }
     s.billedSeconds += credited;
+    // The seconds count for the `live_minutes` quest on the day they are credited.
+    const award: store.AwardRecord | null = credited > 0 ? { source: 'live_credit', sourceId: `${s.id}:${now.toISOString()}`, userId: s.userId, baseXp: 0, amount: credited } : null;
     if (now > s.lastHeartbeatAt) s.lastHeartbeatAt = now;
+    await store.saveCredit(tx, s, credited > 0 ? { periodStart: start, used: used + credited } : null, award, now);
     const after = quotaView(userPlan, now, used + credited, s.id);
     events.push(event('CREDITED', s, after, now, credited));
     if (before.remainingSeconds > QUOTA_LOW_SECONDS && after.remainingSeconds <= QUOTA_LOW_SECONDS) events.push(event('QUOTA_LOW', s, after, now));

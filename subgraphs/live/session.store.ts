@@ -59,10 +59,22 @@ function toSession(r: SessionRow): LiveSession {
 const S = '"live"."sessions"';
 const U = '"live"."usage"';
 
-/** The user's session `id`, locked until the transaction ends; null when absent or another user's. */
-export async function lockSession(tx: EntityManager, userId: string, id: string): Promise<LiveSession | null> {
-  const rows = await tx.execute<SessionRow[]>(`select * from ${S} where "id" = ? and "user_id" = ? for update`, [id, userId]);
-  return rows[0] ? toSession(rows[0]) : null;
+/**
+ * The user's session `id` and the seconds used in the month starting `periodStart`, both rows
+ * locked until the transaction ends, in one statement: the session first (the usage upsert reads
+ * it), then the usage row, created if needed (the upsert takes its lock). Null when the session is
+ * absent or another user's (and then no usage row is touched).
+ */
+export async function lockSessionAndUsage(tx: EntityManager, userId: string, id: string, periodStart: Date): Promise<{ session: LiveSession; used: number } | null> {
+  const rows = await tx.execute<(SessionRow & { used: number })[]>(
+    `with "s" as (select * from ${S} where "id" = ? and "user_id" = ? for update),
+     "u" as (insert into ${U} ("user_id", "period_start", "used_seconds") select "user_id", ?, 0 from "s"
+             on conflict ("user_id", "period_start") do update set "used_seconds" = ${U}."used_seconds" returning "used_seconds")
+     select "s".*, (select "used_seconds" from "u") as "used" from "s"`,
+    [id, userId, periodStart],
+  );
+  const row = rows[0];
+  return row ? { session: toSession(row), used: Number(row.used) } : null;
 }
 
 /** The user's active session, locked; null when there is none. */
@@ -94,9 +106,26 @@ export async function insertSession(tx: EntityManager, s: LiveSession): Promise<
   );
 }
 
-/** Writes a credited heartbeat: the new `last_heartbeat_at` and billed total. */
-export async function saveHeartbeat(tx: EntityManager, s: LiveSession): Promise<void> {
-  await tx.execute(`update ${S} set "last_heartbeat_at" = ?, "billed_seconds" = ? where "id" = ?`, [s.lastHeartbeatAt, s.billedSeconds, s.id], 'run');
+/**
+ * Writes a credit in one statement: the session's new `last_heartbeat_at` and billed total and,
+ * when seconds were credited, the month's usage (its row locked by lockUsage) and the award.
+ */
+export async function saveCredit(tx: EntityManager, s: LiveSession, usage: { periodStart: Date; used: number } | null, award: AwardRecord | null, now: Date): Promise<void> {
+  const writes: string[] = [];
+  const params: unknown[] = [];
+  if (usage) {
+    writes.push(`"usage" as (update ${U} set "used_seconds" = ? where "user_id" = ? and "period_start" = ?)`);
+    params.push(usage.used, s.userId, usage.periodStart);
+  }
+  if (award) {
+    writes.push(`"award" as (${OUTBOX_INSERT})`);
+    params.push(...outboxParams(award, now));
+  }
+  await tx.execute(
+    `${writes.length ? `with ${writes.join(', ')} ` : ''}update ${S} set "last_heartbeat_at" = ?, "billed_seconds" = ? where "id" = ?`,
+    [...params, s.lastHeartbeatAt, s.billedSeconds, s.id],
+    'run',
+  );
 }
 
 /** Writes an end (the caller holds the row's lock and checked it was active). */
@@ -114,17 +143,6 @@ export async function usedSeconds(em: EntityManager, userId: string, periodStart
   return Number(rows[0]?.used_seconds ?? 0);
 }
 
-/** The month's usage row, created if needed and locked until the transaction ends. */
-export async function lockUsage(tx: EntityManager, userId: string, periodStart: Date): Promise<number> {
-  await tx.execute(`insert into ${U} ("user_id", "period_start", "used_seconds") values (?, ?, 0) on conflict do nothing`, [userId, periodStart], 'run');
-  const rows = await tx.execute<{ used_seconds: number }[]>(`select "used_seconds" from ${U} where "user_id" = ? and "period_start" = ? for update`, [userId, periodStart]);
-  return Number(rows[0]?.used_seconds ?? 0);
-}
-
-export async function saveUsage(tx: EntityManager, userId: string, periodStart: Date, used: number): Promise<void> {
-  await tx.execute(`update ${U} set "used_seconds" = ? where "user_id" = ? and "period_start" = ?`, [used, userId, periodStart], 'run');
-}
-
 /** An award for learning's idempotent `award` procedure, keyed by (source, sourceId). */
 export interface AwardRecord {
   source: 'live_session' | 'live_credit';
@@ -135,11 +153,10 @@ export interface AwardRecord {
   amount?: number;
 }
 
+const OUTBOX_INSERT = `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?) on conflict do nothing`;
+const outboxParams = (award: AwardRecord, now: Date): unknown[] => [`${award.source}:${award.sourceId}`, award.userId, JSON.stringify(award), now, now];
+
 /** Records an award in the outbox, in the transaction that earned it (a record is written once). */
 export async function enqueueAward(tx: EntityManager, award: AwardRecord, now: Date): Promise<void> {
-  await tx.execute(
-    `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?) on conflict do nothing`,
-    [`${award.source}:${award.sourceId}`, award.userId, JSON.stringify(award), now, now],
-    'run',
-  );
+  await tx.execute(OUTBOX_INSERT, outboxParams(award, now), 'run');
 }
