@@ -2,8 +2,8 @@
  * Delivers the outbox of awards (`live_session` XP at each end, `live_credit` seconds at each
  * credit) to learning's idempotent `award`, with retries. A pass claims due records for a short
  * lease in its own transaction (`skip locked`, so processes never claim the same record at once),
- * calls learning with no transaction open, then marks each delivered or schedules its retry with
- * a growing delay. Learning records an award once by (source, sourceId), so a record delivered
+ * calls learning with no transaction open (different users' records side by side), then marks
+ * the delivered ones in one statement and schedules each failed one's retry with a growing delay. Learning records an award once by (source, sourceId), so a record delivered
  * twice (a process dying after the call) still counts once.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
