@@ -6,11 +6,11 @@
  * answer reaches the grading provider only: feedback quoting it is redacted and no log line
  * carries it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
 import { coded, wire } from './assertions.ts';
 import { learner, type Learner } from './learning-fixtures.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
 const PROVIDER_ERROR = coded('provider_error', 'AI provider request failed');
@@ -18,14 +18,8 @@ const module = loadCatalogue().modules[1]!; // Everyday Routines: every task typ
 const task = (type: string) => module.tasks.find((x) => x.type === type)!;
 const shortAnswer = task('short_answer');
 
-let fake: FakeAi;
+const fake = useFakeAi();
 const logs: string[] = [];
-beforeAll(async () => {
-  fake = await startFakeAi();
-});
-afterAll(async () => {
-  await fake?.close();
-});
 
 /** The fake's next replies: `value` as JSON text, streamed in two pieces. */
 function reply(value: unknown): void {
@@ -34,8 +28,9 @@ function reply(value: unknown): void {
   fake.requests.length = 0;
 }
 
-const remoteStack = (provider: 'openai' | 'anthropic') =>
-  startTestStack({
+/** The describe block's stack (useTestStack), its AI `provider` served by the fake. */
+const useRemoteStack = (provider: 'openai' | 'anthropic') =>
+  useTestStack(() => ({
     env: {
       ...(provider === 'openai'
         ? { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-xel', OPENAI_MODELS: 'gpt-xel' }
@@ -45,17 +40,13 @@ const remoteStack = (provider: 'openai' | 'anthropic') =>
       LOG_LEVEL: 'debug',
     },
     logStream: { write: (line: string) => void logs.push(line) },
-  });
+  }));
 
 describe('openai', () => {
-  let t: TestStack;
+  const t = useRemoteStack('openai');
   let l: Learner;
   beforeAll(async () => {
-    t = await remoteStack('openai');
     l = await learner(t);
-  });
-  afterAll(async () => {
-    await t?.close();
   });
   const submit = (taskId: string, answer: string) => t.rest('POST', `/api/xel/tasks/${taskId}/submit`, { json: { answer }, headers: l.headers });
   const attempts = async (taskId: string) =>
@@ -181,14 +172,10 @@ describe('openai', () => {
 });
 
 describe('anthropic', () => {
-  let t: TestStack;
+  const t = useRemoteStack('anthropic');
   let l: Learner;
   beforeAll(async () => {
-    t = await remoteStack('anthropic');
     l = await learner(t);
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('grades, evaluates and regenerates over the Messages API with the same strict JSON', async () => {
