@@ -21,16 +21,31 @@ export function parseDeadlineHeader(value: unknown): number | null {
   return ms >= 1 && ms <= 86_400_000 ? ms : null;
 }
 
+/** A request's signal, and what ends it early or releases its timer. */
+export interface RequestSignal {
+  signal: AbortSignal;
+  /** The caller hung up (e.g. the gateway gave up): aborts with `reason` unless already aborted. */
+  hangUp(reason: Error): void;
+  /** The answer is sent: the budget's timer is released. */
+  end(): void;
+}
+
 /**
- * The signal a subgraph request runs under: it aborts when the header's budget runs out or when
- * `closed` fires (the caller hung up, e.g. the gateway gave up). Without a header only `closed`
- * applies.
+ * The signal a subgraph request runs under: it aborts when the header's budget runs out (with the
+ * `TimeoutError` AbortSignal.timeout gives) or when the caller hangs up. Without a header only a
+ * hang-up applies. One controller and at most one timer per request: AbortSignal.timeout joined
+ * to a hang-up signal by AbortSignal.any cost several times as much, on every request.
  */
-export function requestSignal(header: unknown, closed?: AbortSignal): AbortSignal {
+export function requestSignal(header: unknown): RequestSignal {
   const ms = parseDeadlineHeader(header);
-  const signals = [...(ms === null ? [] : [AbortSignal.timeout(ms)]), ...(closed ? [closed] : [])];
-  if (signals.length === 0) return new AbortController().signal;
-  return signals.length === 1 && signals[0] ? signals[0] : AbortSignal.any(signals);
+  const controller = new AbortController();
+  const timer = ms === null ? undefined : setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  timer?.unref();
+  return {
+    signal: controller.signal,
+    hangUp: (reason) => controller.abort(reason),
+    end: () => clearTimeout(timer),
+  };
 }
 
 /** 504 DEADLINE_EXCEEDED: the call ran out of time and stored nothing. */

@@ -195,11 +195,12 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
   const handler = fastifyApolloHandler(apollo, {
     context: async (req, reply) => {
       // The caller hanging up (the gateway giving up) stops the request like its deadline does.
-      const hungUp = new AbortController();
+      const deadline = requestSignal(req.headers[DEADLINE_HEADER]);
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) hungUp.abort(new Error('the caller closed the connection'));
+        deadline.end();
+        if (!reply.raw.writableFinished) deadline.hangUp(new Error('the caller closed the connection'));
       });
-      return contextFor(req.headers[CONTEXT_HEADER], requestSignal(req.headers[DEADLINE_HEADER], hungUp.signal));
+      return contextFor(req.headers[CONTEXT_HEADER], deadline.signal);
     },
   });
   app.get('/graphql', handler);
