@@ -239,16 +239,22 @@ describe('XP-7 learning time', () => {
 });
 
 describe('days in the user zone (§1.11)', () => {
+  /** Awards `xp` at each instant in turn (the test clock stopped there). */
+  const earnAt = async (l: Learner, steps: [iso: string, xp: number][]) => {
+    for (const [iso, xp] of steps) {
+      at(iso);
+      await earn(l, xp);
+    }
+  };
+
   it('America/Los_Angeles across the March DST change (a 23-hour day)', async () => {
     const l = await learner(t, 'America/Los_Angeles');
-    at('2026-03-08T07:30:00.000Z'); // 23:30 PST on Saturday 7 March
-    await earn(l, 1);
-    at('2026-03-08T08:30:00.000Z'); // 00:30 PST on Sunday 8 March (the 23-hour day)
-    await earn(l, 2);
-    at('2026-03-09T06:30:00.000Z'); // 23:30 PDT, still Sunday 8 March
-    await earn(l, 4);
-    at('2026-03-09T07:30:00.000Z'); // 00:30 PDT on Monday 9 March
-    await earn(l, 8);
+    await earnAt(l, [
+      ['2026-03-08T07:30:00.000Z', 1], // 23:30 PST on Saturday 7 March
+      ['2026-03-08T08:30:00.000Z', 2], // 00:30 PST on Sunday 8 March (the 23-hour day)
+      ['2026-03-09T06:30:00.000Z', 4], // 23:30 PDT, still Sunday 8 March
+      ['2026-03-09T07:30:00.000Z', 8], // 00:30 PDT on Monday 9 March
+    ]);
     const week = await body<{ days: { date: string; xp: number }[] }>(l, '/api/xp/weekly-activity');
     expect(week).toMatchObject({ week_start: '2026-03-08', week_end: '2026-03-14', total_xp: 14 });
     expect(week.days.slice(0, 2)).toEqual([{ date: '2026-03-08', weekday: 'sunday', xp: 6 }, { date: '2026-03-09', weekday: 'monday', xp: 8 }]);
@@ -257,12 +263,11 @@ describe('days in the user zone (§1.11)', () => {
 
   it('Pacific/Auckland across the April DST change (a 25-hour day)', async () => {
     const l = await learner(t, 'Pacific/Auckland');
-    at('2026-04-04T11:30:00.000Z'); // 00:30 NZDT on Sunday 5 April (the 25-hour day)
-    await earn(l, 3);
-    at('2026-04-05T11:30:00.000Z'); // 23:30 NZST, still Sunday 5 April
-    await earn(l, 4);
-    at('2026-04-05T12:30:00.000Z'); // 00:30 NZST on Monday 6 April
-    await earn(l, 5);
+    await earnAt(l, [
+      ['2026-04-04T11:30:00.000Z', 3], // 00:30 NZDT on Sunday 5 April (the 25-hour day)
+      ['2026-04-05T11:30:00.000Z', 4], // 23:30 NZST, still Sunday 5 April
+      ['2026-04-05T12:30:00.000Z', 5], // 00:30 NZST on Monday 6 April
+    ]);
     const week = await body<{ days: { date: string; xp: number }[] }>(l, '/api/xp/weekly-activity');
     expect(week.days.slice(0, 2)).toEqual([{ date: '2026-04-05', weekday: 'sunday', xp: 7 }, { date: '2026-04-06', weekday: 'monday', xp: 5 }]);
     expect(await body(l, '/api/xp/daily-quests')).toMatchObject({ date: '2026-04-06', timezone: 'Pacific/Auckland' });
