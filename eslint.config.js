@@ -22,9 +22,8 @@ const kernelOnly = (withTests) => ({
 });
 
 export default tseslint.config(
-  // subgraphs/*/schema.types.ts and kernel/resolver-helpers.ts: resolver types generated from each
-  // subgraph's SDL (schema/codegen.ts).
-  { ignores: ['node_modules/**', '.data/**', 'scratch/**', 'coverage/**', 'dist/**', '.dist-test-*/**', 'subgraphs/*/schema.types.ts', 'kernel/resolver-helpers.ts'] },
+  // subgraphs/*/schema.types.ts: resolver types generated from each subgraph's SDL (schema/codegen.ts).
+  { ignores: ['node_modules/**', '.data/**', 'scratch/**', 'coverage/**', 'dist/**', '.dist-test-*/**', 'subgraphs/*/schema.types.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {
