@@ -22,6 +22,13 @@ const start = async (p: Person) => {
   if (!id) throw new Error(`start failed: ${JSON.stringify(res.body)}`);
   return id;
 };
+/** A heartbeat after each of `gaps` in turn (the session backdated by that many seconds first). */
+const heartbeatsAfter = async (p: Person, id: string, gaps: number[]) => {
+  for (const seconds of gaps) {
+    await backdate(t, id, seconds);
+    await t.gql(HEARTBEAT, { id }, bearer(p.access));
+  }
+};
 const errorOf = (body: { errors?: { extensions?: Record<string, unknown> }[] }) => {
   const ext = { ...body.errors?.[0]?.extensions };
   delete ext.serviceName;
@@ -60,10 +67,7 @@ describe('Live over GraphQL', () => {
   it('ended sessions reach learning: live_session XP and live learning time', async () => {
     const p = await person(t, 'gxp');
     const id = await start(p);
-    await backdate(t, id, 55);
-    await t.gql(HEARTBEAT, { id }, bearer(p.access));
-    await backdate(t, id, 50);
-    await t.gql(HEARTBEAT, { id }, bearer(p.access));
+    await heartbeatsAfter(p, id, [55, 50]);
     await backdate(t, id, 30);
     const ended = await t.gql(END, { id }, bearer(p.access));
     expect(ended.body.data?.endLiveSession).toMatchObject({ session: { billedSeconds: 135, xpAwarded: 4 } });
@@ -161,10 +165,7 @@ describe('liveEvents over graphql-ws', () => {
       }, 10_000);
       await setUsage(t, p.id, 1650);
       const id = await start(p);
-      await backdate(t, id, 45);
-      await t.gql(HEARTBEAT, { id }, bearer(p.access));
-      await backdate(t, id, 55);
-      await t.gql(HEARTBEAT, { id }, bearer(p.access));
+      await heartbeatsAfter(p, id, [45, 55]);
       await backdate(t, id, 55);
       const exhausted = await t.gql(HEARTBEAT, { id }, bearer(p.access));
       expect(errorOf(exhausted.body)).toEqual({ code: 'LIVE_QUOTA_EXCEEDED', status: 429 });
