@@ -1,5 +1,4 @@
 /** The integrations subgraph manifest: tenant signing keys, integration tokens and the skills connector. */
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
 import { createInternalClient } from '../../kernel/trpc.ts';
@@ -15,7 +14,7 @@ import { GrantService } from './grant.service.ts';
 import { KeyService } from './key.service.ts';
 import { SkillService } from './skill.service.ts';
 import { createIntegrationsRouter } from './router.ts';
-import type { IntegrationsContext, IntegrationsServices } from './context.ts';
+import { IntegrationsRequest, type IntegrationsContext, type IntegrationsServices } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { IntegrationsRouter } from './router.ts';
@@ -69,16 +68,7 @@ export const integrations: SubgraphManifest<IntegrationsContext> = {
     return {
       router: createIntegrationsRouter(tenantKeys),
       requestContext(auth) {
-        // Forked on first use: INT-2 verify and the public key reads are answered from memory,
-        // and a fork (its identity map, its configuration copy) was a measurable part of each.
-        let em: EntityManager | undefined;
-        return {
-          auth,
-          services,
-          get em() {
-            return (em ??= orm.em.fork());
-          },
-        };
+        return new IntegrationsRequest(auth, services, orm);
       },
       async close() {
         for (const unsubscribe of await unsubscribers) unsubscribe();
