@@ -108,6 +108,12 @@ async function main(argv: string[]): Promise<void> {
       claimEmbeddedDataDir(config);
       await requirePort('PORT', config.host, config.port);
       const pubsub = await connectPubSub(config.redisUrl);
+      if (!config.databaseUrl) {
+        // Embedded PostgreSQL starts (its WebAssembly compiles, its data directory loads) while the
+        // rest of the system's modules load; the subgraphs then wait for it, and get its error if it failed.
+        const { embeddedPostgres } = await import('../kernel/db.ts');
+        embeddedPostgres(config).catch(() => {});
+      }
       const { createStack } = await import('./stack.ts');
       const stack = await createStack({ config, logger, port: config.port, subgraphPorts: 0, pubsub });
       console.log(startBanner(config, stack.gateway.url.replace('127.0.0.1', 'localhost')));

@@ -51,7 +51,7 @@ function hintOf(directives: readonly ConstDirectiveNode[] | undefined): CacheHin
 export function readCacheHints(sdl: string): CacheHints {
   const fields = new Map<string, CacheHint>();
   const types = new Map<string, CacheHint>();
-  for (const def of parse(sdl).definitions) {
+  for (const def of parse(sdl, { noLocation: true }).definitions) {
     if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.OBJECT_TYPE_EXTENSION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION && def.kind !== Kind.UNION_TYPE_DEFINITION) continue;
     const typeHint = hintOf(def.directives);
     if (typeHint) types.set(def.name.value, typeHint);

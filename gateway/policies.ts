@@ -4,25 +4,34 @@
  * limiter, deadline budgets, subscription sharing and multipart uploads, and the REST layer, read
  * them from here, so the gateway itself names no subgraph field or type.
  */
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { readPolicies, type FieldPolicy, type PolicyTable } from '../kernel/policy.ts';
 import { UPLOAD_INPUT_FIELDS } from './multipart.ts';
 
 export type { FieldPolicy, PolicyTable } from '../kernel/policy.ts';
 
 /**
- * Reads the policy table of a supergraph SDL.
+ * The last table read, by its SDL: the gateway and the REST layer read the same supergraph at
+ * start-up, and it is parsed once. A table is never modified by its readers.
+ */
+let last: { sdl: string; table: PolicyTable } | undefined;
+
+/**
+ * Reads the policy table of a supergraph SDL (`document`: the SDL already parsed, if it is).
  * @throws Error when a directive has an unknown value, or an `@upload` input is not the shape the
  * multipart handler fills.
  */
-export function loadPolicies(supergraphSdl: string): PolicyTable {
-  const table = readPolicies(supergraphSdl);
+export function loadPolicies(supergraphSdl: string, document?: DocumentNode): PolicyTable {
+  const sdl = supergraphSdl.trimEnd();
+  if (last?.sdl === sdl) return last.table;
+  const table = readPolicies(document ?? parse(sdl, { noLocation: true }));
   for (const [type, fields] of table.uploadInputs) {
     const expected = [...UPLOAD_INPUT_FIELDS].sort();
     if (JSON.stringify([...fields].sort()) !== JSON.stringify(expected)) {
       throw new Error(`@upload input ${type} must have exactly the fields ${expected.join(', ')} (has ${fields.join(', ')})`);
     }
   }
+  last = { sdl, table };
   return table;
 }
 

@@ -12,6 +12,7 @@
  * errors; one with the hash already served changes nothing.
  */
 import type { SupergraphManager } from '@apollo/gateway';
+import { parse, type DocumentNode } from 'graphql';
 import { Supergraph, errorCauses } from '@apollo/federation-internals';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../kernel/logger.ts';
@@ -61,15 +62,18 @@ export function readSupergraph(text: string): LoadedSupergraph {
   // A file ends with a newline, composition's output does not: the same supergraph, one hash.
   const sdl = text.trimEnd();
   let subgraphs: Map<string, string>;
+  // Parsed once for validation and policies, without locations (the errors reported are messages).
+  let document: DocumentNode;
   try {
-    const supergraph = Supergraph.build(sdl, { validateSupergraph: true });
+    document = parse(sdl, { noLocation: true });
+    const supergraph = Supergraph.build(document, { validateSupergraph: true });
     subgraphs = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
   } catch (err) {
     throw new CompositionError(errorsOf(err));
   }
   let policies: PolicyTable;
   try {
-    policies = loadPolicies(sdl);
+    policies = loadPolicies(sdl, document);
   } catch (err) {
     throw new CompositionError(errorsOf(err));
   }

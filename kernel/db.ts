@@ -20,6 +20,9 @@ import { errorCode, reasonOf, redactUrl, StartupError } from './startup.ts';
 export type { MikroORM };
 export type { EntityManager } from '@mikro-orm/postgresql';
 
+/** The table each subgraph's schema records its migrations in. */
+const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
 let embedded: { key: string; dataDir: string | null; db: Promise<PGlite> } | null = null;
 
 /**
@@ -159,7 +162,7 @@ export async function createOrm(config: Config, opts: OrmOptions, logger: Logger
     allowGlobalContext: false,
     forceUtcTimezone: true,
     extensions: [Migrator],
-    migrations: { tableName: 'mikro_orm_migrations', migrationsList: opts.migrations, transactional: true, allOrNothing: true, silent: true, snapshot: false },
+    migrations: { tableName: MIGRATIONS_TABLE, migrationsList: opts.migrations, transactional: true, allOrNothing: true, silent: true, snapshot: false },
     debug: opts.onQuery ? ['query'] : false,
     logger: (message: string) => {
       if (opts.onQuery) opts.onQuery(message);
@@ -179,12 +182,28 @@ export async function createOrm(config: Config, opts: OrmOptions, logger: Logger
       driverOptions: { connection: () => createPgConfig(lockedConnection(pglite)) },
     });
   }
-  if (migrate) await migrateOrm(orm, opts.schema);
+  if (migrate) await migrateOrm(orm, opts.schema, opts.migrations);
   return orm;
 }
 
-/** Creates the schema if needed and runs pending migrations. */
-export async function migrateOrm(orm: MikroORM, schema: string): Promise<void> {
+/**
+ * Whether every one of `migrations` is recorded in the schema's migrations table (false when there
+ * is none yet). Two short queries: MikroORM's migrator first lists every table of the database and
+ * checks the database exists, which is most of a start-up on an existing embedded database.
+ */
+async function migrationsRecorded(orm: MikroORM, schema: string, migrations: readonly MigrationObject[]): Promise<boolean> {
+  const connection = orm.em.getConnection();
+  const [table] = await connection.execute<{ present: boolean }[]>(`select to_regclass('"${schema}"."${MIGRATIONS_TABLE}"') is not null as present`);
+  if (!table?.present) return false;
+  const rows = await connection.execute<{ name: string }[]>(`select name from "${schema}"."${MIGRATIONS_TABLE}"`);
+  // Recorded as MikroORM records them: without a .js/.ts extension.
+  const recorded = new Set(rows.map((r) => r.name.replace(/\.[jt]s$/, '')));
+  return migrations.every((m) => recorded.has(m.name.replace(/\.[jt]s$/, '')));
+}
+
+/** Creates the schema if needed and runs pending migrations (nothing to do when `migrations` are all recorded already). */
+export async function migrateOrm(orm: MikroORM, schema: string, migrations: readonly MigrationObject[]): Promise<void> {
+  if (await migrationsRecorded(orm, schema, migrations)) return;
   await orm.em.getConnection().execute(`create schema if not exists "${schema}"`);
   await orm.getMigrator().up();
 }

@@ -4,7 +4,7 @@
  * are declared once, in the subgraph SDL. A route declares them itself only where it is not one
  * root field's surface (e.g. `B+I`, or not rate limited).
  */
-import { Kind, parse } from 'graphql';
+import { Kind, parse, type DocumentNode } from 'graphql';
 import { loadPolicies, policyOf, rootFieldsOfOperation, type PolicyTable } from '../gateway/policies.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import type { RateLimitPolicy } from '../kernel/config.ts';
@@ -14,9 +14,13 @@ import { loadOperations } from './operations.ts';
 /** When an operation touches several policies it counts once, against the strictest (as over GraphQL). */
 const STRICTNESS: readonly RateLimitPolicy[] = ['auth', 'upload', 'ai', 'public', 'default'];
 
-/** The root fields (`Type.field`) of the operation named `name` in `text`. */
-function rootFieldsOf(text: string, name: string): string[] {
-  const doc = parse(text);
+/** The root fields (`Type.field`) of the operation named `name` in `text` (parsed through `parsed`, once per file). */
+function rootFieldsOf(text: string, name: string, parsed: Map<string, DocumentNode>): string[] {
+  let doc = parsed.get(text);
+  if (!doc) {
+    doc = parse(text, { noLocation: true });
+    parsed.set(text, doc);
+  }
   const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === name);
   return op?.kind === Kind.OPERATION_DEFINITION ? rootFieldsOfOperation(op, doc) : [];
 }
@@ -27,10 +31,12 @@ function rootFieldsOf(text: string, name: string): string[] {
  * route does not declare its own.
  */
 export function withFieldPolicies(routes: readonly RouteDecl[], policies: PolicyTable, operations: ReadonlyMap<string, string>): Route[] {
+  // An area's routes share its operations file.
+  const parsed = new Map<string, DocumentNode>();
   return routes.map((route) => {
     const text = operations.get(route.operation);
     if (text === undefined) throw new Error(`Route ${route.id} names unknown operation ${route.operation}`);
-    const fields = rootFieldsOf(text, route.operation).map((f) => policyOf(policies, f));
+    const fields = rootFieldsOf(text, route.operation, parsed).map((f) => policyOf(policies, f));
     const rules = [...new Set(fields.map((p) => JSON.stringify(p?.access ?? null)))];
     const access = fields[0]?.access;
     if ((route.auth === undefined || route.scope === undefined) && (rules.length !== 1 || !access)) {

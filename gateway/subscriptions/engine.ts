@@ -7,7 +7,7 @@
  * one per-event execution. Client iterators are written by hand so `return()` releases upstream at
  * once.
  */
-import { GraphQLError, Kind, buildSchema, getOperationAST, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, buildSchema, getOperationAST, parse, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
@@ -54,7 +54,9 @@ interface EngineSchema {
 }
 
 function engineSchemaOf(supergraphSdl: string, exclusiveFields: ReadonlySet<string>, generation: number): EngineSchema {
-  const supergraph = Supergraph.build(supergraphSdl);
+  // Without locations: the SDL was validated before it got here (gateway/supergraph.ts), and the
+  // schema would otherwise keep a location and its tokens for every node of it.
+  const supergraph = Supergraph.build(parse(supergraphSdl, { noLocation: true }));
   const fedApiSchema = supergraph.apiSchema();
   return {
     generation,
@@ -241,13 +243,38 @@ class Topic {
   }
 }
 
+/**
+ * The {@link EngineSchema} of one supergraph, built when it is first needed (the first subscription
+ * on it) rather than when the supergraph loads: a gateway serving no subscription does not hold a
+ * second planner and copy of the supergraph beside @apollo/gateway's, nor pay for building them at
+ * start-up (`npm run bench -- footprint`). Once built, a subscription started on it keeps it.
+ */
+class PendingEngineSchema {
+  #built: EngineSchema | undefined;
+
+  constructor(
+    private readonly supergraphSdl: string,
+    private readonly exclusiveFields: ReadonlySet<string>,
+    readonly generation: number,
+  ) {}
+
+  get(): EngineSchema {
+    this.#built ??= engineSchemaOf(this.supergraphSdl, this.exclusiveFields, this.generation);
+    return this.#built;
+  }
+}
+
 export class SubscriptionEngine {
   readonly topics = new Map<string, Topic>();
   private exclusiveCount = 0;
-  private schema: EngineSchema;
+  private current: PendingEngineSchema;
 
   constructor(readonly options: SubscriptionEngineOptions) {
-    this.schema = engineSchemaOf(options.supergraphSdl, options.exclusiveFields ?? new Set(), 0);
+    this.current = new PendingEngineSchema(options.supergraphSdl, options.exclusiveFields ?? new Set(), 0);
+  }
+
+  private get schema(): EngineSchema {
+    return this.current.get();
   }
 
   /** The client-facing schema new subscriptions are validated against. */
@@ -256,14 +283,15 @@ export class SubscriptionEngine {
   }
 
   /**
-   * Plans with a new supergraph from now on. Prepares everything first (it throws on an invalid
-   * supergraph and changes nothing); the returned function makes the switch. Open subscriptions
-   * keep streaming on the plan they started with.
+   * Plans with a new supergraph from now on (built on the first subscription that needs it, like
+   * the first one: the supergraph runtime has validated it, and @apollo/gateway builds its own
+   * planner from it in the same reload); the returned function makes the switch. Open
+   * subscriptions keep streaming on the plan they started with.
    */
   prepareSupergraph(supergraphSdl: string, exclusiveFields: ReadonlySet<string>): () => void {
-    const next = engineSchemaOf(supergraphSdl, exclusiveFields, this.schema.generation + 1);
+    const next = new PendingEngineSchema(supergraphSdl, exclusiveFields, this.current.generation + 1);
     return () => {
-      this.schema = next;
+      this.current = next;
     };
   }
 
