@@ -72,6 +72,17 @@ export interface ZipEntryInput {
   declaredSize?: number;
 }
 
+/** A header field: its size in bytes and its value. */
+type Field = [bytes: 2 | 4, value: number];
+
+/** `fields` one after another, little-endian. */
+function littleEndian(fields: Field[]): Buffer {
+  const buf = Buffer.alloc(fields.reduce((n, [bytes]) => n + bytes, 0));
+  let at = 0;
+  for (const [bytes, value] of fields) at = bytes === 2 ? buf.writeUInt16LE(value, at) : buf.writeUInt32LE(value, at);
+  return buf;
+}
+
 /** A ZIP archive, written by hand. */
 export function makeZip(entries: ZipEntryInput[]): Buffer {
   const locals: Buffer[] = [];
@@ -85,51 +96,28 @@ export function makeZip(entries: ZipEntryInput[]): Buffer {
     const crc = crc32(raw);
     const data = deflate ? deflateRawSync(raw) : raw;
     const method = deflate ? 8 : 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(dosTime, 10);
-    local.writeUInt16LE(dosDate, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(declaredSize, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
+    // The fields the local and the central header share, in the same order.
+    const shared: Field[] = [
+      [2, 20], // version needed
+      [2, 0x0800], // flags: UTF-8 names
+      [2, method],
+      [2, dosTime],
+      [2, dosDate],
+      [4, crc],
+      [4, data.length],
+      [4, declaredSize],
+      [2, nameBytes.length],
+    ];
+    const local = littleEndian([[4, 0x04034b50], ...shared, [2, 0]]); // no extra field
     locals.push(local, nameBytes, data);
 
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4); // version made by
-    central.writeUInt16LE(20, 6); // version needed
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(dosTime, 12);
-    central.writeUInt16LE(dosDate, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(declaredSize, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt16LE(0, 30); // extra
-    central.writeUInt16LE(0, 32); // comment
-    central.writeUInt16LE(0, 34); // disk
-    central.writeUInt16LE(0, 36); // internal attributes
-    central.writeUInt32LE(0, 38); // external attributes
-    central.writeUInt32LE(offset, 42);
+    // Version made by, the shared fields, no extra field, comment, disk or attributes, and where the local header starts.
+    const central = littleEndian([[4, 0x02014b50], [2, 20], ...shared, [2, 0], [2, 0], [2, 0], [2, 0], [4, 0], [4, offset]]);
     centrals.push(central, nameBytes);
     offset += local.length + nameBytes.length + data.length;
   }
   const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(0, 4);
-  end.writeUInt16LE(0, 6);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  end.writeUInt16LE(0, 20);
+  const end = littleEndian([[4, 0x06054b50], [2, 0], [2, 0], [2, entries.length], [2, entries.length], [4, cd.length], [4, offset], [2, 0]]);
   return Buffer.concat([...locals, cd, end]);
 }
 
