@@ -13,6 +13,10 @@
  * RSS is read from /proc (VmRSS), summed over the process tree, after BENCH_FOOTPRINT_IDLE_MS
  * (default 5000) of idleness. Targets (issue 17): start-up ≤ 3 s, gateway-only ≤ 130 MB,
  * all-in-one ≤ 400 MB.
+ *
+ * BENCH_FOOTPRINT_DIST runs another build instead of dist/: a folder inside the repository, so that
+ * it finds node_modules, e.g. one built from an earlier commit with `node scripts/build.mjs
+ * .dist-test-before` (git ignores it), to compare before and after back to back.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +28,7 @@ import { SUBGRAPH_NAMES } from '../kernel/config.ts';
 import { freePort, stopChild } from '../test/processes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(ROOT, 'dist');
+const DIST = path.resolve(ROOT, process.env.BENCH_FOOTPRINT_DIST ?? 'dist');
 const IDLE_MS = Number(process.env.BENCH_FOOTPRINT_IDLE_MS ?? 5000);
 const TARGETS = { startSeconds: 3, gatewayMb: 130, allInOneMb: 400 };
 
@@ -184,11 +188,11 @@ async function allInOne(): Promise<{ first: number; second: number; secondCpuS: 
 }
 
 export async function run(): Promise<void> {
-  if (process.argv.includes('--rebuild') || !existsSync(path.join(DIST, 'bin/xentree.js'))) {
+  if (!process.env.BENCH_FOOTPRINT_DIST && (process.argv.includes('--rebuild') || !existsSync(path.join(DIST, 'bin/xentree.js')))) {
     console.log('building dist/ (npm run build)…');
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   }
-  console.log(`footprint bench: compiled build in dist/, node ${process.version}, NODE_ENV=production, idle ${IDLE_MS} ms before reading RSS`);
+  console.log(`footprint bench: compiled build in ${path.relative(ROOT, DIST)}/, node ${process.version}, NODE_ENV=production, idle ${IDLE_MS} ms before reading RSS`);
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`load average before: ${load()} on ${availableParallelism()} CPUs (wall times stretch with load; CPU seconds much less)`);
   const a = await gatewayAlone();
