@@ -2,6 +2,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { expect } from 'vitest';
 import { bearer, type TestStack } from './harness.ts';
+import { TIMESTAMP } from './assertions.ts';
 
 /** Runs SQL on live's database (for arranging time and usage, never for asserting behaviour). */
 export async function liveSql<T = Record<string, unknown>>(t: TestStack, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -32,3 +33,16 @@ export async function startSession(t: TestStack, token: string, type: 'voice' | 
 }
 
 export const QUOTA_EXCEEDED = { detail: { error: 'live_quota_exceeded', message: 'Monthly Live session quota exceeded' } };
+
+/** A voice session's REST body once ended (`ended_at` set); the figures of the test in `figures`. */
+export function endedVoiceSession(id: string, figures: { billed_seconds: number; remaining_seconds: number; end_reason: string; xp_awarded: number }): Record<string, unknown> {
+  return {
+    session_id: id,
+    session_type: 'voice',
+    status: 'ended',
+    started_at: expect.stringMatching(TIMESTAMP),
+    ended_at: expect.stringMatching(TIMESTAMP),
+    duration_seconds: expect.any(Number),
+    ...figures,
+  };
+}

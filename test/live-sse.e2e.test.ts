@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bearer, useTestStack } from './harness.ts';
 import { TIMESTAMP } from './assertions.ts';
 import { apiKey, createKey, createOrg, person, scopeMissing } from './org-fixtures.ts';
-import { backdate, setUsage, startSession } from './live-fixtures.ts';
+import { backdate, endedVoiceSession, setUsage, startSession } from './live-fixtures.ts';
 import { openSse, type SseReader } from './chat-stream-fixtures.ts';
 
 const t = useTestStack();
@@ -55,19 +55,7 @@ describe('GET /api/live/events', () => {
         type: 'ended',
         at: expect.stringMatching(TIMESTAMP),
         credited_seconds: null,
-        session: {
-          session_id: id,
-          session_type: 'voice',
-          status: 'ended',
-          started_at: expect.stringMatching(TIMESTAMP),
-          ended_at: expect.stringMatching(TIMESTAMP),
-          duration_seconds: expect.any(Number),
-          billed_seconds: 150,
-          remaining_seconds: 0,
-          end_reason: 'client',
-          xp_awarded: 4,
-          last_heartbeat_at: expect.stringMatching(TIMESTAMP),
-        },
+        session: { ...endedVoiceSession(id, { billed_seconds: 150, remaining_seconds: 0, end_reason: 'client', xp_awarded: 4 }), last_heartbeat_at: expect.stringMatching(TIMESTAMP) },
         quota: { plan: 'free', period_start: expect.stringMatching(TIMESTAMP), period_end: expect.stringMatching(TIMESTAMP), quota_seconds: 1800, used_seconds: 1800, remaining_seconds: 0, active_session_id: null },
         user: { id: p.id, username: p.username, live_nickname: null },
       });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bearer, useTestStack } from './harness.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 import { apiKey, createKey, createOrg, person, scopeMissing, type Person } from './org-fixtures.ts';
-import { backdate, currentMonthStart, liveSql, QUOTA_EXCEEDED, setUsage, startSession } from './live-fixtures.ts';
+import { backdate, currentMonthStart, endedVoiceSession, liveSql, QUOTA_EXCEEDED, setUsage, startSession } from './live-fixtures.ts';
 import { until } from './chat-stream-fixtures.ts';
 
 const t = useTestStack({ env: { LIVE_SWEEP_INTERVAL_MS: '100' } });
@@ -153,18 +153,7 @@ describe('LIVE-4 end', () => {
     const body = res.body as Record<string, unknown>;
     expect({ status: res.status, body }).toEqual({
       status: 200,
-      body: {
-        session_id: id,
-        session_type: 'voice',
-        status: 'ended',
-        started_at: expect.stringMatching(TIMESTAMP),
-        ended_at: expect.stringMatching(TIMESTAMP),
-        duration_seconds: expect.any(Number),
-        billed_seconds: 90,
-        remaining_seconds: 1710,
-        end_reason: 'client',
-        xp_awarded: 2,
-      },
+      body: endedVoiceSession(id, { billed_seconds: 90, remaining_seconds: 1710, end_reason: 'client', xp_awarded: 2 }),
     });
     expect(body.duration_seconds).toBeGreaterThanOrEqual(90);
     const again = await end(p, id);
