@@ -9,20 +9,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentHash } from '../schema/persisted-documents.ts';
 import { SERVICES_REDIS_URL } from './harness.ts';
-import { signUp, startTopology, type Topology } from './topology.ts';
+import { signUp, useTopology } from './topology.ts';
 
 const PREFIX = `xentree:test:${randomBytes(6).toString('hex')}:`;
-let topology: Topology | undefined;
+const topology = useTopology({ name: 'apq', subgraphs: ['identity', 'live'], env: { APQ_KEY_PREFIX: PREFIX, APQ_TTL_SECONDS: '600' } });
 let redis: Redis | undefined;
 
-beforeAll(async () => {
-  topology = await startTopology({ name: 'apq', subgraphs: ['identity', 'live'], env: { APQ_KEY_PREFIX: PREFIX, APQ_TTL_SECONDS: '600' } });
+beforeAll(() => {
   redis = new Redis(SERVICES_REDIS_URL);
-}, 120_000);
-
-afterAll(async () => {
+});
+afterAll(() => {
   redis?.disconnect();
-  await topology?.close();
 });
 
 async function post(gateway: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
@@ -32,7 +29,7 @@ async function post(gateway: string, body: Record<string, unknown>, headers: Rec
 
 describe('automatic persisted queries across gateway replicas', () => {
   it('are registered on gateway A and used on gateway B from the hash alone', async () => {
-    const [a = '', b = ''] = topology?.gateways ?? [];
+    const [a = '', b = ''] = topology.gateways;
     const { token, username } = await signUp(a, b, 'apq');
     // A document no earlier run registered (the comment makes its hash unique).
     const query = `query MyName { me { username } } # ${randomUUID()}`;

@@ -5,22 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SERVICES_REDIS_URL } from './harness.ts';
-import { startTopology, type Topology } from './topology.ts';
+import { useTopology } from './topology.ts';
 
 const PREFIX = `xentree:test:${randomBytes(6).toString('hex')}:rl:`;
-let topology: Topology | undefined;
-let gateways: string[] = [];
-
-beforeAll(async () => {
-  topology = await startTopology({ name: 'rate-limit', subgraphs: ['identity', 'live'], env: { RATE_LIMIT_AUTH: '4/60', RATE_LIMIT_KEY_PREFIX: PREFIX } });
-  gateways = topology.gateways;
-}, 120_000);
-
-afterAll(async () => {
-  await topology?.close();
-});
+const topology = useTopology({ name: 'rate-limit', subgraphs: ['identity', 'live'], env: { RATE_LIMIT_AUTH: '4/60', RATE_LIMIT_KEY_PREFIX: PREFIX } });
 
 async function badLogin(gateway: string): Promise<{ status: number; body: unknown; remaining: string | null; reset: string | null; retryAfter: string | null }> {
   const res = await fetch(`${gateway}/api/auth/login`, {
@@ -36,7 +26,7 @@ describe('two gateway replicas sharing Redis', () => {
     // Stay inside one 60 s window for the whole sequence.
     const left = 60_000 - (Date.now() % 60_000);
     if (left < 15_000) await new Promise((r) => setTimeout(r, left + 50));
-    const [a = '', b = ''] = gateways;
+    const [a = '', b = ''] = topology.gateways;
     const invalid = { detail: { error: 'invalid_credentials', message: 'Incorrect username or password' } };
     const seen: { status: number; body: unknown; remaining: string | null; retryAfter: string | null }[] = [];
     const resets = new Set<string | null>();

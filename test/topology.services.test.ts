@@ -3,21 +3,10 @@
  * identity and two gateway replicas. A logout through gateway A must be rejected by gateway B
  * within 1 s (Redis PubSub invalidation; B's positive cache would otherwise keep it for 10 s).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp, startTopology, untilRefused, type Topology } from './topology.ts';
+import { describe, expect, it } from 'vitest';
+import { signUp, untilRefused, useTopology } from './topology.ts';
 
-let topology: Topology | undefined;
-let gatewayA = '';
-let gatewayB = '';
-
-beforeAll(async () => {
-  topology = await startTopology({ name: 'topology', subgraphs: ['identity', 'live'] });
-  [gatewayA = '', gatewayB = ''] = topology.gateways;
-}, 120_000);
-
-afterAll(async () => {
-  await topology?.close();
-});
+const topology = useTopology({ name: 'topology', subgraphs: ['identity', 'live'] });
 
 async function me(gateway: string, token: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${gateway}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -26,26 +15,26 @@ async function me(gateway: string, token: string): Promise<{ status: number; bod
 
 describe('identity + two gateways as separate processes', () => {
   it('rejects a token on gateway B within 1 s of logging out through gateway A', async () => {
-    const { token } = await signUp(gatewayA, gatewayB, 'topo');
+    const { token } = await signUp(topology.gatewayA, topology.gatewayB, 'topo');
 
     // Both replicas accept the token (B now holds a positive cache entry for its session).
-    expect((await me(gatewayA, token)).status).toBe(200);
-    expect((await me(gatewayB, token)).status).toBe(200);
+    expect((await me(topology.gatewayA, token)).status).toBe(200);
+    expect((await me(topology.gatewayB, token)).status).toBe(200);
 
-    const logout = await fetch(`${gatewayA}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const logout = await fetch(`${topology.gatewayA}/api/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(logout.status).toBe(200);
     const loggedOutAt = Date.now();
 
     // The very next request on A is rejected.
-    expect(await me(gatewayA, token)).toEqual({ status: 401, body: { detail: { error: 'token_revoked', message: 'Session has been revoked' } } });
+    expect(await me(topology.gatewayA, token)).toEqual({ status: 401, body: { detail: { error: 'token_revoked', message: 'Session has been revoked' } } });
 
-    const onB = await untilRefused(() => me(gatewayB, token), loggedOutAt);
+    const onB = await untilRefused(() => me(topology.gatewayB, token), loggedOutAt);
     expect(onB).toEqual({ status: 401, body: { detail: { error: 'token_revoked', message: 'Session has been revoked' } } });
     expect(Date.now() - loggedOutAt).toBeLessThan(1_000);
   });
 
   it('serves GraphQL on both replicas from the same identity process', async () => {
-    for (const gw of [gatewayA, gatewayB]) {
+    for (const gw of [topology.gatewayA, topology.gatewayB]) {
       const res = await fetch(`${gw}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ data: { __typename: 'Query' } });

@@ -6,7 +6,8 @@
  * process reaches readers of another over Redis.
  */
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { SubgraphName } from '../kernel/config.ts';
 import { SERVICES_REDIS_URL, freshDatabase, newUser } from './harness.ts';
 import { crash, freePort, startProcess, type Proc } from './processes.ts';
@@ -131,6 +132,74 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     await close();
     throw err;
   }
+}
+
+/** The topology of a test file (useTopology), usable once the `beforeAll` that starts it has run. */
+export class FileTopology {
+  private started: Topology | null = null;
+  private client: Promise<pg.Client> | null = null;
+
+  start(t: Topology): void {
+    this.started = t;
+  }
+
+  private get t(): Topology {
+    if (!this.started) throw new Error('the topology is used before the beforeAll that starts it');
+    return this.started;
+  }
+
+  get gateways(): string[] {
+    return this.t.gateways;
+  }
+  get gatewayA(): string {
+    return this.gateways[0] ?? '';
+  }
+  get gatewayB(): string {
+    return this.gateways[1] ?? '';
+  }
+  kill9: Topology['kill9'] = (name) => this.t.kill9(name);
+  restart: Topology['restart'] = (name) => this.t.restart(name);
+
+  /** Runs a statement on the topology's database, through one client connected at first use. */
+  async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.client ??= (async () => {
+      const c = new pg.Client({ connectionString: this.t.databaseUrl });
+      await c.connect();
+      return c;
+    })();
+    return (await this.client).query<R>(text, values);
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    await (await client?.catch(() => null))?.end();
+    await this.started?.close();
+    this.started = null;
+  }
+}
+
+/**
+ * The topology of a test file: a `beforeAll` starts it (with `opts`, or what the function gives
+ * then, e.g. the URL of a fake AI another `beforeAll` started first) and an `afterAll` closes it
+ * with its database client. Hooks the file registers after this call run once it is up.
+ */
+export function useTopology(opts: TopologyOptions | (() => TopologyOptions)): FileTopology {
+  const t = new FileTopology();
+  beforeAll(async () => t.start(await startTopology(typeof opts === 'function' ? opts() : opts)), 180_000);
+  afterAll(() => t.close());
+  return t;
+}
+
+/** A REST call to `gateway` (JSON in and out; a body-less answer is null). */
+export async function call(gateway: string, method: string, path: string, headers: Record<string, string> = {}, json?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${gateway}${path}`, {
+    method,
+    headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
 }
 
 /** Registers a new user through `registerAt` and logs in through `loginAt` (replicas may differ). */
