@@ -359,9 +359,12 @@ export const API_DOCS_PATHS: readonly Pick<Route, 'method' | 'path'>[] = [{ meth
 
 /** Serves `GET /api/openapi.json` and the docs page; call inside the REST scope. */
 export function registerApiDocs(api: FastifyInstance, routes: readonly Route[]): void {
-  // The table is fixed at start-up, so the document is built once.
-  const document = JSON.stringify(buildOpenApi(routes));
-  api.get('/api/openapi.json', { exposeHeadRoute: false }, async (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
+  // The table is fixed at start-up, so the document is built once, when it is first asked for.
+  let document: string | undefined;
+  api.get('/api/openapi.json', { exposeHeadRoute: false }, async (_req, reply) => {
+    document ??= JSON.stringify(buildOpenApi(routes));
+    return reply.type('application/json; charset=utf-8').send(document);
+  });
   registerDocsPage(api, '/api/openapi.json');
 }
 
