@@ -6,6 +6,7 @@
  * each in its own process, one after another, with the same load generator. Every request has a
  * unique credential the gateway must pass on, and every answer is compared byte for byte with a
  * direct execution of the query. Setup and what each gateway runs with: bench/GATEWAYS.md.
+ * BENCH_CPU_PROF_DIR=dir writes a CPU profile of each gateway process there.
  */
 import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';

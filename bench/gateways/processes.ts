@@ -35,11 +35,13 @@ export interface Running {
 
 /** Runs `serve.ts <kind>` in its own Node process on `cpu` and waits until it says it is ready (max 90 s). */
 export async function startServe(kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
-  const node = [process.execPath, '--import', 'tsx', SERVE, kind];
+  // BENCH_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway process, written there when it exits.
+  const profile = kind !== 'subgraphs' && process.env.BENCH_CPU_PROF_DIR ? ['--import', path.join(ROOT, 'bench/cpu-profile.mjs')] : [];
+  const node = [process.execPath, '--import', 'tsx', ...profile, SERVE, kind];
   const [cmd, ...args] = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...node] : node;
   const child = spawn(cmd ?? process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(profile.length > 0 ? { BENCH_CPU_PROF_DIR: process.env.BENCH_CPU_PROF_DIR ?? '' } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
