@@ -8,43 +8,40 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { SERVICES_REDIS_URL } from './harness.ts';
-import { signUp, startTopology, type Topology } from './topology.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { signUp, useTopology } from './topology.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { createRedisPubSub, type PubSub } from '../kernel/pubsub.ts';
 import { messageChannel } from '../subgraphs/chat/message.events.ts';
 import { deltas, messagesOf, openSse, restCall, streamIds, until, wsClient } from './chat-stream-fixtures.ts';
 import { UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
-let topology: Topology | undefined;
-let fake: FakeAi;
+const fake = useFakeAi();
 let pubsub: PubSub;
-let gatewayA = '';
-let gatewayB = '';
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  fake = await startFakeAi();
+beforeAll(() => {
   pubsub = createRedisPubSub(SERVICES_REDIS_URL);
-  topology = await startTopology({
-    name: 'chat-stream',
-    subgraphs: ['identity', 'live', 'orgs', 'chat'],
-    perGateway: 'chat',
-    env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-topology', OPENAI_MODELS: 'gpt-topology' },
-  });
-  [gatewayA = '', gatewayB = ''] = topology.gateways;
-}, 180_000);
-
+});
 afterAll(async () => {
-  for (const c of clients) await c.dispose();
-  await topology?.close();
   await pubsub?.close();
-  await fake?.close();
 });
 
-const login = (): Promise<{ id: string; token: string; username: string }> => signUp(gatewayA, gatewayB, 'xstream');
+const topology = useTopology(() => ({
+  name: 'chat-stream',
+  subgraphs: ['identity', 'live', 'orgs', 'chat'],
+  perGateway: 'chat',
+  env: { OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-topology', OPENAI_MODELS: 'gpt-topology' },
+}));
+
+// Registered after useTopology: runs before the topology closes.
+afterAll(async () => {
+  for (const c of clients) await c.dispose();
+});
+
+const login = (): Promise<{ id: string; token: string; username: string }> => signUp(topology.gatewayA, topology.gatewayB, 'xstream');
 
 async function conversation(token: string): Promise<string> {
-  const res = await restCall(gatewayA, 'POST', '/api/core/conversations', token, { title: 'Across processes' });
+  const res = await restCall(topology.gatewayA, 'POST', '/api/core/conversations', token, { title: 'Across processes' });
   expect(res.status).toBe(201);
   return (res.body as { id: string }).id;
 }
@@ -58,7 +55,7 @@ describe('two chat processes behind two gateways', () => {
     fake.mode = { kind: 'stream', words: WORDS, delayMs: 50 };
     fake.requests.length = 0;
 
-    const first = await openSse(gatewayA, 'POST', '/api/core/chat', u.token, { json: { message: 'Stream across', provider: 'openai', conversation_id: conv, stream: true } });
+    const first = await openSse(topology.gatewayA, 'POST', '/api/core/chat', u.token, { json: { message: 'Stream across', provider: 'openai', conversation_id: conv, stream: true } });
     const start = await first.next();
     expect(start).toEqual({ event: 'start', id: '0', data: { stream_id: expect.stringMatching(UUID_V4), conversation_id: conv, provider: 'openai', model: 'gpt-topology' } });
     for (let i = 1; i <= 3; i++) expect(await first.next()).toEqual({ event: 'chunk', id: String(i), data: { delta: WORDS[i - 1] } });
@@ -66,7 +63,7 @@ describe('two chat processes behind two gateways', () => {
     const streamId = (start?.data as { stream_id: string }).stream_id;
 
     const resumedAt = Date.now();
-    const resumed = await openSse(gatewayB, 'GET', `/api/core/chat/streams/${streamId}`, u.token, { headers: { 'last-event-id': '3' } });
+    const resumed = await openSse(topology.gatewayB, 'GET', `/api/core/chat/streams/${streamId}`, u.token, { headers: { 'last-event-id': '3' } });
     const rest = await resumed.rest();
     // Most of the reply was still being generated on chat A: it reached chat B live.
     expect(Date.now() - resumedAt).toBeGreaterThan(300);
@@ -75,7 +72,7 @@ describe('two chat processes behind two gateways', () => {
     const content = WORDS.join('');
     expect(deltas([...first.seen, ...rest])).toBe(content);
 
-    const messages = await messagesOf(gatewayB, u.token, conv);
+    const messages = await messagesOf(topology.gatewayB, u.token, conv);
     expect(messages.map((m) => [m.role, m.content, m.provider])).toEqual([
       ['user', 'Stream across', null],
       ['assistant', content, 'openai'],
@@ -88,7 +85,7 @@ describe('two chat processes behind two gateways', () => {
     expect(fake.requests).toHaveLength(1);
     // Another user cannot resume it on either replica.
     const other = await login();
-    for (const gw of [gatewayA, gatewayB]) {
+    for (const gw of [topology.gatewayA, topology.gatewayB]) {
       expect(await restCall(gw, 'GET', `/api/core/chat/streams/${streamId}`, other.token).then((r) => ({ status: r.status, body: r.body }))).toEqual({
         status: 404,
         body: { detail: { error: 'not_found', message: 'Stream not found' } },
@@ -102,8 +99,8 @@ describe('two chat processes behind two gateways', () => {
     fake.mode = { kind: 'stream', words: WORDS.slice(0, 10), delayMs: 50 };
     fake.requests.length = 0;
 
-    const cA = wsClient(gatewayA, u.token);
-    const cB = wsClient(gatewayB, u.token);
+    const cA = wsClient(topology.gatewayA, u.token);
+    const cB = wsClient(topology.gatewayB, u.token);
     clients.push(cA, cB);
     const watcher = cB.iterate({ query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id role content user { username } } }', variables: { c: conv } });
     // No acknowledgement for subscriptions: probe the channel over Redis until the watcher receives.
@@ -136,7 +133,7 @@ describe('two chat processes behind two gateways', () => {
       if (r.data.messageAdded.id !== UNKNOWN_ID) seen.push(r);
     }
     await watcher.return?.();
-    const messages = await messagesOf(gatewayB, u.token, conv);
+    const messages = await messagesOf(topology.gatewayB, u.token, conv);
     expect(seen).toEqual(messages.map((m) => ({ data: { messageAdded: { id: m.id, role: m.role.toUpperCase(), content: m.content, user: { username: u.username } } } })));
     expect(messages.map((m) => m.content)).toEqual(['Watch me', WORDS.slice(0, 10).join('')]);
     expect(fake.requests).toHaveLength(1);

@@ -10,47 +10,31 @@
  *   half-written document is gone with its chunks, and its upload id may be used again.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { signUp, startTopology, type Topology } from './topology.ts';
-import { startFakeAi, type FakeAi } from './fake-ai.ts';
+import { signUp, useTopology } from './topology.ts';
+import { useFakeAi } from './fake-ai.ts';
 import { collect, openSse, parseSse, restCall, until, wsClient } from './chat-stream-fixtures.ts';
 import { txt, uploadRest, type RagDocumentBody } from './knowledge-fixtures.ts';
 
-let topology: Topology | undefined;
-let fake: FakeAi;
-let sql: pg.Client;
-let gatewayA = '';
-let gatewayB = '';
+const fake = useFakeAi();
 const clients: Client[] = [];
 
-const kill9 = (name: string): Promise<void> => topology?.kill9(name) ?? Promise.reject(new Error('no topology'));
-/** Starts `name` again, as it was started first (same port, same environment). */
-const restart = (name: string): Promise<void> => topology?.restart(name) ?? Promise.reject(new Error('no topology'));
+const topology = useTopology(() => ({
+  name: 'crash',
+  subgraphs: ['identity', 'live', 'chat', 'knowledge'],
+  perGateway: 'chat',
+  env: { LOG_LEVEL: 'error', STREAM_LEASE_MS: '1000', INGESTION_LEASE_MS: '1000', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
+}));
+const { kill9, restart } = topology;
 
-beforeAll(async () => {
-  fake = await startFakeAi();
-  topology = await startTopology({
-    name: 'crash',
-    subgraphs: ['identity', 'live', 'chat', 'knowledge'],
-    perGateway: 'chat',
-    env: { LOG_LEVEL: 'error', STREAM_LEASE_MS: '1000', INGESTION_LEASE_MS: '1000', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-crash', OPENAI_MODELS: 'gpt-crash' },
-  });
-  [gatewayA = '', gatewayB = ''] = topology.gateways;
-  sql = new pg.Client({ connectionString: topology.databaseUrl });
-  await sql.connect();
-}, 180_000);
-
+// Registered after useTopology: runs before the topology closes.
 afterAll(async () => {
   for (const c of clients) await c.dispose();
-  await sql?.end();
-  await topology?.close();
-  await fake?.close();
 });
 
 async function login(): Promise<string> {
-  return (await signUp(gatewayA, gatewayA, 'crash')).token;
+  return (await signUp(topology.gatewayA, topology.gatewayA, 'crash')).token;
 }
 
 function client(gateway: string, token: string): Client {
@@ -85,14 +69,14 @@ describe('kill -9 mid-work', () => {
   it('ends a stream whose chat process died after the third chunk with `error`: live on the other replica, and once it is back (SSE and graphql-ws)', async () => {
     const token = await login();
     fake.mode = { kind: 'stream', words: WORDS, delayMs: 300 };
-    const first = await openSse(gatewayA, 'POST', '/api/core/chat', token, { json: { message: 'Crash while you talk', provider: 'openai', stream: true } });
+    const first = await openSse(topology.gatewayA, 'POST', '/api/core/chat', token, { json: { message: 'Crash while you talk', provider: 'openai', stream: true } });
     const start = await first.next();
     const streamId = (start?.data as { stream_id: string }).stream_id;
     for (let i = 1; i <= 3; i++) expect(await first.next()).toEqual({ event: 'chunk', id: String(i), data: { delta: WORDS[i - 1] } });
 
     // Readers on chat B, then the crash of chat A, which runs the generation.
-    const onB = openSse(gatewayB, 'GET', `/api/core/chat/streams/${streamId}`, token, { headers: { 'last-event-id': '3' } }).then((r) => r.rest());
-    const onBws = collect(client(gatewayB, token), RESUME, { id: streamId, after: 3 });
+    const onB = openSse(topology.gatewayB, 'GET', `/api/core/chat/streams/${streamId}`, token, { headers: { 'last-event-id': '3' } }).then((r) => r.rest());
+    const onBws = collect(client(topology.gatewayB, token), RESUME, { id: streamId, after: 3 });
     await kill9('chatA');
     first.abort();
     const seenOnB = await onB;
@@ -101,10 +85,10 @@ describe('kill -9 mid-work', () => {
 
     // Chat A is back: its readers get the same stream, ended the same way.
     await restart('chatA');
-    const resumed = await restCall(gatewayA, 'GET', `/api/core/chat/streams/${streamId}`, token, undefined, { 'last-event-id': '3' });
+    const resumed = await restCall(topology.gatewayA, 'GET', `/api/core/chat/streams/${streamId}`, token, undefined, { 'last-event-id': '3' });
     expect(resumed.status).toBe(200);
     expect(parseSse(resumed.text)).toEqual({ events: seenOnB, comments: [] });
-    expect(await collect(client(gatewayA, token), RESUME, { id: streamId, after: 3 })).toEqual(asGraphql(seenOnB));
+    expect(await collect(client(topology.gatewayA, token), RESUME, { id: streamId, after: 3 })).toEqual(asGraphql(seenOnB));
     // The generation was not started again.
     expect(fake.requests.filter((r) => r.path.endsWith('/chat/completions'))).toHaveLength(1);
   });
@@ -112,14 +96,14 @@ describe('kill -9 mid-work', () => {
   it('removes the half-written document of a knowledge process killed mid-ingestion once it is back; its upload id may be used again', async () => {
     const token = await login();
     const uploadId = randomUUID();
-    const progress = client(gatewayA, token).iterate<{ documentIngestion: { stage: string } }>({
+    const progress = client(topology.gatewayA, token).iterate<{ documentIngestion: { stage: string } }>({
       query: 'subscription($u: ID!) { documentIngestion(uploadId: $u) { stage } }',
       variables: { u: uploadId },
     });
     expect((await progress.next()).value).toEqual({ data: { documentIngestion: { stage: 'WAITING' } } });
     // About 3,000 chunks, written 100 at a time: the crash comes after the first hundred.
     const text = Array.from({ length: 30_000 }, (_, i) => `Record ${i + 1} notes that the lighthouse keeper logged ${(i * 13) % 97} ships on day ${i + 1}.`).join(' ');
-    const uploading = uploadRest(gatewayA, token, txt('log', text), { upload_id: uploadId });
+    const uploading = uploadRest(topology.gatewayA, token, txt('log', text), { upload_id: uploadId });
     for (let stage = ''; stage !== 'INDEXING'; ) stage = ((await progress.next()).value as { data: { documentIngestion: { stage: string } } }).data.documentIngestion.stage;
     await kill9('knowledge');
     // The upload's caller learns that it failed (its subgraph went away mid-call).
@@ -127,7 +111,7 @@ describe('kill -9 mid-work', () => {
     expect([failed.status, (failed.body as { detail: { error: string } }).detail.error]).toEqual([503, 'service_unavailable']);
 
     // What the crash left: the invisible document with part of its chunks.
-    const left = await sql.query<{ id: string; ready: boolean; chunks: number; total: number }>(
+    const left = await topology.query<{ id: string; ready: boolean; chunks: number; total: number }>(
       `select d."id", d."ready", d."chunk_count" as total, (select count(*)::int from "knowledge"."chunks" c where c."document_id" = d."id") as chunks
        from "knowledge"."documents" d where d."upload_id" = $1`,
       [uploadId],
@@ -139,10 +123,10 @@ describe('kill -9 mid-work', () => {
     expect(orphan.chunks).toBeLessThan(orphan.total);
 
     await restart('knowledge');
-    const remaining = async () => (await sql.query<{ n: number }>(`select (select count(*)::int from "knowledge"."documents" where "id" = $1) + (select count(*)::int from "knowledge"."chunks" where "document_id" = $1) as n`, [orphan.id])).rows[0]?.n;
+    const remaining = async () => (await topology.query<{ n: number }>(`select (select count(*)::int from "knowledge"."documents" where "id" = $1) + (select count(*)::int from "knowledge"."chunks" where "document_id" = $1) as n`, [orphan.id])).rows[0]?.n;
     await until(async () => (await remaining()) === 0, 10_000);
 
-    const again = await uploadRest(gatewayA, token, txt('log', 'The keeper logged no ships today.'), { upload_id: uploadId });
+    const again = await uploadRest(topology.gatewayA, token, txt('log', 'The keeper logged no ships today.'), { upload_id: uploadId });
     expect(again.status).toBe(201);
     expect((again.body as RagDocumentBody).chunk_count).toBe(1);
   });
