@@ -105,7 +105,7 @@ export class AwardOutbox {
     );
     const em = this.orm.em.fork();
     if (delivered.length > 0) {
-      await em.execute(`update "live"."xp_outbox" set "delivered_at" = ?, "attempts" = "attempts" + 1 where "id" = any(?)`, [new Date(), delivered], 'run');
+      await em.execute(`update "live"."xp_outbox" set "delivered_at" = ?, "attempts" = "attempts" + 1 where "id" in (?)`, [new Date(), delivered], 'run');
     }
     for (const row of failed) {
       const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(row.attempts, 10));
