@@ -8,6 +8,8 @@ import { createTRPCClient, httpBatchLink, localLink, TRPCClientError, type TRPCC
 import { AppError, isErrorCode, trpcCodeOf, type FieldError } from './errors.ts';
 import { CONTEXT_HEADER, SERVICE_HEADER, serviceCredentialProvider, signContext, type AuthContext } from './context.ts';
 import { inProcedureSpan, tracedLink, traceHeadersOf } from './trace-trpc.ts';
+import type { Config } from './config.ts';
+import type { SubgraphName } from './config-shapes.ts';
 
 /** What every internal procedure sees: the verified calling service and, when given, the acting user. */
 export interface TrpcContext {
@@ -123,6 +125,18 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
     });
   };
   return createTRPCClient<TRouter>({ links: [link] });
+}
+
+/**
+ * Subgraph `caller`'s client for subgraph `target`: at the configured URL, with the configured
+ * internal key, timeout and batch size.
+ */
+export function subgraphClient<TRouter extends AnyRouter>(
+  config: Pick<Config, 'subgraphUrls' | 'internalServiceKey' | 'trpcTimeoutMs' | 'trpcMaxBatch'>,
+  caller: SubgraphName,
+  target: SubgraphName,
+): TRPCClient<TRouter> {
+  return createInternalClient<TRouter>({ target, baseUrl: config.subgraphUrls[target], caller, secret: config.internalServiceKey, timeoutMs: config.trpcTimeoutMs, maxBatch: config.trpcMaxBatch });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The chat subgraph manifest: conversations, messages, conversation sessions, notes and user-content search. */
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
 import type { KnowledgeRouter } from '../knowledge/router.ts';
 import type { LearningRouter } from '../learning/router.ts';
@@ -65,38 +65,15 @@ export const chat: SubgraphManifest<ChatContext> = {
     { name: 'chat-0006-stream-event-data', class: ChatStreamEventData },
   ],
   setup({ config, orm, pubsub, logger }) {
-    const identity = new IdentityGateway(
-      createInternalClient<IdentityRouter>({
-        target: 'identity',
-        baseUrl: config.subgraphUrls.identity,
-        caller: 'chat',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
-    );
+    const identity = new IdentityGateway(subgraphClient<IdentityRouter>(config, 'chat', 'identity'));
     const knowledge = new KnowledgeGateway(
-      createInternalClient<KnowledgeRouter>({
-        target: 'knowledge',
-        baseUrl: config.subgraphUrls.knowledge,
-        caller: 'chat',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
+      subgraphClient<KnowledgeRouter>(config, 'chat', 'knowledge'),
       logger,
     );
     // Awards owed to learning (session ends, CONV-2 calls): delivered after commit, retried until taken.
     const outbox = new LearningOutbox(
       orm,
-      createInternalClient<LearningRouter>({
-        target: 'learning',
-        baseUrl: config.subgraphUrls.learning,
-        caller: 'chat',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
+      subgraphClient<LearningRouter>(config, 'chat', 'learning'),
       logger,
       1000,
     );

@@ -13,7 +13,7 @@ import { UserService } from './user.service.ts';
 import { SessionService } from './session.service.ts';
 import { SigningKeyService } from './signing-key.service.ts';
 import { ApiKeyService } from './api-key.service.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import type { OrgsRouter } from '../orgs/router.ts';
 import { createIdentityRouter } from './router.ts';
 import { createLoaders } from './loaders.ts';
@@ -58,14 +58,7 @@ export const identity: SubgraphManifest<IdentityContext> = {
     const keys = new SigningKeyService(orm, config.encryptionKey);
     const users = new UserService(hasher, config.adminEmails);
     const sessions = new SessionService(hasher, keys, pubsub);
-    const orgsClient = createInternalClient<OrgsRouter>({
-      target: 'orgs',
-      baseUrl: config.subgraphUrls.orgs,
-      caller: 'identity',
-      secret: config.internalServiceKey,
-      timeoutMs: config.trpcTimeoutMs,
-      maxBatch: config.trpcMaxBatch,
-    });
+    const orgsClient = subgraphClient<OrgsRouter>(config, 'identity', 'orgs');
     const apiKeys = new ApiKeyService(orgsClient, pubsub);
     const services = { users, sessions, keys, apiKeys };
     return {

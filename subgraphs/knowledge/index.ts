@@ -1,7 +1,7 @@
 /** The knowledge subgraph manifest: documents, ingestion, search and RAG. */
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import { ProviderRegistry } from '../../kernel/ai/registry.ts';
 import { CONVERSATION_DELETED, ORGANIZATION_DELETED, type ConversationDeletedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
 import type { OrgsRouter } from '../orgs/router.ts';
@@ -39,11 +39,7 @@ export const knowledge: SubgraphManifest<KnowledgeContext> = {
     { name: 'knowledge-0003-ingestion-leases', class: KnowledgeIngestionLeases },
   ],
   setup({ config, orm, pubsub, logger }) {
-    const client = { caller: 'knowledge', secret: config.internalServiceKey, timeoutMs: config.trpcTimeoutMs, maxBatch: config.trpcMaxBatch };
-    const peers = new Peers(
-      createInternalClient<OrgsRouter>({ ...client, target: 'orgs', baseUrl: config.subgraphUrls.orgs }),
-      createInternalClient<ChatRouter>({ ...client, target: 'chat', baseUrl: config.subgraphUrls.chat }),
-    );
+    const peers = new Peers(subgraphClient<OrgsRouter>(config, 'knowledge', 'orgs'), subgraphClient<ChatRouter>(config, 'knowledge', 'chat'));
     const retriever = new LexicalRetriever();
     const documents = new DocumentService(peers, retriever);
     // A claim blocks retries until its upload has certainly passed its deadline (the longest an upload may get).

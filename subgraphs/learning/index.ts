@@ -3,7 +3,7 @@ import type { GraphQLFieldResolver } from 'graphql';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
 import { LearningProfileSchema, LedgerEntrySchema } from './profile.entity.ts';
 import { LearningInitial } from './migrations/initial.migration.ts';
@@ -58,16 +58,7 @@ export const learning: SubgraphManifest<LearningContext> = {
     { name: 'learning-0007-daily-rollups', class: LearningDailyRollups },
   ],
   setup({ config, orm, pubsub, logger }) {
-    const identity = new IdentityGateway(
-      createInternalClient<IdentityRouter>({
-        target: 'identity',
-        baseUrl: config.subgraphUrls.identity,
-        caller: 'learning',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
-    );
+    const identity = new IdentityGateway(subgraphClient<IdentityRouter>(config, 'learning', 'identity'));
     const awards = new AwardService(identity, learningClock, pubsub);
     const ai = new XelAi(new ProviderRegistry(config.ai));
     const sessions = new XelSessionService(awards, learningClock);

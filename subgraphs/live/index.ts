@@ -1,6 +1,6 @@
 /** The live subgraph manifest: Live quota, sessions and heartbeats, nicknames and transcripts. */
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import type { LearningRouter } from '../learning/router.ts';
 import { AwardOutbox } from './award.outbox.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
@@ -27,14 +27,7 @@ export const live: SubgraphManifest<LiveContext> = {
   entities: [LiveNicknameSchema, LiveTranscriptSchema],
   migrations: [{ name: 'live-0001-initial', class: LiveInitial }],
   setup({ config, orm, pubsub, logger }) {
-    const learning = createInternalClient<LearningRouter>({
-      target: 'learning',
-      baseUrl: config.subgraphUrls.learning,
-      caller: 'live',
-      secret: config.internalServiceKey,
-      timeoutMs: config.trpcTimeoutMs,
-      maxBatch: config.trpcMaxBatch,
-    });
+    const learning = subgraphClient<LearningRouter>(config, 'live', 'learning');
     // Awards of ended sessions and credited seconds reach learning through the outbox.
     const outbox = new AwardOutbox(orm, learning, config.liveSweepIntervalMs, logger);
     const sessions = new LiveSessionService(pubsub, () => outbox.nudge());

@@ -2,7 +2,7 @@
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import type { IdentityRouter } from '../identity/router.ts';
 import { MembershipSchema, OrganizationSchema, TeamSchema } from './organization.entity.ts';
 import { OrgsInitial } from './migrations/initial.migration.ts';
@@ -43,16 +43,7 @@ export const orgs: SubgraphManifest<OrgsContext> = {
   migrations: [{ name: 'orgs-0001-initial', class: OrgsInitial }],
   plugins: [reportRevokedKeys],
   setup({ config, orm, pubsub }) {
-    const identity = new IdentityGateway(
-      createInternalClient<IdentityRouter>({
-        target: 'identity',
-        baseUrl: config.subgraphUrls.identity,
-        caller: 'orgs',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
-    );
+    const identity = new IdentityGateway(subgraphClient<IdentityRouter>(config, 'orgs', 'identity'));
     const orgService = new OrganizationService(identity, pubsub);
     const services = { orgs: orgService, members: new MemberService(orgService, identity, pubsub) };
     return {
