@@ -143,12 +143,18 @@ describe('LIVE-3 heartbeat', () => {
 });
 
 describe('LIVE-4 end', () => {
-  it('ends with the last credit, and is idempotent', async () => {
-    const p = await person(t, 'le');
+  /** A fresh person's session: `credited` seconds credited by a heartbeat, then `silent` seconds without one. */
+  const creditedThenSilent = async (prefix: string, credited: number, silent: number) => {
+    const p = await person(t, prefix);
     const id = await startSession(t, p.access);
-    await backdate(t, id, 50);
+    await backdate(t, id, credited);
     await heartbeat(p, id);
-    await backdate(t, id, 40);
+    await backdate(t, id, silent);
+    return { p, id };
+  };
+
+  it('ends with the last credit, and is idempotent', async () => {
+    const { p, id } = await creditedThenSilent('le', 50, 40);
     const res = await end(p, id);
     const body = res.body as Record<string, unknown>;
     expect({ status: res.status, body }).toEqual({
@@ -164,11 +170,7 @@ describe('LIVE-4 end', () => {
   });
 
   it('the sweeper ends a silent session at its last heartbeat with reason timeout', async () => {
-    const p = await person(t, 'lsw');
-    const id = await startSession(t, p.access);
-    await backdate(t, id, 40);
-    await heartbeat(p, id);
-    await backdate(t, id, 61);
+    const { p, id } = await creditedThenSilent('lsw', 40, 61);
     await until(async () => (await liveSql(t, `select 1 from "live"."sessions" where "id" = ? and "ended_at" is not null`, [id])).length === 1);
     const [row] = await liveSql<{ last_heartbeat_at: Date | string }>(t, `select "last_heartbeat_at" from "live"."sessions" where "id" = ?`, [id]);
     const res = await end(p, id);
