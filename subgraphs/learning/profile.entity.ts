@@ -1,6 +1,7 @@
 /** A learner's XP total, streak, freezes and booster (§4.3, §4.4, §4.6): one row per user. */
 import { Type } from '@mikro-orm/postgresql';
 import { entitySchema, uuidId } from '../../kernel/entity-schema.ts';
+import type { StreakState } from './rules.ts';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -24,17 +25,10 @@ export class LocalDateType extends Type<string | null, string | null> {
   }
 }
 
-export interface LearningProfile {
+/** The learner's streak (StreakState: §4.4's fields, dates local to the learner), XP and booster. */
+export interface LearningProfile extends StreakState {
   userId: string;
   xp: number;
-  currentStreak: number;
-  longestStreak: number;
-  freezesAvailable: number;
-  freezesUsed: number;
-  /** Last local date with XP > 0. */
-  lastActivity: string | null;
-  /** Every local date up to this one has been reconciled (§4.4). */
-  reconciledThrough: string | null;
   boosterMultiplier: number | null;
   boosterStartedAt: Date | null;
   boosterExpiresAt: Date | null;
