@@ -4,19 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, registerAndLogin, type RestResponse, useTestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
 import { coded, prop, REFRESH, userProfile, UUID_V4 } from './assertions.ts';
 
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 
 const NOT_AUTHENTICATED = { detail: 'Not authenticated' };

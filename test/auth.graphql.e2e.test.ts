@@ -4,19 +4,13 @@
  * `status` and the `serviceName` the gateway adds); authentication failures of the whole request
  * answer HTTP 401 with no `data`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { anonymousContext, signContext, type AuthContext } from '../kernel/context.ts';
-import { bearer, newUser, startTestStack, type GraphQLResponse, type TestStack } from './harness.ts';
+import { bearer, newUser, type GraphQLResponse, useTestStack } from './harness.ts';
 import { claimsOf, forgeAccessToken, forgeAlgNone, forgeHs256WithPublicKey } from './token-forge.ts';
 import { UUID_V4 } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const USER_FIELDS = 'id email username fullName timezone preferredLanguage avatarUrl liveNickname plan role publicProfileEnabled createdAt updatedAt';
 const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { user { ${USER_FIELDS} } } }`;

@@ -2,20 +2,14 @@
  * AUTH-1, AUTH-2 and AUTH-6 through REST, plus the generic REST conventions (404/405, request id,
  * caching). Token lifecycle (AUTH-3/4/5) is in auth-tokens.rest.e2e.test.ts. §1, §3.1, §4.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newUser, registerAndLogin, startTestStack, type RestResponse, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, newUser, registerAndLogin, type RestResponse, useTestStack } from './harness.ts';
 import { claimsOf } from './token-forge.ts';
 import { coded, prop, REFRESH, TIMESTAMP, userProfile, UUID_V4 } from './assertions.ts';
 
 const USERNAME_PATTERN = '^[a-z0-9_]{3,30}$';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 
 function expectJson(res: RestResponse): void {

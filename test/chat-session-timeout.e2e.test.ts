@@ -3,19 +3,13 @@
  * CHAT_SESSION_IDLE_SECONDS: activity keeps a session alive, silence ends it. The default 300 s
  * rules, XP and the timeout's end time are in chat.rest.e2e.test.ts (with timestamps moved back).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { person } from './org-fixtures.ts';
 import { createConversation } from './chat-fixtures.ts';
 import { coded, wire } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack({ env: { CHAT_SESSION_IDLE_SECONDS: '3' } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack({ env: { CHAT_SESSION_IDLE_SECONDS: '3' } });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

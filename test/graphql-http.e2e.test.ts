@@ -2,9 +2,9 @@
  * GraphQL over HTTP conformance of the gateway (graphql-http's server audits), the IDE on GET
  * /graphql for browsers, and Apollo's CSRF prevention.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serverAudits } from 'graphql-http';
-import { startTestStack, type TestStack } from './harness.ts';
+import { useTestStack } from './harness.ts';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 const CSRF_BODY = {
@@ -24,13 +24,7 @@ async function get(url: string, headers: Record<string, string>): Promise<{ stat
 }
 
 describe('the default (test/development) configuration', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestStack();
 
   describe('graphql-http server audits: every one ok, no warnings', () => {
     // The URL is a function: the audits are listed before the stack has started.
@@ -158,13 +152,7 @@ describe('the default (test/development) configuration', () => {
 });
 
 describe('with the IDE turned off (as in production)', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack({ env: { XENTREE_IDE: 'false', XENTREE_INTROSPECTION: 'false' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestStack({ env: { XENTREE_IDE: 'false', XENTREE_INTROSPECTION: 'false' } });
 
   it('serves no HTML on GET /graphql, not even Apollo’s landing page', async () => {
     const res = await get(`${t.url}/graphql`, { accept: BROWSER_ACCEPT });

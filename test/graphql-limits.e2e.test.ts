@@ -7,7 +7,7 @@
  * the same user afterwards still succeeds (201, not 409 `email_taken`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUser, startTestStack, type TestStack } from './harness.ts';
+import { newUser, startTestStack, type TestStack, useTestStack } from './harness.ts';
 
 type User = ReturnType<typeof newUser>;
 const registerField = (u: User): string => `register(input: {email: "${u.email}", username: "${u.username}", password: "${u.password}"}) { user { id } }`;
@@ -33,13 +33,7 @@ const CSRF_MESSAGE =
 const API_CSP = "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'";
 
 describe('development configuration with CORS_ORIGINS=https://app.example', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack({ env: { CORS_ORIGINS: 'https://app.example' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestStack({ env: { CORS_ORIGINS: 'https://app.example' } });
 
   describe('graphql-cop probes', () => {
     it('alias overloading (101 aliases): 400 TOO_MANY_ALIASES, not executed', async () => {

@@ -1,18 +1,12 @@
 /** Xentree English modules through the gateway: XEL-1..3 over REST and GraphQL, on the seeded catalogue. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, wire } from './assertions.ts';
 import { apiKey, createKey, createOrg } from './org-fixtures.ts';
 import { learner } from './learning-fixtures.ts';
 import { loadCatalogue } from '../subgraphs/learning/xel.catalogue.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const catalogue = loadCatalogue();
 const first = catalogue.modules[0]!;

@@ -1,17 +1,11 @@
 /** Xentree Live over REST: nicknames (LIVE-5, also AUTH-5's `live_nickname`) and transcripts (LIVE-6..8, LIVE-7's internal mode). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, useTestStack } from './harness.ts';
 import { coded, notFoundBody, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 import { apiKey, createKey, createOrg, person, type Person } from './org-fixtures.ts';
 import { startSession } from './live-fixtures.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const setNickname = (p: Person, nickname: unknown) => t.rest('PUT', '/api/live/nickname', { json: { nickname }, headers: bearer(p.access) });
 const turns = (n: number, text = 'hello') => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'ai' : 'user', text: `${text} ${i}`, timestamp: '2026-05-01T10:00:00+02:00' }));

@@ -2,20 +2,14 @@
  * `GET /metrics`: after REST and GraphQL traffic the named series carry the right
  * labels and counts; in production the endpoint needs METRICS_TOKEN, and without one is not served.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../kernel/logger.ts';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
-import { bearer, newUser, startTestStack, type TestStack } from './harness.ts';
+import { bearer, newUser, useTestStack } from './harness.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  // A small auth limit over a day-long window (so no window boundary falls inside the test).
-  t = await startTestStack({ env: { RATE_LIMIT_AUTH: '5/86400' } });
-});
-afterAll(async () => {
-  await t?.close();
-});
+// A small auth limit over a day-long window (so no window boundary falls inside the test).
+const t = useTestStack({ env: { RATE_LIMIT_AUTH: '5/86400' } });
 
 /** Prometheus text → series (name plus labels, as printed) → value. */
 function parseMetrics(text: string): Map<string, number> {

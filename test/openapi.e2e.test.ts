@@ -7,19 +7,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildOpenApi, openApiPath } from '../rest-compat/openapi.ts';
 import { DOCS_CONTENT_SECURITY_POLICY } from '../rest-compat/docs.ts';
 import { ROUTES } from '../rest-compat/areas/index.ts';
-import { startTestStack, type TestStack } from './harness.ts';
+import { useTestStack } from './harness.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const EXTERNAL_URL = /(?:https?:)?\/\/[a-z0-9.-]+/i;
 

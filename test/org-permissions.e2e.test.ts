@@ -4,18 +4,12 @@
  * organization with fresh users, so rows never depend on each other's state. A denied row must
  * also leave the organization exactly as it was (a 403 after a half-applied change is a bug too).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RestResponse, type TestStack, startTestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { type RestResponse, useTestStack } from './harness.ts';
 import { as, account, addMember, createOrg, insufficientRole, ALREADY_MEMBER, LAST_OWNER, person, platformAdmin, type Member, type Org, type OrgRole, type Person } from './org-fixtures.ts';
 import { notFoundBody } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 /** `sole owner` is the organization's creator while no other owner exists. */
 type Caller = 'sole owner' | 'owner' | 'admin' | 'member' | 'non-member' | 'platform admin';

@@ -4,18 +4,12 @@
  * API keys. Who may do what is in org-permissions.e2e.test.ts; GraphQL parity in
  * orgs.graphql.e2e.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestStack } from './harness.ts';
 import { as, account, addMember, apiKey, createKey, createOrg, memberOf, orgWith, person, platformAdmin, ALREADY_MEMBER, INVALID_API_KEY, LAST_OWNER, SLUG_TAKEN, type Member, type Org, type Person } from './org-fixtures.ts';
 import { notFoundBody, ok, TIMESTAMP, UNKNOWN_ID, UUID_V4 } from './assertions.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 const get = (p: Person, path: string) => t.rest('GET', path, as(p));
 /** A 422 body with one item of `type` at `loc` (msg/input/ctx are informative, §1.8). */

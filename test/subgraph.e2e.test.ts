@@ -5,20 +5,14 @@
  * identity's JWK Set grows, and the gateway follows it on an unknown `kid`.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TRPCClientError } from '@trpc/client';
 import { anonymousContext, signContext, type AuthContext } from '../kernel/context.ts';
 import { createInternalClient } from '../kernel/trpc.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
-import { bearer, registerAndLogin, startTestStack, type TestStack } from './harness.ts';
+import { bearer, registerAndLogin, useTestStack } from './harness.ts';
 
-let t: TestStack;
-beforeAll(async () => {
-  t = await startTestStack();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useTestStack();
 
 interface HttpResult {
   status: number;

@@ -13,7 +13,7 @@ import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { createPubSub, type PubSub } from '../kernel/pubsub.ts';
-import { bearer, registerAndLogin, SERVICES, startTestStack, type TestStack } from './harness.ts';
+import { bearer, registerAndLogin, SERVICES, startTestStack, type TestStack, useTestStack } from './harness.ts';
 import { apiKey, createKey, orgWith } from './org-fixtures.ts';
 
 const wsUrlOf = (base: string): string => `${base.replace(/^http/, 'ws')}/graphql`;
@@ -133,15 +133,9 @@ describe('limits and revocation on graphql-ws', () => {
 });
 
 describe('rate limits on graphql-ws share the HTTP and REST counters', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    // Day-long windows: a test never straddles a window boundary. 8 `auth` hits: 4 for the two
-    // users of the first test, 2 for the third's, 2 guesses.
-    t = await startTestStack({ env: { RATE_LIMIT_AUTH: '8/86400', RATE_LIMIT_DEFAULT: '4/86400' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  // Day-long windows: a test never straddles a window boundary. 8 `auth` hits: 4 for the two
+  // users of the first test, 2 for the third's, 2 guesses.
+  const t = useTestStack({ env: { RATE_LIMIT_AUTH: '8/86400', RATE_LIMIT_DEFAULT: '4/86400' } });
 
   const tooMany = [{ message: 'Too many requests', extensions: { code: 'RATE_LIMITED', status: 429, retryAfter: expect.any(Number) } }];
 
