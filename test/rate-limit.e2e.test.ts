@@ -6,8 +6,8 @@
  * TRUST_PROXY lets each test speak from its own client IP (X-Forwarded-For), so the per-IP `auth`
  * buckets of different tests never meet.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, newUser, startTestStack, type TestStack } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { bearer, newUser, useTestStack } from './harness.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fromIp = (n: number): Record<string, string> => ({ 'x-forwarded-for': `203.0.113.${n}` });
@@ -63,13 +63,7 @@ const GQL_TOO_MANY = (retryAfter: number) => ({ errors: [{ message: 'Too many re
 const LOGIN = 'mutation { login(input: {username: "nobody", password: "wrong password"}) { accessToken } }';
 
 describe('RATE_LIMIT_AUTH=3/60, RATE_LIMIT_DEFAULT=5/60', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack({ env: { RATE_LIMIT_AUTH: '3/60', RATE_LIMIT_DEFAULT: '5/60', TRUST_PROXY: 'true' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestStack({ env: { RATE_LIMIT_AUTH: '3/60', RATE_LIMIT_DEFAULT: '5/60', TRUST_PROXY: 'true' } });
 
   /** Registers and logs in from `ip` (two requests of that IP's `auth` bucket). */
   async function user(ip: number): Promise<{ id: string; access: string; username: string; password: string }> {
@@ -215,13 +209,7 @@ describe('RATE_LIMIT_AUTH=3/60, RATE_LIMIT_DEFAULT=5/60', () => {
 });
 
 describe('window reset with RATE_LIMIT_DEFAULT=2/2', () => {
-  let t: TestStack;
-  beforeAll(async () => {
-    t = await startTestStack({ env: { RATE_LIMIT_DEFAULT: '2/2' } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestStack({ env: { RATE_LIMIT_DEFAULT: '2/2' } });
 
   it('refuses the 3rd request of a window and accepts again once X-RateLimit-Reset has passed', async () => {
     const u = newUser('rl');
