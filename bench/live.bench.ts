@@ -174,7 +174,8 @@ export async function run(): Promise<void> {
     const started = performance.now();
     const cpuFrom = cpuSnapshot();
     await Promise.all([...users.map((u, i) => heartbeatLoop(u, (i * INTERVAL_MS) / users.length)), baselineLoop()]);
-    const elapsed = (performance.now() - started) / 1000;
+    const silentFrom = performance.now();
+    const elapsed = (silentFrom - started) / 1000;
     const cpu = cpuUse(cpuFrom, cpuSnapshot());
     // Heartbeats the gateway gave up on may still be queued in live: wait until the events stop.
     for (let last = -1; last !== credited; ) {
@@ -193,8 +194,7 @@ export async function run(): Promise<void> {
       `  CREDITED events delivered ${credited} (${(credited / elapsed).toFixed(0)}/s) for ${answered} heartbeats answered; users whose credited seconds heard differ from their used_seconds: ${unheard}  gateway RSS ${rssMb(sys.gatewayPid)} MB`,
     );
     console.log(`  CPU while heartbeating (% of one core): ${cpu.map((p) => `${p.name} ${p.percent.toFixed(0)}`).join(', ')}; load average ${load()}`);
-    // The clients vanish: the sweepers end every session 60 s after its last heartbeat.
-    const silentFrom = performance.now();
+    // The clients vanished when the heartbeats stopped: the sweepers end every session 60 s after its last heartbeat.
     while (ended < users.length && performance.now() - silentFrom < 120_000) await sleep(250);
     console.log(`  sessions ended by the sweepers: ${ended}/${users.length}, the last ${((performance.now() - silentFrom) / 1000 - 60).toFixed(1)} s after the 60 s timeout (sweeper every 1 s)`);
   } finally {
