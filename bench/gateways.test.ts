@@ -64,4 +64,15 @@ describe('gateway benchmark', () => {
     }
     // A gateway may take long to start on a busy machine (its process waits up to 90 s for it).
   }, 120_000);
+
+  it('this gateway with @apollo/gateway\'s executor (GATEWAY_EXECUTOR=apollo) answers the same bytes', async () => {
+    const { url, proc } = await startGateway('xentree', setup, null, { GATEWAY_EXECUTOR: 'apollo' });
+    try {
+      const answer = await heavyQuery(url);
+      expect(answer.status).toBe(200);
+      expect(isReference(answer.body, setup.reference), answer.body.slice(0, 500)).toBe(true);
+    } finally {
+      await proc.stop();
+    }
+  }, 120_000);
 });

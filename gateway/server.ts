@@ -41,6 +41,7 @@ import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
+import { withLeanExecutor } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
@@ -95,7 +96,9 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   disableVendorTelemetry();
   const sourceFor = createSubgraphSources({ config, pool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
-  const gateway = new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) });
+  const apolloGateway = new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) });
+  // Queries and mutations run on the lean executor over the same plans, unless configured otherwise.
+  const gateway = config.gatewayExecutor === 'lean' ? withLeanExecutor(apolloGateway, { dataSourceFor: (name, url) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) }) : apolloGateway;
 
   const app = Fastify({
     logger: false,

@@ -53,6 +53,7 @@ describe('loadConfig defaults', () => {
       integrationTokenIssuer: 'xentree',
       googleOAuth: null,
       subgraphTimeoutMs: 10_000,
+      gatewayExecutor: 'lean',
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
       chatSessionIdleSeconds: 300,

@@ -107,9 +107,10 @@ export async function startSetup(cpu: number | null): Promise<BenchSetup> {
 
 /**
  * Starts one gateway on `cpu`. This project's gateway runs with its production settings, over the
- * bench supergraph, with the limits a load test needs raised (see bench/GATEWAYS.md).
+ * bench supergraph, with the limits a load test needs raised (see bench/GATEWAYS.md); `extraEnv`
+ * adds to (or overrides) its environment.
  */
-export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: number | null): Promise<{ url: string; proc: Running }> {
+export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: number | null, extraEnv: Record<string, string> = {}): Promise<{ url: string; proc: Running }> {
   const port = await freePort();
   const proc = await startServe(name, {
     NODE_ENV: 'production',
@@ -131,6 +132,7 @@ export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: nu
           GRAPHQL_MAX_COST: '1000000',
         }
       : {}),
+    ...extraEnv,
   }, cpu);
   return { url: `http://127.0.0.1:${port}/graphql`, proc };
 }

@@ -47,9 +47,6 @@ export interface LeanExecutorOptions {
 export function withLeanExecutor(gateway: ApolloGateway, options: LeanExecutorOptions): GatewayInterface {
   const sdlOf = new WeakMap<GraphQLSchema, string>();
   const states = new WeakMap<GraphQLSchema, LeanState>();
-  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    sdlOf.set(apiSchema, coreSupergraphSdl);
-  });
   let fallback: GatewayExecutor | null = null;
 
   const stateFor = (schema: GraphQLSchema): LeanState | null => {
@@ -62,6 +59,19 @@ export function withLeanExecutor(gateway: ApolloGateway, options: LeanExecutorOp
     }
     return state;
   };
+
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    sdlOf.set(apiSchema, coreSupergraphSdl);
+    // Planner and schemas are built as soon as the supergraph loads, as @apollo/gateway builds its
+    // own, not by the first request (which would wait for them); just outside @apollo/gateway's update.
+    setImmediate(() => {
+      try {
+        stateFor(apiSchema);
+      } catch {
+        // Left to the first request, which builds it again and answers the error.
+      }
+    });
+  });
 
   const executor: GatewayExecutor = (requestContext) => {
     const state = stateFor(requestContext.schema);
