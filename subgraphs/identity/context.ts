@@ -1,17 +1,27 @@
 /** The per-request context of identity's resolvers, apart from the manifest so resolvers need not import index.ts. */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { UserService } from './user.service.ts';
 import type { SessionService } from './session.service.ts';
 import type { SigningKeyService } from './signing-key.service.ts';
 import type { ApiKeyService } from './api-key.service.ts';
-import type { IdentityLoaders } from './loaders.ts';
+import { createLoaders, type IdentityLoaders } from './loaders.ts';
+
+export interface IdentityServices {
+  users: UserService;
+  sessions: SessionService;
+  keys: SigningKeyService;
+  apiKeys: ApiKeyService;
+}
 
 /** Per-request context of identity's resolvers. */
 export interface IdentityContext {
   auth: AuthContext | null;
+  /** The request's own EntityManager (a fork), for reads of managed entities and for writes. */
   em: EntityManager;
-  services: { users: UserService; sessions: SessionService; keys: SigningKeyService; apiKeys: ApiKeyService };
+  /** For plain-row statements only (`getConnection().execute`), which need no fork. */
+  rows: Pick<EntityManager, 'getConnection'>;
+  services: IdentityServices;
   loaders: IdentityLoaders;
   /** Families revoked during this request; reported to the gateway in `extensions`. */
   revokedSessions: string[];
@@ -19,4 +29,33 @@ export interface IdentityContext {
   revokedApiKeys: string[];
   /** Users created by this request, whose private fields the caller may see. */
   selfIds: Set<string>;
+}
+
+/**
+ * The context a request gets: its EntityManager is forked on first use, as `me` and user
+ * references are read as plain rows and a fork (an identity map, a copy of the configuration) was
+ * a measurable part of each. The fork is a getter on the prototype because Apollo Server copies
+ * the context's own properties into a new object for each operation, which would read (and so
+ * make) the fork at once.
+ */
+export class IdentityRequest implements IdentityContext {
+  readonly rows: Pick<EntityManager, 'getConnection'>;
+  readonly loaders: IdentityLoaders;
+  readonly revokedSessions: string[] = [];
+  readonly revokedApiKeys: string[] = [];
+  readonly selfIds = new Set<string>();
+  private forked: EntityManager | undefined = undefined;
+
+  constructor(
+    readonly auth: AuthContext | null,
+    readonly services: IdentityServices,
+    private readonly orm: MikroORM,
+  ) {
+    this.rows = orm.em;
+    this.loaders = createLoaders(this.rows, services.users);
+  }
+
+  get em(): EntityManager {
+    return (this.forked ??= this.orm.em.fork());
+  }
 }

@@ -16,8 +16,7 @@ import { ApiKeyService } from './api-key.service.ts';
 import { subgraphClient } from '../../kernel/trpc.ts';
 import type { OrgsRouter } from '../orgs/router.ts';
 import { createIdentityRouter } from './router.ts';
-import { createLoaders } from './loaders.ts';
-import type { IdentityContext } from './context.ts';
+import { IdentityRequest, type IdentityContext } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { IdentityRouter } from './router.ts';
@@ -64,8 +63,7 @@ export const identity: SubgraphManifest<IdentityContext> = {
     return {
       router: createIdentityRouter(orm, users, sessions, keys, apiKeys),
       requestContext(auth) {
-        const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, users), revokedSessions: [], revokedApiKeys: [], selfIds: new Set() };
+        return new IdentityRequest(auth, services, orm);
       },
     };
   },

@@ -8,8 +8,9 @@ export interface IdentityLoaders {
   userById: DataLoader<string, User | null>;
 }
 
-export function createLoaders(em: EntityManager, users: UserService): IdentityLoaders {
+/** `rows`: users are read as plain rows, so any EntityManager's connection does (no fork). */
+export function createLoaders(rows: Pick<EntityManager, 'getConnection'>, users: UserService): IdentityLoaders {
   return {
-    userById: new DataLoader((ids) => users.byIds(em, ids)),
+    userById: new DataLoader((ids) => users.byIds(rows, ids)),
   };
 }

@@ -6,7 +6,7 @@ import type { Plan, PlatformRole, Resolvers } from './schema.types.ts';
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    me: (_, __, ctx) => ctx.services.users.view(ctx.em, requireBearer(ctx.auth)),
+    me: (_, __, ctx) => ctx.services.users.view(ctx.rows, requireBearer(ctx.auth)),
     apiKeys: (_, args, ctx) =>
       ctx.services.apiKeys.list(ctx.em, requireBearer(ctx.auth), args.organizationId),
   },

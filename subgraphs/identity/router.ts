@@ -18,7 +18,7 @@ export function createIdentityRouter(orm: MikroORM, users: UserService, sessions
     /** Users by id, in the order asked; null for unknown ids. */
     usersByIds: internalProcedure
       .input(z.object({ ids: z.array(z.string()).max(1000) }))
-      .query(async ({ input }) => (await users.byIds(orm.em.fork(), input.ids)).map((u) => (u ? toSummary(u) : null))),
+      .query(async ({ input }) => (await users.byIds(orm.em, input.ids)).map((u) => (u ? toSummary(u) : null))),
     userByUsername: internalProcedure
       .input(z.object({ username: z.string().min(1).max(100) }))
       .query(async ({ input }) => {

@@ -152,14 +152,11 @@ export class UserService {
   }
 
   /**
-   * The caller's own profile.
-   * @throws INVALID_TOKEN when the account no longer exists.
-   */
-  /**
-   * The caller's account to read (a plain row; `me` gives the managed entity to change).
+   * The caller's account to read (a plain row; `me` gives the managed entity to change), through
+   * any EntityManager's connection: a request's fork is not needed for it.
    * @throws INVALID_TOKEN when the account no longer exists
    */
-  async view(em: EntityManager, auth: UserContext): Promise<User> {
+  async view(em: Pick<EntityManager, 'getConnection'>, auth: UserContext): Promise<User> {
     const [user] = await this.byIds(em, [auth.userId]);
     if (!user) throw new AppError('INVALID_TOKEN');
     return user;
@@ -200,13 +197,13 @@ export class UserService {
     return user;
   }
 
-  /** Users by id, in one query, in the order asked (null for unknown ids). */
   /**
    * Users by id, in the order asked (null where none), as plain rows rather than managed
    * entities: callers only read them (federation references, the usersByIds procedure), and
-   * hydrating entities was a good part of a reference lookup's CPU.
+   * hydrating entities was a good part of a reference lookup's CPU. Any EntityManager's
+   * connection does: no fork (identity map) is needed.
    */
-  async byIds(em: EntityManager, ids: readonly string[]): Promise<(User | null)[]> {
+  async byIds(em: Pick<EntityManager, 'getConnection'>, ids: readonly string[]): Promise<(User | null)[]> {
     const valid = [...new Set(ids.filter((id) => UUID.safeParse(id).success))];
     const rows = valid.length
       ? await em.getConnection().execute<User[]>(`select ${USER_COLUMNS} from "identity"."users" where id in (${valid.map(() => '?').join(',')})`, valid)
