@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<void> {
     for (const hint of composed.hints) console.warn(`hint: ${hint}`);
     console.log(changed ? 'schema/supergraph.graphql and schema/api.graphql updated' : 'schemas already up to date');
     const { writeResolverTypes } = await import('../schema/codegen.ts');
-    const typed = await writeResolverTypes(SUBGRAPHS);
+    const typed = writeResolverTypes(SUBGRAPHS);
     console.log(typed.length ? `resolver types updated: ${typed.join(', ')}` : 'resolver types already up to date');
     const { writeOpenApiFile } = await import('../rest-compat/openapi-file.ts');
     console.log(writeOpenApiFile() ? 'schema/openapi.json updated' : 'schema/openapi.json already up to date');

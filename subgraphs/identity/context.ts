@@ -1,6 +1,7 @@
 /** The per-request context of identity's resolvers, apart from the manifest so resolvers need not import index.ts. */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AuthContext } from '../../kernel/context.ts';
+import { ForkOnFirstUse } from '../../kernel/request-em.ts';
 import type { UserService } from './user.service.ts';
 import type { SessionService } from './session.service.ts';
 import type { SigningKeyService } from './signing-key.service.ts';
@@ -31,31 +32,21 @@ export interface IdentityContext {
   selfIds: Set<string>;
 }
 
-/**
- * The context a request gets: its EntityManager is forked on first use, as `me` and user
- * references are read as plain rows and a fork (an identity map, a copy of the configuration) was
- * a measurable part of each. The fork is a getter on the prototype because Apollo Server copies
- * the context's own properties into a new object for each operation, which would read (and so
- * make) the fork at once.
- */
-export class IdentityRequest implements IdentityContext {
+/** The context a request gets: `me` and user references are read as plain rows, without a fork. */
+export class IdentityRequest extends ForkOnFirstUse implements IdentityContext {
   readonly rows: Pick<EntityManager, 'getConnection'>;
   readonly loaders: IdentityLoaders;
   readonly revokedSessions: string[] = [];
   readonly revokedApiKeys: string[] = [];
   readonly selfIds = new Set<string>();
-  private forked: EntityManager | undefined = undefined;
 
   constructor(
     readonly auth: AuthContext | null,
     readonly services: IdentityServices,
-    private readonly orm: MikroORM,
+    orm: MikroORM,
   ) {
+    super(orm);
     this.rows = orm.em;
     this.loaders = createLoaders(this.rows, services.users);
-  }
-
-  get em(): EntityManager {
-    return (this.forked ??= this.orm.em.fork());
   }
 }

@@ -1,7 +1,7 @@
 /** The integrations subgraph manifest: tenant signing keys, integration tokens and the skills connector. */
 import { loadSubgraphSdl } from '../../kernel/policy.ts';
 import type { SubgraphManifest } from '../../kernel/server.ts';
-import { createInternalClient } from '../../kernel/trpc.ts';
+import { subgraphClient } from '../../kernel/trpc.ts';
 import { ORGANIZATION_CREATED, ORGANIZATION_DELETED, type OrganizationCreatedEvent, type OrganizationDeletedEvent } from '../../kernel/events.ts';
 import type { OrgsRouter } from '../orgs/router.ts';
 import { GrantSchema, OAuthStateSchema, RevocationSchema, SkillConnectionSchema, TenantKeySchema } from './integration.entity.ts';
@@ -29,16 +29,7 @@ export const integrations: SubgraphManifest<IntegrationsContext> = {
   entities: [TenantKeySchema, GrantSchema, RevocationSchema, OAuthStateSchema, SkillConnectionSchema],
   migrations: [{ name: 'integrations-0001-initial', class: IntegrationsInitial }],
   setup({ config, orm, pubsub, logger }) {
-    const orgs = new OrgsGateway(
-      createInternalClient<OrgsRouter>({
-        target: 'orgs',
-        baseUrl: config.subgraphUrls.orgs,
-        caller: 'integrations',
-        secret: config.internalServiceKey,
-        timeoutMs: config.trpcTimeoutMs,
-        maxBatch: config.trpcMaxBatch,
-      }),
-    );
+    const orgs = new OrgsGateway(subgraphClient<OrgsRouter>(config, 'integrations', 'orgs'));
     const tenantKeys = new TenantKeys(orm, config.encryptionKey, orgs);
     const memberships = new MembershipCache(orgs);
     const revocations = new RevocationCache(pubsub);
