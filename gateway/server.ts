@@ -1,6 +1,7 @@
 /**
- * The gateway: fastify + Apollo Server + @apollo/gateway over the committed supergraph, local
- * authentication, the signed internal context towards subgraphs, health and the GraphQL IDE; other
+ * The gateway: fastify + Apollo Server + a federation executor (the lean one, gateway/executor/, or
+ * @apollo/gateway's) over the committed supergraph, local authentication, the signed internal
+ * context towards subgraphs, health and the GraphQL IDE; other
  * layers (the REST compatibility layer) mount as plugins on the same executor (plugin.ts).
  */
 // First: before @apollo/gateway loads, so that its usage-reporting packages load only if used.
@@ -11,6 +12,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
@@ -41,7 +43,7 @@ import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
-import { withLeanExecutor } from './executor/index.ts';
+import { createLeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
@@ -96,9 +98,13 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   disableVendorTelemetry();
   const sourceFor = createSubgraphSources({ config, pool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
-  const apolloGateway = new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) });
-  // Queries and mutations run on the lean executor over the same plans, unless configured otherwise.
-  const gateway = config.gatewayExecutor === 'lean' ? withLeanExecutor(apolloGateway, { dataSourceFor: (name, url) => sourceFor(name, supergraph.graphqlUrlOf(name, url)) }) : apolloGateway;
+  const dataSourceFor = (name: string, url: string | undefined) => sourceFor(name, supergraph.graphqlUrlOf(name, url));
+  // Queries and mutations run on the lean executor over the runtime's own supergraph; @apollo/gateway
+  // (which builds its own supergraph, schemas and planner) only when configured.
+  const gateway: GatewayInterface =
+    config.gatewayExecutor === 'lean'
+      ? createLeanGateway(supergraph, { dataSourceFor, logger })
+      : new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) });
 
   const app = Fastify({
     logger: false,

@@ -1,20 +1,28 @@
 /**
- * The gateway's lean executor (`GATEWAY_EXECUTOR=lean`, docs/configuration.md): @apollo/gateway
- * keeps loading and following the supergraph and giving Apollo Server its API schema, and this
- * executor answers each query and mutation instead of @apollo/gateway's: the same query plans
- * (`@apollo/query-planner`), cached per operation, run by execute.ts.
+ * The gateway's lean executor (`GATEWAY_EXECUTOR=lean`, docs/configuration.md): Apollo Server's
+ * gateway, fed by the gateway's own supergraph runtime (gateway/supergraph.ts), answering each
+ * query and mutation with @apollo/query-planner's plans, cached per operation, run by execute.ts.
  *
- * Per supergraph (keyed by the API schema Apollo Server runs the request with, so a request
- * always plans with the supergraph it was validated against) it builds, on first use, a planner
- * that also hands each fetch its parsed subgraph operation, so nothing parses it per call.
+ * One supergraph in memory per loaded SDL: the runtime's validated `Supergraph` is the one planned
+ * with, its API schema is the schema Apollo Server validates and executes against, and one planner
+ * (which also hands each fetch its parsed subgraph operation, so nothing parses it per call).
+ * @apollo/gateway's `ApolloGateway` is not constructed: it would build a second supergraph, API
+ * schema, query graph and planner from the same SDL.
+ *
+ * A reload prepares the next supergraph's planner and schemas as a follower of the runtime (a
+ * throw fails the reload and leaves everything as it was), then hands Apollo Server the new API
+ * schema. State is keyed by that schema, so a request always plans and executes with the
+ * supergraph it was validated against, even when a reload lands while it runs.
  */
-import type { ApolloGateway, GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 import { buildOperationContext } from '@apollo/gateway';
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
-import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import { getVariableValues, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../../kernel/logger.ts';
 import { inSpan } from '../../kernel/telemetry.ts';
+import type { LoadedSupergraph, SupergraphFollower } from '../supergraph.ts';
 import { executeLeanQueryPlan, type OperationContext } from './execute.ts';
 
 export { executeLeanQueryPlan } from './execute.ts';
@@ -28,6 +36,9 @@ interface Planned {
 }
 
 interface LeanState {
+  sdl: string;
+  /** What Apollo Server validates and executes requests against (graphql-js form of `apiSchema`). */
+  schema: GraphQLSchema;
   apiSchema: Schema;
   supergraphSchema: GraphQLSchema;
   planner: QueryPlanner;
@@ -35,71 +46,80 @@ interface LeanState {
   plans: Map<string, Planned>;
 }
 
+/** The part of the supergraph runtime the lean gateway follows. */
+export interface LeanSupergraphSource {
+  readonly current: LoadedSupergraph;
+  follow(follower: SupergraphFollower): void;
+}
+
 export interface LeanExecutorOptions {
-  /** The data source of a subgraph at its routing URL (the one @apollo/gateway's `buildService` gives). */
+  /** The data source of a subgraph at its routing URL as the supergraph gives it. */
   dataSourceFor(name: string, url: string): GraphQLDataSource;
+  logger: Logger;
 }
 
 /**
- * `gateway` as Apollo Server's gateway, with queries and mutations executed by the lean executor.
- * Call before Apollo Server starts (it listens for the supergraphs `gateway` loads).
+ * Apollo Server's gateway over `source`'s supergraphs, with queries and mutations executed by the
+ * lean executor. Create it before the runtime starts (it follows every supergraph from then on).
  */
-export function withLeanExecutor(gateway: ApolloGateway, options: LeanExecutorOptions): GatewayInterface {
-  const sdlOf = new WeakMap<GraphQLSchema, string>();
+export function createLeanGateway(source: LeanSupergraphSource, options: LeanExecutorOptions): GatewayInterface {
+  const listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   const states = new WeakMap<GraphQLSchema, LeanState>();
-  let fallback: GatewayExecutor | null = null;
+  let current: LeanState | null = null;
+  let stopped = false;
 
-  const stateFor = (schema: GraphQLSchema): LeanState | null => {
-    let state = states.get(schema);
-    if (!state) {
-      const sdl = sdlOf.get(schema);
-      if (sdl === undefined) return null;
-      state = leanStateOf(sdl, options);
-      states.set(schema, state);
+  const serve = (state: LeanState): void => {
+    current = state;
+    states.set(state.schema, state);
+    if (stopped) return;
+    for (const listener of listeners) {
+      try {
+        listener({ apiSchema: state.schema, coreSupergraphSdl: state.sdl });
+      } catch (err) {
+        // A swap must not throw (gateway/supergraph.ts); Apollo Server's own listener does not.
+        options.logger.error({ err }, 'a supergraph listener failed; the new supergraph is served');
+      }
     }
-    return state;
   };
 
-  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    sdlOf.set(apiSchema, coreSupergraphSdl);
-    // Planner and schemas are built as soon as the supergraph loads, as @apollo/gateway builds its
-    // own, not by the first request (which would wait for them); just outside @apollo/gateway's update.
-    setImmediate(() => {
-      try {
-        stateFor(apiSchema);
-      } catch {
-        // Left to the first request, which builds it again and answers the error.
-      }
-    });
+  source.follow((next) => {
+    const state = leanStateOf(next, options);
+    return () => serve(state);
   });
 
   const executor: GatewayExecutor = (requestContext) => {
-    const state = stateFor(requestContext.schema);
-    if (!state) {
-      // A schema this executor has not seen (not one @apollo/gateway loaded): @apollo/gateway's own path.
-      if (!fallback) throw new Error('The gateway has not loaded a supergraph yet');
-      return fallback(requestContext);
-    }
+    const state = states.get(requestContext.schema);
+    if (!state) throw new Error('The gateway has not loaded this supergraph');
     return inSpan('gateway.request', {}, () => execute(state, requestContext));
   };
 
   return {
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-    async load(loadOptions) {
-      const loaded = await gateway.load(loadOptions);
-      fallback = loaded.executor;
+    onSchemaLoadOrUpdate(callback) {
+      listeners.add(callback);
+      return () => listeners.delete(callback);
+    },
+    async load() {
+      // Apollo Server subscribes first, then loads: it learns its schema from this notification.
+      serve(current ?? leanStateOf(source.current, options));
       return { executor };
     },
-    stop: () => gateway.stop(),
+    async stop() {
+      stopped = true;
+      listeners.clear();
+    },
   };
 }
 
-function leanStateOf(sdl: string, options: LeanExecutorOptions): LeanState {
-  const supergraph = Supergraph.build(sdl);
+/** Everything a supergraph is served with; throws when the planner cannot be built for it. */
+function leanStateOf(loaded: LoadedSupergraph, options: LeanExecutorOptions): LeanState {
+  const { supergraph } = loaded;
   const serviceMap: ServiceMap = Object.create(null);
   for (const { name, url } of supergraph.subgraphsMetadata()) serviceMap[name] = options.dataSourceFor(name, url);
+  const apiSchema = supergraph.apiSchema();
   return {
-    apiSchema: supergraph.apiSchema(),
+    sdl: loaded.sdl,
+    schema: apiSchema.toGraphQLJSSchema(),
+    apiSchema,
     supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
     planner: new QueryPlanner(supergraph, { exposeDocumentNodeInFetchNode: true }),
     serviceMap,
