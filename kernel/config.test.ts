@@ -60,6 +60,7 @@ describe('loadConfig defaults', () => {
       streamLeaseMs: 15_000,
       ingestionLeaseMs: 30_000,
       liveSweepIntervalMs: 15_000,
+      liveCreditDeliveryMs: 60_000,
       liveRealtimeUrl: 'wss://orchstr.xentree.com',
       ai: {
         defaultProvider: 'local',

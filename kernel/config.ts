@@ -127,6 +127,7 @@ const envSchema = z.object({
   STREAM_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
   INGESTION_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(30_000).default(15_000),
+  LIVE_CREDIT_DELIVERY_MS: z.coerce.number().int().min(50).max(300_000).default(60_000),
   LIVE_REALTIME_URL: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL').default('wss://orchstr.xentree.com'),
   DEFAULT_AI_PROVIDER: z.enum(['local', 'openai', 'anthropic']).optional(),
   OPENAI_BASE_URL: z.url().optional(),
@@ -220,6 +221,11 @@ export interface Config {
   ingestionLeaseMs: number;
   /** How often each live process ends silent Live sessions (at most 30 s; tests shorten it). */
   liveSweepIntervalMs: number;
+  /**
+   * How long a running Live session's credited seconds wait in live's outbox, adding up, before
+   * they go to learning as one award (an end sends them at once; tests shorten it).
+   */
+  liveCreditDeliveryMs: number;
   /** The realtime socket Live clients are sent to (`realtime_url`). */
   liveRealtimeUrl: string;
   /** AI providers (§4.17); `auto` routes to `ai.defaultProvider`. */
@@ -422,6 +428,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     streamLeaseMs: e.STREAM_LEASE_MS,
     ingestionLeaseMs: e.INGESTION_LEASE_MS,
     liveSweepIntervalMs: e.LIVE_SWEEP_INTERVAL_MS,
+    liveCreditDeliveryMs: e.LIVE_CREDIT_DELIVERY_MS,
     liveRealtimeUrl: e.LIVE_REALTIME_URL,
     ai: aiConfig(e),
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,

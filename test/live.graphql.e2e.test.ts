@@ -7,7 +7,8 @@ import { createKey, createOrg, person, type Person } from './org-fixtures.ts';
 import { backdate, setUsage } from './live-fixtures.ts';
 import { collect, until, wsClient } from './chat-stream-fixtures.ts';
 
-const t = useTestStack();
+// Credits reach learning (the live_minutes quest) within a pass of the outbox, not a minute later.
+const t = useTestStack({ env: { LIVE_SWEEP_INTERVAL_MS: '100', LIVE_CREDIT_DELIVERY_MS: '50' } });
 
 const SESSION = 'id sessionType status billedSeconds endReason xpAwarded heartbeatIntervalSeconds heartbeatTimeoutSeconds realtimeUrl';
 const QUOTA = 'plan quotaSeconds usedSeconds remainingSeconds activeSessionId';

@@ -192,3 +192,45 @@ describe('API-key scopes', () => {
     expect({ status: read.status, body: read.body }).toEqual({ status: 403, body: scopeMissing('live:read', ['live:write']) });
   });
 });
+
+describe('credits on their way to learning', () => {
+  /** Runs SQL on learning's database (its recorded activities), as liveSql does on live's. */
+  const learningSql = async <T>(sql: string, params: unknown[]): Promise<T[]> => {
+    const orm = t.stack.subgraphs.find((s) => s.name === 'learning')?.orm;
+    if (!orm) throw new Error('learning subgraph is not running');
+    return orm.em.fork().getConnection().execute<T[]>(sql, params);
+  };
+  const records = (userId: string) =>
+    liveSql<{ id: string; amount: number | null; attempts: number; delivered: boolean }>(
+      t,
+      `select "id", ("payload"->>'amount')::int as "amount", "attempts", "delivered_at" is not null as "delivered" from "live"."xp_outbox" where "user_id" = ? order by "created_at", "id"`,
+      [userId],
+    );
+  const learned = async (p: Person) => ({
+    activities: await learningSql<{ kind: string; amount: number }>(`select "kind", "amount" from "learning"."activities" where "user_id" = ?`, [p.id]),
+    figures: (await t.gql('{ xpProfile { todayXpBreakdown { liveSession } } learningTime { bySource { live } } }', {}, bearer(p.access))).body.data,
+  });
+
+  it('a running session\'s credits add up in one record (not due for a minute), sealed and sent with its end; sent again, counted once', async () => {
+    const p = await person(t, 'lcr');
+    const id = await startSession(t, p.access);
+    for (const gap of [50, 50, 50]) {
+      await backdate(t, id, gap);
+      expect((await heartbeat(p, id)).status).toBe(200);
+    }
+    expect(await records(p.id)).toEqual([{ id: `live_credit_open:${id}`, amount: 150, attempts: 0, delivered: false }]);
+    expect((await end(p, id)).body).toMatchObject({ billed_seconds: 150, xp_awarded: 4 });
+    await until(async () => (await records(p.id)).every((r) => r.delivered));
+    const sealed = expect.stringMatching(new RegExp(`^live_credit:${id}:\\d{4}-\\d\\d-\\d\\dT`));
+    expect(await records(p.id)).toEqual([
+      { id: sealed, amount: 150, attempts: 1, delivered: true },
+      { id: `live_session:${id}`, amount: null, attempts: 1, delivered: true },
+    ]);
+    const once = { activities: [{ kind: 'live_credit', amount: 150 }], figures: { xpProfile: { todayXpBreakdown: { liveSession: 4 } }, learningTime: { bySource: { live: 150 } } } };
+    expect(await learned(p)).toEqual(once);
+    // Delivered again, as after a crash between learning's answer and the records being marked.
+    await liveSql(t, `update "live"."xp_outbox" set "delivered_at" = null, "next_attempt_at" = now() where "user_id" = ?`, [p.id]);
+    await until(async () => (await records(p.id)).every((r) => r.delivered && r.attempts === 2), 20_000);
+    expect(await learned(p)).toEqual(once);
+  });
+});

@@ -1,17 +1,24 @@
 /**
- * Delivers the outbox of awards (`live_session` XP at each end, `live_credit` seconds at each
- * credit) to learning's idempotent `award`, with retries. A pass claims due records for a short
- * lease in its own transaction (`skip locked`, so processes never claim the same record at once),
- * calls learning with no transaction open (different users' records side by side), then marks
- * the delivered ones in one statement and schedules each failed one's retry with a growing delay. Learning records an award once by (source, sourceId), so a record delivered
- * twice (a process dying after the call) still counts once.
+ * Delivers the outbox of awards (`live_session` XP at each end, `live_credit` seconds credited)
+ * to learning's idempotent `award`, with retries. A pass claims due records for a short lease in
+ * its own statement (`skip locked`, so processes never claim the same record at once), sealing
+ * each session's open credit record on the way (session.store.ts: the credits since the last pass
+ * become one award), calls learning with no transaction open (different users' records side by
+ * side), then marks the delivered ones in one statement and schedules each failed one's retry
+ * with a growing delay. Learning records an award once by (source, sourceId), so a record
+ * delivered twice (a process dying after the call) still counts once.
+ *
+ * Passes run every `intervalMs` and right after a session ends (nudge), not after each credit:
+ * a running session's credits add up in one record that falls due `liveCreditDeliveryMs` after
+ * its first credit, so learning gets one award per session and delay instead of one per
+ * heartbeat, and the `live_minutes` quest lags by at most that delay plus one interval.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TRPCClient } from '@trpc/client';
 import { callInternal } from '../../kernel/trpc.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { LearningRouter } from '../learning/router.ts';
-import type { AwardRecord } from './session.store.ts';
+import { SEALED_ID, type AwardRecord } from './session.store.ts';
 
 const BATCH = 50;
 
@@ -72,7 +79,7 @@ export class AwardOutbox {
   private async claim(): Promise<OutboxRow[]> {
     const now = new Date();
     const rows = await this.orm.em.fork().execute<{ id: string; payload: AwardRecord | string; attempts: number }[]>(
-      `update "live"."xp_outbox" set "next_attempt_at" = ?
+      `update "live"."xp_outbox" set "next_attempt_at" = ?, "id" = ${SEALED_ID}
        where "id" in (select "id" from "live"."xp_outbox" where "delivered_at" is null and "next_attempt_at" <= ? order by "next_attempt_at", "id" limit ? for update skip locked)
        returning "id", "payload", "attempts"`,
       [new Date(now.getTime() + CLAIM_MS), now, BATCH],

@@ -30,7 +30,7 @@ export const live: SubgraphManifest<LiveContext> = {
     const learning = subgraphClient<LearningRouter>(config, 'live', 'learning');
     // Awards of ended sessions and credited seconds reach learning through the outbox.
     const outbox = new AwardOutbox(orm, learning, config.liveSweepIntervalMs, logger);
-    const sessions = new LiveSessionService(pubsub, () => outbox.nudge());
+    const sessions = new LiveSessionService(pubsub, () => outbox.nudge(), config.liveCreditDeliveryMs);
     const services: LiveServices = { sessions, nicknames: new NicknameService(), transcripts: new TranscriptService() };
     const sweeper = new LiveSweeper(orm, sessions, config.liveSweepIntervalMs, logger);
     sweeper.start();

@@ -43,8 +43,10 @@ function event(type: LiveEventType, s: LiveSession, quota: LiveQuota, at: Date, 
 export class LiveSessionService {
   constructor(
     private readonly pubsub: PubSub,
-    /** Called after a transaction that wrote award records committed (the outbox's nudge). */
+    /** Called after a transaction that ended a session committed (the outbox's nudge). */
     private readonly onAwardsRecorded: () => void = () => {},
+    /** How long credited seconds add up in the outbox before they are due (config.liveCreditDeliveryMs). */
+    private readonly creditDeliveryMs = 0,
   ) {}
 
   /** LIVE-1: the month's quota and the active session (a silent one is ended first). */
@@ -170,8 +172,10 @@ export class LiveSessionService {
     const before = quotaView(userPlan, now, used, s.id);
     const credited = creditOf(s.lastHeartbeatAt, now, before.remainingSeconds);
     s.billedSeconds += credited;
-    // The seconds count for the `live_minutes` quest on the day they are credited.
-    const award: store.AwardRecord | null = credited > 0 ? { source: 'live_credit', sourceId: `${s.id}:${now.toISOString()}`, userId: s.userId, baseXp: 0, amount: credited } : null;
+    // The seconds count for the `live_minutes` quest (on the day learning records them); they
+    // join the session's open credit record (session.store.ts), delivered once it is due or the
+    // session ends: one learning award per session and delivery delay, not one per heartbeat.
+    const award = credited > 0 ? { record: { source: 'live_credit' as const, sourceId: `${s.id}:${now.toISOString()}`, userId: s.userId, baseXp: 0, amount: credited }, dueAt: new Date(now.getTime() + this.creditDeliveryMs) } : null;
     if (now > s.lastHeartbeatAt) s.lastHeartbeatAt = now;
     await store.saveCredit(tx, s, credited > 0 ? { periodStart: start, used: used + credited } : null, award, now);
     const after = quotaView(userPlan, now, used + credited, s.id);
@@ -202,7 +206,8 @@ export class LiveSessionService {
     const events: Events = [];
     const result = await em.transactional((tx) => fn(tx, events));
     await publishLiveEvents(this.pubsub, events);
-    if (events.some((e) => e.type === 'ENDED' || (e.creditedSeconds ?? 0) > 0)) this.onAwardsRecorded();
+    // Credits wait in their open record (due later, coalesced); an end's awards go at once.
+    if (events.some((e) => e.type === 'ENDED')) this.onAwardsRecorded();
     if (result instanceof AppError) throw result;
     return result;
   }

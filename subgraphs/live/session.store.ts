@@ -108,9 +108,10 @@ export async function insertSession(tx: EntityManager, s: LiveSession): Promise<
 
 /**
  * Writes a credit in one statement: the session's new `last_heartbeat_at` and billed total and,
- * when seconds were credited, the month's usage (its row locked by lockUsage) and the award.
+ * when seconds were credited, the month's usage (its row locked by lockSessionAndUsage) and the
+ * credit added to the session's open `live_credit` record (creditRecord).
  */
-export async function saveCredit(tx: EntityManager, s: LiveSession, usage: { periodStart: Date; used: number } | null, award: AwardRecord | null, now: Date): Promise<void> {
+export async function saveCredit(tx: EntityManager, s: LiveSession, usage: { periodStart: Date; used: number } | null, award: { record: AwardRecord; dueAt: Date } | null, now: Date): Promise<void> {
   const writes: string[] = [];
   const params: unknown[] = [];
   if (usage) {
@@ -118,8 +119,8 @@ export async function saveCredit(tx: EntityManager, s: LiveSession, usage: { per
     params.push(usage.used, s.userId, usage.periodStart);
   }
   if (award) {
-    writes.push(`"award" as (${OUTBOX_INSERT})`);
-    params.push(...outboxParams(award, now));
+    writes.push(`"award" as (${CREDIT_UPSERT})`);
+    params.push(openCreditId(s.id), award.record.userId, JSON.stringify(award.record), now, award.dueAt);
   }
   await tx.execute(
     `${writes.length ? `with ${writes.join(', ')} ` : ''}update ${S} set "last_heartbeat_at" = ?, "billed_seconds" = ? where "id" = ?`,
@@ -156,7 +157,31 @@ export interface AwardRecord {
 const OUTBOX_INSERT = `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?) on conflict do nothing`;
 const outboxParams = (award: AwardRecord, now: Date): unknown[] => [`${award.source}:${award.sourceId}`, award.userId, JSON.stringify(award), now, now];
 
-/** Records an award in the outbox, in the transaction that earned it (a record is written once). */
+/**
+ * Credits are coalesced: a session's credits add up in one open record,
+ * `live_credit_open:<session id>`, whose award keeps the `sourceId` of its first credit
+ * (`<session id>:<its time>`) and sums the seconds; it falls due a delivery delay after that first
+ * credit. Taking it (the outbox's claim once due, or the session's end) seals it: it is renamed
+ * `live_credit:<sourceId>` and never grows again, so a sealed record delivered twice is still one
+ * award for learning, and the session's next credit opens a new record. A heartbeat whose upsert
+ * waited for a claim renaming the row meets no conflict any more (PostgreSQL checks again after
+ * the wait) and opens the next record.
+ */
+export const OPEN_CREDIT_PREFIX = 'live_credit_open:';
+const openCreditId = (sessionId: string): string => `${OPEN_CREDIT_PREFIX}${sessionId}`;
+const CREDIT_UPSERT = `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?)
+  on conflict ("id") do update set "payload" = jsonb_set("live"."xp_outbox"."payload", '{amount}',
+    to_jsonb(("live"."xp_outbox"."payload"->>'amount')::int + (excluded."payload"->>'amount')::int))`;
+/** SQL: the sealed id of an open credit record (as is for any other record). */
+export const SEALED_ID = `case when "id" like '${OPEN_CREDIT_PREFIX}%' then 'live_credit:' || ("payload"->>'sourceId') else "id" end`;
+
+/**
+ * Records an award in the outbox, in the transaction that earned it (a record is written once).
+ * An end's award also seals the session's open credit record and makes it due at its first
+ * credit, before the end's award: the session's seconds reach learning before its XP (which a
+ * quest's booster may multiply), as they did when each credit went at once.
+ */
 export async function enqueueAward(tx: EntityManager, award: AwardRecord, now: Date): Promise<void> {
-  await tx.execute(OUTBOX_INSERT, outboxParams(award, now), 'run');
+  const seal = award.source === 'live_session' ? `with "sealed" as (update "live"."xp_outbox" set "id" = ${SEALED_ID}, "next_attempt_at" = "created_at" where "id" = ?) ` : '';
+  await tx.execute(`${seal}${OUTBOX_INSERT}`, [...(seal ? [openCreditId(award.sourceId)] : []), ...outboxParams(award, now)], 'run');
 }
