@@ -40,7 +40,8 @@ interface LeanState {
   /** What Apollo Server validates and executes requests against (graphql-js form of `apiSchema`). */
   schema: GraphQLSchema;
   apiSchema: Schema;
-  supergraphSchema: GraphQLSchema;
+  /** The supergraph schema in graphql-js form, for type conditions: built by the first request. */
+  supergraphSchema(): GraphQLSchema;
   planner: QueryPlanner;
   serviceMap: ServiceMap;
   plans: Map<string, Planned>;
@@ -116,11 +117,13 @@ function leanStateOf(loaded: LoadedSupergraph, options: LeanExecutorOptions): Le
   const serviceMap: ServiceMap = Object.create(null);
   for (const { name, url } of supergraph.subgraphsMetadata()) serviceMap[name] = options.dataSourceFor(name, url);
   const apiSchema = supergraph.apiSchema();
+  // Not needed to start serving (and about as costly to build as the API schema's): left to the first request.
+  let supergraphSchema: GraphQLSchema | undefined;
   return {
     sdl: loaded.sdl,
     schema: apiSchema.toGraphQLJSSchema(),
     apiSchema,
-    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    supergraphSchema: () => (supergraphSchema ??= supergraph.schema.toGraphQLJSSchema()),
     planner: new QueryPlanner(supergraph, { exposeDocumentNodeInFetchNode: true }),
     serviceMap,
     plans: new Map(),
@@ -149,7 +152,7 @@ async function execute(state: LeanState, requestContext: GatewayGraphQLRequestCo
     const variableErrors = validateVariables(requestContext, planned.operationContext);
     if (variableErrors.length > 0) return { errors: variableErrors };
   }
-  return executeLeanQueryPlan(planned.plan, state.serviceMap, requestContext, planned.operationContext, state.supergraphSchema);
+  return executeLeanQueryPlan(planned.plan, state.serviceMap, requestContext, planned.operationContext, state.supergraphSchema());
 }
 
 /** The request's variables against the operation's definitions (what @apollo/gateway checks before planning). */
