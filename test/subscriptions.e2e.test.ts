@@ -205,6 +205,20 @@ describe('federated subscriptions through the gateway', () => {
     await until(() => activeUpstream === 0);
   });
 
+  it('takes a burst of subscriptions in and delivers an event to every one of them', async () => {
+    const u = await registerAndLogin(t, 'burst');
+    // 15 connections (of the 20 a principal may open) × 3 subscriptions sent at once, each a distinct
+    // document (its own plan and upstream subscription): more set-up than one slice of the event
+    // loop, so most of it waits its turn.
+    const connections = Array.from({ length: 15 }, () => client({ authorization: `Bearer ${u.access}` }));
+    const subscriptions = connections.flatMap((c, i) => [0, 1, 2].map((j) => c.iterate({ query: `subscription { ticks(count: 1, intervalMs: ${300 + 3 * i + j}) { n } }` })));
+    const first = await Promise.all(subscriptions.map((it) => it.next()));
+    expect(first).toEqual(Array.from({ length: 45 }, () => ({ done: false, value: { data: { ticks: { n: 1 } } } })));
+    const ends = await Promise.all(subscriptions.map((it) => it.next()));
+    expect(ends.every((r) => r.done)).toBe(true);
+    await until(() => activeUpstream === 0);
+  });
+
   it('closes with 4408 when connection_init does not arrive within 3 s', async () => {
     expect(await closeCode(null)).toBe(4408);
   });

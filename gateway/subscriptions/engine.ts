@@ -12,7 +12,8 @@ import { Supergraph, operationFromDocument, printSchema as printFederationSchema
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { inEventSpan } from './trace-event.ts';
-import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { Pacer } from './pacer.ts';
+import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { UpstreamPool } from './upstream.ts';
@@ -37,7 +38,28 @@ export interface SubscriptionEngineOptions {
    * point), so a second client joining would share that work and miss the events already sent.
    */
   exclusiveFields?: ReadonlySet<string>;
+  /**
+   * Executes an event's plan: @apollo/gateway's `executeQueryPlan` (the default) or the lean
+   * executor (gateway/executor/), which compiles the operation once instead of rebuilding it
+   * against the schema on every event.
+   */
+  executePlan?: PlanExecutor;
 }
+
+/** What @apollo/gateway's `buildOperationContext` returns (the type is not exported by name). */
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export type PlanExecutor = (
+  queryPlan: QueryPlan,
+  serviceMap: ServiceMap,
+  requestContext: GatewayGraphQLRequestContext<EngineContext>,
+  operationContext: OperationContext,
+  supergraphSchema: GraphQLSchema,
+  apiSchema: Schema,
+) => Promise<GatewayExecutionResult>;
+
+/** How long subscription set-up runs before the event loop gets a turn (pacer.ts). */
+const SET_UP_SLICE_MS = 10;
 
 /**
  * One supergraph as the engine plans with it. A subscription keeps the schema it started on:
@@ -51,6 +73,12 @@ interface EngineSchema {
   supergraphSchema: GraphQLSchema;
   planner: QueryPlanner;
   exclusiveFields: ReadonlySet<string>;
+  /**
+   * Planned subscriptions by document and operation name: subscribers send the same few documents
+   * (ws-server.ts shares one DocumentNode per distinct text), and planning one is milliseconds of
+   * CPU, which a burst of thousands of subscriptions would otherwise pay each time.
+   */
+  prepared: WeakMap<DocumentNode, Map<string | null, Prepared>>;
 }
 
 function engineSchemaOf(supergraphSdl: string, exclusiveFields: ReadonlySet<string>, generation: number): EngineSchema {
@@ -67,10 +95,23 @@ function engineSchemaOf(supergraphSdl: string, exclusiveFields: ReadonlySet<stri
     supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
     planner: new QueryPlanner(supergraph),
     exclusiveFields,
+    prepared: new WeakMap(),
   };
 }
 
-type EventPlan = { primary: FetchNode; rest: PlanNode | undefined; schema: EngineSchema };
+/** A subscription's plan and what each of its events is executed with, all computed once per document. */
+interface EventPlan {
+  primary: FetchNode;
+  rest: PlanNode | undefined;
+  schema: EngineSchema;
+  queryPlan: QueryPlan;
+  operationContext: OperationContext;
+  /** The document as text (the topic key and the request context of each event). */
+  source: string;
+  exclusive: boolean;
+}
+
+type Prepared = EventPlan | { errors: Result };
 
 /** What clients receive; errors are already formatted (codes kept, unknown errors masked). */
 export type Result = ExecutionResult<Record<string, unknown>, Record<string, unknown>>;
@@ -268,9 +309,13 @@ export class SubscriptionEngine {
   readonly topics = new Map<string, Topic>();
   private exclusiveCount = 0;
   private current: PendingEngineSchema;
+  private readonly executePlan: PlanExecutor;
+  /** Paces subscription set-up (here and in ws-server.ts) so a burst leaves the event loop turns for I/O. */
+  readonly pacer = new Pacer(SET_UP_SLICE_MS);
 
   constructor(readonly options: SubscriptionEngineOptions) {
     this.current = new PendingEngineSchema(options.supergraphSdl, options.exclusiveFields ?? new Set(), 0);
+    this.executePlan = options.executePlan ?? executeQueryPlan;
   }
 
   private get schema(): EngineSchema {
@@ -308,23 +353,13 @@ export class SubscriptionEngine {
    * `deliver`, events go there and the iterator yields none: it ends when the stream does.
    */
   async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: EngineContext, deliver?: Deliver): Promise<AsyncIterableIterator<Result> | Result> {
-    const schema = this.schema;
-    let plan: QueryPlan;
-    try {
-      plan = schema.planner.buildQueryPlan(operationFromDocument(schema.fedApiSchema, document, { operationName }));
-    } catch (err) {
-      return { errors: asErrors([this.options.formatError({ message: err instanceof Error ? err.message : 'Cannot plan subscription', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]) };
-    }
-    const node = plan.node;
-    if (node?.kind !== 'Subscription') {
-      return { errors: asErrors([{ message: 'Not a subscription operation', extensions: { code: 'BAD_REQUEST' } }]) };
-    }
-    const exclusive = rootFields(document, operationName).some((f) => schema.exclusiveFields.has(f));
-    const key = exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([schema.generation, identityOf(context.auth), print(document), operationName ?? null, variables]);
+    const plan = await this.pacer.run(() => this.prepare(document, operationName));
+    if ('errors' in plan) return plan.errors;
+    const key = plan.exclusive ? `exclusive:${++this.exclusiveCount}` : JSON.stringify([plan.schema.generation, identityOf(context.auth), plan.source, operationName ?? null, variables]);
     let topic = this.topics.get(key);
     const stream = new ClientStream((s) => this.topics.get(key)?.remove(s), deliver);
     if (!topic) {
-      topic = new Topic(this, key, { primary: node.primary, rest: node.rest, schema }, { document, operationName, variables, context });
+      topic = new Topic(this, key, plan, { document, operationName, variables, context });
       this.topics.set(key, topic);
       topic.add(stream);
       await topic.start();
@@ -334,13 +369,52 @@ export class SubscriptionEngine {
     return stream;
   }
 
+  /** The plan of a subscription document on the current schema, planned on its first use. */
+  private prepare(document: DocumentNode, operationName: string | undefined): Prepared {
+    const schema = this.schema;
+    let byName = schema.prepared.get(document);
+    if (!byName) {
+      byName = new Map();
+      schema.prepared.set(document, byName);
+    }
+    let prepared = byName.get(operationName ?? null);
+    if (!prepared) {
+      prepared = this.plan(schema, document, operationName);
+      byName.set(operationName ?? null, prepared);
+    }
+    return prepared;
+  }
+
+  private plan(schema: EngineSchema, document: DocumentNode, operationName: string | undefined): Prepared {
+    let plan: QueryPlan;
+    try {
+      plan = schema.planner.buildQueryPlan(operationFromDocument(schema.fedApiSchema, document, { operationName }));
+    } catch (err) {
+      return { errors: { errors: asErrors([this.options.formatError({ message: err instanceof Error ? err.message : 'Cannot plan subscription', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]) } };
+    }
+    const node = plan.node;
+    if (node?.kind !== 'Subscription') {
+      return { errors: { errors: asErrors([{ message: 'Not a subscription operation', extensions: { code: 'BAD_REQUEST' } }]) } };
+    }
+    const { primary, rest } = node;
+    return {
+      primary,
+      rest,
+      schema,
+      queryPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary },
+      operationContext: buildOperationContext({ schema: schema.apiSchema, operationDocument: document, operationName }),
+      source: print(document),
+      exclusive: rootFields(document, operationName).some((f) => schema.exclusiveFields.has(f)),
+    };
+  }
+
   /** Executes `Sequence[primary, rest]` for one event, answering `primary` from the event. */
   async executeEvent(
     plan: EventPlan,
     request: { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; context: EngineContext },
     event: ExecutionResult,
   ): Promise<Result> {
-    const { primary, rest, schema } = plan;
+    const { primary, schema, queryPlan, operationContext, source } = plan;
     let answered = false;
     const real = this.options.dataSourceFor(primary.serviceName);
     const fromEvent: GraphQLDataSource<EngineContext> = {
@@ -355,9 +429,6 @@ export class SubscriptionEngine {
     const serviceMap: ServiceMap = new Proxy({} as ServiceMap, {
       get: (_t, name: string) => (name === primary.serviceName ? fromEvent : this.options.dataSourceFor(name)),
     });
-    const queryPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
-    const operationContext = buildOperationContext({ schema: schema.apiSchema, operationDocument: request.document, operationName: request.operationName });
-    const source = print(request.document);
     // executeQueryPlan reads only a few of these (request, context, logger, metrics).
     const requestContext: GatewayGraphQLRequestContext<EngineContext> = {
       request: { query: source, variables: request.variables, operationName: request.operationName },
@@ -375,7 +446,7 @@ export class SubscriptionEngine {
       metrics: {},
       overallCachePolicy: undefined,
     };
-    const result = await executeQueryPlan(queryPlan, serviceMap, requestContext, operationContext, schema.supergraphSchema, schema.fedApiSchema);
+    const result = await this.executePlan(queryPlan, serviceMap, requestContext, operationContext, schema.supergraphSchema, schema.fedApiSchema);
     const data = (result.data ?? null) as Record<string, unknown> | null;
     if (!result.errors?.length) return { data };
     return { data, errors: asErrors(result.errors.map((e) => this.options.formatError(e.toJSON()))) };

@@ -12,6 +12,7 @@ import { exclusiveSubscriptions, type PolicyTable } from '../policies.ts';
 import { inWsOperationSpan } from './trace-event.ts';
 import { UpstreamPool } from './upstream.ts';
 import { SubscriptionEngine, type EngineContext } from './engine.ts';
+import { executeLeanQueryPlan } from '../executor/index.ts';
 import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
 
 export interface SubscriptionServiceOptions {
@@ -56,6 +57,9 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     logger: opts.logger,
     // `@exclusive` subscriptions start or replay their own stream: never shared.
     exclusiveFields: exclusiveSubscriptions(opts.policies),
+    // Events execute on the executor queries and mutations run on (GATEWAY_EXECUTOR); the lean one
+    // compiles the operation once rather than rebuilding it against the schema on every event.
+    ...(opts.config.gatewayExecutor === 'lean' ? { executePlan: executeLeanQueryPlan } : {}),
   });
   const ws = attachSubscriptionServer({
     server: opts.server,

@@ -77,6 +77,28 @@ function expiryOf(authorization: string | undefined): number | null {
 }
 
 const FRAME_END = Buffer.from('}', 'utf8');
+const SEND_TEXT = { binary: false } as const;
+
+/**
+ * The connections written to during one fan-out, corked until its loop is over: a connection that
+ * carries several subscribers of the event gets all their frames in one system call instead of
+ * one each (Node's documented pattern: cork, write, uncork on the next tick).
+ */
+export class CorkedWrites {
+  private readonly corked = new Set<Duplex>();
+
+  add(socket: Duplex): void {
+    if (this.corked.has(socket)) return;
+    if (this.corked.size === 0) process.nextTick(this.flush);
+    socket.cork();
+    this.corked.add(socket);
+  }
+
+  private readonly flush = (): void => {
+    for (const socket of this.corked) socket.uncork();
+    this.corked.clear();
+  };
+}
 
 /** Distinct documents kept parsed and validated (subscribers send the same few documents). */
 const DOCUMENT_CACHE_SIZE = 1_000;
@@ -120,6 +142,9 @@ export function nextFrameOf(id: string): (event: EventResult) => Buffer {
 export function attachSubscriptionServer(opts: WsServerOptions): { close(): Promise<void>; handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes });
   const states = new Map<object, ConnectionState>();
+  /** Each client WebSocket's TCP socket, as the upgrade handed it to ws (corked during a fan-out). */
+  const transports = new WeakMap<object, Duplex>();
+  const corked = new CorkedWrites();
   const stopRevocations = opts.onRevoked((revoked) => {
     for (const state of states.values()) if (revokedCode(state.auth, revoked)) state.close(4403, 'Forbidden');
   });
@@ -169,6 +194,9 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         opts.onConnectionCount?.(open);
       },
       onSubscribe: async (ctx, id, payload) => {
+        // A burst of subscriptions is taken in slices (pacer.ts): between them the event loop answers
+        // the subgraphs' pings, so the upstream subscriptions outlive the burst.
+        await opts.engine.pacer.run(() => undefined);
         const state = states.get(ctx.extra);
         if (!state) return [new GraphQLError('Not connected', { extensions: { code: 'UNAUTHENTICATED' } })];
         // The same cached check as HTTP: a revocation this replica missed still ends the socket.
@@ -200,11 +228,13 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         // Events are written here, each serialised once for all its subscribers (engine.ts): the
         // frame graphql-ws would write, {"id","type":"next","payload"}, around the shared payload.
         const socket = ctx.extra.socket;
+        const transport = transports.get(socket);
         const frameOf = nextFrameOf(id);
         const deliver: Deliver = (event) => {
           // After the client's `complete`, or once the socket is closing: nothing more for this id.
           if (!state.subscriptions.has(id) || socket.readyState !== socket.OPEN) return;
-          socket.send(frameOf(event), { binary: false });
+          if (transport) corked.add(transport);
+          socket.send(frameOf(event), SEND_TEXT);
         };
         return {
           schema: opts.engine.apiSchema,
@@ -235,6 +265,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
       const path = req.url?.split('?')[0];
       if (path !== opts.path) return false;
       wss.handleUpgrade(req, socket, head, (ws) => {
+        transports.set(ws, socket);
         wss.emit('connection', ws, req);
         // A socket error here is the peer breaking the protocol (a frame over maxPayload, bad UTF-8,
         // a bad opcode); ws closes the socket itself (1009, 1007, 1002). graphql-ws would print each
