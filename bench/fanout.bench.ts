@@ -14,8 +14,21 @@
  * come from BENCH_FANOUT_SOURCES (default 4) loopback source addresses (127.0.0.1, .2, ...) so
  * that no source address runs out of ephemeral ports.
  */
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { benchUser, percentile, rssMb, startDistributed } from './distributed.ts';
+
+/** A process's user + system CPU so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const USER_ROLE = Buffer.from('"role":"USER"', 'utf8');
+const NEXT_HEAD = Buffer.from('{"id"', 'utf8');
+const NEXT_TYPE = Buffer.from('"type":"next"', 'utf8');
+const ERRORS = Buffer.from('"errors"', 'utf8');
 
 const STEPS = (process.env.BENCH_FANOUT_STEPS ?? '100,1000,10000,50000').split(',').map(Number).filter((n) => n > 0);
 const MAX_SOCKETS = Number(process.env.BENCH_FANOUT_MAX_SOCKETS ?? 12_000);
@@ -32,17 +45,19 @@ class Connection {
 
   private constructor(readonly ws: WebSocket) {}
 
-  static open(url: string, localAddress: string, authorization: string, onNext: (frame: string) => void): Promise<Connection> {
-    const ws = new WebSocket(url, 'graphql-transport-ws', { localAddress, handshakeTimeout: 60_000 });
+  static open(url: string, localAddress: string, authorization: string, onNext: (frame: Buffer, at: number) => void): Promise<Connection> {
+    // No UTF-8 validation of received frames: the bench's own receiving is not what it measures.
+    const ws = new WebSocket(url, 'graphql-transport-ws', { localAddress, handshakeTimeout: 60_000, skipUTF8Validation: true, perMessageDeflate: false });
     const conn = new Connection(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization } })));
       ws.once('error', reject);
       ws.once('close', (code) => reject(new Error(`closed with ${code} before connection_ack`)));
       ws.on('message', (data: Buffer) => {
-        const text = data.toString('utf8');
-        if (text.startsWith('{"id"')) return onNext(text);
-        const type = (JSON.parse(text) as { type?: string }).type;
+        // The arrival time first, before this process does anything with the frame.
+        const at = performance.now();
+        if (data.subarray(0, NEXT_HEAD.length).equals(NEXT_HEAD)) return onNext(data, at);
+        const type = (JSON.parse(data.toString('utf8')) as { type?: string }).type;
         if (type === 'connection_ack') {
           ws.removeAllListeners('close');
           ws.removeAllListeners('error');
@@ -60,7 +75,10 @@ class Connection {
 }
 
 export async function run(): Promise<void> {
-  const sys = await startDistributed();
+  // BENCH_CPU_PROF_DIR=dir: a V8 CPU profile of every process of the topology (bench/cpu-profile.mjs).
+  const profDir = process.env.BENCH_CPU_PROF_DIR;
+  const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+  const sys = await startDistributed(profiling);
   const clients: Connection[] = [];
   try {
     const user = await benchUser(sys.gateway);
@@ -78,12 +96,12 @@ export async function run(): Promise<void> {
     let waiting: (() => void) | null = null;
     let target = 0;
     let subscribers = 0;
-    const onNext = (frame: string): void => {
+    const onNext = (frame: Buffer, at: number): void => {
       // The USER message of each round (the assistant's reply follows it).
-      if (frame.includes('"role":"USER"')) {
-        arrivals.push(performance.now());
+      if (frame.includes(USER_ROLE)) {
+        arrivals.push(at);
         if (arrivals.length === target) waiting?.();
-      } else if (!frame.includes('"type":"next"') || frame.includes('"errors"')) console.error(`  subscription failed: ${frame.slice(0, 300)}`);
+      } else if (!frame.includes(NEXT_TYPE) || frame.includes(ERRORS)) console.error(`  subscription failed: ${frame.toString('utf8', 0, 300)}`);
     };
     const connect = async (): Promise<void> => {
       clients.push(await Connection.open(wsUrl, `127.0.0.${(clients.length % SOURCES) + 1}`, `Bearer ${user.token}`, onNext));
@@ -126,7 +144,12 @@ export async function run(): Promise<void> {
       };
       await round('warm-up');
       console.log(`    warm-up event reached ${arrivals.length}/${n} subscribers`);
+      // CPU of the gateway and of this (receiving) process over the measured round: whether the
+      // spread is the gateway's writing or this process's reading of N frames.
+      const cpuBefore = { gateway: cpuMsOf(sys.gatewayPid), bench: process.cpuUsage() };
       const started = await round('measured');
+      const benchCpu = process.cpuUsage(cpuBefore.bench);
+      const cpu = { gateway: cpuMsOf(sys.gatewayPid) - cpuBefore.gateway, bench: Math.round((benchCpu.user + benchCpu.system) / 1000) };
       const first = Math.min(...arrivals);
       const spread = arrivals.map((t) => t - first);
       const fromRequest = arrivals.map((t) => t - started);
@@ -137,6 +160,7 @@ export async function run(): Promise<void> {
           `  spread p50 ${percentile(spread, 50).toFixed(1)} ms  p99 ${p99.spread.toFixed(1)} ms` +
           `  from request p50 ${percentile(fromRequest, 50).toFixed(1)} ms  p99 ${p99.fromRequest.toFixed(1)} ms  gateway RSS ${rss} MB`,
       );
+      console.log(`           CPU over the round (request to last arrival or timeout): gateway ${cpu.gateway} ms, this receiving process ${cpu.bench} ms`);
       const t = TARGETS[n];
       if (t) {
         const parts = [`from request p99 ${(p99.fromRequest / t.fromRequest).toFixed(2)}× of ${t.fromRequest} ms`];
