@@ -10,8 +10,7 @@ import { OrganizationService } from './organization.service.ts';
 import { MemberService } from './member.service.ts';
 import { IdentityGateway } from './identity.client.ts';
 import { createOrgsRouter } from './router.ts';
-import { createLoaders } from './loaders.ts';
-import type { OrgsContext } from './context.ts';
+import { OrgsRequest, type OrgsContext } from './context.ts';
 import { resolvers } from './resolvers.ts';
 
 export type { OrgsRouter } from './router.ts';
@@ -49,8 +48,7 @@ export const orgs: SubgraphManifest<OrgsContext> = {
     return {
       router: createOrgsRouter(orm),
       requestContext(auth) {
-        const em = orm.em.fork();
-        return { auth, em, services, loaders: createLoaders(em, auth.userId, identity), revokedApiKeys: [] };
+        return new OrgsRequest(auth, services, orm, identity);
       },
     };
   },

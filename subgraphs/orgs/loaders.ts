@@ -1,12 +1,15 @@
 /**
  * Per-request DataLoaders: one SQL statement per entity type per request, whatever the number
- * of organizations or members in the result (no N+1).
+ * of organizations or members in the result (no N+1). They read plain rows (GraphQL only reads
+ * them; hydrating managed entities was most of orgs' CPU on a short query), so any
+ * EntityManager's connection does and the request needs no fork for them.
  */
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MembershipSchema, OrganizationSchema, TeamSchema, type Membership, type Organization, type OrgRole } from './organization.entity.ts';
+import type { Membership, Organization, OrgRole } from './organization.entity.ts';
 import type { IdentityGateway, UserSummary } from './identity.client.ts';
 import type { MemberPage, MemberPageInput } from './member.service.ts';
+import type { OrgReads } from './organization.service.ts';
 
 export interface TeamWithCount {
   id: string;
@@ -27,50 +30,101 @@ export interface OrgsLoaders {
   memberPage: DataLoader<MemberPageInput & { orgId: string }, MemberPage, string>;
 }
 
-export function createLoaders(em: EntityManager, callerId: string | null, identity: IdentityGateway): OrgsLoaders {
-  const conn = () => em.getConnection();
+type Rows = Pick<EntityManager, 'getConnection'>;
+
+const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(',');
+
+/** Epoch milliseconds (the driver answers timestamps as strings on PostgreSQL, Dates on PGlite). */
+const toDate = (ms: string | number) => new Date(Math.round(Number(ms)));
+
+interface OrgRow {
+  id: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+interface MembershipRow {
+  organization_id: string;
+  user_id: string;
+  role: OrgRole;
+  team_id: string | null;
+  joined_at: string | number;
+}
+
+const MEMBERSHIP_COLUMNS = 'organization_id, user_id, role, team_id, extract(epoch from joined_at) * 1000 as joined_at';
+
+const toMembership = (r: MembershipRow): Membership => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: toDate(r.joined_at) });
+
+/** `rows`: plain-row statements only, so the root EntityManager does (no fork). */
+export function createLoaders(rows: Rows, callerId: string | null, identity: IdentityGateway): OrgsLoaders {
+  const conn = () => rows.getConnection();
   return {
     orgById: new DataLoader(async (ids) => {
-      const rows = await em.find(OrganizationSchema, { id: { $in: [...ids] } });
-      const byId = new Map(rows.map((o) => [o.id, o]));
+      const found = await conn().execute<OrgRow[]>(
+        `select id, name, slug, description, extract(epoch from created_at) * 1000 as created_at, extract(epoch from updated_at) * 1000 as updated_at
+           from "orgs"."organizations" where id in (${placeholders(ids)})`,
+        [...ids],
+      );
+      const byId = new Map(found.map((o): [string, Organization] => [o.id, { id: o.id, name: o.name, slug: o.slug, description: o.description, createdAt: toDate(o.created_at), updatedAt: toDate(o.updated_at) }]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     memberCount: new DataLoader(async (orgIds) => {
-      const rows = await conn().execute<{ organization_id: string; n: string }[]>(
-        `select organization_id, count(*) as n from "orgs"."memberships" where organization_id in (${orgIds.map(() => '?').join(',')}) group by organization_id`,
+      const found = await conn().execute<{ organization_id: string; n: string }[]>(
+        `select organization_id, count(*) as n from "orgs"."memberships" where organization_id in (${placeholders(orgIds)}) group by organization_id`,
         [...orgIds],
       );
-      const byId = new Map(rows.map((r) => [r.organization_id, Number(r.n)]));
+      const byId = new Map(found.map((r) => [r.organization_id, Number(r.n)]));
       return orgIds.map((id) => byId.get(id) ?? 0);
     }),
     teams: new DataLoader(async (orgIds) => {
-      const rows = await conn().execute<{ id: string; organization_id: string; name: string; n: string }[]>(
+      const found = await conn().execute<{ id: string; organization_id: string; name: string; n: string }[]>(
         `select t.id, t.organization_id, t.name, count(m.user_id) as n
            from "orgs"."teams" t left join "orgs"."memberships" m on m.team_id = t.id
-          where t.organization_id in (${orgIds.map(() => '?').join(',')})
+          where t.organization_id in (${placeholders(orgIds)})
           group by t.id, t.organization_id, t.name
           order by t.name asc, t.id asc`,
         [...orgIds],
       );
-      return orgIds.map((id) => rows.filter((r) => r.organization_id === id).map((r) => ({ id: r.id, name: r.name, memberCount: Number(r.n) })));
+      return orgIds.map((id) => found.filter((r) => r.organization_id === id).map((r) => ({ id: r.id, name: r.name, memberCount: Number(r.n) })));
     }),
     callerRole: new DataLoader(async (orgIds) => {
       if (!callerId) return orgIds.map(() => null);
-      const rows = await em.find(MembershipSchema, { userId: callerId, organizationId: { $in: [...orgIds] } });
-      const byId = new Map(rows.map((m) => [m.organizationId, m.role]));
+      const found = await conn().execute<{ organization_id: string; role: OrgRole }[]>(
+        `select organization_id, role from "orgs"."memberships" where user_id = ? and organization_id in (${placeholders(orgIds)})`,
+        [callerId, ...orgIds],
+      );
+      const byId = new Map(found.map((m) => [m.organization_id, m.role]));
       return orgIds.map((id) => byId.get(id) ?? null);
     }),
     membershipsOfUser: new DataLoader(async (userIds) => {
-      const rows = await em.find(MembershipSchema, { userId: { $in: [...userIds] } });
-      return userIds.map((id) => rows.filter((m) => m.userId === id));
+      const found = (await conn().execute<MembershipRow[]>(`select ${MEMBERSHIP_COLUMNS} from "orgs"."memberships" where user_id in (${placeholders(userIds)})`, [...userIds])).map(toMembership);
+      return userIds.map((id) => found.filter((m) => m.userId === id));
     }),
     user: new DataLoader((ids) => identity.usersByIds(ids), { maxBatchSize: 1000 }),
     teamName: new DataLoader(async (ids) => {
-      const rows = await em.find(TeamSchema, { id: { $in: [...ids] } });
-      const byId = new Map(rows.map((t) => [t.id, t.name]));
+      const found = await conn().execute<{ id: string; name: string }[]>(`select id, name from "orgs"."teams" where id in (${placeholders(ids)})`, [...ids]);
+      const byId = new Map(found.map((t) => [t.id, t.name]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
-    memberPage: new DataLoader((keys) => memberPages(em, keys), { cacheKeyFn: (k) => JSON.stringify([k.orgId, k.limit, k.offset, k.role ?? null, k.teamId ?? null]) }),
+    memberPage: new DataLoader((keys) => memberPages(rows, keys), { cacheKeyFn: (k) => JSON.stringify([k.orgId, k.limit, k.offset, k.role ?? null, k.teamId ?? null]) }),
+  };
+}
+
+/** Empties every loader's cache (after a write: the next read must see it). */
+export function forgetAll(loaders: OrgsLoaders): void {
+  for (const loader of Object.values(loaders)) loader.clearAll();
+}
+
+/** OrgReads through the loaders: an organization or membership the request already read costs nothing more. */
+export function loaderReads(loaders: OrgsLoaders): OrgReads {
+  return {
+    org: (id) => loaders.orgById.load(id),
+    orgs: async (ids) => (await loaders.orgById.loadMany(ids)).filter((o): o is Organization => o !== null && !(o instanceof Error)),
+    membershipsOf: (userId) => loaders.membershipsOfUser.load(userId),
+    membership: async (orgId, userId) => (await loaders.membershipsOfUser.load(userId)).find((m) => m.organizationId === orgId) ?? null,
   };
 }
 
@@ -90,7 +144,7 @@ interface MemberRow {
  * asking for the members of each of a user's organizations sends one, not two per organization),
  * as plain rows: the same order (`joinedAt`, then user id), page and total as `MemberService.page`.
  */
-async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & { orgId: string })[]): Promise<MemberPage[]> {
+async function memberPages(rows: Rows, keys: readonly (MemberPageInput & { orgId: string })[]): Promise<MemberPage[]> {
   const groups = new Map<string, (MemberPageInput & { orgId: string })[]>();
   for (const k of keys) {
     const filter = JSON.stringify([k.limit, k.offset, k.role ?? null, k.teamId ?? null]);
@@ -102,7 +156,7 @@ async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & 
     const orgIds = [...new Set(group.map((k) => k.orgId))];
     const params: unknown[] = [...orgIds, ...(role ? [role] : []), ...(teamId ? [teamId] : []), offset, offset + limit];
     // Row 1 of each organization always comes back, so a page past the end still knows its total.
-    const rows = await em.getConnection().execute<MemberRow[]>(
+    const found = await rows.getConnection().execute<MemberRow[]>(
       `select organization_id, user_id, role, team_id, extract(epoch from joined_at) * 1000 as joined_at, total, n from (
          select organization_id, user_id, role, team_id, joined_at,
                 count(*) over (partition by organization_id) as total,
@@ -115,10 +169,10 @@ async function memberPages(em: EntityManager, keys: readonly (MemberPageInput & 
       params,
     );
     for (const k of group) {
-      const mine = rows.filter((r) => r.organization_id === k.orgId);
+      const mine = found.filter((r) => r.organization_id === k.orgId);
       const items = mine
         .filter((r) => Number(r.n) > offset && Number(r.n) <= offset + limit)
-        .map((r) => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: new Date(Math.round(Number(r.joined_at))) }));
+        .map((r) => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: toDate(r.joined_at) }));
       pages.set(k, { items, total: Number(mine[0]?.total ?? 0), limit, offset });
     }
   }

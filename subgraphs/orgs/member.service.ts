@@ -10,7 +10,7 @@ import { isUuid, parseInput, type Unparsed } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './organization.entity.ts';
 import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
-import type { OrganizationService } from './organization.service.ts';
+import type { OrganizationService, OrgReads } from './organization.service.ts';
 import type { IdentityGateway } from './identity.client.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { MEMBERSHIP_CHANGED, type MembershipChangedEvent } from '../../kernel/events.ts';
@@ -54,7 +54,7 @@ export class MemberService {
   /**
    * ORG-6: members by `joinedAt` (ties by user id), filtered by role and team. `pages` answers the
    * page once access is checked: by default `page`; GraphQL passes its per-request loader, which
-   * fetches the pages of several organizations in one statement.
+   * fetches the pages of several organizations in one statement, and its loaders as `reads`.
    * @throws NOT_FOUND, TENANT_MISMATCH, BAD_USER_INPUT
    */
   async list(
@@ -63,9 +63,10 @@ export class MemberService {
     orgId: string,
     raw: z.input<typeof listInput>,
     pages: (orgId: string, input: MemberPageInput) => Promise<MemberPage> = (id, input) => this.page(em, id, input),
+    reads?: OrgReads,
   ): Promise<MemberPage> {
     const input = parseInput(listInput, raw);
-    const { org } = await this.orgs.access(em, auth, orgId);
+    const { org } = await this.orgs.access(em, auth, orgId, reads);
     return pages(org.id, input);
   }
 

@@ -35,6 +35,36 @@ export interface OrgAccess {
   membership: Membership | null;
 }
 
+/**
+ * Where the read paths find organizations and memberships: by default the request's
+ * EntityManager (managed entities, as writes need); GraphQL reads pass its per-request loaders,
+ * which read plain rows once per request (the cross-subgraph query then checks each
+ * organization's `members` against rows it already has, with no statement and no entity).
+ */
+export interface OrgReads {
+  org(id: string): Promise<Organization | null>;
+  /** Organizations by id, in any order, without the missing ones. */
+  orgs(ids: readonly string[]): Promise<Organization[]>;
+  membershipsOf(userId: string): Promise<Membership[]>;
+  membership(orgId: string, userId: string): Promise<Membership | null>;
+}
+
+/** OrgReads through an EntityManager (its identity map answers repeated lookups). */
+export function entityReads(em: EntityManager): OrgReads {
+  return {
+    org: (id) => em.findOne(OrganizationSchema, { id }),
+    orgs: (ids) => em.find(OrganizationSchema, { id: { $in: [...ids] } }),
+    membershipsOf: (userId) => em.find(MembershipSchema, { userId }),
+    membership: (organizationId, userId) => em.findOne(MembershipSchema, { organizationId, userId }),
+  };
+}
+
+/** Code-point order, as the SQL `order by name, id` sorts under the C collation. */
+export function byNameThenId(a: Organization, b: Organization): number {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return cmp(a.name, b.name) || cmp(a.id, b.id);
+}
+
 /** §4.13 slug derivation (without the collision suffix). */
 export function deriveSlug(name: string): string {
   let slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');
@@ -58,29 +88,30 @@ export class OrganizationService {
    * Resolves the caller's access to an organization (§1.5 step 6).
    * @throws NOT_FOUND (missing, or not visible), TENANT_MISMATCH (API key of another organization)
    */
-  async access(em: EntityManager, auth: UserContext, orgId: string): Promise<OrgAccess> {
-    const org = isUuid(orgId) ? await em.findOne(OrganizationSchema, { id: orgId }) : null;
+  async access(em: EntityManager, auth: UserContext, orgId: string, reads: OrgReads = entityReads(em)): Promise<OrgAccess> {
+    const org = isUuid(orgId) ? await reads.org(orgId) : null;
     if (!org) throw notFound('Organization');
     if (auth.mode === 'api_key' && auth.tenantId !== org.id) throw new AppError('TENANT_MISMATCH');
-    const membership = await em.findOne(MembershipSchema, { organizationId: org.id, userId: auth.userId });
+    const membership = await reads.membership(org.id, auth.userId);
     if (auth.role === 'admin') return { org, role: 'owner', membership };
     if (!membership) throw notFound('Organization');
     return { org, role: membership.role, membership };
   }
 
   /** ORG-1: the caller's organizations by name (an API key: only its own organization). */
-  async list(em: EntityManager, auth: UserContext): Promise<Organization[]> {
-    const memberships = await em.find(MembershipSchema, { userId: auth.userId });
+  async list(em: EntityManager, auth: UserContext, reads?: OrgReads): Promise<Organization[]> {
+    const memberships = await (reads ?? entityReads(em)).membershipsOf(auth.userId);
     let ids = memberships.map((m) => m.organizationId);
     if (auth.mode === 'api_key') ids = ids.filter((id) => id === auth.tenantId);
     if (ids.length === 0) return [];
+    if (reads) return (await reads.orgs(ids)).sort(byNameThenId);
     return em.find(OrganizationSchema, { id: { $in: ids } }, { orderBy: { name: 'asc', id: 'asc' } });
   }
 
   /** ORG-3 (null when absent or invisible, so REST renders 404 and GraphQL null). */
-  async get(em: EntityManager, auth: UserContext, id: string): Promise<Organization | null> {
+  async get(em: EntityManager, auth: UserContext, id: string, reads?: OrgReads): Promise<Organization | null> {
     try {
-      return (await this.access(em, auth, id)).org;
+      return (await this.access(em, auth, id, reads)).org;
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') return null;
       throw err;

@@ -3,7 +3,9 @@ import { DateTimeScalar } from '../../kernel/scalars.ts';
 import { requireBearer, requireUser } from '../../kernel/authz.ts';
 import { lower, upper } from '../../kernel/enum-values.ts';
 import type { OrgsContext } from './context.ts';
-import type { Organization, OrgRole } from './organization.entity.ts';
+import type { OrgRole } from './organization.entity.ts';
+import { byNameThenId } from './organization.service.ts';
+import { forgetAll } from './loaders.ts';
 import type { OrgRole as GqlRole, Resolvers } from './schema.types.ts';
 
 const toRole = (r: GqlRole): OrgRole => lower(r);
@@ -15,11 +17,21 @@ function fromRole(r: OrgRole | null): GqlRole | null {
 
 const user = (ctx: OrgsContext) => requireUser(ctx.auth, null);
 
+/**
+ * A mutation's result, once the loaders have forgotten what they read: they cache rows for the
+ * whole request, and what the mutation changed must be read again by its payload and by the
+ * mutations after it.
+ */
+function written<T>(ctx: OrgsContext, result: T): T {
+  forgetAll(ctx.loaders);
+  return result;
+}
+
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    organizations: (_, __, ctx) => ctx.services.orgs.list(ctx.em, user(ctx)),
-    organization: (_, args, ctx) => ctx.services.orgs.get(ctx.em, user(ctx), args.id),
+    organizations: (_, __, ctx) => ctx.services.orgs.list(ctx.em, user(ctx), ctx.reads),
+    organization: (_, args, ctx) => ctx.services.orgs.get(ctx.em, user(ctx), args.id, ctx.reads),
     tenants: async (_, __, ctx) =>
       (await ctx.services.orgs.tenants(ctx.em, requireBearer(ctx.auth))).map((t) => ({
         id: t.org.id,
@@ -31,29 +43,29 @@ export const resolvers = {
   },
   Mutation: {
     createOrganization: async (_, args, ctx) => ({
-      organization: await ctx.services.orgs.create(ctx.em, user(ctx), args.input),
+      organization: written(ctx, await ctx.services.orgs.create(ctx.em, user(ctx), args.input)),
     }),
     updateOrganization: async (_, args, ctx) => ({
-      organization: await ctx.services.orgs.update(ctx.em, user(ctx), args.id, args.input),
+      organization: written(ctx, await ctx.services.orgs.update(ctx.em, user(ctx), args.id, args.input)),
     }),
     deleteOrganization: async (_, args, ctx) => ({
-      id: await ctx.services.orgs.delete(ctx.em, user(ctx), args.id, (ids) => ctx.revokedApiKeys.push(...ids)),
+      id: written(ctx, await ctx.services.orgs.delete(ctx.em, user(ctx), args.id, (ids) => ctx.revokedApiKeys.push(...ids))),
     }),
     addMember: async (_, args, ctx) => {
       const { role, ...rest } = args.input;
-      return { member: await ctx.services.members.add(ctx.em, user(ctx), args.organizationId, { ...rest, ...(role ? { role: toRole(role) } : {}) }) };
+      return { member: written(ctx, await ctx.services.members.add(ctx.em, user(ctx), args.organizationId, { ...rest, ...(role ? { role: toRole(role) } : {}) })) };
     },
     updateMemberRole: async (_, args, ctx) => ({
-      member: await ctx.services.members.updateRole(ctx.em, user(ctx), args.organizationId, args.userId, toRole(args.input.role)),
+      member: written(ctx, await ctx.services.members.updateRole(ctx.em, user(ctx), args.organizationId, args.userId, toRole(args.input.role))),
     }),
     updateMember: async (_, args, ctx) => {
       const { role, organizationId, ...rest } = args.input;
       const input = { ...rest, ...(role ? { role: toRole(role) } : {}), ...(organizationId ? { organizationId } : {}) };
-      return { member: await ctx.services.members.update(ctx.em, user(ctx), args.organizationId, args.userId, input, (ids) => ctx.revokedApiKeys.push(...ids)) };
+      return { member: written(ctx, await ctx.services.members.update(ctx.em, user(ctx), args.organizationId, args.userId, input, (ids) => ctx.revokedApiKeys.push(...ids))) };
     },
     removeMember: async (_, args, ctx) => {
       await ctx.services.members.remove(ctx.em, user(ctx), args.organizationId, args.userId, (ids) => ctx.revokedApiKeys.push(...ids));
-      return { organizationId: args.organizationId, userId: args.userId };
+      return written(ctx, { organizationId: args.organizationId, userId: args.userId });
     },
   },
   Organization: {
@@ -73,6 +85,7 @@ export const resolvers = {
           ...(args.teamId ? { teamId: args.teamId } : {}),
         },
         (orgId, input) => ctx.loaders.memberPage.load({ orgId, ...input }),
+        ctx.reads,
       ),
   },
   Member: {
@@ -91,11 +104,9 @@ export const resolvers = {
       // An API key is limited to its organization here too, as in `organizations` (ORG-1);
       // otherwise a key would reveal the creator's other organizations.
       const visible = ctx.auth?.mode === 'api_key' ? memberships.filter((m) => m.organizationId === ctx.auth?.tenantId) : memberships;
-      const orgs = await Promise.all(visible.map((m) => ctx.loaders.orgById.load(m.organizationId)));
       // Code-point order, as ORG-1's SQL `order by name, id` sorts under the C collation; a
       // locale-aware compare would list mixed-case names differently from `organizations`.
-      const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-      return orgs.filter((o): o is Organization => o !== null).sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
+      return (await ctx.reads.orgs(visible.map((m) => m.organizationId))).sort(byNameThenId);
     },
   },
 } satisfies Resolvers;
