@@ -12,7 +12,8 @@
  * WS_MAX_SUBSCRIPTIONS_PER_CONNECTION), because one process here may hold at most 20,000 file
  * descriptors (`ulimit -Hn`) and neither the gateway nor this process can raise it. Connections
  * come from BENCH_FANOUT_SOURCES (default 4) loopback source addresses (127.0.0.1, .2, ...) so
- * that no source address runs out of ephemeral ports.
+ * that no source address runs out of ephemeral ports. BENCH_FANOUT_BURST=1 sends each step's
+ * subscriptions all at once rather than paced behind requests to the gateway.
  */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -33,6 +34,7 @@ const ERRORS = Buffer.from('"errors"', 'utf8');
 const STEPS = (process.env.BENCH_FANOUT_STEPS ?? '100,1000,10000,50000').split(',').map(Number).filter((n) => n > 0);
 const MAX_SOCKETS = Number(process.env.BENCH_FANOUT_MAX_SOCKETS ?? 12_000);
 const SOURCES = Number(process.env.BENCH_FANOUT_SOURCES ?? 4);
+const BURST = process.env.BENCH_FANOUT_BURST === '1';
 const TARGETS: Record<number, { fromRequest: number; spread?: number; rssMb?: number }> = { 10_000: { fromRequest: 250, spread: 150 }, 50_000: { fromRequest: 1000, rssMb: 1024 } };
 
 /**
@@ -123,9 +125,11 @@ export async function run(): Promise<void> {
           subscribers += 1;
         }
         // Let the gateway take them in before the next batch: a request behind them on its event
-        // loop answers once it has (a backlog of many seconds would also delay its pongs to the
-        // subgraph, which then drops the upstream subscription and every subscriber with it).
-        await fetch(`${sys.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then((r) => r.text());
+        // loop answers once it has. BENCH_FANOUT_BURST=1 sends them all at once instead, as a
+        // test of the gateway's own pacing: a backlog of many seconds used to delay its pongs to
+        // the subgraph, which then dropped the upstream subscription and every subscriber with it.
+        if (BURST) await new Promise((r) => setImmediate(r));
+        else await fetch(`${sys.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then((r) => r.text());
         if (subscribers % 5000 === 0) console.log(`    ${subscribers} subscriptions sent`);
       }
       // A warm-up reply first: once every subscriber has its event, all subscriptions are live.
