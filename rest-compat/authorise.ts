@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasScope } from '../kernel/authz.ts';
-import type { AuthContext } from '../kernel/context.ts';
+import { anonymousContext, type AuthContext } from '../kernel/context.ts';
 import { credentialKind } from '../gateway/auth.ts';
 import { rateLimitHeaders, type RateLimiter } from '../gateway/rate-limit.ts';
 import type { Route } from './route.ts';
@@ -44,10 +44,7 @@ export function createAuthorise(deps: AuthorisationDeps): Authorise {
   /** Step 2: who is calling. Requests refused here are not counted by the rate limiter. */
   async function credentials(req: FastifyRequest, reply: FastifyReply, route: Pick<Route, 'auth'>): Promise<AuthContext | null> {
     const headers = { authorization: headerOf(req, 'authorization'), apiKey: headerOf(req, 'x-api-key') };
-    if (route.auth === 'P') {
-      const { anonymousContext } = await import('../kernel/context.ts');
-      return anonymousContext(req.id, req.ip);
-    }
+    if (route.auth === 'P') return anonymousContext(req.id, req.ip);
     const kind = credentialKind(headers);
     // §1.3 step 3: without a bearer token or API key, a `B+I` route checks the internal service headers.
     if (kind === 'none' && route.auth === 'B+I' && headerOf(req, 'x-internal-service-key') !== undefined) return deps.authenticateInternal(req);
