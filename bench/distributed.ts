@@ -1,24 +1,33 @@
 /**
  * Starts identity, orgs, chat, live (and any `also` subgraphs) and one gateway as separate
- * processes (each subgraph with its own embedded PostgreSQL unless DATABASE_URL is set), for
- * benchmarks that must measure the gateway process alone.
+ * processes (each subgraph with its own embedded PostgreSQL unless DATABASE_URL is set: then all
+ * share a fresh database created on that server for the run and dropped at stop, as the gateway
+ * bench does; a database left by an earlier run holds signing keys encrypted with another run's
+ * random ENCRYPTION_KEY), for benchmarks that must measure the gateway process alone.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freePort, startProcess, type Proc } from '../test/processes.ts';
+import { createFreshDatabase } from '../test/fresh-database.ts';
 
 export interface Distributed {
   gateway: string;
   chat: string;
   gatewayPid: number;
   secret: string;
+  /** Where the subgraphs keep their data, for the figures' header. */
+  database: string;
+  /** The fresh PostgreSQL database's URL (null on embedded PGlite). */
+  databaseUrl: string | null;
   stop(): Promise<void>;
 }
 
-export async function startDistributed(extraEnv: Record<string, string> = {}, also: 'learning'[] = []): Promise<Distributed> {
+export async function startDistributed(extraEnv: Record<string, string> = {}, also: ('learning' | 'integrations')[] = []): Promise<Distributed> {
   const secret = randomBytes(32).toString('base64url');
+  const fresh = process.env.DATABASE_URL ? await createFreshDatabase(process.env.DATABASE_URL, 'xentree_bench') : null;
+  const database = fresh ? `PostgreSQL (a fresh database on ${new URL(fresh.url).host})` : 'embedded PGlite (one per subgraph process)';
   const names = ['identity', 'orgs', 'chat', 'live', ...also] as const;
-  const ports: Record<(typeof names)[number] | 'gateway', number> = { identity: 0, orgs: 0, chat: 0, live: 0, learning: 0, gateway: await freePort() };
+  const ports: Record<(typeof names)[number] | 'gateway', number> = { identity: 0, orgs: 0, chat: 0, live: 0, learning: 0, integrations: 0, gateway: await freePort() };
   for (const name of names) ports[name] = await freePort();
   const subgraphEnv = Object.fromEntries(
     names.flatMap((name) => [
@@ -36,14 +45,16 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     RATE_LIMIT_DEFAULT: '10000000/60',
     RATE_LIMIT_AUTH: '10000000/60',
     RATE_LIMIT_AI: '10000000/60',
+    RATE_LIMIT_PUBLIC: '10000000/60',
     WS_MAX_CONNECTIONS_PER_PRINCIPAL: '100000',
     ...subgraphEnv,
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(fresh ? { DATABASE_URL: fresh.url } : {}),
     ...extraEnv,
   };
   const procs: Proc[] = [];
   const stop = async () => {
     for (const p of procs.reverse()) await p.stop();
+    await fresh?.drop();
   };
   try {
     // live serves the profile's live_nickname, which registration answers with.
@@ -52,7 +63,7 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     }
     const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`);
     procs.push(gw);
-    return { gateway: `http://127.0.0.1:${ports.gateway}`, chat: `http://127.0.0.1:${ports.chat}`, gatewayPid: gw.child.pid ?? 0, secret, stop };
+    return { gateway: `http://127.0.0.1:${ports.gateway}`, chat: `http://127.0.0.1:${ports.chat}`, gatewayPid: gw.child.pid ?? 0, secret, database, databaseUrl: fresh?.url ?? null, stop };
   } catch (err) {
     await stop();
     throw err;
