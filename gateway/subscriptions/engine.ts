@@ -2,14 +2,14 @@
  * Federated subscriptions. `@apollo/gateway` cannot execute them,
  * so the gateway plans the operation with the query planner, runs the plan's `primary` fetch on the
  * owning subgraph over graphql-ws, and for every event executes `Sequence[primary, rest]` with
- * `executeQueryPlan`, answering `primary` from the event so fields owned by other subgraphs are
- * filled in. Identical subscriptions (same document, variables and auth) share one upstream and
+ * the gateway's plan executor, answering `primary` from the event so fields owned by other
+ * subgraphs are filled in. A document is planned once per supergraph, however many subscribe. Identical subscriptions (same document, variables and auth) share one upstream and
  * one per-event execution. Client iterators are written by hand so `return()` releases upstream at
  * once.
  */
 import { GraphQLError, Kind, buildSchema, getOperationAST, parse, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import { inEventSpan } from './trace-event.ts';
 import { Pacer } from './pacer.ts';
@@ -102,8 +102,8 @@ function engineSchemaOf(supergraphSdl: string, exclusiveFields: ReadonlySet<stri
 /** A subscription's plan and what each of its events is executed with, all computed once per document. */
 interface EventPlan {
   primary: FetchNode;
-  rest: PlanNode | undefined;
   schema: EngineSchema;
+  /** `Sequence[primary, rest]`: `primary` answered from the event, `rest` fetched from the other subgraphs. */
   queryPlan: QueryPlan;
   operationContext: OperationContext;
   /** The document as text (the topic key and the request context of each event). */
@@ -399,7 +399,6 @@ export class SubscriptionEngine {
     const { primary, rest } = node;
     return {
       primary,
-      rest,
       schema,
       queryPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary },
       operationContext: buildOperationContext({ schema: schema.apiSchema, operationDocument: document, operationName }),

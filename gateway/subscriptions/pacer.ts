@@ -15,11 +15,6 @@ export class Pacer {
 
   constructor(private readonly sliceMs: number) {}
 
-  /** Work queued behind the current slice (for tests and metrics). */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   run<T>(work: () => T): Promise<T> {
     if (this.queue.length === 0 && this.hasTime()) {
       try {
