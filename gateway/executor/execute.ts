@@ -15,7 +15,8 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apol
 import type { FetchNode, PlanNode, QueryPlan, ResponsePath } from '@apollo/query-planner';
 import { executeSync, GraphQLError, Kind, OperationTypeNode, type GraphQLSchema } from 'graphql';
 import { inSpan } from '../../kernel/telemetry.ts';
-import { applyRewrites, merge, representationOf, TypeTester, valuesAtPath, type Obj } from './entities.ts';
+import { applyRewrites, merge, TypeTester, valuesAtPath, type Obj } from './entities.ts';
+import { Representations } from './representations.ts';
 import { downstreamServiceError, errorPathRewriter } from './errors.ts';
 import { compileOperation, type FieldShape, type OperationShape } from './shape-compile.ts';
 import { conditionValue, shapeResult } from './shape-apply.ts';
@@ -156,27 +157,19 @@ async function executeFetch(run: Run, fetch: FetchNode, cursor: Cursor): Promise
     return;
   }
 
-  // Equal representations are sent once (the heavy nested queries repeat the same few entities
-  // many times); every entity that shares one receives its answer, and its errors.
-  const representations: Obj[] = [];
+  // Equal representations are sent once (representations.ts); every entity that shares one
+  // receives its answer, and its errors.
+  const distinct = new Representations(run.types, fetch);
   const owners: Obj[] = [];
   const slots: number[] = [];
-  const slotOf = new Map<string, number>();
   for (const entity of entities) {
-    const representation = representationOf(run.types, entity, fetch.requires);
-    if (representation?.__typename) {
-      applyRewrites(run.types, fetch.inputRewrites, representation);
-      const key = JSON.stringify(representation);
-      let slot = slotOf.get(key);
-      if (slot === undefined) {
-        slot = representations.length;
-        representations.push(representation);
-        slotOf.set(key, slot);
-      }
+    const slot = distinct.slotOf(entity);
+    if (slot !== -1) {
       owners.push(entity);
       slots.push(slot);
     }
   }
+  const representations = distinct.list;
   if (representations.length === 0) return;
   if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
   const received = await send(run, service, fetch, cursor, { ...variables, representations }, slots);
