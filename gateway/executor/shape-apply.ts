@@ -18,6 +18,8 @@ interface Walk {
   variables: Obj;
   errors: GraphQLError[];
   introspect: (field: FieldShape) => unknown;
+  /** What `update` returns, one object per walk: every caller reads it before the next call (no object per value). */
+  result: Updated;
 }
 
 /** What shaping produced: the data (null when a null reached the root) and the value-completion errors. */
@@ -28,7 +30,7 @@ export interface Shaped {
 
 /** Shapes `input` (the merged fetch results) to the operation. */
 export function shapeResult(shape: OperationShape, input: Obj, variables: Obj, introspect: (field: FieldShape) => unknown): Shaped {
-  const walk: Walk = { shape, variables, errors: [], introspect };
+  const walk: Walk = { shape, variables, errors: [], introspect, result: { value: null, invalid: false, reported: false } };
   const data: Obj = Object.create(null);
   const ok = applySelections(walk, input, shape.selections, data, [], shape.rootType);
   return { data: ok ? data : null, errors: walk.errors };
@@ -98,9 +100,18 @@ function fragmentApplies(walk: Walk, condition: GraphQLCompositeType | null, typ
 interface Updated {
   value: unknown;
   /** A null in a non-null position: the parent must become null. */
-  invalid?: boolean;
+  invalid: boolean;
   /** An error was already reported for this value (no second one as the null bubbles up). */
-  reported?: boolean;
+  reported: boolean;
+}
+
+/** Sets and returns the walk's one result. */
+function updated(walk: Walk, value: unknown, invalid = false, reported = false): Updated {
+  const result = walk.result;
+  result.value = value;
+  result.invalid = invalid;
+  result.reported = reported;
+  return result;
 }
 
 function describe(path: ResponsePath, type: { toString(): string }, parentType: GraphQLCompositeType): string {
@@ -109,16 +120,16 @@ function describe(path: ResponsePath, type: { toString(): string }, parentType: 
 }
 
 function update(walk: Walk, outputValue: unknown, type: OutType, inputValue: unknown, selections: Shape[] | null, path: ResponsePath, parentType: GraphQLCompositeType): Updated {
-  if (outputValue === null || (outputValue !== undefined && !selections)) return { value: outputValue };
+  if (outputValue === null || (outputValue !== undefined && !selections)) return updated(walk, outputValue);
   switch (type.kind) {
     case 'nonNull': {
       const inner = update(walk, outputValue, type.of, inputValue, selections, path, parentType);
-      if (inner.value !== null) return { value: inner.value };
+      if (inner.value !== null) return updated(walk, inner.value);
       if (!inner.reported) walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describe(path, type.of.gql, parentType)}.`, { path: [...path] }));
-      return { value: null, invalid: true, reported: true };
+      return updated(walk, null, true, true);
     }
     case 'list': {
-      if (inputValue === null) return { value: null };
+      if (inputValue === null) return updated(walk, null);
       if (!Array.isArray(inputValue)) throw new Error(`Invalid non-list value ${String(inputValue)} returned by subgraph for list type ${type.gql.toString()}`);
       if (outputValue !== undefined && (!Array.isArray(outputValue) || outputValue.length !== inputValue.length)) throw new Error(`Invalid value returned by subgraph for list type ${type.gql.toString()}`);
       const existing = outputValue as unknown[] | undefined;
@@ -129,19 +140,19 @@ function update(walk: Walk, outputValue: unknown, type: OutType, inputValue: unk
         path.push(i);
         const element = update(walk, existing?.[i], type.of, inputValue[i] ?? null, selections, path, parentType);
         path.pop();
-        nullify ||= element.invalid === true;
-        reported ||= element.reported === true;
+        nullify ||= element.invalid;
+        reported ||= element.reported;
         list[i] = element.value;
       }
-      return { value: nullify ? null : list, reported };
+      return updated(walk, nullify ? null : list, false, reported);
     }
     case 'composite':
-      return inputValue === null ? { value: null } : composite(walk, outputValue, type.gql, inputValue, selections, path, parentType);
+      return inputValue === null ? updated(walk, null) : composite(walk, outputValue, type.gql, inputValue, selections, path, parentType);
     case 'leaf': {
-      if (inputValue === null) return { value: null };
-      if (type.valid(inputValue)) return { value: inputValue };
+      if (inputValue === null) return updated(walk, null);
+      if (type.valid(inputValue)) return updated(walk, inputValue);
       walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describe(path, type.gql, parentType)}.`, { path: [...path] }));
-      return { value: null, reported: true };
+      return updated(walk, null, false, true);
     }
   }
 }
@@ -158,11 +169,11 @@ function composite(walk: Walk, outputValue: unknown, type: GraphQLCompositeType,
     if (!named || !isCompositeType(named)) {
       // The type name may be @inaccessible: it stays out of the message.
       walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describe(path, type, parentType)}.`, { path: [...path] }));
-      return { value: null, reported: true };
+      return updated(walk, null, false, true);
     }
     objType = named;
   }
   const output = outputValue === undefined ? (Object.create(null) as Obj) : (outputValue as Obj);
   const ok = applySelections(walk, input, selections, output, path, objType);
-  return ok ? { value: output, reported: false } : { value: null, reported: true };
+  return ok ? updated(walk, output) : updated(walk, null, false, true);
 }
