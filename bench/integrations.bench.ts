@@ -6,7 +6,7 @@
  *
  * Two topologies:
  * - DATABASE_URL set (the figures that count): the distributed topology of docker-compose, on
- *   PostgreSQL (a fresh database on that server) — the gateway, identity, orgs, chat, live and
+ *   PostgreSQL (a fresh database on that server, bench/distributed.ts) — the gateway, identity, orgs, chat, live and
  *   integrations each in its own process, the load generator here. Each row gives every
  *   process's CPU time per request, so a reader sees where a request's cost goes.
  *   BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of every process there.
@@ -16,7 +16,6 @@
  */
 import autocannon from 'autocannon';
 import { bearer, registerAndLogin, startTestStack } from '../test/harness.ts';
-import { createFreshDatabase } from '../test/fresh-database.ts';
 import { benchUser, startDistributed } from './distributed.ts';
 import { cpuSnapshot, type CpuSnapshot } from './process-cpu.ts';
 
@@ -74,29 +73,21 @@ async function setUpThrough(gateway: string, access: string): Promise<{ tenantId
   return { tenantId, token: ((await grant.json()) as { token: string }).token };
 }
 
-async function distributedOnPostgres(serverUrl: string): Promise<Topology> {
-  const database = await createFreshDatabase(serverUrl, 'xentree_bench');
-  try {
-    const profDir = process.env.BENCH_CPU_PROF_DIR;
-    const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
-    const sys = await startDistributed({ DATABASE_URL: database.url, ...profiling }, ['integrations']);
-    return {
-      description: 'distributed topology on PostgreSQL (gateway, identity, orgs, chat, live, integrations: one process each; load generator here)',
-      gateway: sys.gateway,
-      cpu: cpuSnapshot,
-      async setUp() {
-        const { token: access } = await benchUser(sys.gateway);
-        return { access, ...(await setUpThrough(sys.gateway, access)) };
-      },
-      async close() {
-        await sys.stop();
-        await database.drop();
-      },
-    };
-  } catch (err) {
-    await database.drop();
-    throw err;
-  }
+async function distributedOnPostgres(): Promise<Topology> {
+  const profDir = process.env.BENCH_CPU_PROF_DIR;
+  const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+  // With DATABASE_URL set, every process uses a fresh database on that server (bench/distributed.ts).
+  const sys = await startDistributed(profiling, ['integrations']);
+  return {
+    description: `distributed topology on ${sys.database} (gateway, identity, orgs, chat, live, integrations: one process each; load generator here)`,
+    gateway: sys.gateway,
+    cpu: cpuSnapshot,
+    async setUp() {
+      const { token: access } = await benchUser(sys.gateway);
+      return { access, ...(await setUpThrough(sys.gateway, access)) };
+    },
+    close: () => sys.stop(),
+  };
 }
 
 async function inOneProcess(): Promise<Topology> {
@@ -118,7 +109,7 @@ async function inOneProcess(): Promise<Topology> {
 }
 
 export async function run(): Promise<void> {
-  const topology = process.env.DATABASE_URL ? await distributedOnPostgres(process.env.DATABASE_URL) : await inOneProcess();
+  const topology = process.env.DATABASE_URL ? await distributedOnPostgres() : await inOneProcess();
   try {
     const { access, tenantId, token } = await topology.setUp();
     const json = { 'content-type': 'application/json', ...bearer(access) };
