@@ -10,9 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import { operationFromDocument } from '@apollo/federation-internals';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { FetchNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, parse } from 'graphql';
 import { executeLeanQueryPlan } from '../gateway/executor/index.ts';
+import { representationOf, TypeTester } from '../gateway/executor/entities.ts';
+import { Representations } from '../gateway/executor/representations.ts';
 import { createFixture } from './executor-fixture.ts';
 
 const fixture = createFixture();
@@ -198,6 +201,56 @@ describe('lean executor, same answers as @apollo/gateway', () => {
   it('nulls a field whose object has a type name the schema does not know, with an error', async () => {
     const answer = await run({ query: '{ product(upc: "1") { name } }', services: (map) => ({ ...map, products: answering({ product: { __typename: 'Secret', name: 'x' } }) }) });
     expect(answer).toEqual({ data: { product: null }, extensions: { valueCompletion: [{ message: 'Invalid __typename found for object at field Query.product.', path: ['product'], extensions: { code: 'INVALID_GRAPHQL' } }] } });
+  });
+});
+
+describe('entity representations of a fetch, each distinct one once', () => {
+  const types = new TypeTester(fixture.supergraphSchema);
+  const flat: QueryPlanSelectionNode[] = [{ kind: 'InlineFragment', typeCondition: 'User', selections: [{ kind: 'Field', name: '__typename' }, { kind: 'Field', name: 'id' }] }];
+  const nested: QueryPlanSelectionNode[] = [{ kind: 'InlineFragment', typeCondition: 'Book', selections: [{ kind: 'Field', name: '__typename' }, { kind: 'Field', name: 'upc' }, { kind: 'Field', name: 'meta', selections: [{ kind: 'Field', name: 'a' }] }] }];
+  const fetchOf = (requires: QueryPlanSelectionNode[]): FetchNode => ({ kind: 'Fetch', serviceName: 's', requires, operation: '', operationName: undefined, operationKind: 'query' as FetchNode['operationKind'] });
+  /** Every representation built, rewritten and kept once by its JSON: what the tree of maps must equal. */
+  const naive = (requires: QueryPlanSelectionNode[], entities: Record<string, unknown>[]) => {
+    const list: unknown[] = [];
+    const slots: number[] = [];
+    const seen = new Map<string, number>();
+    for (const entity of entities) {
+      const representation = representationOf(types, entity, requires);
+      if (!representation?.__typename) continue;
+      const key = JSON.stringify(representation);
+      if (!seen.has(key)) seen.set(key, list.push(representation) - 1);
+      slots.push(seen.get(key) ?? -1);
+    }
+    return { list, slots };
+  };
+  const entities = [
+    { __typename: 'User', id: '1', name: 'a' },
+    { __typename: 'User', id: 1 },
+    { __typename: 'User', id: '1' },
+    { __typename: 'User' },
+    { __typename: 'Book', id: '1' },
+    { __typename: '', id: '2' },
+    { __typename: 'User', id: null },
+    { __typename: 'User', id: { composite: ['x'] } },
+    { __typename: 'User', id: { composite: ['x'] } },
+    { __typename: 'User', id: null },
+    { __typename: 'User', id: 1 },
+  ];
+
+  for (const [name, requires] of [['flat (a key under one type condition)', flat], ['not flat (a nested selection)', nested]] as const) {
+    it(`gives the representations and slots of building each and keeping the first of each JSON: ${name}`, () => {
+      const distinct = new Representations(types, fetchOf(requires));
+      const slots = entities.map((e) => distinct.slotOf(e)).filter((slot) => slot !== -1);
+      const expected = naive(requires, entities);
+      expect(JSON.stringify({ list: distinct.list, slots })).toBe(JSON.stringify(expected));
+    });
+  }
+
+  it('sends a User once per distinct id, keeping string and number ids apart', () => {
+    const distinct = new Representations(types, fetchOf(flat));
+    const slots = entities.map((e) => distinct.slotOf(e));
+    expect(slots).toEqual([0, 1, 0, -1, -1, -1, 2, 3, 3, 2, 1]);
+    expect(JSON.stringify(distinct.list)).toBe('[{"__typename":"User","id":"1"},{"__typename":"User","id":1},{"__typename":"User","id":null},{"__typename":"User","id":{"composite":["x"]}}]');
   });
 });
 
