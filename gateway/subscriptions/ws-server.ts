@@ -82,14 +82,16 @@ const SEND_TEXT = { binary: false } as const;
 /**
  * The connections written to during one fan-out, corked until its loop is over: a connection that
  * carries several subscribers of the event gets all their frames in one system call instead of
- * one each (Node's documented pattern: cork, write, uncork on the next tick).
+ * one each. Uncorked in a microtask, not on the next tick: right after the loop's own microtask,
+ * before the next event's execution (chained behind it) could run its loop too and hold this
+ * event's frames back.
  */
 export class CorkedWrites {
   private readonly corked = new Set<Duplex>();
 
   add(socket: Duplex): void {
     if (this.corked.has(socket)) return;
-    if (this.corked.size === 0) process.nextTick(this.flush);
+    if (this.corked.size === 0) queueMicrotask(this.flush);
     socket.cork();
     this.corked.add(socket);
   }
