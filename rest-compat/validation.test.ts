@@ -10,6 +10,7 @@ import {
   validate,
   validateRequest,
   validationErrorBody,
+  codePoints,
 } from './validation.ts';
 import { MAX_JSON_DEPTH, parseJsonBody } from './json-body.ts';
 
@@ -67,6 +68,17 @@ describe('body fields', () => {
     expect(itemsOf(() => validate(One, { name: 'abcd' }, 'body'))).toEqual([
       { type: 'string_too_long', loc: ['body', 'name'], msg: 'String should have at most 3 characters', input: 'abcd', ctx: { max_length: 3 } },
     ]);
+  });
+
+  it('counts string lengths in code points: a surrogate pair is one character, a lone surrogate one', () => {
+    const Three = v.object({ name: v.str({ max: 3 }) });
+    expect(validate(Three, { name: '😀😀😀' }, 'body')).toEqual({ name: '😀😀😀' });
+    expect(itemsOf(() => validate(Three, { name: 'a😀\ud800b' }, 'body'))).toEqual([
+      { type: 'string_too_long', loc: ['body', 'name'], msg: 'String should have at most 3 characters', input: 'a😀\ud800b', ctx: { max_length: 3 } },
+    ]);
+    for (const s of ['', 'abc', '😀', 'a😀b', '\ud800', '\udc00', '\udc00\ud800', 'x\ud800', '\ud800\ud800\udc00', 'é😀\u0000z', '\ud83d\ude00\ud83d']) {
+      expect(codePoints(s)).toBe([...s].length);
+    }
   });
 
   it('reports string_pattern_mismatch with the pattern text, checking after lowercasing', () => {

@@ -99,12 +99,31 @@ function str(opts: { min?: number; max?: number; pattern?: RegExp; patternText?:
   return leaf((input, bad) => {
     if (typeof input !== 'string') return bad('string_type', 'Input should be a valid string');
     const s = opts.lower ? input.toLowerCase() : input;
-    const len = [...s].length; // Pydantic counts code points, not UTF-16 units
+    const len = codePoints(s); // Pydantic counts code points, not UTF-16 units
     if (opts.min !== undefined && len < opts.min) return bad('string_too_short', `String should have at least ${plural(opts.min, 'character')}`, { min_length: opts.min });
     if (opts.max !== undefined && len > opts.max) return bad('string_too_long', `String should have at most ${plural(opts.max, 'character')}`, { max_length: opts.max });
     if (re && !re.test(s)) return bad('string_pattern_mismatch', `String should match pattern '${pattern}'`, { pattern });
     return s.includes('\u0000') ? badNul(bad) : ok(s);
   }, { kind: 'string', min: opts.min, max: opts.max, pattern: re?.source, lower: opts.lower });
+}
+
+/**
+ * The number of code points in `s`, as `[...s].length` counts them (a surrogate pair is one, a lone
+ * surrogate one), without building an array of one string per character: a token field of a few
+ * hundred characters is checked on every request of INT-2.
+ */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i += 1) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) continue;
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) {
+      n -= 1;
+      i += 1;
+    }
+  }
+  return n;
 }
 
 /**
