@@ -11,7 +11,6 @@ import Fastify from 'fastify';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
@@ -43,7 +42,7 @@ import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
-import { createLeanGateway } from './executor/index.ts';
+import { createLeanGateway, executeLeanQueryPlan } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
@@ -101,10 +100,12 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const dataSourceFor = (name: string, url: string | undefined) => sourceFor(name, supergraph.graphqlUrlOf(name, url));
   // Queries and mutations run on the lean executor over the runtime's own supergraph; @apollo/gateway
   // (which builds its own supergraph, schemas and planner) only when configured.
-  const gateway: GatewayInterface =
-    config.gatewayExecutor === 'lean'
-      ? createLeanGateway(supergraph, { dataSourceFor, logger })
-      : new ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) });
+  // Loaded only when configured: @apollo/gateway's index brings its supergraph managers, fetchers
+  // and telemetry with it (about 16 MB of heap a lean gateway would hold for nothing).
+  const stock = config.gatewayExecutor === 'apollo' ? await import('@apollo/gateway') : null;
+  const gateway: GatewayInterface = stock
+    ? new stock.ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) })
+    : createLeanGateway(supergraph, { dataSourceFor, logger });
 
   const app = Fastify({
     logger: false,
@@ -165,6 +166,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     policies,
     onRevoked: (listener) => authenticator.onRevoked(listener),
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
+    executePlan: stock ? stock.executeQueryPlan : executeLeanQueryPlan,
   });
   supergraph.follow((next) => subscriptions.prepareSupergraph(next.sdl, next.policies));
   await supergraph.start();

@@ -236,6 +236,32 @@ describe('federated subscriptions through the gateway', () => {
     expect(Date.now() - opened).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('answers subscriptions with another subgraph\'s fields, and queries, on @apollo/gateway\'s executor too (GATEWAY_EXECUTOR=apollo)', async () => {
+    const { supergraph } = composeSupergraph([...SUBGRAPHS, { name: 'ticker', typeDefs: ticker.typeDefs }]);
+    const stock = await createGateway({
+      config: { ...t.config, gatewayExecutor: 'apollo' },
+      logger: createLogger('silent'),
+      pubsub: t.stack.pubsub,
+      port: 0,
+      supergraphSdl: supergraph,
+      subgraphUrls: { ...Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])), ticker: tickerServer.url },
+      plugins: [restCompat()],
+    });
+    try {
+      const u = await registerAndLogin(t, 'stock');
+      const c = createClient({ url: `${stock.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${u.access}` }, retryAttempts: 0, lazy: true });
+      clients.push(c);
+      expect(await collect(c, 'subscription { ticks(count: 2) { n user { id username } } }')).toEqual(
+        [1, 2].map((n) => ({ data: { ticks: { n, user: { id: u.id, username: u.user.username } } } })),
+      );
+      const res = await fetch(`${stock.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${u.access}` }, body: JSON.stringify({ query: '{ me { id username } }' }) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ data: { me: { id: u.id, username: u.user.username } } });
+    } finally {
+      await stock.close();
+    }
+  });
+
   it('ends the client subscription with an error when the upstream subgraph goes away', async () => {
     const u = await registerAndLogin(t, 'drop');
     const it = client({ authorization: `Bearer ${u.access}` }).iterate({ query: 'subscription { ticks(count: 1000, intervalMs: 30) { n } }' });

@@ -15,7 +15,9 @@
  * supergraph it was validated against, even when a reload lands while it runs.
  */
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
-import { buildOperationContext } from '@apollo/gateway';
+// The module itself, not @apollo/gateway's index: the index loads ApolloGateway and its supergraph
+// managers, fetchers and telemetry (about 16 MB of heap), which the lean gateway never uses.
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';

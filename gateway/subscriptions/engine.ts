@@ -10,7 +10,8 @@
 import { GraphQLError, Kind, buildSchema, getOperationAST, parse, print, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { Supergraph, operationFromDocument, printSchema as printFederationSchema, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { inEventSpan } from './trace-event.ts';
 import { Pacer } from './pacer.ts';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
@@ -39,11 +40,11 @@ export interface SubscriptionEngineOptions {
    */
   exclusiveFields?: ReadonlySet<string>;
   /**
-   * Executes an event's plan: @apollo/gateway's `executeQueryPlan` (the default) or the lean
-   * executor (gateway/executor/), which compiles the operation once instead of rebuilding it
-   * against the schema on every event.
+   * Executes an event's plan: the lean executor's (gateway/executor/), which compiles the
+   * operation once instead of rebuilding it against the schema on every event, or
+   * @apollo/gateway's `executeQueryPlan` with `GATEWAY_EXECUTOR=apollo`.
    */
-  executePlan?: PlanExecutor;
+  executePlan: PlanExecutor;
 }
 
 /** What @apollo/gateway's `buildOperationContext` returns (the type is not exported by name). */
@@ -315,7 +316,7 @@ export class SubscriptionEngine {
 
   constructor(readonly options: SubscriptionEngineOptions) {
     this.current = new PendingEngineSchema(options.supergraphSdl, options.exclusiveFields ?? new Set(), 0);
-    this.executePlan = options.executePlan ?? executeQueryPlan;
+    this.executePlan = options.executePlan;
   }
 
   private get schema(): EngineSchema {

@@ -11,8 +11,7 @@ import { graphqlPolicyOf, rateLimitError, type RateLimiter } from '../rate-limit
 import { exclusiveSubscriptions, type PolicyTable } from '../policies.ts';
 import { inWsOperationSpan } from './trace-event.ts';
 import { UpstreamPool } from './upstream.ts';
-import { SubscriptionEngine, type EngineContext } from './engine.ts';
-import { executeLeanQueryPlan } from '../executor/index.ts';
+import { SubscriptionEngine, type EngineContext, type PlanExecutor } from './engine.ts';
 import { attachSubscriptionServer, type WsServerOptions } from './ws-server.ts';
 
 export interface SubscriptionServiceOptions {
@@ -36,6 +35,8 @@ export interface SubscriptionServiceOptions {
   policies: PolicyTable;
   onRevoked(listener: (revoked: Revocation) => void): () => void;
   onConnectionCount?(open: number): void;
+  /** Executes an event's plan on the executor queries and mutations run on (GATEWAY_EXECUTOR). */
+  executePlan: PlanExecutor;
 }
 
 export interface SubscriptionService {
@@ -59,7 +60,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     exclusiveFields: exclusiveSubscriptions(opts.policies),
     // Events execute on the executor queries and mutations run on (GATEWAY_EXECUTOR); the lean one
     // compiles the operation once rather than rebuilding it against the schema on every event.
-    ...(opts.config.gatewayExecutor === 'lean' ? { executePlan: executeLeanQueryPlan } : {}),
+    executePlan: opts.executePlan,
   });
   const ws = attachSubscriptionServer({
     server: opts.server,
