@@ -47,6 +47,17 @@ describe('XEL-10 and XEL-11', () => {
     expect((await t.rest('GET', '/api/xp/learning-time', { headers: l.headers })).body).toMatchObject({ total_seconds: 360, session_count: 2, by_source: { xel: 360 } });
   });
 
+  it('starts of one user at once: every one answers 201 and one session stays active, the others replaced', async () => {
+    const l = await learner(t);
+    at('2026-06-03T09:00:00.000Z');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(l, '/api/xel/sessions/start')));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    const rows = (await learningSql(`select "ended_at", "end_reason" from "learning"."xel_sessions" where "user_id" = ?`, [l.id])) as { ended_at: Date | null; end_reason: string | null }[];
+    expect(rows).toHaveLength(8);
+    expect(rows.filter((r) => r.ended_at === null)).toHaveLength(1);
+    expect(rows.filter((r) => r.end_reason === 'replaced')).toHaveLength(7);
+  });
+
   it('404 Module and 404 Session', async () => {
     const l = await learner(t);
     expect(wire(await post(l, '/api/xel/sessions/start', { module_id: UNKNOWN_ID }))).toEqual({ status: 404, body: notFoundBody('Module') });

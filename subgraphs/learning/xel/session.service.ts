@@ -28,6 +28,8 @@ interface SessionRow {
 
 const SQL = {
   active: `select * from "learning"."xel_sessions" where "user_id" = ? and "ended_at" is null for update`,
+  /** A transaction-scoped lock per user (class 1 of this subgraph's advisory locks: XEL session starts). */
+  lockUserStarts: `select pg_advisory_xact_lock(1, hashtext(?))`,
   due: `select "id", "user_id" from "learning"."xel_sessions" where "ended_at" is null and "last_activity_at" < ? order by "last_activity_at" limit 100`,
   claimDue: `select * from "learning"."xel_sessions" where "id" = ? and "ended_at" is null and "last_activity_at" < ? for update skip locked`,
   exists: `select "id" from "learning"."xel_sessions" where "id" = ? and "user_id" = ?`,
@@ -138,6 +140,9 @@ export class XelSessionService {
     if (moduleId && (!UUID.test(moduleId) || (await em.execute(SQL.moduleExists, [moduleId])).length === 0)) throw notFound('Module');
     const zone = await this.awards.zoneOf(userId);
     return this.awards.transaction(em, async (tx) => {
+      // Starts of one user wait for each other: without a row to lock when none is active, two
+      // would both insert and the second would break the one-active index (a 500).
+      await tx.execute(SQL.lockUserStarts, [userId]);
       const now = this.clock.now();
       const [active] = await tx.execute<SessionRow[]>(SQL.active, [userId]);
       if (active) {
