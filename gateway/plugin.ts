@@ -4,20 +4,19 @@
  * the gateway never imports them: dependencies point from rest-compat to the gateway, not back.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ApolloServer } from '@apollo/server';
 import type { ExecutionResult } from 'graphql';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
-import type { GatewayContext } from './context.ts';
 import type { HealthDetailed } from './health.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { RunOperation } from './operation-runner.ts';
 
 /** What a plugin may use: the gateway's executor, its credentials check, limiter and engines. */
 export interface GatewayServices {
   /** The gateway's fastify instance; plugins register their routes in a scope of their own. */
   app: FastifyInstance;
-  /** The executor over the supergraph (in-process operations with the caller's auth). */
-  apollo: ApolloServer<GatewayContext>;
+  /** Runs a named query or mutation on the executor over the supergraph, in-process with the caller's context. */
+  runOperation: RunOperation;
   /** The HTTP credentials check of GraphQL over HTTP (bearer token or API key). */
   authenticate(req: FastifyRequest): Promise<AuthContext>;
   /** The internal service headers' check (`X-Internal-Service-Key` + `X-Acting-User-Id`), for the one route that accepts them. */

@@ -42,8 +42,9 @@ import { createConnectionPool, createSubgraphGuards } from './resilience.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
-import { createLeanGateway, executeLeanQueryPlan } from './executor/index.ts';
+import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
+import { createOperationRunner } from './operation-runner.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 
 export type { GatewayContext } from './context.ts';
@@ -103,9 +104,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // Loaded only when configured: @apollo/gateway's index brings its supergraph managers, fetchers
   // and telemetry with it (about 16 MB of heap a lean gateway would hold for nothing).
   const stock = config.gatewayExecutor === 'apollo' ? await import('@apollo/gateway') : null;
+  let lean: LeanGateway | null = null;
   const gateway: GatewayInterface = stock
     ? new stock.ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) })
-    : createLeanGateway(supergraph, { dataSourceFor, logger });
+    : (lean = createLeanGateway(supergraph, { dataSourceFor, logger }));
 
   const app = Fastify({
     logger: false,
@@ -171,9 +173,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   supergraph.follow((next) => subscriptions.prepareSupergraph(next.sdl, next.policies));
   await supergraph.start();
 
+  const runOperation = createOperationRunner({ lean, apollo, formatError });
   for (const plugin of plugins) await plugin.register({
     app,
-    apollo,
+    runOperation,
     authenticate,
     authenticateInternal: recordingCaller(internalAuthentication(identity, config.internalServiceKey, config.trustProxy)),
     logger,

@@ -5,8 +5,6 @@
  * one operation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApolloServer } from '@apollo/server';
-import { AppError } from '../kernel/errors.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { RequestValidationError, validationErrorBody } from './validation.ts';
@@ -21,11 +19,13 @@ import { loadOperations } from './operations.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { registerApiDocs } from './openapi.ts';
 import type { RateLimiter } from '../gateway/rate-limit.ts';
-import { requestTimingOf, type RequestTiming } from '../gateway/metrics.ts';
+import { requestTimingOf } from '../gateway/metrics.ts';
+import type { RunOperation } from '../gateway/operation-runner.ts';
 import { MULTIPART_BODY_LIMIT } from '../gateway/multipart.ts';
 
 export interface RestCompatDeps {
-  apollo: ApolloServer<{ auth: AuthContext; timing?: RequestTiming }>;
+  /** Runs the route's operation on the gateway's executor. */
+  runOperation: RunOperation;
   authenticate(req: FastifyRequest): Promise<AuthContext>;
   /** The internal service headers' check (routes with auth `B+I`). */
   authenticateInternal(req: FastifyRequest): Promise<AuthContext>;
@@ -105,12 +105,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
 
     const query = operations.get(route.operation) ?? '';
     const variables = { ...route.variables({ ...input, auth }), ...(route.idempotent ? { idempotencyKey: input.idempotencyKey } : {}) };
-    const response = await deps.apollo.executeOperation(
-      { query, operationName: route.operation, variables },
-      { contextValue: { auth, timing: requestTimingOf(req) } },
-    );
-    if (response.body.kind !== 'single') throw new AppError('INTERNAL', { message: 'Unexpected incremental response' });
-    const { data, errors } = response.body.singleResult;
+    const { data, errors } = await deps.runOperation({ query, operationName: route.operation, variables }, { auth, timing: requestTimingOf(req) });
     if (errors && errors.length > 0 && !(route.degradable && degraded(data, errors))) {
       const first = errors[0];
       if (first) return sendAppError(reply, fromGraphQLError(first), req.id);

@@ -18,6 +18,7 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apol
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { UpstreamPool } from './upstream.ts';
+import { NO_CACHE } from '../executor/index.ts';
 
 export interface EngineContext {
   auth: AuthContext;
@@ -457,12 +458,6 @@ export class SubscriptionEngine {
     await this.options.upstream.close();
   }
 }
-
-const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
-  get: async () => undefined,
-  set: async () => {},
-  delete: async () => true,
-};
 
 /** The root field names of the operation (through fragments). */
 function rootFields(document: DocumentNode, operationName: string | undefined): string[] {
