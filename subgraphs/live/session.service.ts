@@ -82,7 +82,7 @@ export class LiveSessionService {
       const active = await store.lockActiveSession(tx, user.userId);
       if (active && !isSilent(active.lastHeartbeatAt, now)) return new AppError('LIVE_SESSION_ACTIVE', { extras: { session_id: active.id } });
       if (active) await this.close(tx, active, active.lastHeartbeatAt, 'timeout', now, events, plan(user));
-      const used = await store.usedSeconds(tx, user.userId, monthOf(now).start);
+      const used = await store.lockUsage(tx, user.userId, monthOf(now).start);
       if (quotaView(plan(user), now, used, null).remainingSeconds === 0) return new AppError('LIVE_QUOTA_EXCEEDED');
       const session: LiveSession = {
         id: randomUUID(),
@@ -111,6 +111,19 @@ export class LiveSessionService {
    * credit is kept and the session stays active).
    */
   async heartbeat(em: EntityManager, user: UserContext, sessionId: string): Promise<SessionWithQuota> {
+    const now = new Date();
+    const userPlan = plan(user);
+    // The common case, an active session's credit, is one statement; anything else (absent,
+    // ended, silent, the month's first credit) takes the transaction below.
+    const done = await store.creditHeartbeat(em, user.userId, sessionId, now, monthOf(now).start, quotaOf(userPlan), new Date(now.getTime() + this.creditDeliveryMs));
+    if (done) {
+      const { session: s, usedBefore, credited } = done;
+      const events: Events = [];
+      const quota = this.credited(s, now, usedBefore, credited, events, userPlan);
+      await publishLiveEvents(this.pubsub, events);
+      if (quota.remainingSeconds === 0) throw new AppError('LIVE_QUOTA_EXCEEDED');
+      return { session: s, quota };
+    }
     return this.run(em, async (tx, events) => {
       // Taken before the locks: a heartbeat that waited for another credits nothing twice (the
       // other moved `last_heartbeat_at` past this `now`; credits never go back).
@@ -178,6 +191,12 @@ export class LiveSessionService {
     const award = credited > 0 ? { record: { source: 'live_credit' as const, sourceId: `${s.id}:${now.toISOString()}`, userId: s.userId, baseXp: 0, amount: credited }, dueAt: new Date(now.getTime() + this.creditDeliveryMs) } : null;
     if (now > s.lastHeartbeatAt) s.lastHeartbeatAt = now;
     await store.saveCredit(tx, s, credited > 0 ? { periodStart: start, used: used + credited } : null, award, now);
+    return this.credited(s, now, used, credited, events, userPlan);
+  }
+
+  /** The quota after `credited` seconds were added to the month's `used`; adds CREDITED and any threshold events. */
+  private credited(s: LiveSession, now: Date, used: number, credited: number, events: Events, userPlan: LivePlan): LiveQuota {
+    const before = quotaView(userPlan, now, used, s.id);
     const after = quotaView(userPlan, now, used + credited, s.id);
     events.push(event('CREDITED', s, after, now, credited));
     if (before.remainingSeconds > QUOTA_LOW_SECONDS && after.remainingSeconds <= QUOTA_LOW_SECONDS) events.push(event('QUOTA_LOW', s, after, now));

@@ -4,7 +4,7 @@
  * a retrying client and the sweepers of several processes never credit or end anything twice.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { LivePlan } from './quota.ts';
+import { HEARTBEAT_TIMEOUT_SECONDS, MAX_CREDIT_SECONDS, type LivePlan } from './quota.ts';
 
 export type LiveSessionType = 'voice' | 'avatar';
 export type LiveEndReason = 'client' | 'timeout';
@@ -129,6 +129,52 @@ export async function saveCredit(tx: EntityManager, s: LiveSession, usage: { per
   );
 }
 
+/** What a heartbeat credited in one statement (creditHeartbeat): the session after it, the month's seconds used before it, and the credit. */
+export interface HeartbeatCredit {
+  session: LiveSession;
+  usedBefore: number;
+  credited: number;
+}
+
+/**
+ * A heartbeat of an active, not silent session as one autocommitted statement (one round trip,
+ * no BEGIN/COMMIT): locks the session, then the month's usage row (the order every other path
+ * takes), computes the credit on the locked rows (`min(floor(now − last_heartbeat_at), 60)`,
+ * capped at `quotaSeconds − used`, as quota.ts's creditOf), and writes what saveCredit writes.
+ * `for update` returns the latest version of a row another heartbeat updated meanwhile, and the
+ * updates re-check that version, so parallel heartbeats of a session never credit a second twice.
+ * Null, having written nothing, when the session is absent, another user's, ended or silent, or
+ * the month has no usage row yet: the caller then takes the transactional path.
+ */
+export async function creditHeartbeat(
+  em: EntityManager,
+  userId: string,
+  id: string,
+  now: Date,
+  periodStart: Date,
+  quotaSeconds: number,
+  creditDue: Date,
+): Promise<HeartbeatCredit | null> {
+  const rows = await em.execute<(SessionRow & { used: number; credited: number })[]>(
+    `with "s" as materialized (select * from ${S} where "id" = ? and "user_id" = ? for update),
+     "u" as materialized (select "used_seconds" from ${U} where "user_id" = (select "user_id" from "s") and "period_start" = ? for update),
+     "c" as materialized (
+       select "s".*, "u"."used_seconds" as "used",
+         greatest(0, least(floor(extract(epoch from (?::timestamptz - "s"."last_heartbeat_at")))::int, ${MAX_CREDIT_SECONDS}, ?::int - "u"."used_seconds")) as "credited"
+       from "s", "u" where "s"."ended_at" is null and ?::timestamptz - "s"."last_heartbeat_at" <= make_interval(secs => ${HEARTBEAT_TIMEOUT_SECONDS})),
+     "session" as (update ${S} as "t" set "last_heartbeat_at" = greatest("c"."last_heartbeat_at", ?::timestamptz), "billed_seconds" = "c"."billed_seconds" + "c"."credited"
+       from "c" where "t"."id" = "c"."id" returning "t".*),
+     "usage" as (update ${U} as "t" set "used_seconds" = "c"."used" + "c"."credited" from "c"
+       where "c"."credited" > 0 and "t"."user_id" = "c"."user_id" and "t"."period_start" = ?),
+     "award" as (${OUTBOX_COLUMNS} select ?, "c"."user_id", jsonb_build_object('source', 'live_credit', 'sourceId', ?::text, 'userId', "c"."user_id", 'baseXp', 0, 'amount', "c"."credited"), ?, ?
+       from "c" where "c"."credited" > 0 ${CREDIT_CONFLICT})
+     select "session".*, "c"."used", "c"."credited" from "session", "c"`,
+    [id, userId, periodStart, now, quotaSeconds, now, now, periodStart, openCreditId(id), `${id}:${now.toISOString()}`, now, creditDue],
+  );
+  const row = rows[0];
+  return row ? { session: toSession(row), usedBefore: Number(row.used), credited: Number(row.credited) } : null;
+}
+
 /** Writes an end (the caller holds the row's lock and checked it was active). */
 export async function saveEnd(tx: EntityManager, s: LiveSession): Promise<void> {
   await tx.execute(
@@ -136,6 +182,20 @@ export async function saveEnd(tx: EntityManager, s: LiveSession): Promise<void> 
     [s.lastHeartbeatAt, s.billedSeconds, s.endedAt, s.endReason, s.durationSeconds, s.xpAwarded, s.id],
     'run',
   );
+}
+
+/**
+ * Seconds the user has used in the month starting `periodStart`, its usage row created (0) when
+ * absent and locked until the transaction ends: a start makes sure its heartbeats find the row
+ * creditHeartbeat needs.
+ */
+export async function lockUsage(tx: EntityManager, userId: string, periodStart: Date): Promise<number> {
+  const rows = await tx.execute<{ used_seconds: number }[]>(
+    `insert into ${U} ("user_id", "period_start", "used_seconds") values (?, ?, 0)
+     on conflict ("user_id", "period_start") do update set "used_seconds" = ${U}."used_seconds" returning "used_seconds"`,
+    [userId, periodStart],
+  );
+  return Number(rows[0]?.used_seconds ?? 0);
 }
 
 /** Seconds the user has used in the month starting `periodStart` (0 when none). */
@@ -169,9 +229,10 @@ const outboxParams = (award: AwardRecord, now: Date): unknown[] => [`${award.sou
  */
 export const OPEN_CREDIT_PREFIX = 'live_credit_open:';
 const openCreditId = (sessionId: string): string => `${OPEN_CREDIT_PREFIX}${sessionId}`;
-const CREDIT_UPSERT = `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at") values (?, ?, ?, ?, ?)
-  on conflict ("id") do update set "payload" = jsonb_set("live"."xp_outbox"."payload", '{amount}',
+const OUTBOX_COLUMNS = `insert into "live"."xp_outbox" ("id", "user_id", "payload", "created_at", "next_attempt_at")`;
+const CREDIT_CONFLICT = `on conflict ("id") do update set "payload" = jsonb_set("live"."xp_outbox"."payload", '{amount}',
     to_jsonb(("live"."xp_outbox"."payload"->>'amount')::int + (excluded."payload"->>'amount')::int))`;
+const CREDIT_UPSERT = `${OUTBOX_COLUMNS} values (?, ?, ?, ?, ?) ${CREDIT_CONFLICT}`;
 /** SQL: the sealed id of an open credit record (as is for any other record). */
 export const SEALED_ID = `case when "id" like '${OPEN_CREDIT_PREFIX}%' then 'live_credit:' || ("payload"->>'sourceId') else "id" end`;
 
