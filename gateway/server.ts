@@ -45,7 +45,8 @@ import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { createOperationRunner } from './operation-runner.ts';
-import { signedContextOf, type GatewayContext } from './context.ts';
+import type { GatewayContext } from './context.ts';
+import { signContext } from '../kernel/context.ts';
 
 export type { GatewayContext } from './context.ts';
 
@@ -157,7 +158,8 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     supergraphSdl: supergraph.current.sdl,
     urlOf: graphqlUrlOf,
     dataSourceFor: sourceFor,
-    signContext: (ctx) => signedContextOf(ctx, config.internalServiceKey),
+    // An upstream subscription's own token (graphql-ws carries no request id beside it).
+    signContext: (ctx) => signContext(ctx.auth, config.internalServiceKey),
     formatError: (e) => formatError(e, undefined),
     authenticate: upgradeAuthentication(authenticator, config.trustProxy),
     apollo,

@@ -14,7 +14,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { GraphQLError } from 'graphql';
 import type { Agent } from 'undici';
 import type { Config } from '../kernel/config.ts';
-import { CONTEXT_HEADER } from '../kernel/context.ts';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER } from '../kernel/context.ts';
 import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { traceSubgraphFetch } from './trace-fetch.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
@@ -73,7 +73,10 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     if (!request.query) throw new Error('Missing query');
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
     headers['content-type'] = 'application/json';
-    if ('auth' in context && context.auth) headers[CONTEXT_HEADER] = await signedContextOf(context as GatewayContext, config.internalServiceKey);
+    if ('auth' in context && context.auth) {
+      headers[CONTEXT_HEADER] = await signedContextOf(context as GatewayContext, config.internalServiceKey);
+      headers[REQUEST_ID_HEADER] = (context as GatewayContext).auth.requestId;
+    }
     // The subgraph stops at this deadline; the poster waits a margin longer (resilience.ts).
     headers[DEADLINE_HEADER] = String(callDeadlineMs(config, this.guard.subgraph, this.#documentOf(options), request.query, policies));
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });

@@ -8,6 +8,19 @@ import { z } from 'zod';
 import { AppError } from './errors.ts';
 
 export const CONTEXT_HEADER = 'x-xentree-context';
+/**
+ * The gateway's request id beside a context (HTTP to subgraphs): the context a gateway reuses for
+ * one caller's requests carries the id of the request it was signed for, so each request names
+ * itself here. It only names the request in logs; nothing is authorised by it.
+ */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The request id a context is used for: the header's, when it is a plausible id, else the context's own. */
+export function withRequestId(ctx: AuthContext, header: unknown): AuthContext {
+  if (typeof header !== 'string' || !/^[A-Za-z0-9._:-]{1,160}$/.test(header)) return ctx;
+  ctx.requestId = header;
+  return ctx;
+}
 export const SERVICE_HEADER = 'x-xentree-service';
 const CONTEXT_AUDIENCE = 'xentree-internal';
 const SERVICE_AUDIENCE = 'xentree-trpc';

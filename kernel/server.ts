@@ -24,7 +24,7 @@ import type { Logger } from './logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { createOrm, type MikroORM } from './db.ts';
 import { AppError, toGraphQLExtensions } from './errors.ts';
-import { CONTEXT_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, SERVICE_HEADER, verifyContext, verifyServiceCredential, withRequestId, type AuthContext } from './context.ts';
 import { DEADLINE_HEADER, requestSignal } from './deadline.ts';
 import { registerLocalRouter, TRPC_MAX_URL_LENGTH, type TrpcContext } from './trpc.ts';
 import { traceRequests } from './trace-http.ts';
@@ -179,11 +179,11 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
 
   // Subscriptions run as long as their client stays; their work is not bounded by a deadline.
   const unbounded = new AbortController().signal;
-  const contextFor = async (header: unknown, signal: AbortSignal = unbounded): Promise<Ctx> => {
+  const contextFor = async (header: unknown, signal: AbortSignal = unbounded, requestId?: unknown): Promise<Ctx> => {
     let auth: AuthContext | null = null;
     if (typeof header === 'string') {
       try {
-        auth = await verifyContext(header, config.internalServiceKey);
+        auth = withRequestId(await verifyContext(header, config.internalServiceKey), requestId);
       } catch {
         auth = null;
       }
@@ -200,7 +200,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
         deadline.end();
         if (!reply.raw.writableFinished) deadline.hangUp(new Error('the caller closed the connection'));
       });
-      return contextFor(req.headers[CONTEXT_HEADER], deadline.signal);
+      return contextFor(req.headers[CONTEXT_HEADER], deadline.signal, req.headers[REQUEST_ID_HEADER]);
     },
   });
   app.get('/graphql', handler);
