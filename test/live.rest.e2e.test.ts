@@ -102,6 +102,25 @@ describe('LIVE-3 heartbeat', () => {
     expect((await quota(p)).body).toMatchObject({ used_seconds: 30, remaining_seconds: 1770, active_session_id: id });
   });
 
+  it('credits a session whose month has no usage yet (it began last month) in that month, and its next heartbeats too', async () => {
+    const p = await person(t, 'lnew');
+    const id = await startSession(t, p.access);
+    await liveSql(t, `delete from "live"."usage" where "user_id" = ?`, [p.id]);
+    await backdate(t, id, 20);
+    const first = await heartbeat(p, id);
+    expect({ status: first.status, body: first.body }).toEqual({
+      status: 200,
+      body: { session_id: id, status: 'active', last_heartbeat_at: expect.stringMatching(TIMESTAMP), used_seconds: 20, remaining_seconds: 1780 },
+    });
+    await backdate(t, id, 10);
+    const second = await heartbeat(p, id);
+    expect({ status: second.status, body: second.body }).toEqual({
+      status: 200,
+      body: { session_id: id, status: 'active', last_heartbeat_at: expect.stringMatching(TIMESTAMP), used_seconds: 30, remaining_seconds: 1770 },
+    });
+    expect(await liveSql(t, `select "used_seconds" from "live"."usage" where "user_id" = ?`, [p.id])).toEqual([{ used_seconds: 30 }]);
+  });
+
   it('answers 429 once the month is used up, caps the credit and keeps the session active', async () => {
     const p = await person(t, 'lx');
     const id = await startSession(t, p.access);
