@@ -351,6 +351,24 @@ describe('classifyFailure on real network errors', () => {
     expect(waited).toBeGreaterThanOrEqual(400); // 400 + 100: far past the 50 ms default
   });
 
+  it("stops at the caller's abort, with the caller's reason, and leaves no timer behind once answered", async () => {
+    const url = await listen((req, res) => {
+      if (req.url === '/answer') res.setHeader('content-type', 'application/json').end('{"data":{}}');
+    }); // /hang: accepts, never responds
+    const pool = createConnectionPool();
+    const post = createSubgraphPoster(pool, 60_000);
+    const caller = new AbortController();
+    const pending = post(new URL(`${url}/hang`), { headers: {}, body: '{}', signal: caller.signal }).then(() => null, (e: unknown) => e);
+    const reason = new Error('the client went away');
+    setTimeout(() => caller.abort(reason), 50);
+    expect(await pending).toBe(reason);
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const answered = await post(new URL(`${url}/answer`), { headers: {}, body: '{}' });
+    expect([answered.status, answered.text, timers()]).toEqual([200, '{"data":{}}', before]);
+    await pool.destroy();
+  });
+
   it('reuses keep-alive connections for consecutive calls', async () => {
     const peers = new Set<number>();
     const url = await listen((req, res) => {

@@ -354,17 +354,22 @@ export function createConnectionPool(): Agent {
 export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 0): SubgraphPoster {
   return async (url, { headers, body, signal }) => {
     const deadline = parseDeadlineHeader(headers[DEADLINE_HEADER]);
-    const timeout = AbortSignal.timeout(deadline === null ? timeoutMs : deadline + marginMs);
-    const res = await pool.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: 'POST',
-      headers,
-      body,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-    const type = res.headers['content-type'];
-    return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, text: await res.body.text() };
+    // A timer cleared when the call settles: AbortSignal.timeout's cannot be, so every call's
+    // fired later anyway (building a TimeoutError with its stack trace), and AbortSignal.any kept
+    // each call's signals referenced until then.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), deadline === null ? timeoutMs : deadline + marginMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await pool.request({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body, signal: controller.signal });
+      const type = res.headers['content-type'];
+      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, text: await res.body.text() };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
   };
 }
 
