@@ -18,6 +18,7 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { benchUser, percentile, rssMb, startDistributed } from './distributed.ts';
+import { profilingEnv } from './process-cpu.ts';
 
 /** A process's user + system CPU so far, in ms (Linux /proc; clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
@@ -78,8 +79,7 @@ class Connection {
 
 export async function run(): Promise<void> {
   // BENCH_CPU_PROF_DIR=dir: a V8 CPU profile of every process of the topology (bench/cpu-profile.mjs).
-  const profDir = process.env.BENCH_CPU_PROF_DIR;
-  const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+  const profiling = profilingEnv();
   const sys = await startDistributed(profiling);
   const clients: Connection[] = [];
   try {

@@ -8,7 +8,7 @@
  * Then the cross-subgraph query `me → organizations → members → user` (bench/gateway-cross.ts)
  * through the gateway against the same three subgraph calls made directly. Set DATABASE_URL to
  * run the subgraphs on PostgreSQL (the figures that count); unset, each runs embedded PGlite.
- * BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each subgraph process there (`--cpu-prof`);
+ * BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each process (gateways, subgraphs) there;
  * BENCH_TRACING=0 skips the tracing section.
  *
  * Then tracing (issue 18): the same query through a second gateway process with OpenTelemetry on
@@ -24,6 +24,7 @@ import { freePort, startProcess } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
+import { profilingEnv } from './process-cpu.ts';
 
 /** Throughput is measured at this concurrency; latency overhead at one connection (no queueing). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -72,8 +73,7 @@ export async function run(): Promise<void> {
     RATE_LIMIT_DEFAULT: '1000000000/60',
     ...(database ? { DATABASE_URL: database.url } : {}),
   };
-  const profDir = process.env.BENCH_CPU_PROF_DIR;
-  const subgraphEnv = profDir ? { ...env, BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : env;
+  const subgraphEnv = { ...env, ...profilingEnv() };
   // Everything started, stopped in reverse order even when a later start fails.
   const started: { stop(): Promise<void> }[] = [];
   const track = <T extends { stop(): Promise<void> }>(p: T): T => {
@@ -89,7 +89,7 @@ export async function run(): Promise<void> {
       for (let attempt = 1; ; attempt += 1) {
         const port = await freePort();
         try {
-          return { proc: track(await startProcess(['gateway'], { ...env, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`)), url: `http://127.0.0.1:${port}` };
+          return { proc: track(await startProcess(['gateway'], { ...subgraphEnv, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`)), url: `http://127.0.0.1:${port}` };
         } catch (err) {
           if (attempt >= 3 || !String(err).includes('already in use')) throw err;
         }

@@ -17,7 +17,7 @@
 import autocannon from 'autocannon';
 import { bearer, registerAndLogin, startTestStack } from '../test/harness.ts';
 import { benchUser, startDistributed } from './distributed.ts';
-import { cpuSnapshot, type CpuSnapshot } from './process-cpu.ts';
+import { cpuSnapshot, profilingEnv, type CpuSnapshot } from './process-cpu.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -74,8 +74,7 @@ async function setUpThrough(gateway: string, access: string): Promise<{ tenantId
 }
 
 async function distributedOnPostgres(): Promise<Topology> {
-  const profDir = process.env.BENCH_CPU_PROF_DIR;
-  const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+  const profiling = profilingEnv();
   // With DATABASE_URL set, every process uses a fresh database on that server (bench/distributed.ts).
   const sys = await startDistributed(profiling, ['integrations']);
   return {

@@ -58,3 +58,12 @@ export function cpuUse(from: CpuSnapshot, to: CpuSnapshot): { name: string; perc
     .map(([name, s]) => ({ name, percent: (100 * (s - (from.seconds.get(name) ?? 0))) / wall }))
     .sort((a, b) => b.percent - a.percent);
 }
+
+/**
+ * With BENCH_CPU_PROF_DIR=dir set, the environment that makes each process a benchmark starts
+ * write a V8 CPU profile there when it exits (bench/cpu-profile.mjs); otherwise nothing.
+ */
+export function profilingEnv(): Record<string, string> {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? { BENCH_CPU_PROF_DIR: dir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+}
