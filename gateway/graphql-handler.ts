@@ -18,6 +18,15 @@ function headerMapOf(req: FastifyRequest): HeaderMap {
   return map;
 }
 
+/** The query string of a request target, `?` included (what `new URL(target, base).search` gives, without building a URL). */
+function searchOf(target: string): string {
+  const start = target.indexOf('?');
+  if (start === -1) return '';
+  const end = target.indexOf('#', start);
+  const search = end === -1 ? target.slice(start) : target.slice(start, end);
+  return search === '?' ? '' : search;
+}
+
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && !Buffer.isBuffer(x);
 
 function parseJsonParam(value: string | null): unknown {
@@ -73,7 +82,7 @@ export function createGraphQLHandler<TContext extends BaseContext>(apollo: Apoll
       body: req.body,
       method: req.method.toUpperCase(),
       headers: headerMapOf(req),
-      search: new URL(req.url, `${req.protocol}://${req.hostname}/`).search,
+      search: searchOf(req.url),
     };
     const settled = settle(trusted, req, request);
     if ('code' in settled) return sendRefusal(req, reply, settled);

@@ -7,7 +7,8 @@
  * subgraph call was in flight, so parallel subgraph calls are not counted twice.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { syncHook } from './sync-hook.ts';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState, GuardObserver } from './resilience.ts';
@@ -180,7 +181,7 @@ export function registerMetrics(app: FastifyInstance, opts: MetricsRouteOptions)
     timings.set(req, new RequestTiming());
     done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     const route = req.routeOptions.url;
     if (route === '/metrics') return;
     const timing = timings.get(req);
@@ -193,7 +194,8 @@ export function registerMetrics(app: FastifyInstance, opts: MetricsRouteOptions)
     const totalMs = performance.now() - timing.started;
     metrics.requestDuration.observe({ api, operation }, totalMs / 1000);
     metrics.overhead.observe({ api }, Math.max(0, totalMs - timing.waitedMs) / 1000);
-  });
+  };
+  app.addHook('onResponse', syncHook(record));
 
   if (opts.production && !opts.token) return; // not served at all: fastify's own 404
   const token = opts.token;

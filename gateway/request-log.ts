@@ -6,7 +6,8 @@
  * trace id. WebSocket traffic is
  * logged by the subscription server, not here.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { syncHook } from './sync-hook.ts';
 import type { AuthContext } from '../kernel/context.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { traceIdOf } from '../kernel/trace-http.ts';
@@ -26,7 +27,7 @@ export function recordingCaller(authenticate: (req: FastifyRequest) => Promise<A
 /** Logs every completed request (register before routes so every route's response is seen). */
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   const log = logger.child({ component: 'http' });
-  app.addHook('onResponse', async (req, reply) => {
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     const caller = callers.get(req);
     log.info(
       {
@@ -41,5 +42,6 @@ export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
       },
       'request',
     );
-  });
+  };
+  app.addHook('onResponse', syncHook(record));
 }

@@ -45,6 +45,7 @@ import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { createOperationRunner } from './operation-runner.ts';
+import { syncHook } from './sync-hook.ts';
 import type { GatewayContext } from './context.ts';
 import { signContext } from '../kernel/context.ts';
 
@@ -120,9 +121,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const plugins = opts.plugins ?? [];
   registerMetrics(app, { metrics, operations: new Map(plugins.flatMap((p) => [...(p.operations ?? [])])), production: config.production, token: config.metricsToken });
   registerRequestLog(app, logger);
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-  });
+  app.addHook('onRequest', syncHook((req, reply) => void reply.header('x-request-id', req.id)));
   await registerBrowserSafety(app, config);
   registerBodyLimitError(app, config.bodyLimitBytes);
 
