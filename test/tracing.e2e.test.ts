@@ -207,6 +207,23 @@ describe('a query over the gateway WebSocket', () => {
   });
 });
 
+describe('a subscription opened over the gateway WebSocket', () => {
+  it('is a span of its own, named after the operation, with no parent', async () => {
+    const owner = await person(t, 'tracer_sub');
+    const socket = wsClient(t.url, owner.access);
+    try {
+      const events = socket.iterate({ query: 'subscription WatchLive { liveEvents { type } }' });
+      const span = await waitForSpans(() => exporter.getFinishedSpans().find((s) => s.name === 'subscription WatchLive'), 'subscription span');
+      expect(span.kind).toBe(SpanKind.SERVER);
+      expect(span.attributes).toMatchObject({ 'graphql.operation.name': 'WatchLive', 'graphql.operation.type': 'subscription', 'network.protocol.name': 'websocket' });
+      expect(parentIdOf(span)).toBeUndefined();
+      await events.return?.();
+    } finally {
+      await socket.dispose();
+    }
+  });
+});
+
 describe('a chat mutation whose reply reaches a subscriber on another replica', () => {
   let chatB: StartedSubgraph | undefined;
   let gatewayB: StartedGateway | undefined;

@@ -5,8 +5,9 @@
  * subgraphs, and the event itself, stay in the trace of the mutation that published it. An event
  * without one starts a trace of its own. Nothing with tracing off.
  *
- * And each query or mutation a client sends over the gateway's WebSocket, as its request span
- * (kind SERVER, `query <Name>`), which HTTP requests get from kernel/trace-http.ts.
+ * And each query or mutation a client sends over the gateway's WebSocket, and the opening of each
+ * subscription, as its request span (kind SERVER, `query <Name>`, `subscription <Name>`), which
+ * HTTP requests get from kernel/trace-http.ts.
  */
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
@@ -33,7 +34,7 @@ export async function inEventSpan<T>(subgraph: string, event: ExecutionResult, p
   }
 }
 
-/** Runs a query or mutation received over graphql-ws in its request span. */
+/** Runs a query or mutation received over graphql-ws, or the opening of a subscription, in its request span. */
 export function inWsOperationSpan<T>(document: DocumentNode, operationName: string | undefined, execute: () => Promise<T>): Promise<T> {
   if (!tracingEnabled()) return execute();
   const operation = getOperationAST(document, operationName);

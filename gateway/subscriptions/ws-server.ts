@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
+import { inWsOperationSpan } from './trace-event.ts';
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Revocation } from '../auth.ts';
 import { revokedCode } from './revocable.ts';
@@ -251,7 +252,8 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
       },
       subscribe: async (args) => {
         const ctx = args.contextValue as { auth: AuthContext; deliver: Deliver };
-        return opts.engine.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, { auth: ctx.auth }, ctx.deliver);
+        // Opening it is a span of its own (`subscription <Name>`); each event is traced where it is processed.
+        return inWsOperationSpan(args.document, args.operationName ?? undefined, () => opts.engine.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, { auth: ctx.auth }, ctx.deliver));
       },
       execute: async (args) => {
         const ctx = args.contextValue as { auth: AuthContext };
