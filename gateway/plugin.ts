@@ -10,6 +10,7 @@ import type { Logger } from '../kernel/logger.ts';
 import type { HealthDetailed } from './health.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { RunOperation } from './operation-runner.ts';
+import type { PolicyTable } from './policies.ts';
 
 /** What a plugin may use: the gateway's executor, its credentials check, limiter and engines. */
 export interface GatewayServices {
@@ -25,6 +26,8 @@ export interface GatewayServices {
   rateLimiter: RateLimiter;
   /** Starts a subscription on the gateway's engine; the stream ends when the caller's credentials are revoked. */
   subscribe(query: string, operationName: string, variables: Record<string, unknown>, auth: AuthContext): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  /** The field policies of the supergraph served, as a live view (each reload's are seen at once). */
+  policies: PolicyTable;
   /** The database, PubSub and subgraph checks. */
   health(): Promise<HealthDetailed>;
 }

@@ -178,6 +178,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   for (const plugin of plugins) await plugin.register({
     app,
     runOperation,
+    policies,
     authenticate,
     authenticateInternal: recordingCaller(internalAuthentication(identity, config.internalServiceKey, config.trustProxy)),
     logger,

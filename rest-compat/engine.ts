@@ -16,6 +16,8 @@ import { parseRequest } from './request.ts';
 import { streamRoute, type Subscribe } from './sse-route.ts';
 import { ROUTES } from './areas/index.ts';
 import { loadOperations } from './operations.ts';
+import { followPolicies } from './route-policies.ts';
+import type { PolicyTable } from '../gateway/policies.ts';
 import type { HealthDetailed } from '../gateway/health.ts';
 import { registerApiDocs } from './openapi.ts';
 import type { RateLimiter } from '../gateway/rate-limit.ts';
@@ -34,6 +36,8 @@ export interface RestCompatDeps {
   rateLimiter: RateLimiter;
   /** Starts a subscription on the gateway's engine (SSE routes). */
   subscribe?: Subscribe;
+  /** The field policies of the supergraph served (a live view): routes follow them across reloads. */
+  policies?: PolicyTable;
 }
 
 /**
@@ -43,6 +47,9 @@ export interface RestCompatDeps {
 export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, routes: readonly Route[] = ROUTES): void {
   const operations = loadOperations();
   const authorise = createAuthorise(deps);
+  const accessOf = deps.policies
+    ? followPolicies(deps.policies, operations, (route, err) => deps.logger.error({ err, route: route.id }, 'the supergraph served gives this route no single access; it keeps its access from the committed supergraph'))
+    : (route: Route) => route;
   for (const r of routes) {
     if (!operations.has(r.operation)) throw new Error(`Route ${r.id} names unknown operation ${r.operation}`);
   }
@@ -88,7 +95,7 @@ export function registerRestCompat(app: FastifyInstance, deps: RestCompatDeps, r
   });
 
   async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const auth = await authorise(req, reply, route);
+    const auth = await authorise(req, reply, accessOf(route));
     if (!auth) return reply;
     if (route.body && unreadableType.has(req)) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', undefined, { accepted: [BODY_TYPES[route.body.kind]] });
 

@@ -25,8 +25,30 @@ function rootFieldsOf(text: string, name: string, parsed: Map<string, DocumentNo
   return op?.kind === Kind.OPERATION_DEFINITION ? rootFieldsOfOperation(op, doc) : [];
 }
 
+/** What authorising a route needs: its auth mode, API-key scope and rate-limit policy. */
+export type RouteAccess = Pick<Route, 'auth' | 'scope' | 'policy'>;
+
 /**
- * Completes each route with the `@access` and `@rateLimit` of its operation's root fields.
+ * A route's access under `policies`: what it declares itself, the rest from its operation's root fields.
+ * @throws Error when the root fields disagree on access and the route does not declare its own.
+ */
+function accessOf(route: RouteDecl, policies: PolicyTable, text: string, parsed: Map<string, DocumentNode>): RouteAccess {
+  const fields = rootFieldsOf(text, route.operation, parsed).map((f) => policyOf(policies, f));
+  const rules = [...new Set(fields.map((p) => JSON.stringify(p?.access ?? null)))];
+  const access = fields[0]?.access;
+  if ((route.auth === undefined || route.scope === undefined) && (rules.length !== 1 || !access)) {
+    throw new Error(`Route ${route.id}: the root fields of ${route.operation} declare no single @access; declare auth and scope on the route`);
+  }
+  const found = new Set(fields.map((p) => p?.rateLimit ?? 'default'));
+  const auth: AuthMode = route.auth ?? access?.auth ?? 'B';
+  const scope: string | null = route.scope !== undefined ? route.scope : (access?.scope ?? null);
+  const policy: RatePolicy = route.policy !== undefined ? route.policy : (STRICTNESS.find((p) => found.has(p)) ?? 'default');
+  return { auth, scope, policy };
+}
+
+/**
+ * Completes each route with the `@access` and `@rateLimit` of its operation's root fields (and
+ * keeps what it declares itself, in `declared`, so that {@link followPolicies} can resolve it again).
  * @throws Error when a route's operation is unknown, or its root fields disagree on access and the
  * route does not declare its own.
  */
@@ -36,18 +58,37 @@ export function withFieldPolicies(routes: readonly RouteDecl[], policies: Policy
   return routes.map((route) => {
     const text = operations.get(route.operation);
     if (text === undefined) throw new Error(`Route ${route.id} names unknown operation ${route.operation}`);
-    const fields = rootFieldsOf(text, route.operation, parsed).map((f) => policyOf(policies, f));
-    const rules = [...new Set(fields.map((p) => JSON.stringify(p?.access ?? null)))];
-    const access = fields[0]?.access;
-    if ((route.auth === undefined || route.scope === undefined) && (rules.length !== 1 || !access)) {
-      throw new Error(`Route ${route.id}: the root fields of ${route.operation} declare no single @access; declare auth and scope on the route`);
-    }
-    const found = new Set(fields.map((p) => p?.rateLimit ?? 'default'));
-    const auth: AuthMode = route.auth ?? access?.auth ?? 'B';
-    const scope: string | null = route.scope !== undefined ? route.scope : (access?.scope ?? null);
-    const policy: RatePolicy = route.policy !== undefined ? route.policy : (STRICTNESS.find((p) => found.has(p)) ?? 'default');
-    return { ...route, auth, scope, policy };
+    return { ...route, ...accessOf(route, policies, text, parsed), declared: { auth: route.auth, scope: route.scope, policy: route.policy } };
   });
+}
+
+/**
+ * Each route's access under the supergraph served now (`policies`: the gateway's live view), so a
+ * reload that changes a root field's `@access` or `@rateLimit` changes its REST routes as it
+ * changes GraphQL. Resolved once per route and supergraph. A route whose fields' policies
+ * disagree in the supergraph served (`onConflict` is told once per supergraph) has the access it
+ * was given at start-up, from the committed supergraph. (The OpenAPI document describes that one.)
+ */
+export function followPolicies(policies: PolicyTable, operations: ReadonlyMap<string, string>, onConflict: (route: Route, err: Error) => void): (route: Route) => RouteAccess {
+  const byTable = new WeakMap<object, { parsed: Map<string, DocumentNode>; access: Map<Route, RouteAccess> }>();
+  return (route) => {
+    const text = operations.get(route.operation);
+    if (!route.declared || text === undefined) return route;
+    const table = policies.fields;
+    let resolved = byTable.get(table);
+    if (!resolved) byTable.set(table, (resolved = { parsed: new Map(), access: new Map() }));
+    let access = resolved.access.get(route);
+    if (!access) {
+      try {
+        access = accessOf({ ...route, ...route.declared }, policies, text, resolved.parsed);
+      } catch (err) {
+        onConflict(route, err as Error);
+        access = route;
+      }
+      resolved.access.set(route, access);
+    }
+    return access;
+  };
 }
 
 /** {@link withFieldPolicies} against the committed supergraph and `schema/operations`. */

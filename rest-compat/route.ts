@@ -130,6 +130,8 @@ export interface Route extends RouteDecl {
   auth: AuthMode;
   scope: string | null;
   policy: RatePolicy;
+  /** What the route declares itself, where its access was read from the supergraph (route-policies.ts). */
+  declared?: Pick<RouteDecl, 'auth' | 'scope' | 'policy'>;
 }
 
 /** Declares a route; the generics tie the specs to `variables`. One that states its access and policy is complete. */

@@ -16,7 +16,8 @@ import { ANNOUNCE_CHANNEL, sdlHash } from '../kernel/schema-announce.ts';
 import { createGateway } from '../gateway/server.ts';
 import { composeSupergraph, loadSupergraph } from '../schema/compose.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
-import { bearer, startTestStack, type TestStack } from './harness.ts';
+import { bearer, registerAndLogin, startTestStack, type TestStack } from './harness.ts';
+import { restCompat } from '../rest-compat/plugin.ts';
 import { until, wsClient } from './chat-stream-fixtures.ts';
 import { award, awardUntil, learner } from './learning-fixtures.ts';
 import { PROBE_LINK, startProbeSubgraph, type ProbeSubgraph } from './probe-subgraph.ts';
@@ -281,6 +282,42 @@ describe('a gateway on XENTREE_SUPERGRAPH_FILE', () => {
     } finally {
       await gateway.close();
       await filed.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('REST routes on a reloaded supergraph', () => {
+  it('take their root field\'s rate-limit policy from the supergraph served, as GraphQL does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'xentree-supergraph-'));
+    const file = path.join(dir, 'supergraph.graphql');
+    writeFileSync(file, loadSupergraph());
+    const gateway = await createGateway({
+      config: { ...t.config, supergraph: { file, compose: false, pollMs: 0 } },
+      logger: createLogger('silent'),
+      pubsub: t.stack.pubsub,
+      port: 0,
+      subgraphUrls: Object.fromEntries(t.stack.subgraphs.map((s) => [s.name, s.url])),
+      plugins: [restCompat()],
+    });
+    try {
+      const { access } = await registerAndLogin(t, 'reload_rest');
+      const policies = async (): Promise<[string | null, string | null]> => {
+        const rest = await fetch(`${gateway.url}/api/auth/me`, { headers: bearer(access) });
+        const graphql = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(access) }, body: JSON.stringify({ query: '{ me { id } }' }) });
+        expect([rest.status, graphql.status]).toEqual([200, 200]);
+        return [rest.headers.get('ratelimit-policy'), graphql.headers.get('ratelimit-policy')];
+      };
+      const { default: standard, ai } = t.config.rateLimits;
+      expect(await policies()).toEqual(Array(2).fill(`"default";q=${standard.limit};w=${standard.windowSeconds}`));
+      // The same supergraph but for `Query.me`, now limited as an AI call.
+      const field = 'me: User @join__field(graph: IDENTITY) @access(auth: "B")';
+      expect(loadSupergraph()).toContain(field);
+      writeFileSync(file, loadSupergraph().replace(field, `${field} @rateLimit(policy: "ai")`));
+      await gateway.reload('file');
+      expect(await policies()).toEqual(Array(2).fill(`"ai";q=${ai.limit};w=${ai.windowSeconds}`));
+    } finally {
+      await gateway.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
