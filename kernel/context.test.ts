@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from './errors.ts';
-import { anonymousContext, signContext, signServiceCredential, verifyContext, verifyServiceCredential, type AuthContext } from './context.ts';
+import { anonymousContext, reusableContext, signContext, signServiceCredential, verifyContext, verifyServiceCredential, withRequestId, type AuthContext } from './context.ts';
 
 const SECRET = 's'.repeat(40);
 const ctx: AuthContext = { ...anonymousContext('req-1', '127.0.0.1'), mode: 'bearer', userId: '6f1c1f7e-8a52-4a43-9c55-5c4b6a1f0e11', scopes: ['a:b'] };
@@ -57,5 +57,25 @@ describe('signed internal context', () => {
     expect(await rejection(verifyContext(credential, SECRET))).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid internal context' });
     expect(await verifyServiceCredential(await signContext(ctx, SECRET), SECRET)).toBeNull();
     expect(await verifyServiceCredential(credential, 'o'.repeat(40))).toBeNull();
+  });
+});
+
+describe('reusable context', () => {
+  it('is one token per caller for 30 s whatever the request id, never shared by callers that differ in any other field', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-06T10:00:00Z'));
+    const first = await reusableContext(ctx, SECRET);
+    expect(await reusableContext({ ...ctx, requestId: 'req-2' }, SECRET)).toBe(first);
+    const others = [{ ...ctx, userId: '0d3b7a40-7f65-4f0e-9d4e-1f1d7f3f9a01' }, { ...ctx, scopes: ['a:b', 'c:d'] }, { ...ctx, clientIp: '10.0.0.9' }, { ...ctx, sessionId: 's-2' }, { ...ctx, plan: 'pro' as const }];
+    for (const other of others) expect(await reusableContext(other, SECRET)).not.toBe(first);
+    expect(await reusableContext(ctx, 't'.repeat(40))).not.toBe(first);
+    // The receiver names the request from the header beside it.
+    expect(withRequestId(await verifyContext(first, SECRET), 'req-2')).toEqual({ ...ctx, requestId: 'req-2' });
+    vi.setSystemTime(new Date('2026-12-06T10:00:29Z'));
+    expect(await reusableContext(ctx, SECRET)).toBe(first);
+    vi.setSystemTime(new Date('2026-12-06T10:00:31Z'));
+    const next = await reusableContext(ctx, SECRET);
+    expect(next).not.toBe(first);
+    expect(await verifyContext(next, SECRET)).toEqual(ctx);
   });
 });

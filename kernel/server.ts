@@ -216,7 +216,7 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
         const ctxHeader = req.headers[CONTEXT_HEADER];
         const service = await verifyServiceCredential(typeof svc === 'string' ? svc : undefined, config.internalServiceKey);
         let acting: AuthContext | null = null;
-        if (service && typeof ctxHeader === 'string') acting = await verifyContext(ctxHeader, config.internalServiceKey).catch(() => null);
+        if (service && typeof ctxHeader === 'string') acting = await verifyContext(ctxHeader, config.internalServiceKey).then((ctx) => withRequestId(ctx, req.headers[REQUEST_ID_HEADER]), () => null);
         return { service, acting };
       },
       onError({ error }: { error: { code: string } }) {

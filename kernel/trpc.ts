@@ -6,7 +6,7 @@
 import { initTRPC, TRPCError, type AnyRouter } from '@trpc/server';
 import { createTRPCClient, httpBatchLink, localLink, TRPCClientError, type TRPCClient, type TRPCLink } from '@trpc/client';
 import { AppError, isErrorCode, trpcCodeOf, type FieldError } from './errors.ts';
-import { CONTEXT_HEADER, SERVICE_HEADER, serviceCredentialProvider, signContext, type AuthContext } from './context.ts';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, reusableContext, SERVICE_HEADER, serviceCredentialProvider, type AuthContext } from './context.ts';
 import { inProcedureSpan, tracedLink, traceHeadersOf } from './trace-trpc.ts';
 import type { Config } from './config.ts';
 import type { SubgraphName } from './config-shapes.ts';
@@ -101,7 +101,10 @@ export function createInternalClient<TRouter extends AnyRouter>(opts: InternalCl
     maxURLLength: TRPC_MAX_URL_LENGTH,
     async headers({ opList }) {
       const h: Record<string, string> = { ...traceHeadersOf(opList), [SERVICE_HEADER]: await credential() };
-      if (acting) h[CONTEXT_HEADER] = await signContext(acting, opts.secret);
+      if (acting) {
+        h[CONTEXT_HEADER] = await reusableContext(acting, opts.secret);
+        h[REQUEST_ID_HEADER] = acting.requestId;
+      }
       return h;
     },
     fetch: (url, init) => {
