@@ -17,10 +17,8 @@ import { API_KEY_REVOKED, SESSION_REVOKED, type ApiKeyRevokedEvent, type Session
 import { sha256Hex } from '../kernel/crypto.ts';
 import { ipAllowed } from '../kernel/net.ts';
 import type { IdentityRouter } from '../subgraphs/identity/router.ts';
-import { SessionStatusBatcher } from './session-status.ts';
+import { SessionCache, SessionStatusBatcher } from './session-status.ts';
 
-/** Positive session-status entries live this long; revocations evict them immediately. */
-const SESSION_CACHE_MS = 10_000;
 /** A revoked family is remembered for the longest life of an access token. */
 const REVOKED_MEMORY_MS = 16 * 60_000;
 /** Verified access tokens remembered (cleared wholesale when full; re-verifying is only slower). */
@@ -69,8 +67,8 @@ export function credentialKind(c: Pick<RequestCredentials, 'authorization' | 'ap
 export class Authenticator {
   private jwks: { set: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; fetchedAt: number } | null = null;
   private jwksInFlight: Promise<void> | null = null;
-  private readonly sessions = new Map<string, { info: SessionInfo; until: number }>();
-  private readonly inFlight = new Map<string, Promise<SessionInfo>>();
+  /** Session-status answers, refreshed ahead of expiry (a revocation evicts its entry at once). */
+  private readonly sessions: SessionCache<SessionInfo>;
   private readonly revoked = new Map<string, number>();
   private readonly verified = new Map<string, { sub: string; sid: string; exp: number }>();
   private unsubscribe: (() => void) | null = null;
@@ -89,6 +87,7 @@ export class Authenticator {
     private readonly pubsub: PubSub,
   ) {
     this.statuses = new SessionStatusBatcher((sessionIds) => callInternal(identity.sessionStatus.query({ sessionIds })));
+    this.sessions = new SessionCache((sid, background) => this.lookupSession(sid, background));
   }
 
   /** Subscribes to revocations; call once before serving. */
@@ -288,29 +287,22 @@ export class Authenticator {
   private async session(sid: string): Promise<SessionInfo> {
     const revokedUntil = this.revoked.get(sid);
     if (revokedUntil && revokedUntil > Date.now()) return { revoked: true, userExists: true, role: null, plan: null, timezone: null };
-    const cached = this.sessions.get(sid);
-    if (cached && cached.until > Date.now()) return cached.info;
-    let pending = this.inFlight.get(sid);
-    if (!pending) {
-      pending = (async () => {
-        try {
-          const status = await this.statuses.load(sid);
-          const info: SessionInfo = status
-            ? { revoked: status.revoked, userExists: status.userExists, role: status.role, plan: status.plan, timezone: status.timezone }
-            : { revoked: true, userExists: false, role: null, plan: null, timezone: null };
-          // A revocation that arrived while we were asking wins over the answer.
-          if (!this.revoked.has(sid)) {
-            if (info.revoked && info.userExists) this.markRevoked([sid]);
-            else this.sessions.set(sid, { info, until: Date.now() + SESSION_CACHE_MS });
-          }
-          return info;
-        } finally {
-          this.inFlight.delete(sid);
-        }
-      })();
-      this.inFlight.set(sid, pending);
+    return this.sessions.get(sid);
+  }
+
+  /** Identity's answer for a session family; cached unless it says the family is revoked (then marked revoked). */
+  private async lookupSession(sid: string, background: boolean): Promise<{ value: SessionInfo; cache: boolean }> {
+    const status = await this.statuses.load(sid, background);
+    const info: SessionInfo = status
+      ? { revoked: status.revoked, userExists: status.userExists, role: status.role, plan: status.plan, timezone: status.timezone }
+      : { revoked: true, userExists: false, role: null, plan: null, timezone: null };
+    // A revocation that arrived while we were asking wins over the answer.
+    if (this.revoked.has(sid)) return { value: info, cache: false };
+    if (info.revoked && info.userExists) {
+      this.markRevoked([sid]);
+      return { value: info, cache: false };
     }
-    return pending;
+    return { value: info, cache: true };
   }
 }
 

@@ -20,6 +20,8 @@ export const SESSION_STATUS_MAX_IDS = 500;
 const URL_BUDGET = TRPC_MAX_URL_LENGTH - 1_024;
 /** Calls in flight at once; lookups beyond wait and are sent together when one returns. */
 const MAX_CALLS_IN_FLIGHT = 4;
+/** How long a background refresh may wait for others to share its call. */
+const BACKGROUND_WINDOW_MS = 50;
 
 interface Waiter {
   id: string;
@@ -30,17 +32,32 @@ interface Waiter {
 export class SessionStatusBatcher {
   private queue: Waiter[] = [];
   private scheduled = false;
+  private later: NodeJS.Timeout | null = null;
   private inFlight = 0;
 
   /** `fetch` asks identity about up to SESSION_STATUS_MAX_IDS distinct ids in one call. */
   constructor(private readonly fetch: (sessionIds: string[]) => Promise<readonly SessionStatus[]>) {}
 
-  /** The status of one session family; null when identity does not answer for it. A failed call rejects every lookup it carried. */
-  load(sessionId: string): Promise<SessionStatus | null> {
+  /**
+   * The status of one session family; null when identity does not answer for it. A failed call
+   * rejects every lookup it carried. A `background` lookup (a refresh nobody waits for) may wait up
+   * to BACKGROUND_WINDOW_MS, so that the refreshes of many sessions share a call.
+   */
+  load(sessionId: string, background = false): Promise<SessionStatus | null> {
     return new Promise((resolve, reject) => {
       this.queue.push({ id: sessionId, resolve, reject });
-      this.schedule();
+      if (background) this.scheduleLater();
+      else this.schedule();
     });
+  }
+
+  private scheduleLater(): void {
+    if (this.later) return;
+    this.later = setTimeout(() => {
+      this.later = null;
+      this.schedule();
+    }, BACKGROUND_WINDOW_MS);
+    this.later.unref();
   }
 
   private schedule(): void {
@@ -87,3 +104,69 @@ export class SessionStatusBatcher {
     }
   }
 }
+
+/** How long a session's status is served from the cache; revocations evict it at once. */
+export const SESSION_CACHE_MS = 10_000;
+
+/** How soon a failed background refresh is tried again. */
+const RETRY_MS = 1_000;
+
+/** A looked-up value, and whether it may be cached. */
+export interface Looked<T> {
+  value: T;
+  cache: boolean;
+}
+
+/**
+ * Session statuses served from memory for SESSION_CACHE_MS each, refreshed ahead: a hit in the
+ * last half or so of its life (the point drawn at random per entry, so that entries fetched
+ * together do not come due together) starts a background refresh and is answered from the cache.
+ * Without it every caller's entry expired on the request that found it, which then waited on
+ * identity, and callers that connected together all expired together, every ten seconds. An
+ * entry is never served past its life; concurrent lookups of one id share one.
+ */
+export class SessionCache<T> {
+  private readonly entries = new Map<string, { value: T; until: number; refreshAt: number }>();
+  private readonly pending = new Map<string, Promise<T>>();
+
+  constructor(
+    private readonly lookup: (id: string, background: boolean) => Promise<Looked<T>>,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get(id: string): Promise<T> {
+    const entry = this.entries.get(id);
+    const now = Date.now();
+    if (entry && entry.until > now) {
+      if (now >= entry.refreshAt && !this.pending.has(id)) void this.fetch(id, true).catch(() => {});
+      return Promise.resolve(entry.value);
+    }
+    return this.pending.get(id) ?? this.fetch(id, false);
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
+  private fetch(id: string, background: boolean): Promise<T> {
+    const pending = (async () => {
+      try {
+        const { value, cache } = await this.lookup(id, background);
+        const now = Date.now();
+        if (cache) this.entries.set(id, { value, until: now + SESSION_CACHE_MS, refreshAt: now + SESSION_CACHE_MS * (0.5 + 0.4 * this.random()) });
+        else this.entries.delete(id);
+        return value;
+      } catch (err) {
+        // A failed refresh is tried again a second later, not by every request until the entry expires.
+        const entry = this.entries.get(id);
+        if (entry) entry.refreshAt = Date.now() + RETRY_MS;
+        throw err;
+      } finally {
+        this.pending.delete(id);
+      }
+    })();
+    this.pending.set(id, pending);
+    return pending;
+  }
+}
+
