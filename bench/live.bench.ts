@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { percentile, rssMb, startDistributed } from './distributed.ts';
-import { cpuSnapshot, cpuUse } from './process-cpu.ts';
+import { cpuSnapshot, cpuUse, profilingEnv } from './process-cpu.ts';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
@@ -122,8 +122,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 export async function run(): Promise<void> {
-  const profDir = process.env.BENCH_CPU_PROF_DIR;
-  const profiling: Record<string, string> = profDir ? { BENCH_CPU_PROF_DIR: profDir, NODE_OPTIONS: `--import ${new URL('./cpu-profile.mjs', import.meta.url).pathname}` } : {};
+  const profiling = profilingEnv();
   // learning runs too: each credit and each end is delivered to it (XP, learning time, quests).
   const sys = await startDistributed({ LIVE_SWEEP_INTERVAL_MS: '1000', RATE_LIMIT_DEFAULT: '100000000/60', ...profiling }, ['learning']);
   const clients: Client[] = [];
