@@ -21,7 +21,7 @@ import { buildOperationContext } from '@apollo/gateway/dist/operationContext.js'
 import { operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { getOperationAST, getVariableValues, GraphQLError, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '../../kernel/logger.ts';
 import { inSpan } from '../../kernel/telemetry.ts';
 import type { LoadedSupergraph, SupergraphFollower } from '../supergraph.ts';
@@ -50,11 +50,43 @@ interface LeanState {
 }
 
 /** The cache of a request context built outside Apollo Server (nothing in the executor uses it). */
-export const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
+const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
   get: async () => undefined,
   set: async () => {},
   delete: async () => true,
 };
+
+/**
+ * A request context for running a plan outside Apollo Server (direct operations, subscription
+ * events): the executors read only the request, context, logger and metrics of it.
+ */
+export function outsideRequestContext<TContext extends object>(r: {
+  source: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+  schema: GraphQLSchema;
+  context: TContext;
+  logger: Logger;
+  queryHash?: string;
+}): GatewayGraphQLRequestContext<TContext> {
+  return {
+    request: { query: r.source, variables: r.variables, operationName: r.operationName },
+    logger: r.logger,
+    schema: r.schema,
+    schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
+    context: r.context,
+    cache: NO_CACHE,
+    queryHash: r.queryHash ?? '',
+    document: r.document,
+    source: r.source,
+    operationName: r.operationName ?? null,
+    operation: r.operation,
+    metrics: {},
+    overallCachePolicy: undefined,
+  };
+}
 
 /** The part of the supergraph runtime the lean gateway follows. */
 export interface LeanSupergraphSource {
@@ -149,21 +181,7 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
       let queryHash = planKeys.get(document);
       // Not a hash of the text (nothing is hashed per call): a key no SHA-256 hex string can equal.
       if (queryHash === undefined) planKeys.set(document, (queryHash = `direct:${++directDocuments}`));
-      const requestContext: GatewayGraphQLRequestContext = {
-        request: { query: text, variables, operationName },
-        logger: options.logger,
-        schema: state.schema,
-        schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
-        context,
-        cache: NO_CACHE,
-        queryHash,
-        document,
-        source: text,
-        operationName,
-        operation,
-        metrics: {},
-        overallCachePolicy: undefined,
-      };
+      const requestContext = outsideRequestContext({ source: text, document, operation, operationName, variables, schema: state.schema, context, logger: options.logger, queryHash });
       return inSpan('gateway.request', {}, () => execute(state, requestContext));
     },
     onSchemaLoadOrUpdate(callback) {

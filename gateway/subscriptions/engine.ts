@@ -18,7 +18,7 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apol
 import type { AuthContext } from '../../kernel/context.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { UpstreamPool } from './upstream.ts';
-import { NO_CACHE } from '../executor/index.ts';
+import { outsideRequestContext } from '../executor/index.ts';
 
 export interface EngineContext {
   auth: AuthContext;
@@ -430,23 +430,17 @@ export class SubscriptionEngine {
     const serviceMap: ServiceMap = new Proxy({} as ServiceMap, {
       get: (_t, name: string) => (name === primary.serviceName ? fromEvent : this.options.dataSourceFor(name)),
     });
-    // executeQueryPlan reads only a few of these (request, context, logger, metrics).
-    const requestContext: GatewayGraphQLRequestContext<EngineContext> = {
-      request: { query: source, variables: request.variables, operationName: request.operationName },
-      logger: this.options.logger,
+    const requestContext = outsideRequestContext<EngineContext>({
+      source,
+      document: request.document,
+      operation: operationContext.operation,
+      operationName: request.operationName,
+      variables: request.variables,
       schema: schema.apiSchema,
-      schemaHash: '' as GatewayGraphQLRequestContext['schemaHash'],
       // A fresh context per event: the signed internal context lives 60 s, a subscription longer.
       context: { auth: request.context.auth },
-      cache: NO_CACHE,
-      queryHash: '',
-      document: request.document,
-      source,
-      operationName: request.operationName ?? null,
-      operation: operationContext.operation,
-      metrics: {},
-      overallCachePolicy: undefined,
-    };
+      logger: this.options.logger,
+    });
     const result = await this.executePlan(queryPlan, serviceMap, requestContext, operationContext, schema.supergraphSchema, schema.fedApiSchema);
     const data = (result.data ?? null) as Record<string, unknown> | null;
     if (!result.errors?.length) return { data };
