@@ -145,6 +145,14 @@ export interface HeartbeatCredit {
  * updates re-check that version, so parallel heartbeats of a session never credit a second twice.
  * Null, having written nothing, when the session is absent, another user's, ended or silent, or
  * the month has no usage row yet: the caller then takes the transactional path.
+ *
+ * This statement alone commits asynchronously (`synchronous_commit` off for its own implicit
+ * transaction, through `set_config(…, true)`): it does not wait for its WAL flush, which was most
+ * of a heartbeat's time in PostgreSQL. Locks and visibility are unchanged, so parallel heartbeats
+ * still never credit a second twice. What a database crash can lose is the last fraction of a
+ * second of heartbeats (PostgreSQL flushes within 3 × `wal_writer_delay`); the session's
+ * `last_heartbeat_at` is lost with its credit, so the next heartbeat credits those seconds again
+ * (within the 60 s cap) and nothing is billed twice. Starts, ends and transcripts stay synchronous.
  */
 export async function creditHeartbeat(
   em: EntityManager,
@@ -156,7 +164,8 @@ export async function creditHeartbeat(
   creditDue: Date,
 ): Promise<HeartbeatCredit | null> {
   const rows = await em.execute<(SessionRow & { used: number; credited: number })[]>(
-    `with "s" as materialized (select * from ${S} where "id" = ? and "user_id" = ? for update),
+    `with "async" as materialized (select set_config('synchronous_commit', 'off', true)),
+     "s" as materialized (select * from ${S} where "id" = ? and "user_id" = ? for update),
      "u" as materialized (select "used_seconds" from ${U} where "user_id" = (select "user_id" from "s") and "period_start" = ? for update),
      "c" as materialized (
        select "s".*, "u"."used_seconds" as "used",
@@ -168,7 +177,7 @@ export async function creditHeartbeat(
        where "c"."credited" > 0 and "t"."user_id" = "c"."user_id" and "t"."period_start" = ?),
      "award" as (${OUTBOX_COLUMNS} select ?, "c"."user_id", jsonb_build_object('source', 'live_credit', 'sourceId', ?::text, 'userId', "c"."user_id", 'baseXp', 0, 'amount', "c"."credited"), ?, ?
        from "c" where "c"."credited" > 0 ${CREDIT_CONFLICT})
-     select "session".*, "c"."used", "c"."credited" from "session", "c"`,
+     select "session".*, "c"."used", "c"."credited" from "session", "c", "async"`,
     [id, userId, periodStart, now, quotaSeconds, now, now, periodStart, openCreditId(id), `${id}:${now.toISOString()}`, now, creditDue],
   );
   const row = rows[0];
