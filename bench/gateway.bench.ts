@@ -24,7 +24,7 @@ import { freePort, startProcess } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
-import { profilingEnv } from './process-cpu.ts';
+import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
 
 /** Throughput is measured at this concurrency; latency overhead at one connection (no queueing). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -132,10 +132,18 @@ export async function run(): Promise<void> {
     await load(gatewayUrl, bearerHeaders);
 
     console.log(`throughput, ${CONNECTIONS} connections:`);
+    // Where the CPU goes in each run (the processes share this machine's cores).
+    const databaseUrl = database?.url ?? null;
+    const directMeter = await cpuMeter(databaseUrl);
     const direct = await load(directUrl, await contextHeaders());
+    const directCpu = await directMeter();
+    const throughMeter = await cpuMeter(databaseUrl);
     const through = await load(gatewayUrl, bearerHeaders);
+    const throughCpu = await throughMeter();
     console.log(row('direct (identity)', direct));
     console.log(row('through the gateway', through));
+    console.log(`  CPU per request (ms), direct: ${perUnit(directCpu, direct.rps * DURATION_S)}`);
+    console.log(`  CPU per request (ms), through the gateway: ${perUnit(throughCpu, through.rps * DURATION_S)}`);
     const ratio = through.rps / direct.rps;
     console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}`);
 

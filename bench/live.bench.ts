@@ -27,9 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { percentile, rssMb, startDistributed } from './distributed.ts';
-import { cpuSnapshot, cpuUse, profilingEnv } from './process-cpu.ts';
-import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
 
 const USERS = Number(process.env.BENCH_LIVE_USERS ?? 1000);
 const SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 60);
@@ -90,32 +88,6 @@ async function usersUnheard(gateway: string, users: readonly { token: string; he
     );
   }
   return differ;
-}
-
-/**
- * CPU seconds used so far by the PostgreSQL backends serving the run's database (null on PGlite):
- * on PostgreSQL the statements' work happens there, outside the processes `cpuSnapshot` sees.
- */
-async function postgresCpuSeconds(url: string | null): Promise<Map<number, number> | null> {
-  if (!url) return null;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-    const seconds = new Map<number, number>();
-    for (const { pid } of rows) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
-      } catch {
-        // A backend that ended meanwhile.
-      }
-    }
-    return seconds;
-  } finally {
-    await c.end();
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -209,18 +181,11 @@ export async function run(): Promise<void> {
       }
     };
     const started = performance.now();
-    const cpuFrom = cpuSnapshot();
-    const pgFrom = await postgresCpuSeconds(sys.databaseUrl);
+    const meter = await cpuMeter(sys.databaseUrl);
     await Promise.all([...users.map((u, i) => heartbeatLoop(u, (i * INTERVAL_MS) / users.length)), baselineLoop()]);
     const silentFrom = performance.now();
     const elapsed = (silentFrom - started) / 1000;
-    const cpu = cpuUse(cpuFrom, cpuSnapshot());
-    const pgTo = await postgresCpuSeconds(sys.databaseUrl);
-    // Per backend (one opened meanwhile counts whole); one that closed meanwhile is missed: a lower bound.
-    if (pgFrom && pgTo) {
-      const used = [...pgTo].reduce((n, [pid, s]) => n + s - (pgFrom.get(pid) ?? 0), 0);
-      cpu.push({ name: 'PostgreSQL backends', percent: (used / elapsed) * 100 });
-    }
+    const cpu = await meter();
     // Heartbeats the gateway gave up on may still be queued in live: wait until the events stop.
     for (let last = -1; last !== credited; ) {
       last = credited;
@@ -237,9 +202,8 @@ export async function run(): Promise<void> {
     console.log(
       `  CREDITED events delivered ${credited} (${(credited / elapsed).toFixed(0)}/s) for ${answered} heartbeats answered; users whose credited seconds heard differ from their used_seconds: ${unheard}  gateway RSS ${rssMb(sys.gatewayPid)} MB`,
     );
-    console.log(`  CPU while heartbeating (% of one core): ${cpu.map((p) => `${p.name} ${p.percent.toFixed(0)}`).join(', ')}; load average ${load()}`);
-    const perBeat = (p: { percent: number }) => ((p.percent / 100) * 1000 * elapsed) / Math.max(1, beats.length);
-    console.log(`  CPU per heartbeat (ms): ${cpu.filter((p) => p.percent >= 1).map((p) => `${p.name} ${perBeat(p).toFixed(2)}`).join(', ')}; total ${cpu.reduce((n, p) => n + perBeat(p), 0).toFixed(2)}`);
+    console.log(`  CPU while heartbeating (% of one core): ${cpu.map((p) => `${p.name} ${((100 * p.seconds) / elapsed).toFixed(0)}`).join(', ')}; load average ${load()}`);
+    console.log(`  CPU per heartbeat (ms): ${perUnit(cpu, beats.length)}`);
     // The clients vanished when the heartbeats stopped: the sweepers end every session 60 s after its last heartbeat.
     while (ended < users.length && performance.now() - silentFrom < 120_000) await sleep(250);
     console.log(`  sessions ended by the sweepers: ${ended}/${users.length}, the last ${((performance.now() - silentFrom) / 1000 - 60).toFixed(1)} s after the 60 s timeout (sweeper every 1 s)`);

@@ -3,6 +3,7 @@
  * Linux /proc, so a benchmark can print which process the CPU went to while it measured.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
 
 /** /proc reports utime and stime in clock ticks; Linux's USER_HZ is 100 on every common build. */
 const TICKS_PER_SECOND = 100;
@@ -43,7 +44,9 @@ export function cpuSnapshot(): CpuSnapshot {
   seconds.set('load generator', (own.user + own.system) / 1e6);
   for (const pid of childPids()) {
     try {
-      seconds.set(nameOf(pid), cpuSecondsOf(pid));
+      // Processes of one name (a benchmark's several gateways) add up.
+      const name = nameOf(pid);
+      seconds.set(name, (seconds.get(name) ?? 0) + cpuSecondsOf(pid));
     } catch {
       // The child exited between listing and reading.
     }
@@ -51,12 +54,60 @@ export function cpuSnapshot(): CpuSnapshot {
   return { at: performance.now(), seconds };
 }
 
-/** Each process's CPU use between two snapshots, in percent of one core, busiest first. */
-export function cpuUse(from: CpuSnapshot, to: CpuSnapshot): { name: string; percent: number }[] {
-  const wall = (to.at - from.at) / 1000;
-  return [...to.seconds]
-    .map(([name, s]) => ({ name, percent: (100 * (s - (from.seconds.get(name) ?? 0))) / wall }))
-    .sort((a, b) => b.percent - a.percent);
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving `url`'s database (null without one,
+ * on PGlite): on PostgreSQL the statements' work happens there, outside the processes
+ * `cpuSnapshot` sees.
+ */
+async function postgresCpuSeconds(url: string | null): Promise<Map<number, number> | null> {
+  if (!url) return null;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const seconds = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        seconds.set(pid, cpuSecondsOf(pid));
+      } catch {
+        // A backend that ended meanwhile.
+      }
+    }
+    return seconds;
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU seconds one process (or the PostgreSQL backends together) used while a meter ran. */
+export interface CpuUsed {
+  name: string;
+  seconds: number;
+}
+
+/**
+ * Starts counting CPU: this process (`load generator`), its children by name and, given a
+ * PostgreSQL URL, the backends serving that database (`PostgreSQL backends`). The function it
+ * returns gives each one's CPU seconds since, busiest first. A backend opened meanwhile counts
+ * whole and one closed meanwhile is missed.
+ */
+export async function cpuMeter(databaseUrl: string | null): Promise<() => Promise<CpuUsed[]>> {
+  const from = cpuSnapshot();
+  const pgFrom = await postgresCpuSeconds(databaseUrl);
+  return async () => {
+    const to = cpuSnapshot();
+    const pgTo = await postgresCpuSeconds(databaseUrl);
+    const used = [...to.seconds].map(([name, s]) => ({ name, seconds: s - (from.seconds.get(name) ?? 0) }));
+    if (pgFrom && pgTo) used.push({ name: 'PostgreSQL backends', seconds: [...pgTo].reduce((n, [pid, s]) => n + s - (pgFrom.get(pid) ?? 0), 0) });
+    return used.sort((a, b) => b.seconds - a.seconds);
+  };
+}
+
+/** "name 0.12, name 0.08; total 0.20": each process's CPU milliseconds per `count` (requests, heartbeats), those under 0.01 left out. */
+export function perUnit(used: readonly CpuUsed[], count: number): string {
+  const ms = (u: CpuUsed) => (1000 * u.seconds) / Math.max(1, count);
+  const shown = used.filter((u) => ms(u) >= 0.01);
+  return `${shown.map((u) => `${u.name} ${ms(u).toFixed(2)}`).join(', ')}; total ${used.reduce((n, u) => n + ms(u), 0).toFixed(2)}`;
 }
 
 /**
