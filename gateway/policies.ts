@@ -48,8 +48,20 @@ export function exclusiveSubscriptions(table: PolicyTable): ReadonlySet<string> 
 
 const ROOT_TYPE = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
 
-/** `Type.field` of each root field `operation` selects (each named fragment visited once). */
-export function rootFieldsOfOperation(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+/** Root fields by operation node: a cached document (Apollo Server's, the REST runner's) is the same object on every request. */
+const rootFieldsByOperation = new WeakMap<OperationDefinitionNode, readonly string[]>();
+
+/** `Type.field` of each root field `operation` selects (each named fragment visited once); computed once per operation node. */
+export function rootFieldsOfOperation(operation: OperationDefinitionNode, document: DocumentNode): readonly string[] {
+  let fields = rootFieldsByOperation.get(operation);
+  if (!fields) {
+    fields = Object.freeze(collectRootFields(operation, document));
+    rootFieldsByOperation.set(operation, fields);
+  }
+  return fields;
+}
+
+function collectRootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
   const root = ROOT_TYPE[operation.operation];
   const fields = new Set<string>();

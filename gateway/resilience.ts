@@ -439,7 +439,7 @@ export function rootFieldsOf(document: DocumentNode | undefined, query: string |
 const rootFieldsByQuery = new Map<string, readonly string[]>();
 const ROOT_FIELDS_MAX = 1024;
 
-function rootFieldsOfDocument(doc: DocumentNode): string[] {
+function rootFieldsOfDocument(doc: DocumentNode): readonly string[] {
   const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   if (!op || op.kind !== Kind.OPERATION_DEFINITION) return [];
   return rootFieldsOfOperation(op, doc);

@@ -42,6 +42,20 @@ describe('trusted documents policy', () => {
     expect(trusted.resolve({})).toEqual({ kind: 'as-sent' }); // no document at all: Apollo Server's 400
   });
 
+  it('under enforce judges a long text by its canonical form too, and answers a text again the same way', () => {
+    const trusted = createTrustedDocuments('enforce', loadManifests(config('enforce')));
+    const notAllowed = { kind: 'refused', refusal: { code: 'PERSISTED_QUERY_NOT_ALLOWED', status: 400, message: 'This server runs only trusted documents: this document is not in its manifest.' } };
+    // Past 4,096 characters a text is remembered by its hash instead of by itself.
+    const padded = `# ${'x'.repeat(5000)}\n${frontendDoc}`;
+    const longOther = `# ${'x'.repeat(5000)}\nquery FrontendMe { me { id username email } }`;
+    for (let round = 0; round < 2; round += 1) {
+      expect(trusted.resolve({ query: padded })).toEqual({ kind: 'as-sent' });
+      expect(trusted.resolve({ query: longOther })).toEqual(notAllowed);
+      expect(trusted.resolve({ query: frontendDoc })).toEqual({ kind: 'as-sent' });
+      expect(trusted.resolve({ query: 'query FrontendMe { me { id username email } }' })).toEqual(notAllowed);
+    }
+  });
+
   it('under allow passes unknown APQ hashes to Apollo Server and refuses unknown ids', () => {
     const trusted = createTrustedDocuments('allow', loadManifests(config('allow')));
     expect(trusted.resolve({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } })).toEqual({ kind: 'as-sent' });

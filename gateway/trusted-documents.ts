@@ -90,14 +90,21 @@ export type UntrustedObserver = (action: 'allowed' | 'refused') => void;
  * ad-hoc document checked against them (the same token limit as execution). With an observer,
  * `allow` checks ad-hoc documents too, to report those `enforce` would refuse.
  */
+/** Longest ad-hoc text remembered by itself (1,000 of them at most: 4 MB); a longer one is remembered by its sha256. */
+const TEXT_KEY_MAX = 4096;
+
 export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: ReadonlyMap<string, string>, parseOptions?: ParseOptions, observe?: UntrustedObserver): TrustedDocuments {
-  // Whether each ad-hoc text already checked is trusted, by its raw hash (bounded; cleared when full).
-  const checked = new Map<string, boolean>();
+  // A manifest's own text is trusted without hashing it.
+  const manifestTexts = new Set(manifests.values());
+  // Whether each ad-hoc text already checked is trusted: a short text by itself (no sha256 per
+  // request), a longer one by its raw hash. Both bounded, cleared when full.
+  const checkedTexts = new Map<string, boolean>();
+  const checkedHashes = new Map<string, boolean>();
 
   function isTrustedText(query: string): boolean {
-    const raw = documentHash(query);
-    if (manifests.has(raw)) return true;
-    const known = checked.get(raw);
+    if (manifestTexts.has(query)) return true;
+    const [checked, key, max] = query.length <= TEXT_KEY_MAX ? [checkedTexts, query, 1_000] : [checkedHashes, documentHash(query), 10_000];
+    const known = checked.get(key);
     if (known !== undefined) return known;
     let trusted: boolean;
     try {
@@ -105,8 +112,8 @@ export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: Re
     } catch {
       trusted = false; // text that does not parse is in no manifest
     }
-    if (checked.size >= 10_000) checked.clear();
-    checked.set(raw, trusted);
+    if (checked.size >= max) checked.clear();
+    checked.set(key, trusted);
     return trusted;
   }
 

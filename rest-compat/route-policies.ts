@@ -15,7 +15,7 @@ import { loadOperations } from './operations.ts';
 const STRICTNESS: readonly RateLimitPolicy[] = ['auth', 'upload', 'ai', 'public', 'default'];
 
 /** The root fields (`Type.field`) of the operation named `name` in `text` (parsed through `parsed`, once per file). */
-function rootFieldsOf(text: string, name: string, parsed: Map<string, DocumentNode>): string[] {
+function rootFieldsOf(text: string, name: string, parsed: Map<string, DocumentNode>): readonly string[] {
   let doc = parsed.get(text);
   if (!doc) {
     doc = parse(text, { noLocation: true });
