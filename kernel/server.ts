@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -173,7 +173,10 @@ export async function createSubgraphServer<TCtx extends object>(manifest: Subgra
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatSubgraphError,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[]), ...graphqlTracingPlugins<Ctx>({ execute: true })],
+    // No cache-control plugin: the gateway reads the @cacheControl hints from the supergraph, and
+    // Apollo Server's plugin would instrument every field a subgraph resolves to compute a header
+    // nobody reads (about 2 % of a subgraph's CPU).
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), requireContextPlugin, logErrorsPlugin(logger) as ApolloServerPlugin<Ctx>, ...((manifest.plugins ?? []) as ApolloServerPlugin<Ctx>[]), ...graphqlTracingPlugins<Ctx>({ execute: true })],
   });
   await apollo.start();
 
