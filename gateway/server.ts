@@ -165,6 +165,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     validationRules: createLimitRules(config.graphqlLimits),
     parseOptions: parseOptionsOf(config.graphqlLimits),
     trustedDocuments: trusted,
+    persistedQueries: apq.lookup,
     rateLimiter,
     policies,
     onRevoked: (listener) => authenticator.onRevoked(listener),

@@ -135,6 +135,30 @@ describe('trusted documents', () => {
       expect(await overWs(t.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
     });
 
+    it('serves automatic persisted queries over graphql-ws on the cache HTTP uses: either transport registers, the other runs the hash', async () => {
+      const apq = (query: string) => ({ persistedQuery: { version: 1, sha256Hash: documentHash(query) } });
+      const viaHttp = `{ viaHttp: __typename } # ${randomUUID()}`;
+      const viaWs = `{ viaWs: __typename } # ${randomUUID()}`;
+      const notFound = [{ error: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }];
+      expect(await overWs(t.url, { query: '', extensions: apq(viaWs) })).toEqual(notFound);
+      // Registered over HTTP, run by its hash over graphql-ws.
+      expect(await post(t.url, { query: viaHttp, extensions: apq(viaHttp) })).toMatchObject({ status: 200, body: { data: { viaHttp: 'Query' } } });
+      expect(await overWs(t.url, { query: '', extensions: apq(viaHttp) })).toEqual([{ data: { viaHttp: 'Query' } }]);
+      // Registered over graphql-ws, run by its hash over graphql-ws and over HTTP.
+      expect(await overWs(t.url, { query: viaWs, extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
+      expect(await overWs(t.url, { query: '', extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
+      expect(await post(t.url, { extensions: apq(viaWs) })).toMatchObject({ status: 200, body: { data: { viaWs: 'Query' } } });
+      // A hash that is not the query's, another version, no hash: refused; an invalid document is not registered.
+      expect(await overWs(t.url, { query: viaWs, extensions: apq(viaHttp) })).toEqual([{ error: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await overWs(t.url, { query: '', extensions: { persistedQuery: { version: 2, sha256Hash: documentHash(viaWs) } } })).toEqual([{ error: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await overWs(t.url, { query: '', extensions: { persistedQuery: { version: 1 } } })).toEqual([{ error: [{ message: 'The persistedQuery extension needs a sha256Hash', extensions: { code: 'BAD_REQUEST' } }] }]);
+      const invalid = `{ noSuchField } # ${randomUUID()}`;
+      expect(await overWs(t.url, { query: invalid, extensions: apq(invalid) })).toMatchObject([{ error: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] }]);
+      expect(await overWs(t.url, { query: '', extensions: apq(invalid) })).toEqual(notFound);
+      // Neither a query nor a hash.
+      expect(await overWs(t.url, { query: '' })).toEqual([{ error: [{ message: 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', extensions: { code: 'BAD_REQUEST' } }] }]);
+    });
+
     it('counts the documents enforce would refuse on /metrics (a dry run), and not the manifest ones', async () => {
       const before = await untrusted(t.url, 'allowed');
       await post(t.url, { query: '{ __typename }' });
@@ -209,6 +233,9 @@ describe('trusted documents', () => {
       expect(await overWs(enforce.url, { query: '{ __typename }' })).toEqual(refused);
       expect(await overWs(enforce.url, { query: '', documentId: `sha256:${'3'.repeat(64)}` })).toEqual(refused);
       expect(await overWs(enforce.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
+      // An APQ hash: a manifest's runs, any other is refused, not looked up.
+      expect(await overWs(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } }, bearer(token))).toEqual([meData()]);
+      expect(await overWs(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: documentHash('{ __typename }') } } })).toEqual(refused);
     });
 
     it('keeps the REST layer working: its operations are the manifest', async () => {
@@ -232,6 +259,7 @@ describe('trusted documents', () => {
       expect(await get(off.url, { query: '{ __typename }' })).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
       expect(await overWs(off.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
       expect(await post(off.url, { extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } })).toMatchObject({ status: 200, body: { errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] } });
+      expect(await overWs(off.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } })).toMatchObject([{ error: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
     });
   });
 

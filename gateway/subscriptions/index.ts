@@ -29,6 +29,7 @@ export interface SubscriptionServiceOptions {
   validationRules: readonly ValidationRule[];
   parseOptions?: ParseOptions;
   trustedDocuments: WsServerOptions['trustedDocuments'];
+  persistedQueries: WsServerOptions['persistedQueries'];
   /** The limiter GraphQL over HTTP and REST count against: one set of counters for every transport. */
   rateLimiter: RateLimiter;
   /** The supergraph's field policies (a live view that follows reloads): `@rateLimit` per operation, `@exclusive` subscriptions. */
@@ -78,6 +79,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     },
     validationRules: opts.validationRules,
     trustedDocuments: opts.trustedDocuments,
+    persistedQueries: opts.persistedQueries,
     parseOptions: opts.parseOptions,
     maxPayloadBytes: opts.config.bodyLimitBytes,
     onRevoked: opts.onRevoked,

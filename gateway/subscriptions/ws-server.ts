@@ -20,6 +20,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import { AppError, toGraphQLExtensions } from '../../kernel/errors.ts';
 import type { Deliver, EventResult, SubscriptionEngine } from './engine.ts';
 import type { TrustedDocuments } from '../trusted-documents.ts';
+import type { ApqCache } from '../apq-cache.ts';
 
 export interface WsServerOptions {
   server: Server;
@@ -32,6 +33,8 @@ export interface WsServerOptions {
   validationRules: readonly ValidationRule[];
   /** Which documents run (trusted-documents.ts), as for GraphQL over HTTP. */
   trustedDocuments: TrustedDocuments;
+  /** Automatic persisted queries, on the cache GraphQL over HTTP uses (apq-cache.ts). */
+  persistedQueries: ApqCache['lookup'];
   /** Parser limits (token count), as for GraphQL over HTTP. */
   parseOptions?: ParseOptions;
   /** Largest frame accepted, in bytes (the HTTP body limit): larger ones close the socket with 1009. */
@@ -216,8 +219,16 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         // Trusted documents: a manifest document by its id, or a refusal, exactly as over HTTP.
         const settled = opts.trustedDocuments.resolve({ query: payload.query, documentId: (payload as { documentId?: unknown }).documentId, extensions: payload.extensions });
         if (settled.kind === 'refused') return [new GraphQLError(settled.refusal.message, { extensions: { code: settled.refusal.code } })];
-        const query = settled.kind === 'manifest' ? settled.query : payload.query;
-        if (!query) return [new GraphQLError('Automatic persisted queries are served over HTTP: send the query itself, or a documentId.', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })];
+        let query = settled.kind === 'manifest' ? settled.query : payload.query || undefined;
+        // An APQ hash that is no manifest's: the query registered under it, as over HTTP.
+        let register: (() => void) | undefined;
+        const persistedQuery = settled.kind === 'manifest' ? undefined : payload.extensions?.persistedQuery;
+        if (persistedQuery !== undefined) {
+          const found = await opts.persistedQueries(query, persistedQuery);
+          if (found instanceof GraphQLError) return [found];
+          ({ query, register } = found);
+        }
+        if (!query) return [new GraphQLError('GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { extensions: { code: 'BAD_REQUEST' } })];
         const checked = documents.check(query, opts.engine.apiSchema);
         if (checked instanceof GraphQLError) return [checked];
         if (!('kind' in checked)) return checked.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
@@ -227,6 +238,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         }
         const limited = await opts.rateLimit(document, payload.operationName ?? undefined, state.auth);
         if (limited) return [limited];
+        register?.();
         state.subscriptions.add(id);
         // Events are written here, each serialised once for all its subscribers (engine.ts): the
         // frame graphql-ws would write, {"id","type":"next","payload"}, around the shared payload.
