@@ -7,12 +7,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentHash } from '../schema/persisted-documents.ts';
 import { SERVICES_REDIS_URL } from './harness.ts';
 import { signUp, useTopology } from './topology.ts';
+import { wsResults } from './ws-results.ts';
 
 const PREFIX = `xentree:test:${randomBytes(6).toString('hex')}:`;
 const topology = useTopology({ name: 'apq', subgraphs: ['identity', 'live'], env: { APQ_KEY_PREFIX: PREFIX, APQ_TTL_SECONDS: '600' } });
@@ -24,20 +23,6 @@ beforeAll(() => {
 afterAll(() => {
   redis?.disconnect();
 });
-
-/** Every result of one operation over graphql-ws (an error message as `{ error }`). */
-async function overWs(gateway: string, payload: { query: string; extensions: Record<string, unknown> }, token: string): Promise<unknown[]> {
-  const client = createClient({ url: `${gateway.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
-  const out: unknown[] = [];
-  try {
-    for await (const result of client.iterate(payload)) out.push(result);
-  } catch (err) {
-    out.push({ error: err });
-  } finally {
-    await client.dispose();
-  }
-  return out;
-}
 
 async function post(gateway: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -69,7 +54,7 @@ describe('automatic persisted queries across gateway replicas', () => {
     expect(await post(b, { extensions: { persistedQuery } }, auth)).toEqual({ status: 200, body: { data: { me: { username } } } });
     expect(await post(a, { extensions: { persistedQuery } }, auth)).toEqual({ status: 200, body: { data: { me: { username } } } });
     // Also by its hash over graphql-ws, on either replica.
-    expect(await overWs(b, { query: '', extensions: { persistedQuery } }, token)).toEqual([{ data: { me: { username } } }]);
+    expect(await wsResults(b, { query: '', extensions: { persistedQuery } }, { authorization: `Bearer ${token}` })).toEqual([{ data: { me: { username } } }]);
     await redis?.del(key);
   });
 
@@ -78,8 +63,8 @@ describe('automatic persisted queries across gateway replicas', () => {
     const { token, username } = await signUp(a, b, 'apqws');
     const query = `query MyNameWs { me { username } } # ${randomUUID()}`;
     const persistedQuery = { version: 1, sha256Hash: documentHash(query) };
-    expect(await overWs(a, { query: '', extensions: { persistedQuery } }, token)).toEqual([{ error: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
-    expect(await overWs(b, { query, extensions: { persistedQuery } }, token)).toEqual([{ data: { me: { username } } }]);
+    expect(await wsResults(a, { query: '', extensions: { persistedQuery } }, { authorization: `Bearer ${token}` })).toEqual([{ error: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
+    expect(await wsResults(b, { query, extensions: { persistedQuery } }, { authorization: `Bearer ${token}` })).toEqual([{ data: { me: { username } } }]);
     const key = `${PREFIX}apq:${persistedQuery.sha256Hash}`;
     for (let i = 0; i < 50 && (await redis?.exists(key)) !== 1; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await redis?.get(key)).toBe(query);

@@ -8,14 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createClient, type SubscribePayload } from 'graphql-ws';
 import { createGateway, type StartedGateway } from '../gateway/server.ts';
 import { restCompat } from '../rest-compat/plugin.ts';
 import { createLogger } from '../kernel/logger.ts';
 import type { Config } from '../kernel/config.ts';
 import { PERSISTED_DOCUMENTS_PATH, documentHash, persistedOperations, printPersistedDocument, readManifest } from '../schema/persisted-documents.ts';
 import { bearer, registerAndLogin, startTestStack, type TestStack } from './harness.ts';
+import { wsResults } from './ws-results.ts';
 
 const MANIFEST = readManifest(PERSISTED_DOCUMENTS_PATH);
 
@@ -48,20 +47,6 @@ async function get(base: string, params: Record<string, unknown>, headers: Recor
   // Apollo's CSRF prevention: a GET needs a preflight header (or a JSON content type).
   const res = await fetch(`${base}/graphql?${search.toString()}`, { headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true', ...headers } });
   return { status: res.status, type: res.headers.get('content-type'), cache: res.headers.get('cache-control'), body: await res.json() };
-}
-
-/** Every message graphql-ws delivers for one operation (extra payload fields such as `documentId` go as they are). */
-async function overWs(base: string, payload: SubscribePayload & Record<string, unknown>, connectionParams: Record<string, string> = {}): Promise<unknown> {
-  const client = createClient({ url: `${base.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
-  const out: unknown[] = [];
-  try {
-    for await (const result of client.iterate(payload)) out.push(result);
-  } catch (err) {
-    out.push({ error: err });
-  } finally {
-    await client.dispose();
-  }
-  return out;
 }
 
 /** The value of `xentree_untrusted_documents_total{action}` on a gateway's /metrics. */
@@ -131,8 +116,8 @@ describe('trusted documents', () => {
     });
 
     it('runs a manifest document by documentId over graphql-ws, and an ad-hoc one', async () => {
-      expect(await overWs(t.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
-      expect(await overWs(t.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
+      expect(await wsResults(t.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
+      expect(await wsResults(t.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
     });
 
     it('serves automatic persisted queries over graphql-ws on the cache HTTP uses: either transport registers, the other runs the hash', async () => {
@@ -140,23 +125,23 @@ describe('trusted documents', () => {
       const viaHttp = `{ viaHttp: __typename } # ${randomUUID()}`;
       const viaWs = `{ viaWs: __typename } # ${randomUUID()}`;
       const notFound = [{ error: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }];
-      expect(await overWs(t.url, { query: '', extensions: apq(viaWs) })).toEqual(notFound);
+      expect(await wsResults(t.url, { query: '', extensions: apq(viaWs) })).toEqual(notFound);
       // Registered over HTTP, run by its hash over graphql-ws.
       expect(await post(t.url, { query: viaHttp, extensions: apq(viaHttp) })).toMatchObject({ status: 200, body: { data: { viaHttp: 'Query' } } });
-      expect(await overWs(t.url, { query: '', extensions: apq(viaHttp) })).toEqual([{ data: { viaHttp: 'Query' } }]);
+      expect(await wsResults(t.url, { query: '', extensions: apq(viaHttp) })).toEqual([{ data: { viaHttp: 'Query' } }]);
       // Registered over graphql-ws, run by its hash over graphql-ws and over HTTP.
-      expect(await overWs(t.url, { query: viaWs, extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
-      expect(await overWs(t.url, { query: '', extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
+      expect(await wsResults(t.url, { query: viaWs, extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
+      expect(await wsResults(t.url, { query: '', extensions: apq(viaWs) })).toEqual([{ data: { viaWs: 'Query' } }]);
       expect(await post(t.url, { extensions: apq(viaWs) })).toMatchObject({ status: 200, body: { data: { viaWs: 'Query' } } });
       // A hash that is not the query's, another version, no hash: refused; an invalid document is not registered.
-      expect(await overWs(t.url, { query: viaWs, extensions: apq(viaHttp) })).toEqual([{ error: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] }]);
-      expect(await overWs(t.url, { query: '', extensions: { persistedQuery: { version: 2, sha256Hash: documentHash(viaWs) } } })).toEqual([{ error: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] }]);
-      expect(await overWs(t.url, { query: '', extensions: { persistedQuery: { version: 1 } } })).toEqual([{ error: [{ message: 'The persistedQuery extension needs a sha256Hash', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await wsResults(t.url, { query: viaWs, extensions: apq(viaHttp) })).toEqual([{ error: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await wsResults(t.url, { query: '', extensions: { persistedQuery: { version: 2, sha256Hash: documentHash(viaWs) } } })).toEqual([{ error: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await wsResults(t.url, { query: '', extensions: { persistedQuery: { version: 1 } } })).toEqual([{ error: [{ message: 'The persistedQuery extension needs a sha256Hash', extensions: { code: 'BAD_REQUEST' } }] }]);
       const invalid = `{ noSuchField } # ${randomUUID()}`;
-      expect(await overWs(t.url, { query: invalid, extensions: apq(invalid) })).toMatchObject([{ error: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] }]);
-      expect(await overWs(t.url, { query: '', extensions: apq(invalid) })).toEqual(notFound);
+      expect(await wsResults(t.url, { query: invalid, extensions: apq(invalid) })).toMatchObject([{ error: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] }]);
+      expect(await wsResults(t.url, { query: '', extensions: apq(invalid) })).toEqual(notFound);
       // Neither a query nor a hash.
-      expect(await overWs(t.url, { query: '' })).toEqual([{ error: [{ message: 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', extensions: { code: 'BAD_REQUEST' } }] }]);
+      expect(await wsResults(t.url, { query: '' })).toEqual([{ error: [{ message: 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', extensions: { code: 'BAD_REQUEST' } }] }]);
     });
 
     it('counts the documents enforce would refuse on /metrics (a dry run), and not the manifest ones', async () => {
@@ -229,13 +214,13 @@ describe('trusted documents', () => {
 
     it('refuses ad-hoc subscriptions and queries over graphql-ws with an error message, and runs manifest ones by id', async () => {
       const refused = [{ error: [{ message: NOT_ALLOWED.errors[0]!.message, extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } }] }];
-      expect(await overWs(enforce.url, { query: 'subscription { liveEvents { __typename } }' }, bearer(token))).toEqual(refused);
-      expect(await overWs(enforce.url, { query: '{ __typename }' })).toEqual(refused);
-      expect(await overWs(enforce.url, { query: '', documentId: `sha256:${'3'.repeat(64)}` })).toEqual(refused);
-      expect(await overWs(enforce.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
+      expect(await wsResults(enforce.url, { query: 'subscription { liveEvents { __typename } }' }, bearer(token))).toEqual(refused);
+      expect(await wsResults(enforce.url, { query: '{ __typename }' })).toEqual(refused);
+      expect(await wsResults(enforce.url, { query: '', documentId: `sha256:${'3'.repeat(64)}` })).toEqual(refused);
+      expect(await wsResults(enforce.url, { query: '', documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual([meData()]);
       // An APQ hash: a manifest's runs, any other is refused, not looked up.
-      expect(await overWs(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } }, bearer(token))).toEqual([meData()]);
-      expect(await overWs(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: documentHash('{ __typename }') } } })).toEqual(refused);
+      expect(await wsResults(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } }, bearer(token))).toEqual([meData()]);
+      expect(await wsResults(enforce.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: documentHash('{ __typename }') } } })).toEqual(refused);
     });
 
     it('keeps the REST layer working: its operations are the manifest', async () => {
@@ -251,15 +236,15 @@ describe('trusted documents', () => {
     it('refuses a documentId with 400 PERSISTED_QUERY_NOT_SUPPORTED on POST, GET and graphql-ws', async () => {
       expect(await post(off.url, { documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual({ status: 400, type: GRAPHQL_RESPONSE, cache: 'no-store', body: NOT_SUPPORTED });
       expect(await get(off.url, { documentId: `sha256:${ME.hash}` }, bearer(token))).toEqual({ status: 400, type: GRAPHQL_RESPONSE, cache: 'no-store', body: NOT_SUPPORTED });
-      expect(await overWs(off.url, { query: '', documentId: `sha256:${ME.hash}` })).toEqual([{ error: NOT_SUPPORTED.errors }]);
+      expect(await wsResults(off.url, { query: '', documentId: `sha256:${ME.hash}` })).toEqual([{ error: NOT_SUPPORTED.errors }]);
     });
 
     it('runs ad-hoc documents on POST, GET and graphql-ws; a manifest hash is only an APQ lookup', async () => {
       expect(await post(off.url, { query: '{ __typename }' })).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
       expect(await get(off.url, { query: '{ __typename }' })).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
-      expect(await overWs(off.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
+      expect(await wsResults(off.url, { query: '{ __typename }' })).toEqual([{ data: { __typename: 'Query' } }]);
       expect(await post(off.url, { extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } })).toMatchObject({ status: 200, body: { errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] } });
-      expect(await overWs(off.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } })).toMatchObject([{ error: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
+      expect(await wsResults(off.url, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: ME.hash } } })).toMatchObject([{ error: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
     });
   });
 
