@@ -85,14 +85,14 @@ export function loadManifests(config: TrustedDocumentsConfig): Map<string, strin
  */
 export type UntrustedObserver = (action: 'allowed' | 'refused') => void;
 
+/** Longest ad-hoc text remembered by itself (1,000 of them at most: 4 M characters); a longer one is remembered by its sha256. */
+const TEXT_KEY_MAX = 4096;
+
 /**
  * The gateway's document policy over the given manifests. `parseOptions` bounds the parse of an
  * ad-hoc document checked against them (the same token limit as execution). With an observer,
  * `allow` checks ad-hoc documents too, to report those `enforce` would refuse.
  */
-/** Longest ad-hoc text remembered by itself (1,000 of them at most: 4 MB); a longer one is remembered by its sha256. */
-const TEXT_KEY_MAX = 4096;
-
 export function createTrustedDocuments(mode: TrustedDocumentsMode, manifests: ReadonlyMap<string, string>, parseOptions?: ParseOptions, observe?: UntrustedObserver): TrustedDocuments {
   // A manifest's own text is trusted without hashing it.
   const manifestTexts = new Set(manifests.values());

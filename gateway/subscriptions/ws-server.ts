@@ -223,7 +223,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         // An APQ hash that is no manifest's: the query registered under it, as over HTTP.
         let register: (() => void) | undefined;
         const persistedQuery = settled.kind === 'manifest' ? undefined : payload.extensions?.persistedQuery;
-        if (persistedQuery !== undefined) {
+        if (persistedQuery) {
           const found = await opts.persistedQueries(query, persistedQuery);
           if (found instanceof GraphQLError) return [found];
           ({ query, register } = found);
