@@ -1,11 +1,9 @@
 /**
  * The subgraph call policy (gateway/resilience.ts) on a fake clock: breaker transitions, the retry
- * budget, which calls are retried, and how real network errors are classified.
+ * budget, which calls are retried (real network errors: subgraph-poster.test.ts).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../kernel/config.ts';
 import { loadSupergraph } from '../schema/compose.ts';
 import { loadPolicies } from './policies.ts';
@@ -15,9 +13,6 @@ import {
   SubgraphGuard,
   SubgraphUnavailableError,
   callDeadlineMs,
-  classifyFailure,
-  createConnectionPool,
-  createSubgraphPoster,
   operationKindOf,
   rootFieldsOf,
   subgraphTimeoutOf,
@@ -304,87 +299,6 @@ describe('SubgraphGuard', () => {
     const second = failing(connectionRefused());
     expect(await reasonOf(g.run('query', second.fn))).toBe('colours: connection');
     expect(second.calls()).toBe(1);
-  });
-});
-
-describe('classifyFailure on real network errors', () => {
-  let server: Server | undefined;
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-  });
-
-  async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
-    server = createServer(handler);
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  it('a refused connection is a retryable connection failure', async () => {
-    const url = await listen(() => {});
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-    server = undefined;
-    const pool = createConnectionPool();
-    const err = await createSubgraphPoster(pool, 5_000)(new URL(url), { headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
-    await pool.close();
-    expect(classifyFailure(err)).toEqual({ reason: 'connection', retryable: true });
-  });
-
-  it('a subgraph that never answers is a timeout, not retried', async () => {
-    const url = await listen(() => {}); // accepts, never responds
-    const pool = createConnectionPool();
-    const err = await createSubgraphPoster(pool, 100)(new URL(url), { headers: {}, body: '{}' }).then(() => null, (e: unknown) => e);
-    await pool.destroy();
-    expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
-  });
-
-  it('waits the deadline it sends plus the margin, not its default timeout', async () => {
-    const url = await listen(() => {}); // accepts, never responds
-    const pool = createConnectionPool();
-    const post = createSubgraphPoster(pool, 50, 100);
-    const started = performance.now();
-    const err = await post(new URL(url), { body: '{}', headers: { 'x-xentree-deadline-ms': '400' } }).then(() => null, (e: unknown) => e);
-    const waited = performance.now() - started;
-    await pool.destroy();
-    expect(classifyFailure(err)).toEqual({ reason: 'timeout', retryable: false });
-    expect(waited).toBeGreaterThanOrEqual(400); // 400 + 100: far past the 50 ms default
-  });
-
-  it("stops at the caller's abort, with the caller's reason, and leaves no timer behind once answered", async () => {
-    const url = await listen((req, res) => {
-      if (req.url === '/answer') res.setHeader('content-type', 'application/json').end('{"data":{}}');
-    }); // /hang: accepts, never responds
-    const pool = createConnectionPool();
-    const post = createSubgraphPoster(pool, 60_000);
-    const caller = new AbortController();
-    const pending = post(new URL(`${url}/hang`), { headers: {}, body: '{}', signal: caller.signal }).then(() => null, (e: unknown) => e);
-    const reason = new Error('the client went away');
-    setTimeout(() => caller.abort(reason), 50);
-    expect(await pending).toBe(reason);
-    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const before = timers();
-    const answered = await post(new URL(`${url}/answer`), { headers: {}, body: '{}' });
-    expect([answered.status, answered.text, timers()]).toEqual([200, '{"data":{}}', before]);
-    await pool.destroy();
-  });
-
-  it('reuses keep-alive connections for consecutive calls', async () => {
-    const peers = new Set<number>();
-    const url = await listen((req, res) => {
-      peers.add(req.socket.remotePort ?? 0);
-      res.setHeader('content-type', 'application/json');
-      res.end('{"data":{}}');
-    });
-    const pool = createConnectionPool();
-    const post = createSubgraphPoster(pool, 5_000);
-    for (let i = 0; i < 10; i++) {
-      const res = await post(new URL(url), { headers: {}, body: '{}' });
-      expect([res.status, res.contentType, res.text]).toEqual([200, 'application/json', '{"data":{}}']);
-    }
-    await pool.close();
-    // Without keep-alive every call would open its own connection.
-    expect(peers.size).toBeLessThan(10);
   });
 });
 

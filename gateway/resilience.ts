@@ -13,9 +13,7 @@
  * failure for a call that then completes.
  */
 import { Kind, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import { Agent } from 'undici';
 import type { Config, SubgraphResilience } from '../kernel/config.ts';
-import { DEADLINE_HEADER, parseDeadlineHeader } from '../kernel/deadline.ts';
 import type { CallBudget } from '../kernel/policy.ts';
 import { policyOf, rootFieldsOfOperation, type PolicyTable } from './policies.ts';
 
@@ -325,52 +323,6 @@ export function operationKindOf(document: DocumentNode | undefined, query: strin
  */
 export function unavailableErrors(err: SubgraphUnavailableError): GraphQLFormattedError[] {
   return [{ message: err.message, extensions: { code: 'SERVICE_UNAVAILABLE', status: 503 } }];
-}
-
-/** What a subgraph answered: its status, content type and the whole body as text. */
-export interface SubgraphReply {
-  status: number;
-  contentType: string | undefined;
-  text: string;
-}
-
-/** Sends one JSON POST to a subgraph; rejects on connection failures and timeouts. */
-export type SubgraphPoster = (url: URL, request: { headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<SubgraphReply>;
-
-/** Keep-alive connections shared by every subgraph call of one gateway. */
-export function createConnectionPool(): Agent {
-  // Under the subgraph servers' own keep-alive timeout (Node's default is 5 s), so the pool drops
-  // an idle socket before the server closes it under a request.
-  return new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 128 });
-}
-
-/**
- * A poster over `pool`. Each attempt is aborted `marginMs` after the deadline it tells the
- * subgraph (`x-xentree-deadline-ms`), or after `timeoutMs` without one.
- *
- * It uses undici's `request` rather than `fetch`: the same connection pool without the WHATWG
- * Request/Response/Headers layers, which cost about a fifth of the gateway's CPU per call.
- */
-export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 0): SubgraphPoster {
-  return async (url, { headers, body, signal }) => {
-    const deadline = parseDeadlineHeader(headers[DEADLINE_HEADER]);
-    // A timer cleared when the call settles: AbortSignal.timeout's cannot be, so every call's
-    // fired later anyway (building a TimeoutError with its stack trace), and AbortSignal.any kept
-    // each call's signals referenced until then.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), deadline === null ? timeoutMs : deadline + marginMs);
-    const onAbort = (): void => controller.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const res = await pool.request({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body, signal: controller.signal });
-      const type = res.headers['content-type'];
-      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, text: await res.body.text() };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  };
 }
 
 /** Window over which failure ratios and the retry budget are measured. */

@@ -19,7 +19,8 @@ import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { traceSubgraphFetch } from './trace-fetch.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 import type { PolicyTable } from './policies.ts';
-import { callDeadlineMs, createSubgraphPoster, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard, type SubgraphPoster } from './resilience.ts';
+import { callDeadlineMs, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { createSubgraphPoster, type SubgraphPoster } from './subgraph-poster.ts';
 
 /** Where revocations reported by subgraphs (`extensions.revokedSessions` / `revokedApiKeys`) go. */
 export interface RevocationSink {
