@@ -16,7 +16,7 @@ import type { Logger } from '../kernel/logger.ts';
 type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 
 /** The query of an APQ request, with what registers it once the document is found valid; or why there is none. */
-export type ApqLookup = { query: string; register?: () => void } | GraphQLError;
+export type ApqLookup = { query: string; remember?: () => void } | GraphQLError;
 
 export interface ApqCache {
   /** Apollo Server's `persistedQueries` option. */
@@ -25,7 +25,7 @@ export interface ApqCache {
   /**
    * An APQ request made outside Apollo Server (graphql-ws), answered as Apollo Server answers one
    * over HTTP: the hash alone runs the query registered under it; the query with its hash runs it
-   * and registers it (through `register`, once its document has passed validation).
+   * and registers it (through `remember`, once its document has passed validation).
    */
   lookup(query: string | undefined, persistedQuery: unknown): Promise<ApqLookup>;
   close(): Promise<void>;
@@ -145,7 +145,7 @@ function apqLookup(cache: KeyValueCache, ttl: number | null | undefined, logger:
     if (createHash('sha256').update(query).digest('hex') !== sha256Hash) return new GraphQLError('provided sha does not match query', { extensions: { code: 'BAD_REQUEST' } });
     return {
       query,
-      register: () => {
+      remember: () => {
         Promise.resolve(cache.set(APQ_PREFIX + sha256Hash, query, { ttl })).catch((err: unknown) => logger.warn({ err }, 'Could not register an automatic persisted query'));
       },
     };

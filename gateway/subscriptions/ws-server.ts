@@ -221,12 +221,12 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         if (settled.kind === 'refused') return [new GraphQLError(settled.refusal.message, { extensions: { code: settled.refusal.code } })];
         let query = settled.kind === 'manifest' ? settled.query : payload.query || undefined;
         // An APQ hash that is no manifest's: the query registered under it, as over HTTP.
-        let register: (() => void) | undefined;
+        let remember: (() => void) | undefined;
         const persistedQuery = settled.kind === 'manifest' ? undefined : payload.extensions?.persistedQuery;
         if (persistedQuery) {
           const found = await opts.persistedQueries(query, persistedQuery);
           if (found instanceof GraphQLError) return [found];
-          ({ query, register } = found);
+          ({ query, remember } = found);
         }
         if (!query) return [new GraphQLError('GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.', { extensions: { code: 'BAD_REQUEST' } })];
         const checked = documents.check(query, opts.engine.apiSchema);
@@ -238,7 +238,7 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         }
         const limited = await opts.rateLimit(document, payload.operationName ?? undefined, state.auth);
         if (limited) return [limited];
-        register?.();
+        remember?.();
         state.subscriptions.add(id);
         // Events are written here, each serialised once for all its subscribers (engine.ts): the
         // frame graphql-ws would write, {"id","type":"next","payload"}, around the shared payload.
