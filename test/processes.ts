@@ -3,20 +3,51 @@
  * docker-compose.yml, without Docker): `xentree subgraph <name>` and `xentree gateway`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A free loopback port (bound then released). */
+/**
+ * A free loopback port for a process to bind, chosen below the kernel's ephemeral port range when
+ * it can: a port from `listen(0)` lies inside that range, where any outgoing connection (a
+ * subgraph's pool to PostgreSQL, a parallel test's client) may take it before the process binds
+ * it, which failed a services run with "already in use". Free means bound then released here.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const low = ephemeralLow();
+  for (let attempt = 0; low > LOWEST + 1_000 && attempt < 50; attempt++) {
+    const port = LOWEST + Math.floor(Math.random() * (low - LOWEST));
+    if ((await listenOnce(port)) !== null) return port;
+  }
+  const port = await listenOnce(0);
+  if (port === null) throw new Error('no free port');
+  return port;
+}
+
+/** Ports below this are left to the system's own services. */
+const LOWEST = 10_000;
+
+/** The first port of the kernel's ephemeral range (Linux; 0 elsewhere, which means "use listen(0)"). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Binds `port` on 127.0.0.1 and releases it: the port bound, or null when it is taken. */
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      const bound = typeof addr === 'object' && addr ? addr.port : null;
+      srv.close(() => resolve(bound));
     });
   });
 }
