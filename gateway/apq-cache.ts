@@ -6,12 +6,12 @@
  * through `lookup`, on the same cache, so a query registered over one transport runs by its hash
  * over the other.
  */
-import { createHash } from 'node:crypto';
 import type { PersistedQueryOptions } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
 import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { documentHash } from '../schema/persisted-documents.ts';
 
 type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 
@@ -142,7 +142,7 @@ function apqLookup(cache: KeyValueCache, ttl: number | null | undefined, logger:
       const found = await cache.get(APQ_PREFIX + sha256Hash);
       return found === undefined ? new GraphQLError('PersistedQueryNotFound', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }) : { query: found };
     }
-    if (createHash('sha256').update(query).digest('hex') !== sha256Hash) return new GraphQLError('provided sha does not match query', { extensions: { code: 'BAD_REQUEST' } });
+    if (documentHash(query) !== sha256Hash) return new GraphQLError('provided sha does not match query', { extensions: { code: 'BAD_REQUEST' } });
     return {
       query,
       remember: () => {
