@@ -130,15 +130,21 @@ const knowledgeSql = <T = Record<string, unknown>>(sql: string, params: unknown[
  */
 async function orphanDocument(p: Person, uploadId: string, leaseMs: number): Promise<string> {
   const id = randomUUID();
-  await knowledgeSql(
-    `insert into "knowledge"."documents" ("id", "owner_id", "title", "filename", "content_type", "size_bytes", "scope", "shared", "chunk_count", "upload_id", "ready", "created_at", "lease_until")
-     values (?, ?, 'Half written', 'half.txt', 'text/plain', 4000, 'user', false, 4, ?, false, now(), now() + ? * interval '1 millisecond')`,
-    [id, p.id, uploadId, leaseMs],
-  );
-  for (const i of [0, 1]) {
-    await knowledgeSql(`insert into "knowledge"."chunks" ("document_id", "chunk_index", "content", "tsv") values (?, ?, ?, to_tsvector('english', ?))`, [id, i, `Orphaned chunk ${i}`, `Orphaned chunk ${i}`]);
-  }
-  await knowledgeSql(`insert into "knowledge"."document_terms" ("document_id", "term") values (?, 'orphaned')`, [id]);
+  const orm = t.stack.subgraphs.find((s) => s.name === 'knowledge')?.orm;
+  if (!orm) throw new Error('knowledge subgraph is not running');
+  // One transaction: with a lapsed lease, the sweeper could remove the document between separate
+  // statements, and the next insert would then break its foreign key.
+  await orm.em.fork().transactional(async (em) => {
+    await em.execute(
+      `insert into "knowledge"."documents" ("id", "owner_id", "title", "filename", "content_type", "size_bytes", "scope", "shared", "chunk_count", "upload_id", "ready", "created_at", "lease_until")
+       values (?, ?, 'Half written', 'half.txt', 'text/plain', 4000, 'user', false, 4, ?, false, now(), now() + ? * interval '1 millisecond')`,
+      [id, p.id, uploadId, leaseMs],
+    );
+    for (const i of [0, 1]) {
+      await em.execute(`insert into "knowledge"."chunks" ("document_id", "chunk_index", "content", "tsv") values (?, ?, ?, to_tsvector('english', ?))`, [id, i, `Orphaned chunk ${i}`, `Orphaned chunk ${i}`]);
+    }
+    await em.execute(`insert into "knowledge"."document_terms" ("document_id", "term") values (?, 'orphaned')`, [id]);
+  });
   return id;
 }
 
