@@ -25,6 +25,7 @@ import { createFormatError } from './format-error.ts';
 import { registerGraphQLRoutes } from './graphql-routes.ts';
 import { statusFromErrors } from './status-from-errors.ts';
 import { checkHealth } from './health.ts';
+import { limitHeapGrowth } from './heap.ts';
 import { registerIde } from './ide.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';
@@ -76,6 +77,7 @@ export interface StartedGateway {
 /** Starts the gateway on `opts.port` (default `config.port`; 0 = any free port). */
 export async function createGateway(opts: GatewayOptions): Promise<StartedGateway> {
   const { config, logger, pubsub } = opts;
+  limitHeapGrowth(config.gatewayHeapGrowthPercent);
   const baseUrls = { ...config.subgraphUrls, ...opts.subgraphUrls } as Record<string, string>;
   // The supergraph and what follows it on a reload (gateway/supergraph.ts); `policies` is a live view.
   const supergraph = await createSupergraphRuntime({

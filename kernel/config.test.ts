@@ -54,6 +54,7 @@ describe('loadConfig defaults', () => {
       googleOAuth: null,
       subgraphTimeoutMs: 10_000,
       gatewayExecutor: 'lean',
+      gatewayHeapGrowthPercent: 50,
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
       chatSessionIdleSeconds: 300,
@@ -325,6 +326,13 @@ describe('subgraph resilience and metrics settings', () => {
       ingestionTimeoutMs: 90_000,
     });
     expect(config.metricsToken).toBe('m'.repeat(16));
+  });
+
+  it('reads the gateway heap growth (0 leaves V8 its own factor) and refuses values outside 0–1000', () => {
+    const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
+    expect(loadConfig({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: '0' }).gatewayHeapGrowthPercent).toBe(0);
+    expect(loadConfig({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: '150' }).gatewayHeapGrowthPercent).toBe(150);
+    for (const bad of ['-1', '1001', '12.5', 'lots']) expect(problemsOf({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: bad }).map((p) => p.split(':')[0])).toEqual(['GATEWAY_HEAP_GROWTH_PERCENT']);
   });
 
   it('gives knowledge the AI timeout plus 5 s unless SUBGRAPH_KNOWLEDGE_TIMEOUT_MS is set', () => {

@@ -115,6 +115,7 @@ const envSchema = z.object({
   GOOGLE_OAUTH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   GATEWAY_EXECUTOR: z.enum(['lean', 'apollo']).default('lean'),
+  GATEWAY_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1_000).default(50),
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(5_000),
   SUBGRAPH_RETRY_BUDGET: z.coerce.number().min(0).max(1).default(0.1),
@@ -208,6 +209,8 @@ export interface Config {
   subgraphTimeoutMs: number;
   /** Who executes the gateway's query plans for queries and mutations: `lean` (gateway/executor/) or @apollo/gateway's own (`apollo`). */
   gatewayExecutor: 'lean' | 'apollo';
+  /** V8's old generation may grow this far (%) past what a full GC kept; 0: V8's own factor (gateway/heap.ts). */
+  gatewayHeapGrowthPercent: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
   /** §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
@@ -422,6 +425,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : null,
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     gatewayExecutor: e.GATEWAY_EXECUTOR,
+    gatewayHeapGrowthPercent: e.GATEWAY_HEAP_GROWTH_PERCENT,
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
     chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,

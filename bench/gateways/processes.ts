@@ -1,8 +1,11 @@
 /**
  * The processes of the gateway benchmark: the subgraphs, then each gateway in turn, each in its
- * own Node process (pinned with `taskset` where it exists), and what /proc says about them.
+ * own Node process (pinned with `taskset` where it exists), and what /proc says about them. Every
+ * process runs compiled JavaScript with plain `node`, as the production image runs the gateway: the
+ * project's build (`scripts/build.mjs`) with serve.ts compiled beside it, made once per run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type ExecFileSyncOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,21 @@ import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
 import { READY, type GatewayName } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVE = 'bench/gateways/serve.ts';
+
+/**
+ * Compiles the project (`scripts/build.mjs`) and bench/gateways/serve.ts with what it imports into
+ * a fresh folder inside the repository (so that the packages resolve from node_modules; git and
+ * the linter ignore `.dist-test-*`), and returns that folder. A process run under tsx would carry
+ * its loader and the source maps it turns on, which the production image does not.
+ */
+export function buildForBench(): string {
+  const out = path.join(ROOT, `.dist-test-gateways-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const quiet: ExecFileSyncOptions = { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] };
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), out], quiet);
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', out], quiet);
+  return out;
+}
 
 /** Whether `taskset` can pin processes here (Linux util-linux). */
 export const canPin = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
@@ -33,11 +50,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Runs `serve.ts <kind>` in its own Node process on `cpu` and waits until it says it is ready (max 90 s). */
-export async function startServe(kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
+/** Runs the compiled `serve.js <kind>` of `build` in its own Node process on `cpu` and waits until it says it is ready (max 90 s). */
+export async function startServe(build: string, kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
   // BENCH_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway process, written there when it exits.
   const profile = kind !== 'subgraphs' && process.env.BENCH_CPU_PROF_DIR ? ['--import', path.join(ROOT, 'bench/cpu-profile.mjs')] : [];
-  const node = [process.execPath, '--import', 'tsx', ...profile, SERVE, kind];
+  const node = [process.execPath, ...profile, path.join(build, 'bench/gateways/serve.js'), kind];
   const [cmd, ...args] = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...node] : node;
   const child = spawn(cmd ?? process.execPath, args, {
     cwd: ROOT,
@@ -74,6 +91,8 @@ export async function startServe(kind: string, env: Record<string, string>, cpu:
 }
 
 export interface BenchSetup {
+  /** The compiled build every process runs (buildForBench). */
+  build: string;
   secret: string;
   subgraphs: Running;
   subgraphUrls: Record<string, string>;
@@ -83,16 +102,24 @@ export interface BenchSetup {
   close(): Promise<void>;
 }
 
-/** Starts the subgraphs on `cpu`, composes the supergraph over their URLs and computes the reference answer. */
+/** Builds, starts the subgraphs on `cpu`, composes the supergraph over their URLs and computes the reference answer. */
 export async function startSetup(cpu: number | null): Promise<BenchSetup> {
+  const build = buildForBench();
   const secret = randomBytes(32).toString('base64url');
-  const subgraphs = await startServe('subgraphs', { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: secret }, cpu);
+  let subgraphs: Running;
+  try {
+    subgraphs = await startServe(build, 'subgraphs', { NODE_ENV: 'production', INTERNAL_SERVICE_KEY: secret }, cpu);
+  } catch (err) {
+    rmSync(build, { recursive: true, force: true });
+    throw err;
+  }
   const subgraphUrls = JSON.parse(subgraphs.readyLine) as Record<string, string>;
   const graph = composeBenchGraph(subgraphUrls);
   const dir = mkdtempSync(path.join(tmpdir(), 'xentree-gateways-bench-'));
   const supergraphFile = path.join(dir, 'supergraph.graphql');
   writeFileSync(supergraphFile, graph.supergraphSdl);
   return {
+    build,
     secret,
     subgraphs,
     subgraphUrls,
@@ -101,6 +128,7 @@ export async function startSetup(cpu: number | null): Promise<BenchSetup> {
     close: async () => {
       await subgraphs.stop();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(build, { recursive: true, force: true });
     },
   };
 }
@@ -112,7 +140,7 @@ export async function startSetup(cpu: number | null): Promise<BenchSetup> {
  */
 export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: number | null, extraEnv: Record<string, string> = {}): Promise<{ url: string; proc: Running }> {
   const port = await freePort();
-  const proc = await startServe(name, {
+  const proc = await startServe(setup.build, name, {
     NODE_ENV: 'production',
     PORT: String(port),
     BENCH_SUPERGRAPH_FILE: setup.supergraphFile,
