@@ -26,9 +26,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export function buildForBench(): string {
   const out = path.join(ROOT, `.dist-test-gateways-${process.pid}-${randomBytes(3).toString('hex')}`);
   const quiet: ExecFileSyncOptions = { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] };
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), out], quiet);
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', out], quiet);
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), out], quiet);
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', out], quiet);
+  } catch (err) {
+    rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
   return out;
 }
 
