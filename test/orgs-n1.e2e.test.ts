@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubgraphName } from '../kernel/config.ts';
 import { bearer, startTestStack, type TestStack } from './harness.ts';
-import { account, addMember, createOrg, person, type Person } from './org-fixtures.ts';
+import { account, addMember, createOrg, person, type Org, type Person } from './org-fixtures.ts';
 
 let t: TestStack;
 let counting = false;
@@ -53,9 +53,9 @@ async function orgOf(owner: Person, users: { id: string }[], size: number): Prom
   return org.id;
 }
 
-/** Statements per subgraph during exactly one run of QUERY (after a warm-up run). */
-async function measure(owner: Person, orgId: string): Promise<{ counts: Record<string, number>; data: Listed }> {
-  const run = () => t.gql(QUERY, { id: orgId }, bearer(owner.access));
+/** Statements per subgraph during exactly one run of `query` (after a warm-up run). */
+async function measure<T = Listed>(owner: Person, orgId: string | null, query = QUERY): Promise<{ counts: Record<string, number>; data: T }> {
+  const run = () => t.gql(query, orgId === null ? {} : { id: orgId }, bearer(owner.access));
   // Warm-up: the gateway's JWKS and session caches are filled by the first request, not this one.
   expect((await run()).body.errors).toBeUndefined();
   counts.clear();
@@ -63,7 +63,7 @@ async function measure(owner: Person, orgId: string): Promise<{ counts: Record<s
   const res = await run();
   counting = false;
   expect(res.body.errors).toBeUndefined();
-  const data = res.body.data as Listed | null | undefined;
+  const data = res.body.data as T | null | undefined;
   if (!data) throw new Error(`no data: ${JSON.stringify(res.body)}`);
   return { counts: Object.fromEntries([...counts].sort()), data };
 }
@@ -90,5 +90,30 @@ describe('N+1: organization members with users through the gateway', () => {
     expect(ten.counts.orgs).toBeGreaterThan(0);
     expect(ten.counts.identity).toBeGreaterThan(0);
     expect(hundred.counts).toEqual(ten.counts);
+  });
+
+  it('answers me → organizations → members → user with two orgs statements, for one organization as for three', async () => {
+    const CROSS = '{ me { organizations { id name members { items { role user { id username } } } } } }';
+    type Cross = { me: { organizations: { id: string; name: string; members: { items: { role: string; user: { id: string; username: string } }[] } }[] } };
+    const member = await person(t, 'crossm');
+    const owners = await Promise.all([0, 1, 2].map(() => person(t, 'crosso')));
+    const orgs: Org[] = [];
+    for (const owner of owners) {
+      const org = await createOrg(t, owner, { name: `Cross ${orgs.length}` });
+      await addMember(t, org.id, owner, member.id, 'admin');
+      orgs.push(org);
+    }
+    const one = await measure<Cross>(owners[0] as Person, null, CROSS);
+    const three = await measure<Cross>(member, null, CROSS);
+    expect(one.data.me.organizations.map((o) => o.name)).toEqual(['Cross 0']);
+    expect(three.data.me.organizations.map((o) => o.name)).toEqual(['Cross 0', 'Cross 1', 'Cross 2']);
+    for (const [i, org] of three.data.me.organizations.entries()) {
+      expect(org.id).toBe(orgs[i]?.id);
+      expect(org.members.items.map((m) => [m.role, m.user.username]).sort()).toEqual([['ADMIN', member.username], ['OWNER', owners[i]?.username]].sort());
+    }
+    // The user's memberships with their organizations in one statement, which also answers each
+    // organization's access check; the member pages of all of them in another.
+    expect(one.counts.orgs).toBe(2);
+    expect(three.counts).toEqual(one.counts);
   });
 });

@@ -24,6 +24,12 @@ export interface OrgsLoaders {
   /** The caller's role per organization (null when not a member). */
   callerRole: DataLoader<string, OrgRole | null>;
   membershipsOfUser: DataLoader<string, Membership[]>;
+  /**
+   * A user's organizations, by membership, in one statement with the memberships; what it reads
+   * also fills membershipsOfUser and orgById, so that the organizations' `members` (which check
+   * the caller's access through both) need no statement of their own.
+   */
+  organizationsOfUser: DataLoader<string, { membership: Membership; org: Organization }[]>;
   user: DataLoader<string, UserSummary | null>;
   teamName: DataLoader<string, string | null>;
   /** A page of an organization's members, as `MemberService.page` answers it (access not checked here). */
@@ -56,19 +62,21 @@ interface MembershipRow {
 
 const MEMBERSHIP_COLUMNS = 'organization_id, user_id, role, team_id, extract(epoch from joined_at) * 1000 as joined_at';
 
+const toOrganization = (o: OrgRow): Organization => ({ id: o.id, name: o.name, slug: o.slug, description: o.description, createdAt: toDate(o.created_at), updatedAt: toDate(o.updated_at) });
+
 const toMembership = (r: MembershipRow): Membership => ({ organizationId: r.organization_id, userId: r.user_id, role: r.role, teamId: r.team_id, joinedAt: toDate(r.joined_at) });
 
 /** `rows`: plain-row statements only, so the root EntityManager does (no fork). */
 export function createLoaders(rows: Rows, callerId: string | null, identity: IdentityGateway): OrgsLoaders {
   const conn = () => rows.getConnection();
-  return {
+  const loaders: OrgsLoaders = {
     orgById: new DataLoader(async (ids) => {
       const found = await conn().execute<OrgRow[]>(
         `select id, name, slug, description, extract(epoch from created_at) * 1000 as created_at, extract(epoch from updated_at) * 1000 as updated_at
            from "orgs"."organizations" where id in (${placeholders(ids)})`,
         [...ids],
       );
-      const byId = new Map(found.map((o): [string, Organization] => [o.id, { id: o.id, name: o.name, slug: o.slug, description: o.description, createdAt: toDate(o.created_at), updatedAt: toDate(o.updated_at) }]));
+      const byId = new Map(found.map((o): [string, Organization] => [o.id, toOrganization(o)]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     memberCount: new DataLoader(async (orgIds) => {
@@ -103,6 +111,22 @@ export function createLoaders(rows: Rows, callerId: string | null, identity: Ide
       const found = (await conn().execute<MembershipRow[]>(`select ${MEMBERSHIP_COLUMNS} from "orgs"."memberships" where user_id in (${placeholders(userIds)})`, [...userIds])).map(toMembership);
       return userIds.map((id) => found.filter((m) => m.userId === id));
     }),
+    organizationsOfUser: new DataLoader(async (userIds) => {
+      const found = await conn().execute<(MembershipRow & Omit<OrgRow, 'id'>)[]>(
+        `select m.organization_id, m.user_id, m.role, m.team_id, extract(epoch from m.joined_at) * 1000 as joined_at,
+                o.name, o.slug, o.description, extract(epoch from o.created_at) * 1000 as created_at, extract(epoch from o.updated_at) * 1000 as updated_at
+           from "orgs"."memberships" m join "orgs"."organizations" o on o.id = m.organization_id
+          where m.user_id in (${placeholders(userIds)})`,
+        [...userIds],
+      );
+      const rows = found.map((r) => ({ membership: toMembership(r), org: toOrganization({ ...r, id: r.organization_id }) }));
+      for (const { org } of rows) loaders.orgById.prime(org.id, org);
+      return userIds.map((id) => {
+        const mine = rows.filter((r) => r.membership.userId === id);
+        loaders.membershipsOfUser.prime(id, mine.map((r) => r.membership));
+        return mine;
+      });
+    }),
     user: new DataLoader((ids) => identity.usersByIds(ids), { maxBatchSize: 1000 }),
     teamName: new DataLoader(async (ids) => {
       const found = await conn().execute<{ id: string; name: string }[]>(`select id, name from "orgs"."teams" where id in (${placeholders(ids)})`, [...ids]);
@@ -111,6 +135,7 @@ export function createLoaders(rows: Rows, callerId: string | null, identity: Ide
     }),
     memberPage: new DataLoader((keys) => memberPages(rows, keys), { cacheKeyFn: (k) => JSON.stringify([k.orgId, k.limit, k.offset, k.role ?? null, k.teamId ?? null]) }),
   };
+  return loaders;
 }
 
 /** Empties every loader's cache (after a write: the next read must see it). */

@@ -100,13 +100,13 @@ export const resolvers = {
     // Memberships are private: the user themselves (or a platform admin) sees them.
     organizations: async (ref, _, ctx) => {
       if (ctx.auth?.userId !== ref.id && ctx.auth?.role !== 'admin') return [];
-      const memberships = await ctx.loaders.membershipsOfUser.load(ref.id);
+      const mine = await ctx.loaders.organizationsOfUser.load(ref.id);
       // An API key is limited to its organization here too, as in `organizations` (ORG-1);
       // otherwise a key would reveal the creator's other organizations.
-      const visible = ctx.auth?.mode === 'api_key' ? memberships.filter((m) => m.organizationId === ctx.auth?.tenantId) : memberships;
+      const visible = ctx.auth?.mode === 'api_key' ? mine.filter((m) => m.org.id === ctx.auth?.tenantId) : mine;
       // Code-point order, as ORG-1's SQL `order by name, id` sorts under the C collation; a
       // locale-aware compare would list mixed-case names differently from `organizations`.
-      return (await ctx.reads.orgs(visible.map((m) => m.organizationId))).sort(byNameThenId);
+      return visible.map((m) => m.org).sort(byNameThenId);
     },
   },
 } satisfies Resolvers;
