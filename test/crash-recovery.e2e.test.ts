@@ -132,8 +132,8 @@ async function orphanDocument(p: Person, uploadId: string, leaseMs: number): Pro
   const id = randomUUID();
   const orm = t.stack.subgraphs.find((s) => s.name === 'knowledge')?.orm;
   if (!orm) throw new Error('knowledge subgraph is not running');
-  // One transaction: with a lapsed lease, the sweeper could remove the document between separate
-  // statements, and the next insert would then break its foreign key.
+  // One transaction: with a lease that lapses soon, the sweeper could remove the document between
+  // separate statements, and the next insert would then break its foreign key.
   await orm.em.fork().transactional(async (em) => {
     await em.execute(
       `insert into "knowledge"."documents" ("id", "owner_id", "title", "filename", "content_type", "size_bytes", "scope", "shared", "chunk_count", "upload_id", "ready", "created_at", "lease_until")
@@ -148,15 +148,23 @@ async function orphanDocument(p: Person, uploadId: string, leaseMs: number): Pro
   return id;
 }
 
-/** Rows of `documentId` left in each knowledge table (nothing public shows an invisible document). */
+/**
+ * Rows of `documentId` left in each knowledge table (nothing public shows an invisible document),
+ * counted in one statement: one snapshot, so a sweep running meanwhile shows as all or nothing.
+ */
 async function rowsOf(documentId: string): Promise<number[]> {
-  const counts: number[] = [];
-  for (const table of ['documents', 'chunks', 'document_terms']) {
-    const column = table === 'documents' ? 'id' : 'document_id';
-    const [row] = await knowledgeSql<{ n: number }>(`select count(*)::int as n from "knowledge"."${table}" where "${column}" = ?`, [documentId]);
-    counts.push(row?.n ?? -1);
-  }
-  return counts;
+  const [row] = await knowledgeSql<{ documents: number; chunks: number; terms: number }>(
+    `select (select count(*) from "knowledge"."documents" where "id" = ?)::int as documents,
+            (select count(*) from "knowledge"."chunks" where "document_id" = ?)::int as chunks,
+            (select count(*) from "knowledge"."document_terms" where "document_id" = ?)::int as terms`,
+    [documentId, documentId, documentId],
+  );
+  return row ? [row.documents, row.chunks, row.terms] : [];
+}
+
+/** Ends `documentId`'s lease now, as if its ingestion had died a second ago. */
+async function lapseLease(documentId: string): Promise<void> {
+  await knowledgeSql(`update "knowledge"."documents" set "lease_until" = now() - interval '1 second' where "id" = ?`, [documentId]);
 }
 
 const INGESTION = 'subscription($u: ID!) { documentIngestion(uploadId: $u) { uploadId stage documentId message errorCode } }';
@@ -164,8 +172,10 @@ const INGESTION = 'subscription($u: ID!) { documentIngestion(uploadId: $u) { upl
 describe('a document whose ingestion died', () => {
   it('is removed with its chunks and words once its lease lapses, and its upload id may be used again', async () => {
     const uploadId = randomUUID();
-    const orphan = await orphanDocument(alice, uploadId, -1_000);
+    // Written under a live lease, so that no sweep can take it before it is counted; then lapsed.
+    const orphan = await orphanDocument(alice, uploadId, 60_000);
     expect(await rowsOf(orphan)).toEqual([1, 2, 1]);
+    await lapseLease(orphan);
 
     const res = await uploadRest(t.url, alice.access, txt('notes', 'Tide tables for the northern harbour.'), { upload_id: uploadId });
     expect(res.status).toBe(201);
