@@ -122,4 +122,35 @@ describe('N+1: organization members with users through the gateway', () => {
     expect(one.counts.orgs).toBe(2);
     expect(three.counts).toEqual(one.counts);
   });
+
+  it('lists the caller\'s organizations (ORG-1) in as many orgs statements for one organization as for three, on GraphQL and on REST', async () => {
+    const member = await person(t, 'listm');
+    const owners = await Promise.all([0, 1, 2].map(() => person(t, 'listo')));
+    for (const [i, owner] of owners.entries()) {
+      const org = await createOrg(t, owner, { name: `List ${i}` });
+      await addMember(t, org.id, owner, member.id, 'member');
+    }
+    const gql = await measure<{ organizations: { name: string }[] }>(member, null, '{ organizations { id name slug } }');
+    expect(gql.data.organizations.map((o) => o.name)).toEqual(['List 0', 'List 1', 'List 2']);
+    // The memberships with their organizations, in one statement.
+    expect(gql.counts).toEqual({ orgs: 1 });
+
+    const listed = async (who: Person) => {
+      const list = () => t.rest('GET', '/api/organizations', { headers: bearer(who.access) });
+      expect((await list()).status).toBe(200);
+      counts.clear();
+      counting = true;
+      const res = await list();
+      counting = false;
+      expect(res.status).toBe(200);
+      return { body: res.body as { name: string; my_role: string }[], counts: Object.fromEntries(counts) };
+    };
+    const one = await listed(owners[0] as Person);
+    const three = await listed(member);
+    expect(one.body.map((o) => [o.name, o.my_role])).toEqual([['List 0', 'owner']]);
+    expect(three.body.map((o) => [o.name, o.my_role])).toEqual([['List 0', 'member'], ['List 1', 'member'], ['List 2', 'member']]);
+    // That statement also answers `my_role`; the member counts and the teams take one each.
+    expect(one.counts).toEqual({ orgs: 3 });
+    expect(three.counts).toEqual(one.counts);
+  });
 });

@@ -27,7 +27,8 @@ export interface OrgsLoaders {
   /**
    * A user's organizations, by membership, in one statement with the memberships; what it reads
    * also fills membershipsOfUser and orgById, so that the organizations' `members` (which check
-   * the caller's access through both) need no statement of their own.
+   * the caller's access through both) need no statement of their own, and for the caller's own
+   * organizations callerRole (their `myRole`).
    */
   organizationsOfUser: DataLoader<string, { membership: Membership; org: Organization }[]>;
   user: DataLoader<string, UserSummary | null>;
@@ -60,7 +61,13 @@ interface MembershipRow {
   joined_at: string | number;
 }
 
-const MEMBERSHIP_COLUMNS = 'organization_id, user_id, role, team_id, extract(epoch from joined_at) * 1000 as joined_at';
+/** The columns a MembershipRow reads, from the memberships table under `alias`. */
+const membershipColumns = (alias: string) =>
+  `${alias}.organization_id, ${alias}.user_id, ${alias}.role, ${alias}.team_id, extract(epoch from ${alias}.joined_at) * 1000 as joined_at`;
+
+/** The columns an OrgRow reads, from the organizations table under `alias`. */
+const orgColumns = (alias: string) =>
+  `${alias}.id, ${alias}.name, ${alias}.slug, ${alias}.description, extract(epoch from ${alias}.created_at) * 1000 as created_at, extract(epoch from ${alias}.updated_at) * 1000 as updated_at`;
 
 const toOrganization = (o: OrgRow): Organization => ({ id: o.id, name: o.name, slug: o.slug, description: o.description, createdAt: toDate(o.created_at), updatedAt: toDate(o.updated_at) });
 
@@ -71,11 +78,7 @@ export function createLoaders(rows: Rows, callerId: string | null, identity: Ide
   const conn = () => rows.getConnection();
   const loaders: OrgsLoaders = {
     orgById: new DataLoader(async (ids) => {
-      const found = await conn().execute<OrgRow[]>(
-        `select id, name, slug, description, extract(epoch from created_at) * 1000 as created_at, extract(epoch from updated_at) * 1000 as updated_at
-           from "orgs"."organizations" where id in (${placeholders(ids)})`,
-        [...ids],
-      );
+      const found = await conn().execute<OrgRow[]>(`select ${orgColumns('o')} from "orgs"."organizations" o where o.id in (${placeholders(ids)})`, [...ids]);
       const byId = new Map(found.map((o): [string, Organization] => [o.id, toOrganization(o)]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
@@ -108,22 +111,22 @@ export function createLoaders(rows: Rows, callerId: string | null, identity: Ide
       return orgIds.map((id) => byId.get(id) ?? null);
     }),
     membershipsOfUser: new DataLoader(async (userIds) => {
-      const found = (await conn().execute<MembershipRow[]>(`select ${MEMBERSHIP_COLUMNS} from "orgs"."memberships" where user_id in (${placeholders(userIds)})`, [...userIds])).map(toMembership);
+      const found = (await conn().execute<MembershipRow[]>(`select ${membershipColumns('m')} from "orgs"."memberships" m where m.user_id in (${placeholders(userIds)})`, [...userIds])).map(toMembership);
       return userIds.map((id) => found.filter((m) => m.userId === id));
     }),
     organizationsOfUser: new DataLoader(async (userIds) => {
-      const found = await conn().execute<(MembershipRow & Omit<OrgRow, 'id'>)[]>(
-        `select m.organization_id, m.user_id, m.role, m.team_id, extract(epoch from m.joined_at) * 1000 as joined_at,
-                o.name, o.slug, o.description, extract(epoch from o.created_at) * 1000 as created_at, extract(epoch from o.updated_at) * 1000 as updated_at
+      const found = await conn().execute<(MembershipRow & OrgRow)[]>(
+        `select ${membershipColumns('m')}, ${orgColumns('o')}
            from "orgs"."memberships" m join "orgs"."organizations" o on o.id = m.organization_id
           where m.user_id in (${placeholders(userIds)})`,
         [...userIds],
       );
-      const rows = found.map((r) => ({ membership: toMembership(r), org: toOrganization({ ...r, id: r.organization_id }) }));
+      const rows = found.map((r) => ({ membership: toMembership(r), org: toOrganization(r) }));
       for (const { org } of rows) loaders.orgById.prime(org.id, org);
       return userIds.map((id) => {
         const mine = rows.filter((r) => r.membership.userId === id);
         loaders.membershipsOfUser.prime(id, mine.map((r) => r.membership));
+        if (id === callerId) for (const { membership } of mine) loaders.callerRole.prime(membership.organizationId, membership.role);
         return mine;
       });
     }),
@@ -148,7 +151,7 @@ export function loaderReads(loaders: OrgsLoaders): OrgReads {
   return {
     org: (id) => loaders.orgById.load(id),
     orgs: async (ids) => (await loaders.orgById.loadMany(ids)).filter((o): o is Organization => o !== null && !(o instanceof Error)),
-    membershipsOf: (userId) => loaders.membershipsOfUser.load(userId),
+    orgsOf: async (userId) => (await loaders.organizationsOfUser.load(userId)).map((m) => m.org),
     membership: async (orgId, userId) => (await loaders.membershipsOfUser.load(userId)).find((m) => m.organizationId === orgId) ?? null,
   };
 }

@@ -45,7 +45,8 @@ export interface OrgReads {
   org(id: string): Promise<Organization | null>;
   /** Organizations by id, in any order, without the missing ones. */
   orgs(ids: readonly string[]): Promise<Organization[]>;
-  membershipsOf(userId: string): Promise<Membership[]>;
+  /** The organizations the user is a member of, in any order. */
+  orgsOf(userId: string): Promise<Organization[]>;
   membership(orgId: string, userId: string): Promise<Membership | null>;
 }
 
@@ -54,7 +55,10 @@ export function entityReads(em: EntityManager): OrgReads {
   return {
     org: (id) => em.findOne(OrganizationSchema, { id }),
     orgs: (ids) => em.find(OrganizationSchema, { id: { $in: [...ids] } }),
-    membershipsOf: (userId) => em.find(MembershipSchema, { userId }),
+    orgsOf: async (userId) => {
+      const ids = (await em.find(MembershipSchema, { userId })).map((m) => m.organizationId);
+      return ids.length === 0 ? [] : em.find(OrganizationSchema, { id: { $in: ids } });
+    },
     membership: (organizationId, userId) => em.findOne(MembershipSchema, { organizationId, userId }),
   };
 }
@@ -98,14 +102,16 @@ export class OrganizationService {
     return { org, role: membership.role, membership };
   }
 
-  /** ORG-1: the caller's organizations by name (an API key: only its own organization). */
-  async list(em: EntityManager, auth: UserContext, reads?: OrgReads): Promise<Organization[]> {
-    const memberships = await (reads ?? entityReads(em)).membershipsOf(auth.userId);
-    let ids = memberships.map((m) => m.organizationId);
-    if (auth.mode === 'api_key') ids = ids.filter((id) => id === auth.tenantId);
-    if (ids.length === 0) return [];
-    if (reads) return (await reads.orgs(ids)).sort(byNameThenId);
-    return em.find(OrganizationSchema, { id: { $in: ids } }, { orderBy: { name: 'asc', id: 'asc' } });
+  /**
+   * ORG-1: the organizations of `userId` (by default the caller) by name. An API key sees only
+   * its own organization: otherwise a key would reveal its creator's other organizations.
+   */
+  async list(em: EntityManager, auth: UserContext, reads: OrgReads = entityReads(em), userId = auth.userId): Promise<Organization[]> {
+    const mine = await reads.orgsOf(userId);
+    const visible = auth.mode === 'api_key' ? mine.filter((o) => o.id === auth.tenantId) : mine;
+    // Code-point order, as SQL `order by name, id` sorts under the C collation; a locale-aware
+    // compare would list mixed-case names differently.
+    return visible.sort(byNameThenId);
   }
 
   /** ORG-3 (null when absent or invisible, so REST renders 404 and GraphQL null). */

@@ -4,7 +4,6 @@ import { requireBearer, requireUser } from '../../kernel/authz.ts';
 import { lower, upper } from '../../kernel/enum-values.ts';
 import type { OrgsContext } from './context.ts';
 import type { OrgRole } from './organization.entity.ts';
-import { byNameThenId } from './organization.service.ts';
 import { forgetAll } from './loaders.ts';
 import type { OrgRole as GqlRole, Resolvers } from './schema.types.ts';
 
@@ -100,13 +99,8 @@ export const resolvers = {
     // Memberships are private: the user themselves (or a platform admin) sees them.
     organizations: async (ref, _, ctx) => {
       if (ctx.auth?.userId !== ref.id && ctx.auth?.role !== 'admin') return [];
-      const mine = await ctx.loaders.organizationsOfUser.load(ref.id);
-      // An API key is limited to its organization here too, as in `organizations` (ORG-1);
-      // otherwise a key would reveal the creator's other organizations.
-      const visible = ctx.auth?.mode === 'api_key' ? mine.filter((m) => m.org.id === ctx.auth?.tenantId) : mine;
-      // Code-point order, as ORG-1's SQL `order by name, id` sorts under the C collation; a
-      // locale-aware compare would list mixed-case names differently from `organizations`.
-      return visible.map((m) => m.org).sort(byNameThenId);
+      // As `organizations` (ORG-1) lists them, an API key limited to its organization here too.
+      return ctx.services.orgs.list(ctx.em, user(ctx), ctx.reads, ref.id);
     },
   },
 } satisfies Resolvers;
