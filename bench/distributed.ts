@@ -3,12 +3,15 @@
  * processes (each subgraph with its own embedded PostgreSQL unless DATABASE_URL is set: then all
  * share a fresh database created on that server for the run and dropped at stop, as the gateway
  * bench does; a database left by an earlier run holds signing keys encrypted with another run's
- * random ENCRYPTION_KEY), for benchmarks that must measure the gateway process alone.
+ * random ENCRYPTION_KEY), for benchmarks that must measure the gateway process alone. Every
+ * process runs the project compiled to JavaScript with plain node, as production does
+ * (bench/compiled.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freePort, startProcess, type Proc } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
+import { compileProject } from './compiled.ts';
 
 export interface Distributed {
   gateway: string;
@@ -52,16 +55,19 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     ...extraEnv,
   };
   const procs: Proc[] = [];
+  let build: ReturnType<typeof compileProject> | null = null;
   const stop = async () => {
     for (const p of procs.reverse()) await p.stop();
+    build?.remove();
     await fresh?.drop();
   };
   try {
+    build = compileProject();
     // live serves the profile's live_nickname, which registration answers with.
     for (const name of names) {
-      procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`));
+      procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`, build.dir));
     }
-    const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`);
+    const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`, build.dir);
     procs.push(gw);
     return { gateway: `http://127.0.0.1:${ports.gateway}`, chat: `http://127.0.0.1:${ports.chat}`, gatewayPid: gw.child.pid ?? 0, secret, database, databaseUrl: fresh?.url ?? null, stop };
   } catch (err) {

@@ -2,7 +2,8 @@
  * `npm run bench -- gateway`: `{ me { id username } }` with a valid bearer token through the
  * gateway, against the same query sent straight to the identity subgraph with a valid internal
  * context, at the same concurrency in the same run. Identity and the gateway run as separate
- * processes (the distributed topology); the load generator runs here.
+ * processes (the distributed topology), each from the project compiled to JavaScript with plain
+ * node, as production runs (bench/compiled.ts); the load generator runs here.
  * Targets (issue 17): gateway throughput ≥ 0.6× direct, added p50 ≤ 1 ms, added p99 ≤ 5 ms.
  *
  * Then the cross-subgraph query `me → organizations → members → user` (bench/gateway-cross.ts)
@@ -22,6 +23,7 @@ import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
 import { freePort, startProcess } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
+import { compileProject } from './compiled.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
 import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
@@ -81,15 +83,17 @@ export async function run(): Promise<void> {
     return p;
   };
   try {
-    const identity = track(await startProcess(['subgraph', 'identity'], subgraphEnv, `http://127.0.0.1:${identityPort}/healthz`));
-    const orgs = track(await startProcess(['subgraph', 'orgs'], subgraphEnv, `http://127.0.0.1:${orgsPort}/healthz`));
+    const build = compileProject();
+    track({ stop: async () => build.remove() });
+    const identity = track(await startProcess(['subgraph', 'identity'], subgraphEnv, `http://127.0.0.1:${identityPort}/healthz`, build.dir));
+    const orgs = track(await startProcess(['subgraph', 'orgs'], subgraphEnv, `http://127.0.0.1:${orgsPort}/healthz`, build.dir));
     // A port found free can be taken by an outgoing connection's ephemeral port before the gateway
     // binds it (the subgraphs open many to PostgreSQL): pick it late, and try again on a collision.
     const startGateway = async (extra: Record<string, string>) => {
       for (let attempt = 1; ; attempt += 1) {
         const port = await freePort();
         try {
-          return { proc: track(await startProcess(['gateway'], { ...subgraphEnv, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`)), url: `http://127.0.0.1:${port}` };
+          return { proc: track(await startProcess(['gateway'], { ...subgraphEnv, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`, build.dir)), url: `http://127.0.0.1:${port}` };
         } catch (err) {
           if (attempt >= 3 || !String(err).includes('already in use')) throw err;
         }

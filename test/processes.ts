@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,8 +72,10 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/xentree.ts', ...args], {
+/** `compiled`: a folder the project was built into (`npm run build <folder>`), whose `bin/xentree.js` runs with plain node; else the sources run under tsx. */
+function spawnCli(args: string[], env: Record<string, string>, compiled?: string): ChildProcess {
+  const cli = compiled ? [path.join(compiled, 'bin/xentree.js')] : ['--import', 'tsx', 'bin/xentree.ts'];
+  return spawn(process.execPath, [...cli, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,9 +93,9 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-/** Starts `xentree <args>` with `env` and waits until `readyUrl` answers 200 (max 60 s). */
-export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string): Promise<Proc> {
-  const child = spawnCli(args, env);
+/** Starts `xentree <args>` with `env` (from the `compiled` build, if given) and waits until `readyUrl` answers 200 (max 60 s). */
+export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string, compiled?: string): Promise<Proc> {
+  const child = spawnCli(args, env, compiled);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

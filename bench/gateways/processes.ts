@@ -4,7 +4,7 @@
  * process runs compiled JavaScript with plain `node`, as the production image runs the gateway: the
  * project's build (`scripts/build.mjs`) with serve.ts compiled beside it, made once per run.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess, type ExecFileSyncOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,29 +12,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stopChild } from '../../test/processes.ts';
+import { compileProject } from '../compiled.ts';
 import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
 import { READY, type GatewayName } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Compiles the project (`scripts/build.mjs`) and bench/gateways/serve.ts with what it imports into
- * a fresh folder inside the repository (so that the packages resolve from node_modules; git and
- * the linter ignore `.dist-test-*`), and returns that folder. A process run under tsx would carry
- * its loader and the source maps it turns on, which the production image does not.
+ * Compiles the project and bench/gateways/serve.ts with what it imports into one folder
+ * (bench/compiled.ts), and returns that folder.
  */
 export function buildForBench(): string {
-  const out = path.join(ROOT, `.dist-test-gateways-${process.pid}-${randomBytes(3).toString('hex')}`);
-  const quiet: ExecFileSyncOptions = { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] };
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), out], quiet);
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', out], quiet);
-  } catch (err) {
-    rmSync(out, { recursive: true, force: true });
-    throw err;
-  }
-  return out;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const serve = (dir: string) => {
+    execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  return compileProject(serve).dir;
 }
 
 /** Whether `taskset` can pin processes here (Linux util-linux). */
