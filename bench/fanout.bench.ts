@@ -18,6 +18,7 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { benchUser, percentile, rssMb, startDistributed } from './distributed.ts';
+import { benchNodeLabel } from './compiled.ts';
 import { profilingEnv } from './process-cpu.ts';
 
 /** A process's user + system CPU so far, in ms (Linux /proc; clock ticks of 10 ms). */
@@ -91,7 +92,7 @@ export async function run(): Promise<void> {
     });
     const { id: conversationId } = (await conv.json()) as { id: string };
     const wsUrl = `${sys.gateway.replace('http', 'ws')}/graphql`;
-    console.log(`fanout bench: messageAdded subscriptions of one conversation; at most ${MAX_SOCKETS} connections from ${SOURCES} source addresses; gateway RSS idle ${rssMb(sys.gatewayPid)} MB`);
+    console.log(`fanout bench (${benchNodeLabel()}): messageAdded subscriptions of one conversation; at most ${MAX_SOCKETS} connections from ${SOURCES} source addresses; gateway RSS idle ${rssMb(sys.gatewayPid)} MB`);
     let largest = 0;
     // Shared by every subscriber's callback across steps (subscribers outlive the step that opened them).
     const arrivals: number[] = [];

@@ -24,6 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchNode, benchNodeLabel } from './compiled.ts';
 import { SUBGRAPH_NAMES } from '../kernel/config.ts';
 import { freePort, stopChild } from '../test/processes.ts';
 
@@ -44,7 +45,7 @@ interface Started {
 /** Spawns `node dist/bin/xentree.js <args>` and polls `readyUrl` every 25 ms until it answers 200. */
 async function startCompiled(args: string[], env: Record<string, string>, readyUrl: string): Promise<Started> {
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(DIST, 'bin/xentree.js'), ...args], {
+  const child = spawn(benchNode(), [path.join(DIST, 'bin/xentree.js'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -192,7 +193,7 @@ export async function run(): Promise<void> {
     console.log('building dist/ (npm run build)…');
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   }
-  console.log(`footprint bench: compiled build in ${path.relative(ROOT, DIST)}/, node ${process.version}, NODE_ENV=production, idle ${IDLE_MS} ms before reading RSS`);
+  console.log(`footprint bench: compiled build in ${path.relative(ROOT, DIST)}/, ${benchNodeLabel()}, NODE_ENV=production, idle ${IDLE_MS} ms before reading RSS`);
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`load average before: ${load()} on ${availableParallelism()} CPUs (wall times stretch with load; CPU seconds much less)`);
   const a = await gatewayAlone();

@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
 import { freePort, startProcess } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
-import { compileProject } from './compiled.ts';
+import { benchNodeLabel, compileProject } from './compiled.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
 import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
@@ -85,15 +85,15 @@ export async function run(): Promise<void> {
   try {
     const build = compileProject();
     track({ stop: async () => build.remove() });
-    const identity = track(await startProcess(['subgraph', 'identity'], subgraphEnv, `http://127.0.0.1:${identityPort}/healthz`, build.dir));
-    const orgs = track(await startProcess(['subgraph', 'orgs'], subgraphEnv, `http://127.0.0.1:${orgsPort}/healthz`, build.dir));
+    const identity = track(await startProcess(['subgraph', 'identity'], subgraphEnv, `http://127.0.0.1:${identityPort}/healthz`, build));
+    const orgs = track(await startProcess(['subgraph', 'orgs'], subgraphEnv, `http://127.0.0.1:${orgsPort}/healthz`, build));
     // A port found free can be taken by an outgoing connection's ephemeral port before the gateway
     // binds it (the subgraphs open many to PostgreSQL): pick it late, and try again on a collision.
     const startGateway = async (extra: Record<string, string>) => {
       for (let attempt = 1; ; attempt += 1) {
         const port = await freePort();
         try {
-          return { proc: track(await startProcess(['gateway'], { ...subgraphEnv, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`, build.dir)), url: `http://127.0.0.1:${port}` };
+          return { proc: track(await startProcess(['gateway'], { ...subgraphEnv, ...extra, PORT: String(port) }, `http://127.0.0.1:${port}/api/health`, build)), url: `http://127.0.0.1:${port}` };
         } catch (err) {
           if (attempt >= 3 || !String(err).includes('already in use')) throw err;
         }
@@ -130,7 +130,7 @@ export async function run(): Promise<void> {
     const row = (label: string, f: Figures) =>
       `  ${label.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   mean ${f.mean.toFixed(2).padStart(6)} ms   p50 ${f.p50.toFixed(2).padStart(6)} ms   p99 ${f.p99.toFixed(2).padStart(6)} ms   errors ${f.errors}`;
 
-    console.log(`gateway bench: query { me { id username } }, ${DURATION_S} s per run, identity, orgs and gateway as separate processes, subgraphs on ${database ? 'PostgreSQL (a fresh database on DATABASE_URL\'s server)' : 'embedded PGlite'}`);
+    console.log(`gateway bench (${benchNodeLabel()}): query { me { id username } }, ${DURATION_S} s per run, identity, orgs and gateway as separate processes, subgraphs on ${database ? 'PostgreSQL (a fresh database on DATABASE_URL\'s server)' : 'embedded PGlite'}`);
     // Warm both paths (JIT, JWKS and session caches, connection pools).
     await load(directUrl, await contextHeaders());
     await load(gatewayUrl, bearerHeaders);

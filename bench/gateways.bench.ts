@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { benchNodeLabel } from './compiled.ts';
 import { HEAVY_BODY } from './gateways/graph.ts';
 import { canPin, cpuMs, heavyQuery, isReference, peakRssMb, pin, startGateway, startSetup, type BenchSetup } from './gateways/processes.ts';
 import { GATEWAYS, type GatewayName } from './gateways/serve.ts';
@@ -140,7 +141,7 @@ export async function run(): Promise<void> {
   const pinned = canPin && availableParallelism() >= 2;
   const [gatewayCpu, loadCpu] = pinned ? [0, 1] : [null, null];
   if (pinned) pin(process.pid, loadCpu);
-  console.log(`gateways bench: heavy query (~88 KB answer), ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per gateway`);
+  console.log(`gateways bench (${benchNodeLabel()}): heavy query (~88 KB answer), ${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s per gateway`);
   console.log(pinned ? 'CPU pinning: gateway on CPU 0, load generator and subgraphs on CPU 1 (taskset)' : 'CPU pinning: none (no taskset or a single CPU)');
   const setup = await startSetup(loadCpu);
   const rows: [GatewayName, Figures][] = [];

@@ -72,10 +72,17 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** `compiled`: a folder the project was built into (`npm run build <folder>`), whose `bin/xentree.js` runs with plain node; else the sources run under tsx. */
-function spawnCli(args: string[], env: Record<string, string>, compiled?: string): ChildProcess {
-  const cli = compiled ? [path.join(compiled, 'bin/xentree.js')] : ['--import', 'tsx', 'bin/xentree.ts'];
-  return spawn(process.execPath, [...cli, ...args], {
+/** A build of the project (`npm run build <dir>`), whose `bin/xentree.js` runs with plain `node`. */
+export interface CompiledCli {
+  dir: string;
+  /** The Node.js binary to run it with. */
+  node: string;
+}
+
+/** `xentree <args>`: from the `compiled` build if given, else the sources under tsx with this process's Node.js. */
+function spawnCli(args: string[], env: Record<string, string>, compiled?: CompiledCli): ChildProcess {
+  const [node, ...cli] = compiled ? [compiled.node, path.join(compiled.dir, 'bin/xentree.js')] : [process.execPath, '--import', 'tsx', 'bin/xentree.ts'];
+  return spawn(node ?? process.execPath, [...cli, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,7 +101,7 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 }
 
 /** Starts `xentree <args>` with `env` (from the `compiled` build, if given) and waits until `readyUrl` answers 200 (max 60 s). */
-export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string, compiled?: string): Promise<Proc> {
+export async function startProcess(args: string[], env: Record<string, string>, readyUrl: string, compiled?: CompiledCli): Promise<Proc> {
   const child = spawnCli(args, env, compiled);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

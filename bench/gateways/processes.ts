@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stopChild } from '../../test/processes.ts';
-import { compileProject } from '../compiled.ts';
+import { benchNode, compileProject } from '../compiled.ts';
 import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
 import { READY, type GatewayName } from './serve.ts';
 
@@ -52,7 +52,7 @@ export interface Running {
 export async function startServe(build: string, kind: string, env: Record<string, string>, cpu: number | null): Promise<Running> {
   // BENCH_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway process, written there when it exits.
   const profile = kind !== 'subgraphs' && process.env.BENCH_CPU_PROF_DIR ? ['--import', path.join(ROOT, 'bench/cpu-profile.mjs')] : [];
-  const node = [process.execPath, ...profile, path.join(build, 'bench/gateways/serve.js'), kind];
+  const node = [benchNode(), ...profile, path.join(build, 'bench/gateways/serve.js'), kind];
   const [cmd, ...args] = canPin && cpu !== null ? ['taskset', '-c', String(cpu), ...node] : node;
   const child = spawn(cmd ?? process.execPath, args, {
     cwd: ROOT,
