@@ -150,7 +150,6 @@ export function forgetAll(loaders: OrgsLoaders): void {
 export function loaderReads(loaders: OrgsLoaders): OrgReads {
   return {
     org: (id) => loaders.orgById.load(id),
-    orgs: async (ids) => (await loaders.orgById.loadMany(ids)).filter((o): o is Organization => o !== null && !(o instanceof Error)),
     orgsOf: async (userId) => (await loaders.organizationsOfUser.load(userId)).map((m) => m.org),
     membership: async (orgId, userId) => (await loaders.membershipsOfUser.load(userId)).find((m) => m.organizationId === orgId) ?? null,
   };

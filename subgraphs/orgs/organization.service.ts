@@ -43,8 +43,6 @@ export interface OrgAccess {
  */
 export interface OrgReads {
   org(id: string): Promise<Organization | null>;
-  /** Organizations by id, in any order, without the missing ones. */
-  orgs(ids: readonly string[]): Promise<Organization[]>;
   /** The organizations the user is a member of, in any order. */
   orgsOf(userId: string): Promise<Organization[]>;
   membership(orgId: string, userId: string): Promise<Membership | null>;
@@ -54,7 +52,6 @@ export interface OrgReads {
 export function entityReads(em: EntityManager): OrgReads {
   return {
     org: (id) => em.findOne(OrganizationSchema, { id }),
-    orgs: (ids) => em.find(OrganizationSchema, { id: { $in: [...ids] } }),
     orgsOf: async (userId) => {
       const ids = (await em.find(MembershipSchema, { userId })).map((m) => m.organizationId);
       return ids.length === 0 ? [] : em.find(OrganizationSchema, { id: { $in: ids } });
