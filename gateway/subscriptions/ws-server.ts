@@ -281,14 +281,14 @@ export function attachSubscriptionServer(opts: WsServerOptions): { close(): Prom
         // no extension was negotiated (ws would compress with permessage-deflate, which the server
         // does not offer), and ws writes each of its own frames whole, so none interleave.
         const direct = transport !== undefined && socket.extensions === '' ? transport : null;
-        const messageOf = nextFrameOf(id);
-        const wsFrameOf = nextWsFrameOf(id);
+        // The whole WebSocket frame for the direct write; graphql-ws's message for ws to frame.
+        const frameOf = direct ? nextWsFrameOf(id) : nextFrameOf(id);
         const deliver: Deliver = (event) => {
           // After the client's `complete`, or once the socket is closing: nothing more for this id.
           if (!state.subscriptions.has(id) || socket.readyState !== socket.OPEN) return;
           if (transport) corked.add(transport);
-          if (direct) direct.write(wsFrameOf(event));
-          else socket.send(messageOf(event), SEND_TEXT);
+          if (direct) direct.write(frameOf(event));
+          else socket.send(frameOf(event), SEND_TEXT);
         };
         return {
           schema: opts.engine.apiSchema,
