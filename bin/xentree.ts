@@ -13,6 +13,7 @@ import { connectPubSub } from '../kernel/pubsub.ts';
 import { claimEmbeddedDataDir } from '../kernel/data-lock.ts';
 import { isAddressInUse, portInUseError, requirePortFree, StartupError } from '../kernel/startup.ts';
 import { startTracing, type Tracing } from '../kernel/telemetry.ts';
+import { releaseStartupMemory } from '../kernel/heap.ts';
 
 async function usage(): Promise<string> {
   const { SUBGRAPHS } = await import('../subgraphs/index.ts');
@@ -117,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
       const { createStack } = await import('./stack.ts');
       const stack = await createStack({ config, logger, port: config.port, subgraphPorts: 0, pubsub });
       console.log(startBanner(config, stack.gateway.url.replace('127.0.0.1', 'localhost')));
+      releaseStartupMemory();
       onShutdown(logger, stack.close);
       onReloadSignal(stack.gateway);
       return;
@@ -128,6 +130,7 @@ async function main(argv: string[]): Promise<void> {
       const { restCompat } = await import('../rest-compat/plugin.ts');
       const gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()] });
       console.log(`gateway listening on ${gateway.url}/graphql`);
+      releaseStartupMemory();
       onReloadSignal(gateway);
       onShutdown(logger, async () => {
         await gateway.close();
@@ -152,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
       const { closeEmbeddedPostgres } = await import('../kernel/db.ts');
       const started = await entry.start({ config, port, pubsub, logger });
       console.log(`subgraph ${entry.name} listening on ${started.url}/graphql`);
+      releaseStartupMemory();
       onShutdown(logger, async () => {
         await started.close();
         await pubsub.close();

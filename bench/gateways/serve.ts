@@ -31,6 +31,9 @@ async function xentree(port: number, supergraphSdl: string, urls: Record<string,
   const config = loadConfig();
   const pubsub = await connectPubSub(config.redisUrl);
   const gateway = await createGateway({ config, logger: createLogger(config.logLevel), pubsub, port, host: '127.0.0.1', supergraphSdl, subgraphUrls: urls, plugins: [restCompat()] });
+  // As `xentree gateway` does once it listens (kernel/heap.ts).
+  const { releaseStartupMemory } = await import('../../kernel/heap.ts');
+  releaseStartupMemory();
   return async () => {
     await gateway.close();
     await pubsub.close();
