@@ -4,8 +4,8 @@
  * share a fresh database created on that server for the run and dropped at stop, as the gateway
  * bench does; a database left by an earlier run holds signing keys encrypted with another run's
  * random ENCRYPTION_KEY), for benchmarks that must measure the gateway process alone. Every
- * process runs the project compiled to JavaScript with plain node, as production does
- * (bench/compiled.ts).
+ * process runs the project compiled to JavaScript with plain node and NODE_ENV=production, as
+ * production does (bench/compiled.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,10 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     ]),
   );
   const env: Record<string, string> = {
-    NODE_ENV: 'test',
+    // As the production image runs them (graphql-js, Apollo Server and others take faster paths).
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    XENTREE_ALLOW_EMBEDDED_DB: 'true', // the PGlite runs, without DATABASE_URL
     LOG_LEVEL: 'warn',
     XENTREE_PGLITE: 'memory',
     XENTREE_DATA_DIR: `/tmp/xentree-bench-${process.pid}`,

@@ -3,7 +3,7 @@
  * gateway, against the same query sent straight to the identity subgraph with a valid internal
  * context, at the same concurrency in the same run. Identity and the gateway run as separate
  * processes (the distributed topology), each from the project compiled to JavaScript with plain
- * node, as production runs (bench/compiled.ts); the load generator runs here.
+ * node and NODE_ENV=production, as production runs (bench/compiled.ts); the load generator runs here.
  * Targets (issue 17): gateway throughput ≥ 0.6× direct, added p50 ≤ 1 ms, added p99 ≤ 5 ms.
  *
  * Then the cross-subgraph query `me → organizations → members → user` (bench/gateway-cross.ts)
@@ -61,7 +61,10 @@ export async function run(): Promise<void> {
   let orgsPort = await freePort();
   while (orgsPort === identityPort) orgsPort = await freePort();
   const env = {
-    NODE_ENV: 'test',
+    // As the production image runs them (graphql-js, Apollo Server and others take faster paths).
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    XENTREE_ALLOW_EMBEDDED_DB: 'true', // the PGlite runs, without DATABASE_URL
     LOG_LEVEL: 'warn',
     XENTREE_PGLITE: 'memory',
     XENTREE_DATA_DIR: `/tmp/xentree-bench-${process.pid}`,
@@ -130,7 +133,7 @@ export async function run(): Promise<void> {
     const row = (label: string, f: Figures) =>
       `  ${label.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   mean ${f.mean.toFixed(2).padStart(6)} ms   p50 ${f.p50.toFixed(2).padStart(6)} ms   p99 ${f.p99.toFixed(2).padStart(6)} ms   errors ${f.errors}`;
 
-    console.log(`gateway bench (${benchNodeLabel()}): query { me { id username } }, ${DURATION_S} s per run, identity, orgs and gateway as separate processes, subgraphs on ${database ? 'PostgreSQL (a fresh database on DATABASE_URL\'s server)' : 'embedded PGlite'}`);
+    console.log(`gateway bench (${benchNodeLabel()}): query { me { id username } }, ${DURATION_S} s per run, identity, orgs and gateway as separate processes (NODE_ENV=production), subgraphs on ${database ? 'PostgreSQL (a fresh database on DATABASE_URL\'s server)' : 'embedded PGlite'}`);
     // Warm both paths (JIT, JWKS and session caches, connection pools).
     await load(directUrl, await contextHeaders());
     await load(gatewayUrl, bearerHeaders);
