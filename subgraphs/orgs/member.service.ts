@@ -10,7 +10,7 @@ import { isUuid, parseInput, type Unparsed } from '../../kernel/input.ts';
 import type { UserContext } from '../../kernel/authz.ts';
 import { MembershipSchema, TeamSchema, type Membership, type OrgRole } from './organization.entity.ts';
 import { addMember, atLeast, changeMember, enforce, removeMember } from './role.policy.ts';
-import type { OrganizationService, OrgReads } from './organization.service.ts';
+import type { AccessReads, OrganizationService } from './organization.service.ts';
 import type { IdentityGateway } from './identity.client.ts';
 import type { PubSub } from '../../kernel/pubsub.ts';
 import { MEMBERSHIP_CHANGED, type MembershipChangedEvent } from '../../kernel/events.ts';
@@ -63,7 +63,7 @@ export class MemberService {
     orgId: string,
     raw: z.input<typeof listInput>,
     pages: (orgId: string, input: MemberPageInput) => Promise<MemberPage> = (id, input) => this.page(em, id, input),
-    reads?: OrgReads,
+    reads?: AccessReads,
   ): Promise<MemberPage> {
     const input = parseInput(listInput, raw);
     const { org } = await this.orgs.access(em, auth, orgId, reads);

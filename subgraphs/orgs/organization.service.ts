@@ -36,26 +36,28 @@ export interface OrgAccess {
 }
 
 /**
- * Where the read paths find organizations and memberships: by default the request's
- * EntityManager (managed entities, as writes need); GraphQL reads pass its per-request loaders,
+ * Where the read paths find organizations and memberships: the request's per-request loaders,
  * which read plain rows once per request (the cross-subgraph query then checks each
  * organization's `members` against rows it already has, with no statement and no entity).
  */
-export interface OrgReads {
-  org(id: string): Promise<Organization | null>;
+export interface OrgReads extends AccessReads {
   /** The organizations the user is a member of, in any order. */
   orgsOf(userId: string): Promise<Organization[]>;
+}
+
+/**
+ * What an access check reads: by default through the request's EntityManager (managed entities,
+ * as writes need), on GraphQL reads through the loaders (OrgReads).
+ */
+export interface AccessReads {
+  org(id: string): Promise<Organization | null>;
   membership(orgId: string, userId: string): Promise<Membership | null>;
 }
 
-/** OrgReads through an EntityManager (its identity map answers repeated lookups). */
-export function entityReads(em: EntityManager): OrgReads {
+/** AccessReads through an EntityManager (its identity map answers repeated lookups). */
+export function entityReads(em: EntityManager): AccessReads {
   return {
     org: (id) => em.findOne(OrganizationSchema, { id }),
-    orgsOf: async (userId) => {
-      const ids = (await em.find(MembershipSchema, { userId })).map((m) => m.organizationId);
-      return ids.length === 0 ? [] : em.find(OrganizationSchema, { id: { $in: ids } });
-    },
     membership: (organizationId, userId) => em.findOne(MembershipSchema, { organizationId, userId }),
   };
 }
@@ -89,7 +91,7 @@ export class OrganizationService {
    * Resolves the caller's access to an organization (§1.5 step 6).
    * @throws NOT_FOUND (missing, or not visible), TENANT_MISMATCH (API key of another organization)
    */
-  async access(em: EntityManager, auth: UserContext, orgId: string, reads: OrgReads = entityReads(em)): Promise<OrgAccess> {
+  async access(em: EntityManager, auth: UserContext, orgId: string, reads: AccessReads = entityReads(em)): Promise<OrgAccess> {
     const org = isUuid(orgId) ? await reads.org(orgId) : null;
     if (!org) throw notFound('Organization');
     if (auth.mode === 'api_key' && auth.tenantId !== org.id) throw new AppError('TENANT_MISMATCH');
@@ -103,7 +105,7 @@ export class OrganizationService {
    * ORG-1: the organizations of `userId` (by default the caller) by name. An API key sees only
    * its own organization: otherwise a key would reveal its creator's other organizations.
    */
-  async list(em: EntityManager, auth: UserContext, reads: OrgReads = entityReads(em), userId = auth.userId): Promise<Organization[]> {
+  async list(auth: UserContext, reads: Pick<OrgReads, 'orgsOf'>, userId = auth.userId): Promise<Organization[]> {
     const mine = await reads.orgsOf(userId);
     const visible = auth.mode === 'api_key' ? mine.filter((o) => o.id === auth.tenantId) : mine;
     // Code-point order, as SQL `order by name, id` sorts under the C collation; a locale-aware
@@ -112,7 +114,7 @@ export class OrganizationService {
   }
 
   /** ORG-3 (null when absent or invisible, so REST renders 404 and GraphQL null). */
-  async get(em: EntityManager, auth: UserContext, id: string, reads?: OrgReads): Promise<Organization | null> {
+  async get(em: EntityManager, auth: UserContext, id: string, reads?: AccessReads): Promise<Organization | null> {
     try {
       return (await this.access(em, auth, id, reads)).org;
     } catch (err) {

@@ -29,7 +29,7 @@ function written<T>(ctx: OrgsContext, result: T): T {
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
-    organizations: (_, __, ctx) => ctx.services.orgs.list(ctx.em, user(ctx), ctx.reads),
+    organizations: (_, __, ctx) => ctx.services.orgs.list(user(ctx), ctx.reads),
     organization: (_, args, ctx) => ctx.services.orgs.get(ctx.em, user(ctx), args.id, ctx.reads),
     tenants: async (_, __, ctx) =>
       (await ctx.services.orgs.tenants(ctx.em, requireBearer(ctx.auth))).map((t) => ({
@@ -100,7 +100,7 @@ export const resolvers = {
     organizations: async (ref, _, ctx) => {
       if (ctx.auth?.userId !== ref.id && ctx.auth?.role !== 'admin') return [];
       // As `organizations` (ORG-1) lists them, an API key limited to its organization here too.
-      return ctx.services.orgs.list(ctx.em, user(ctx), ctx.reads, ref.id);
+      return ctx.services.orgs.list(user(ctx), ctx.reads, ref.id);
     },
   },
 } satisfies Resolvers;
