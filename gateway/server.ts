@@ -25,7 +25,7 @@ import { createFormatError } from './format-error.ts';
 import { registerGraphQLRoutes } from './graphql-routes.ts';
 import { statusFromErrors } from './status-from-errors.ts';
 import { checkHealth } from './health.ts';
-import { limitHeapGrowth } from './heap.ts';
+import { limitHeapGrowth } from '../kernel/heap.ts';
 import { registerIde } from './ide.ts';
 import { createSubscriptionService } from './subscriptions/index.ts';
 import { endOnRevocation } from './subscriptions/revocable.ts';

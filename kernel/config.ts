@@ -209,7 +209,7 @@ export interface Config {
   subgraphTimeoutMs: number;
   /** Who executes the gateway's query plans for queries and mutations: `lean` (gateway/executor/) or @apollo/gateway's own (`apollo`). */
   gatewayExecutor: 'lean' | 'apollo';
-  /** V8's old generation may grow this far (%) past what a full GC kept; 0: V8's own factor (gateway/heap.ts). */
+  /** V8's old generation may grow this far (%) past what a full GC kept; 0: V8's own factor (kernel/heap.ts). */
   gatewayHeapGrowthPercent: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;

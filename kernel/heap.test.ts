@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
-import { describe, expect, it } from 'vitest';
-import { releaseStartupMemory } from './heap.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { limitHeapGrowth, releaseStartupMemory } from './heap.ts';
 
 const youngGenerationMb = (): number => (v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? Number.NaN) / 2 ** 20;
 
@@ -24,11 +24,36 @@ describe('releaseStartupMemory', () => {
     expect(vm.runInNewContext('typeof gc')).toBe('undefined');
   });
 
-  // Node 20's V8 has no last-resort flavour for its `gc` extension: there it is a plain full collection.
-  it.runIf(Number(process.versions.node.split('.')[0]) >= 22)('shrinks the young generation that allocation grew', () => {
+  // Node 20's V8 has no last-resort flavour for its `gc` extension: there it is a plain full collection
+  // (checked on Node 20 and 26, which CI runs).
+  it.runIf(Number(process.versions.node.split('.')[0]) >= 26)('shrinks the young generation that allocation grew', () => {
     churn();
     expect(youngGenerationMb()).toBeGreaterThan(8);
     releaseStartupMemory();
     expect(youngGenerationMb()).toBeLessThan(2);
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('limitHeapGrowth', () => {
+  it("sets V8's heap growing percent", () => {
+    const set = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => {});
+    limitHeapGrowth(50);
+    expect(set.mock.calls).toEqual([['--heap-growing-percent=50']]);
+  });
+
+  it("leaves V8's own factor at 0", () => {
+    const set = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => {});
+    limitHeapGrowth(0);
+    expect(set).not.toHaveBeenCalled();
+  });
+
+  it('refuses what is not a whole percentage, before touching V8', () => {
+    const set = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => {});
+    for (const bad of [-1, 1.5, Number.NaN]) expect(() => limitHeapGrowth(bad)).toThrow(RangeError);
+    expect(set).not.toHaveBeenCalled();
   });
 });
