@@ -28,6 +28,13 @@ export function benchNode(): string {
   return process.env.BENCH_NODE || process.execPath;
 }
 
+/**
+ * The environment a benchmark's processes share with the production image: NODE_ENV=production
+ * (graphql-js, Apollo Server and others take their faster paths), bound to loopback, and embedded
+ * PostgreSQL allowed for the runs without DATABASE_URL.
+ */
+export const PRODUCTION_ENV = { NODE_ENV: 'production', HOST: '127.0.0.1', XENTREE_ALLOW_EMBEDDED_DB: 'true' } as const;
+
 /** `node <version>` of benchNode(), for a benchmark's header. */
 export function benchNodeLabel(): string {
   const node = benchNode();

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freePort, startProcess, type Proc } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
-import { compileProject } from './compiled.ts';
+import { compileProject, PRODUCTION_ENV } from './compiled.ts';
 
 export interface Distributed {
   gateway: string;
@@ -39,10 +39,7 @@ export async function startDistributed(extraEnv: Record<string, string> = {}, al
     ]),
   );
   const env: Record<string, string> = {
-    // As the production image runs them (graphql-js, Apollo Server and others take faster paths).
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    XENTREE_ALLOW_EMBEDDED_DB: 'true', // the PGlite runs, without DATABASE_URL
+    ...PRODUCTION_ENV,
     LOG_LEVEL: 'warn',
     XENTREE_PGLITE: 'memory',
     XENTREE_DATA_DIR: `/tmp/xentree-bench-${process.pid}`,

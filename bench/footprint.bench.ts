@@ -24,7 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchNode, benchNodeLabel } from './compiled.ts';
+import { benchNode, benchNodeLabel, PRODUCTION_ENV } from './compiled.ts';
 import { SUBGRAPH_NAMES } from '../kernel/config.ts';
 import { freePort, stopChild } from '../test/processes.ts';
 
@@ -123,10 +123,8 @@ function baseEnv(dataDir: string): Record<string, string> {
   const nodeOptions = process.env.BENCH_FOOTPRINT_NODE_OPTIONS;
   return {
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-    NODE_ENV: 'production',
+    ...PRODUCTION_ENV,
     LOG_LEVEL: 'warn',
-    XENTREE_ALLOW_EMBEDDED_DB: 'true',
-    HOST: '127.0.0.1',
     XENTREE_DATA_DIR: dataDir,
     INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),
     ENCRYPTION_KEY: randomBytes(32).toString('base64url'),

@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
 import { freePort, startProcess } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
-import { benchNodeLabel, compileProject } from './compiled.ts';
+import { benchNodeLabel, compileProject, PRODUCTION_ENV } from './compiled.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
 import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
@@ -61,10 +61,7 @@ export async function run(): Promise<void> {
   let orgsPort = await freePort();
   while (orgsPort === identityPort) orgsPort = await freePort();
   const env = {
-    // As the production image runs them (graphql-js, Apollo Server and others take faster paths).
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    XENTREE_ALLOW_EMBEDDED_DB: 'true', // the PGlite runs, without DATABASE_URL
+    ...PRODUCTION_ENV,
     LOG_LEVEL: 'warn',
     XENTREE_PGLITE: 'memory',
     XENTREE_DATA_DIR: `/tmp/xentree-bench-${process.pid}`,
