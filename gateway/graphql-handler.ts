@@ -1,16 +1,19 @@
 /**
  * The fastify handler of GraphQL over HTTP: the request's document is settled by the trusted
  * documents policy (trusted-documents.ts) — a manifest document put in place of its id, or the
- * request refused — and the request then goes to Apollo Server as `@as-integrations/fastify`
- * would hand it over.
+ * request refused — and the request then goes to the gateway's own pipeline for a POST of JSON
+ * (http-pipeline.ts), or to Apollo Server as `@as-integrations/fastify` would hand it over: every
+ * other request, and one the own pipeline hands on.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import type { GatewayContext } from './context.ts';
 import { Readable } from 'node:stream';
+import type { HttpPipeline } from './http-pipeline.ts';
 import { wantsLegacyJson } from './legacy-json-status.ts';
 import { withoutPersistedQuery, type DocumentRefusal, type TrustedDocuments } from './trusted-documents.ts';
 
-type ContextFunction<TContext> = (req: FastifyRequest, reply: FastifyReply) => Promise<TContext>;
+type ContextFunction = (req: FastifyRequest, reply: FastifyReply) => Promise<GatewayContext>;
 
 function headerMapOf(req: FastifyRequest): HeaderMap {
   const map = new HeaderMap();
@@ -75,7 +78,16 @@ function sendRefusal(req: FastifyRequest, reply: FastifyReply, refusal: Document
     .send(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
 }
 
-export function createGraphQLHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, trusted: TrustedDocuments, context: ContextFunction<TContext>) {
+/** A JSON body by its `Content-Type` (never one of the "simple" types CSRF prevention is about). */
+const isJson = (type: string | undefined): boolean => type !== undefined && /^application\/json\s*(;|$)/i.test(type);
+
+function sendAnswer(reply: FastifyReply, answer: { status?: number; headers: Map<string, string> }): void {
+  for (const [name, value] of answer.headers) void reply.header(name, value);
+  void reply.code(answer.status ?? 200);
+}
+
+/** The handler; `pipeline` is the gateway's own path for POSTs of JSON (null: all to Apollo Server). */
+export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trusted: TrustedDocuments, context: ContextFunction, pipeline: HttpPipeline | null) {
   apollo.assertStarted('createGraphQLHandler()');
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const request: HTTPGraphQLRequest = {
@@ -86,11 +98,21 @@ export function createGraphQLHandler<TContext extends BaseContext>(apollo: Apoll
     };
     const settled = settle(trusted, req, request);
     if ('code' in settled) return sendRefusal(req, reply, settled);
-    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: settled, context: () => context(req, reply) });
-    for (const [name, value] of response.headers) void reply.header(name, value);
-    void reply.code(response.status ?? 200);
-    // As bytes: fastify would measure a string's UTF-8 length for content-length and then encode
-    // it again to write it (two passes over an answer that can be 100 KB); this is one.
+    let contextOf = () => context(req, reply);
+    if (pipeline && settled.method === 'POST' && isRecord(settled.body) && isJson(req.headers['content-type'])) {
+      const outcome = await pipeline.run(settled, settled.body, contextOf);
+      if (outcome && 'refusal' in outcome) {
+        const { refusal } = outcome;
+        contextOf = () => Promise.reject(refusal instanceof Error ? refusal : new Error(String(refusal)));
+      } else if (outcome) {
+        sendAnswer(reply, outcome);
+        // As bytes: fastify would measure a string's UTF-8 length for content-length and then encode
+        // it again to write it (two passes over an answer that can be 100 KB); this is one.
+        return Buffer.from(outcome.body, 'utf8');
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: settled, context: contextOf });
+    sendAnswer(reply, response);
     if (response.body.kind === 'complete') return Buffer.from(response.body.string, 'utf8');
     return reply.send(Readable.from(response.body.asyncIterator));
   };

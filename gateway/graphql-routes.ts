@@ -1,7 +1,8 @@
 /**
  * GraphQL over HTTP on the executor: GET, and POST with JSON or multipart uploads (multipart.ts),
  * each request's document settled by the trusted documents policy (graphql-handler.ts) and the
- * request authenticated into the executor's context.
+ * request authenticated into the executor's context; `pipeline` is the gateway's own path for
+ * POSTs of JSON (http-pipeline.ts), null where all go to Apollo Server.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApolloServer } from '@apollo/server';
@@ -13,8 +14,9 @@ import { requestTimingOf } from './metrics.ts';
 import { registerGraphQLPost } from './multipart.ts';
 import { createGraphQLHandler } from './graphql-handler.ts';
 import type { TrustedDocuments } from './trusted-documents.ts';
+import type { HttpPipeline } from './http-pipeline.ts';
 
-export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>, trusted: TrustedDocuments): void {
+export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>, trusted: TrustedDocuments, pipeline: HttpPipeline | null): void {
   const graphqlHandler = createGraphQLHandler(apollo, trusted, async (req): Promise<GatewayContext> => {
     try {
       return { auth: await authenticate(req), viaHttp: true, timing: requestTimingOf(req) };
@@ -23,7 +25,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo
       if (err instanceof AppError) throw toGraphQLError(err);
       throw err;
     }
-  });
+  }, pipeline);
   app.get(path, graphqlHandler);
   // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
   registerGraphQLPost(app, path, graphqlHandler);

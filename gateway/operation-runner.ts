@@ -11,10 +11,10 @@
  * are GraphQL over HTTP's; a route has its own (rest-compat/).
  */
 import type { ApolloServer } from '@apollo/server';
-import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './context.ts';
 import type { LeanGateway } from './executor/index.ts';
-import type { FormatError } from './format-error.ts';
+import { formatErrors, type FormatError } from './format-error.ts';
 
 export interface OperationRequest {
   /** The document's text; it may hold other operations and fragments. */
@@ -55,23 +55,9 @@ export function createOperationRunner(opts: { lean: LeanGateway | null; apollo: 
   return async ({ query, operationName, variables }, context) => {
     try {
       const result = await lean.executeDirect({ source: query, document: documentOf(query), operationName, variables, context });
-      return { data: result.data, errors: result.errors?.map((error) => format(formatError, error)) };
+      return { data: result.data, errors: result.errors && formatErrors(formatError, result.errors).formatted };
     } catch (err) {
-      return { errors: [format(formatError, err)] };
+      return { errors: formatErrors(formatError, [err]).formatted };
     }
   };
-}
-
-/**
- * One error as Apollo Server formats an executor's (its `normalizeAndFormatErrors`): a GraphQL
- * error, `INTERNAL_SERVER_ERROR` where it has no code, no `http` extension, then `formatError`.
- */
-function format(formatError: FormatError, error: unknown): GraphQLFormattedError {
-  const graphqlError = error instanceof GraphQLError
-    ? error
-    : error instanceof Error
-      ? new GraphQLError(error.message, { originalError: error })
-      : new GraphQLError(`Unexpected error value: ${String(error)}`);
-  const { http: _http, ...extensions } = graphqlError.extensions;
-  return formatError({ ...graphqlError.toJSON(), extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' } }, error);
 }

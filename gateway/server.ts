@@ -47,6 +47,7 @@ import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { createOperationRunner } from './operation-runner.ts';
+import { createHttpPipeline } from './http-pipeline.ts';
 import { syncHook } from './sync-hook.ts';
 import type { GatewayContext } from './context.ts';
 import { signContext } from '../kernel/context.ts';
@@ -65,6 +66,11 @@ export interface GatewayOptions {
   subgraphUrls?: Partial<Record<string, string>>;
   /** Layers mounted on the gateway by the composition root (e.g. rest-compat's `restCompat()`). */
   plugins?: readonly GatewayPlugin[];
+  /**
+   * Where POSTs of JSON go on the lean executor: the gateway's own pipeline (`gateway`, the
+   * default; http-pipeline.ts) or Apollo Server's (`apollo`, what the tests compare it with).
+   */
+  httpPipeline?: 'gateway' | 'apollo';
 }
 
 export interface StartedGateway {
@@ -135,21 +141,27 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const apq = createApqCache(config, logger);
 
   const cacheHints = supergraph.derive((current) => readCacheHints(current.sdl));
+  // The plugins with request hooks, which both Apollo Server and the gateway's own pipeline run.
+  const requestPlugins = [statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies), cacheControlPlugin({ get fields() { return cacheHints().fields; }, get types() { return cacheHints().types; } }), ...graphqlTracingPlugins<GatewayContext>({ execute: false })];
+  const options = executorOptions(config, formatError);
   const apollo = new ApolloServer<GatewayContext>({
-    ...executorOptions(config, formatError),
+    ...options,
     gateway,
     persistedQueries: apq.options,
     // The CLI closes everything on SIGINT/SIGTERM; Apollo's own handler would re-raise the signal first.
     stopOnTerminationSignals: false,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies), cacheControlPlugin({ get fields() { return cacheHints().fields; }, get types() { return cacheHints().types; } }), ...graphqlTracingPlugins<GatewayContext>({ execute: false })],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), ...requestPlugins],
   });
   await apollo.start();
+  const pipeline = lean && opts.httpPipeline !== 'apollo'
+    ? createHttpPipeline({ lean, plugins: requestPlugins, formatError, parseOptions: options.parseOptions ?? {}, validationRules: options.validationRules ?? [], hideSuggestions: options.validationOptions?.hideSuggestions ?? false, introspection: options.introspection ?? false, logger })
+    : null;
 
   const authenticate = recordingCaller(httpAuthentication(authenticator, config.trustProxy));
 
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
-  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted);
+  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted, pipeline);
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 

@@ -114,6 +114,10 @@ export interface LeanGateway extends GatewayInterface {
    * plugin hooks), which costs about as much as the execution of a one-fetch operation.
    */
   executeDirect<TContext extends object>(operation: DirectOperation<TContext>): Promise<GatewayExecutionResult>;
+  /** The API schema requests are validated and executed against now (the one Apollo Server has). */
+  schema(): GraphQLSchema;
+  /** What Apollo Server calls to execute a request, for GraphQL over HTTP's own path (gateway/http-pipeline.ts). */
+  executor: GatewayExecutor;
 }
 
 export interface LeanExecutorOptions {
@@ -170,6 +174,14 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
   };
 
   return {
+    schema() {
+      if (current) return current.schema;
+      // Before Apollo Server loads the gateway: the state the executor will find for this schema.
+      const state = leanStateOf(source.current, options);
+      states.set(state.schema, state);
+      return state.schema;
+    },
+    executor,
     executeDirect({ source: text, document, operationName, variables, context }) {
       const state = current ?? leanStateOf(source.current, options);
       const errors = validated(state.schema, document);

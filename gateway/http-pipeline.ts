@@ -1,0 +1,283 @@
+/**
+ * The gateway's own path for GraphQL over HTTP's common request: a POST of JSON whose document was
+ * valid when last seen, asking for a query or mutation. It does what Apollo Server's request
+ * pipeline does for such a request, with the same plugin objects and in the same order
+ * (`requestDidStart`, `didResolveSource`, `didResolveOperation`, `responseForOperation`,
+ * `executionDidStart`/`executionDidEnd`, `didEncounterErrors`, `willSendResponse`), the same error
+ * formatting and the same statuses, headers and body bytes, but without what it costs Apollo Server
+ * on every request: a SHA-256 of the document text, its document store lookup, the response
+ * re-ordered and its head copied again.
+ *
+ * Everything else goes to Apollo Server unchanged (`null` from `run`): GET, uploads, batches, APQ,
+ * a document not seen before (Apollo Server parses and validates it, with its tracing spans; this
+ * path keeps it from then on) or one that is invalid, no operation to run or a subscription, an
+ * `Accept` it cannot answer, and a request whose credentials are refused (handed over with the
+ * same refusal, so they are checked once). Tested against Apollo Server's answers request by
+ * request in test/http-pipeline.e2e.test.ts.
+ */
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextExecutionDidStart, type GraphQLRequestContextWillSendResponse, type GraphQLRequestListener, type HTTPGraphQLRequest } from '@apollo/server';
+import type { CachePolicy } from '@apollo/cache-control-types';
+import Negotiator from 'negotiator';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
+import type { Logger } from '../kernel/logger.ts';
+import type { GatewayContext } from './context.ts';
+import { outsideRequestContext, type LeanGateway } from './executor/index.ts';
+import { ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
+
+export interface HttpPipelineOptions {
+  lean: LeanGateway;
+  /** The plugins Apollo Server runs, in its order (the draining and landing-page ones have no request hooks). */
+  plugins: readonly ApolloServerPlugin<GatewayContext>[];
+  formatError: FormatError;
+  parseOptions: ParseOptions;
+  validationRules: readonly ValidationRule[];
+  hideSuggestions: boolean;
+  introspection: boolean;
+  logger: Logger;
+}
+
+/** An answer: what the handler writes. */
+export interface HttpAnswer {
+  status: number;
+  headers: HeaderMap;
+  body: string;
+}
+
+export interface HttpPipeline {
+  /**
+   * Answers `body` (a POST's parsed JSON, its document settled) if this path takes it; `null` hands
+   * the request to Apollo Server, with the context's refusal when `context` threw.
+   */
+  run(http: HTTPGraphQLRequest, body: Record<string, unknown>, context: () => Promise<GatewayContext>): Promise<HttpAnswer | { refusal: unknown } | null>;
+}
+
+/** What every hook of a request on this path is handed: its operation is resolved before the first. */
+type RequestContext = GraphQLRequestContextExecutionDidStart<GatewayContext> & GraphQLRequestContextWillSendResponse<GatewayContext>;
+
+/** How many document texts are kept per schema, and how many characters of them at most. */
+const DOCUMENTS_KEPT = 1000;
+const DOCUMENT_CHARS_KEPT = 4_000_000;
+/** How many `Accept` values' answers are kept. */
+const ACCEPTS_KEPT = 64;
+
+const MEDIA_TYPES = ['application/json; charset=utf-8', 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0; charset=utf-8'];
+
+/** Apollo Server's rule when introspection is off: no `__schema` or `__type` field. */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') context.reportError(new GraphQLError('GraphQL introspection is not allowed', { nodes: [node] }));
+  },
+});
+
+/** A document as this path keeps it: the parse of a valid text and its plan key, or `null` for an invalid one. */
+interface Kept {
+  document: DocumentNode | null;
+  /** The plan cache's key for this text (Apollo Server's is the text's SHA-256; this one is never hex). */
+  key: string;
+}
+
+interface DocumentCache {
+  texts: Map<string, Kept>;
+  chars: number;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x) && !Buffer.isBuffer(x);
+const isAbsentOr = (x: unknown, test: (x: unknown) => boolean): boolean => x === undefined || x === null || test(x);
+const isString = (x: unknown): x is string => typeof x === 'string';
+
+/** Apollo Server's request cache policy (its `newCachePolicy`): POST answers are never restricted here. */
+function newCachePolicy(): CachePolicy {
+  return {
+    maxAge: undefined,
+    scope: undefined,
+    restrict(hint) {
+      if (hint.maxAge !== undefined && (this.maxAge === undefined || hint.maxAge < this.maxAge)) this.maxAge = hint.maxAge;
+      if (hint.scope !== undefined && this.scope !== 'PRIVATE') this.scope = hint.scope;
+    },
+    replace(hint) {
+      if (hint.maxAge !== undefined) this.maxAge = hint.maxAge;
+      if (hint.scope !== undefined) this.scope = hint.scope;
+    },
+    policyIfCacheable() {
+      if (this.maxAge === undefined || this.maxAge === 0) return null;
+      return { maxAge: this.maxAge, scope: this.scope ?? 'PUBLIC' };
+    },
+  };
+}
+
+/** The `Cache-Control` Apollo Server's cache control plugin writes last, for an answer nothing made cacheable. */
+function writeCacheControl(headers: HeaderMap, policy: CachePolicy, hasErrors: boolean): void {
+  const existing = headers.get('cache-control');
+  const cacheable = existing && /^max-age=(\d+), (public|private)$/.exec(existing);
+  if (existing && existing !== 'no-store' && !cacheable) return; // a header it cannot read stays
+  const next = newCachePolicy();
+  next.replace(policy);
+  if (cacheable) next.restrict({ maxAge: Number(cacheable[1]), scope: cacheable[2] === 'public' ? 'PUBLIC' : 'PRIVATE' });
+  const ifCacheable = next.policyIfCacheable();
+  if (ifCacheable && existing !== 'no-store' && !hasErrors) headers.set('cache-control', `max-age=${ifCacheable.maxAge}, ${ifCacheable.scope.toLowerCase()}`);
+  else headers.set('cache-control', 'no-store');
+}
+
+/** graphql-js's variable coercion errors, which Apollo Server reports as `BAD_USER_INPUT`. */
+function isBadUserInput(error: GraphQLError): boolean {
+  const node = error.nodes?.length === 1 ? error.nodes[0] : undefined;
+  if (node?.kind !== 'VariableDefinition') return false;
+  const name = node.variable.name.value;
+  return ['has invalid value', 'got invalid value ', 'of required type ', 'of non-null type '].some((tail) => error.message.startsWith(`Variable "$${name}" ${tail}`));
+}
+
+export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
+  const { lean, plugins, formatError, logger } = opts;
+  const rules = [...specifiedRules, ...(opts.introspection ? [] : [noIntrospection]), ...opts.validationRules];
+  const caches = new WeakMap<GraphQLSchema, DocumentCache>();
+  let keys = 0;
+  const accepts = new Map<string, string | null>();
+
+  /** The kept document of `text`, or undefined the first time it is seen (then kept for the next request). */
+  const keptOf = (schema: GraphQLSchema, text: string): Kept | undefined => {
+    let cache = caches.get(schema);
+    if (!cache) caches.set(schema, (cache = { texts: new Map(), chars: 0 }));
+    const kept = cache.texts.get(text);
+    if (kept) return kept;
+    if (cache.texts.size >= DOCUMENTS_KEPT || cache.chars + text.length > DOCUMENT_CHARS_KEPT) {
+      cache.texts.clear();
+      cache.chars = 0;
+    }
+    let document: DocumentNode | null = null;
+    try {
+      const parsed = parse(text, opts.parseOptions);
+      if (validate(schema, parsed, rules, { hideSuggestions: opts.hideSuggestions }).length === 0) document = parsed;
+    } catch {
+      // a syntax error: Apollo Server answers it, every time
+    }
+    cache.texts.set(text, { document, key: `http:${++keys}` });
+    cache.chars += text.length;
+    return undefined;
+  };
+
+  /** The content type Apollo Server answers a single result with for `accept` (null: 406). */
+  const contentTypeOf = (accept: string | undefined): string | null => {
+    if (!accept) return MEDIA_TYPES[0] ?? null;
+    let type = accepts.get(accept);
+    if (type === undefined) {
+      if (accepts.size >= ACCEPTS_KEPT) accepts.clear();
+      accepts.set(accept, (type = new Negotiator({ headers: { accept } }).mediaType(MEDIA_TYPES) ?? null));
+    }
+    return type;
+  };
+
+  return {
+    async run(http, body, context) {
+      const { query, variables, extensions, operationName } = body;
+      if (!isString(query) || query === '' || !isAbsentOr(variables, isRecord) || !isAbsentOr(operationName, isString) || !isAbsentOr(extensions, isRecord)) return null;
+      if (isRecord(extensions) && extensions.persistedQuery) return null;
+      const contentType = contentTypeOf(http.headers.get('accept'));
+      if (contentType === null) return null;
+      const schema = lean.schema();
+      const kept = keptOf(schema, query);
+      if (!kept?.document) return null;
+      const document = kept.document;
+      const operation = getOperationAST(document, isString(operationName) ? operationName : undefined);
+      if (!operation || operation.operation === 'subscription') return null;
+
+      let contextValue: GatewayContext;
+      try {
+        contextValue = await context();
+      } catch (refusal) {
+        return { refusal };
+      }
+
+      const response: RequestContext['response'] = { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: {} } };
+      const request = { query, operationName: isString(operationName) ? operationName : undefined, variables: isRecord(variables) ? variables : undefined, extensions: isRecord(extensions) ? extensions : undefined, http };
+      const rc: RequestContext = {
+        logger,
+        cache: NO_CACHE,
+        schema,
+        request,
+        response,
+        contextValue,
+        metrics: { persistedQueryHit: false, persistedQueryRegister: false },
+        overallCachePolicy: newCachePolicy(),
+        requestIsBatched: false,
+        queryHash: kept.key,
+        source: query,
+        document,
+        operation,
+        operationName: operation.name?.value ?? null,
+      };
+      const listeners = (await Promise.all(plugins.map((p) => p.requestDidStart?.(rc)))).filter((l): l is GraphQLRequestListener<GatewayContext> => !!l);
+
+      const answer = (): HttpAnswer => {
+        const headers = response.http.headers;
+        const single = response.body.kind === 'single' ? response.body.singleResult : {};
+        writeCacheControl(headers, rc.overallCachePolicy, single.errors !== undefined);
+        if (!headers.get('content-type')) headers.set('content-type', contentType);
+        // Apollo Server's order of a result's fields, and its trailing newline.
+        return { status: response.http.status ?? 200, headers, body: `${JSON.stringify({ errors: single.errors, data: single.data, extensions: single.extensions })}\n` };
+      };
+      const didEncounterErrors = async (errors: readonly GraphQLError[]): Promise<void> => {
+        // The same object for every hook, as Apollo Server hands it on; from here on it has the errors.
+        const withErrors = Object.assign(rc, { errors });
+        await Promise.all(listeners.map((l) => l.didEncounterErrors?.(withErrors)));
+      };
+      const merge = (head: HttpHead): void => {
+        if (head.status) response.http.status = head.status;
+        for (const [name, value] of head.headers) response.http.headers.set(name, value);
+      };
+      const sendErrors = async (errors: readonly GraphQLError[]): Promise<HttpAnswer> => {
+        await didEncounterErrors(errors);
+        const { formatted, http: fromErrors } = formatErrors(formatError, errors);
+        response.body = { kind: 'single', singleResult: { errors: formatted } };
+        merge(fromErrors);
+        response.http.status ??= 500;
+        await Promise.all(listeners.map((l) => l.willSendResponse?.(rc)));
+        return answer();
+      };
+
+      try {
+        await Promise.all(listeners.map((l) => l.didResolveSource?.(rc)));
+        try {
+          await Promise.all(listeners.map((l) => l.didResolveOperation?.(rc)));
+        } catch (err) {
+          return await sendErrors([ensureGraphQLError(err)]);
+        }
+        let fromPlugin = null;
+        for (const l of listeners) if ((fromPlugin = (await l.responseForOperation?.(rc)) ?? null)) break;
+        if (fromPlugin) {
+          response.body = fromPlugin.body;
+          merge(fromPlugin.http);
+        } else {
+          const executionListeners = (await Promise.all(listeners.map((l) => l.executionDidStart?.(rc)))).filter((l) => !!l).reverse();
+          try {
+            const result = await lean.executor(outsideRequestContext({ source: query, document, operation, operationName: request.operationName, variables: request.variables ?? {}, schema, context: contextValue, logger, queryHash: kept.key }));
+            const errors = result.errors?.map((e) => (isBadUserInput(e) && e.extensions.code == null ? new GraphQLError(e.message, { nodes: e.nodes, originalError: e.originalError ?? e, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }) : e));
+            if (errors) await didEncounterErrors(errors);
+            const { formatted, http: fromErrors }: { formatted?: GraphQLFormattedError[]; http: HttpHead } = errors ? formatErrors(formatError, errors) : { http: { headers: new HeaderMap() } };
+            if (errors?.length && result.data === undefined && !fromErrors.status) fromErrors.status = 400;
+            merge(fromErrors);
+            response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
+          } catch (err) {
+            await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(err instanceof Error ? err : ensureGraphQLError(err))));
+            return await sendErrors([ensureGraphQLError(err)]);
+          }
+          await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
+        }
+        await Promise.all(listeners.map((l) => l.willSendResponse?.(rc)));
+        return answer();
+      } catch (err) {
+        // Apollo Server answers an error of its own pipeline (a plugin's hook that threw) with 500.
+        logger.error({ err }, 'unexpected error processing a GraphQL request');
+        const { formatted, http: fromError } = formatErrors(formatError, [new Error('Internal server error')]);
+        const headers = new HeaderMap([...fromError.headers, ['content-type', contentType]]);
+        return { status: fromError.status ?? 500, headers, body: `${JSON.stringify({ errors: formatted })}\n` };
+      }
+    },
+  };
+}
+
+/** The request's cache: this path keeps nothing there (Apollo Server's is for APQ, which goes to it). */
+const NO_CACHE: RequestContext['cache'] = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => true,
+};
