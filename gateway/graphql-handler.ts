@@ -86,8 +86,13 @@ function sendAnswer(reply: FastifyReply, answer: { status?: number; headers: Map
   void reply.code(answer.status ?? 200);
 }
 
-/** The handler; `pipeline` is the gateway's own path for POSTs of JSON (null: all to Apollo Server). */
-export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trusted: TrustedDocuments, context: ContextFunction, pipeline: HttpPipeline | null) {
+/** Where POSTs of JSON go: the gateway's own pipeline (null: all to Apollo Server), and who is told which answered each. */
+export interface PostRouting {
+  pipeline: HttpPipeline | null;
+  answered(by: 'gateway' | 'apollo'): void;
+}
+
+export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trusted: TrustedDocuments, context: ContextFunction, posts: PostRouting) {
   apollo.assertStarted('createGraphQLHandler()');
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const request: HTTPGraphQLRequest = {
@@ -99,8 +104,9 @@ export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trust
     const settled = settle(trusted, req, request);
     if ('code' in settled) return sendRefusal(req, reply, settled);
     let contextOf = () => context(req, reply);
-    if (pipeline && settled.method === 'POST' && isRecord(settled.body) && isJson(req.headers['content-type'])) {
-      const outcome = await pipeline.run(settled, settled.body, contextOf);
+    if (settled.method === 'POST' && isRecord(settled.body) && isJson(req.headers['content-type'])) {
+      const outcome = posts.pipeline && (await posts.pipeline.run(settled, settled.body, contextOf));
+      posts.answered(outcome && 'status' in outcome ? 'gateway' : 'apollo');
       if (outcome && 'refusal' in outcome) {
         const { refusal } = outcome;
         contextOf = () => Promise.reject(refusal instanceof Error ? refusal : new Error(String(refusal)));

@@ -1,8 +1,8 @@
 /**
  * GraphQL over HTTP on the executor: GET, and POST with JSON or multipart uploads (multipart.ts),
  * each request's document settled by the trusted documents policy (graphql-handler.ts) and the
- * request authenticated into the executor's context; `pipeline` is the gateway's own path for
- * POSTs of JSON (http-pipeline.ts), null where all go to Apollo Server.
+ * request authenticated into the executor's context; POSTs of JSON go to the gateway's own
+ * pipeline where there is one (http-pipeline.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApolloServer } from '@apollo/server';
@@ -12,11 +12,10 @@ import type { GatewayContext } from './context.ts';
 import { toGraphQLError } from './format-error.ts';
 import { requestTimingOf } from './metrics.ts';
 import { registerGraphQLPost } from './multipart.ts';
-import { createGraphQLHandler } from './graphql-handler.ts';
+import { createGraphQLHandler, type PostRouting } from './graphql-handler.ts';
 import type { TrustedDocuments } from './trusted-documents.ts';
-import type { HttpPipeline } from './http-pipeline.ts';
 
-export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>, trusted: TrustedDocuments, pipeline: HttpPipeline | null): void {
+export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo: ApolloServer<GatewayContext>, authenticate: (req: FastifyRequest) => Promise<AuthContext>, trusted: TrustedDocuments, posts: PostRouting): void {
   const graphqlHandler = createGraphQLHandler(apollo, trusted, async (req): Promise<GatewayContext> => {
     try {
       return { auth: await authenticate(req), viaHttp: true, timing: requestTimingOf(req) };
@@ -25,7 +24,7 @@ export function registerGraphQLRoutes(app: FastifyInstance, path: string, apollo
       if (err instanceof AppError) throw toGraphQLError(err);
       throw err;
     }
-  }, pipeline);
+  }, posts);
   app.get(path, graphqlHandler);
   // JSON, plus multipart uploads (GraphQL multipart request spec) with their own body limit.
   registerGraphQLPost(app, path, graphqlHandler);

@@ -32,6 +32,8 @@ export interface GatewayMetrics {
   websocketConnections: Gauge;
   /** Requests whose document is in no trusted documents manifest: run under `allow`, refused under `enforce`. */
   untrustedDocuments: Counter<'action'>;
+  /** GraphQL POSTs of JSON by the pipeline that answered them: the gateway's own, or Apollo Server's (http-pipeline.ts). */
+  graphqlPipeline: Counter<'pipeline'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -56,6 +58,7 @@ export function createGatewayMetrics(subgraphs: readonly string[] = []): Gateway
     rateLimitHits: new Counter({ name: 'xentree_rate_limit_hits_total', help: 'Requests rejected by a rate limit, by policy.', labelNames: ['policy'], registers }),
     websocketConnections: new Gauge({ name: 'xentree_websocket_connections', help: 'Open client WebSocket connections.', registers }),
     untrustedDocuments: new Counter({ name: 'xentree_untrusted_documents_total', help: 'GraphQL requests whose document is in no trusted documents manifest: run (allow) or refused (enforce).', labelNames: ['action'], registers }),
+    graphqlPipeline: new Counter({ name: 'xentree_graphql_pipeline_total', help: 'GraphQL POSTs of JSON by the pipeline that answered them: gateway (its own) or apollo (Apollo Server).', labelNames: ['pipeline'], registers }),
   };
   for (const subgraph of subgraphs) metrics.breakerState.set({ subgraph }, 0);
   return metrics;
@@ -209,4 +212,11 @@ export function registerMetrics(app: FastifyInstance, opts: MetricsRouteOptions)
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+}
+
+/** Counts GraphQL POSTs by the pipeline that answered them (children bound once: nothing hashed per request). */
+export function countedBy(metrics: GatewayMetrics): (by: 'gateway' | 'apollo') => void {
+  const gateway = metrics.graphqlPipeline.labels({ pipeline: 'gateway' });
+  const apollo = metrics.graphqlPipeline.labels({ pipeline: 'apollo' });
+  return (by) => (by === 'gateway' ? gateway : apollo).inc();
 }

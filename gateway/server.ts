@@ -42,7 +42,7 @@ import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, c
 import { createSubgraphGuards } from './resilience.ts';
 import { createConnectionPool } from './subgraph-poster.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
-import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
+import { countedBy, createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
@@ -161,7 +161,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const authenticate = recordingCaller(httpAuthentication(authenticator, config.trustProxy));
 
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
-  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted, pipeline);
+  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted, { pipeline, answered: countedBy(metrics) });
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 
