@@ -205,7 +205,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         operation,
         operationName: operation.name?.value ?? null,
       };
-      const listeners = (await Promise.all(plugins.map((p) => p.requestDidStart?.(rc)))).filter((l): l is GraphQLRequestListener<GatewayContext> => !!l);
+      let listeners: GraphQLRequestListener<GatewayContext>[] = [];
 
       const answer = (): HttpAnswer => {
         const headers = response.http.headers;
@@ -235,6 +235,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
       };
 
       try {
+        listeners = (await Promise.all(plugins.map((p) => p.requestDidStart?.(rc)))).filter((l) => !!l);
         await Promise.all(listeners.map((l) => l.didResolveSource?.(rc)));
         try {
           await Promise.all(listeners.map((l) => l.didResolveOperation?.(rc)));
@@ -266,6 +267,8 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         return answer();
       } catch (err) {
         // Apollo Server answers an error of its own pipeline (a plugin's hook that threw) with 500.
+        const error = err instanceof Error ? err : ensureGraphQLError(err);
+        await Promise.all(plugins.map((p) => p.unexpectedErrorProcessingRequest?.({ requestContext: rc, error }))).catch(() => {});
         logger.error({ err }, 'unexpected error processing a GraphQL request');
         const { formatted, http: fromError } = formatErrors(formatError, [new Error('Internal server error')]);
         const headers = new HeaderMap([...fromError.headers, ['content-type', contentType]]);
