@@ -21,7 +21,7 @@ import Negotiator from 'negotiator';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Logger } from '../kernel/logger.ts';
 import type { GatewayContext } from './context.ts';
-import { outsideRequestContext, type LeanGateway } from './executor/index.ts';
+import { NO_CACHE, outsideRequestContext, type LeanGateway } from './executor/index.ts';
 import { ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
 
 export interface HttpPipelineOptions {
@@ -277,10 +277,3 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
     },
   };
 }
-
-/** The request's cache: this path keeps nothing there (Apollo Server's is for APQ, which goes to it). */
-const NO_CACHE: RequestContext['cache'] = {
-  get: async () => undefined,
-  set: async () => {},
-  delete: async () => true,
-};

@@ -49,8 +49,8 @@ interface LeanState {
   plans: Map<string, Planned>;
 }
 
-/** The cache of a request context built outside Apollo Server (nothing in the executor uses it). */
-const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
+/** The cache of a request context built outside Apollo Server (nothing in the executor or the gateway's plugins uses it). */
+export const NO_CACHE: GatewayGraphQLRequestContext['cache'] = {
   get: async () => undefined,
   set: async () => {},
   delete: async () => true,
