@@ -118,6 +118,16 @@ function writeCacheControl(headers: HeaderMap, policy: CachePolicy, hasErrors: b
   else headers.set('cache-control', 'no-store');
 }
 
+/**
+ * The hooks of one phase, run together as Apollo Server runs them (`Promise.all`); without a
+ * listener for it, no promise and no turn of the event loop (most phases have none here).
+ */
+function together<T>(calls: readonly (Promise<T> | undefined)[]): Promise<T[]> | undefined {
+  let pending: Promise<T>[] | undefined;
+  for (const call of calls) if (call) (pending ??= []).push(call);
+  return pending && Promise.all(pending);
+}
+
 /** graphql-js's variable coercion errors, which Apollo Server reports as `BAD_USER_INPUT`. */
 function isBadUserInput(error: GraphQLError): boolean {
   const node = error.nodes?.length === 1 ? error.nodes[0] : undefined;
@@ -218,7 +228,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
       const didEncounterErrors = async (errors: readonly GraphQLError[]): Promise<void> => {
         // The same object for every hook, as Apollo Server hands it on; from here on it has the errors.
         const withErrors = Object.assign(rc, { errors });
-        await Promise.all(listeners.map((l) => l.didEncounterErrors?.(withErrors)));
+        await together(listeners.map((l) => l.didEncounterErrors?.(withErrors)));
       };
       const merge = (head: HttpHead): void => {
         if (head.status) response.http.status = head.status;
@@ -230,25 +240,25 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         response.body = { kind: 'single', singleResult: { errors: formatted } };
         merge(fromErrors);
         response.http.status ??= 500;
-        await Promise.all(listeners.map((l) => l.willSendResponse?.(rc)));
+        await together(listeners.map((l) => l.willSendResponse?.(rc)));
         return answer();
       };
 
       try {
         listeners = (await Promise.all(plugins.map((p) => p.requestDidStart?.(rc)))).filter((l) => !!l);
-        await Promise.all(listeners.map((l) => l.didResolveSource?.(rc)));
+        await together(listeners.map((l) => l.didResolveSource?.(rc)));
         try {
-          await Promise.all(listeners.map((l) => l.didResolveOperation?.(rc)));
+          await together(listeners.map((l) => l.didResolveOperation?.(rc)));
         } catch (err) {
           return await sendErrors([ensureGraphQLError(err)]);
         }
         let fromPlugin = null;
-        for (const l of listeners) if ((fromPlugin = (await l.responseForOperation?.(rc)) ?? null)) break;
+        for (const l of listeners) if (l.responseForOperation && (fromPlugin = (await l.responseForOperation(rc)) ?? null)) break;
         if (fromPlugin) {
           response.body = fromPlugin.body;
           merge(fromPlugin.http);
         } else {
-          const executionListeners = (await Promise.all(listeners.map((l) => l.executionDidStart?.(rc)))).filter((l) => !!l).reverse();
+          const executionListeners = ((await together(listeners.map((l) => l.executionDidStart?.(rc)))) ?? []).filter((l) => !!l).reverse();
           try {
             const result = await lean.executor(outsideRequestContext({ source: query, document, operation, operationName: request.operationName, variables: request.variables ?? {}, schema, context: contextValue, logger, queryHash: kept.key }));
             const errors = result.errors?.map((e) => (isBadUserInput(e) && e.extensions.code == null ? new GraphQLError(e.message, { nodes: e.nodes, originalError: e.originalError ?? e, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }) : e));
@@ -258,12 +268,12 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
             merge(fromErrors);
             response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
           } catch (err) {
-            await Promise.all(executionListeners.map((l) => l.executionDidEnd?.(err instanceof Error ? err : ensureGraphQLError(err))));
+            await together(executionListeners.map((l) => l.executionDidEnd?.(err instanceof Error ? err : ensureGraphQLError(err))));
             return await sendErrors([ensureGraphQLError(err)]);
           }
-          await Promise.all(executionListeners.map((l) => l.executionDidEnd?.()));
+          await together(executionListeners.map((l) => l.executionDidEnd?.()));
         }
-        await Promise.all(listeners.map((l) => l.willSendResponse?.(rc)));
+        await together(listeners.map((l) => l.willSendResponse?.(rc)));
         return answer();
       } catch (err) {
         // Apollo Server answers an error of its own pipeline (a plugin's hook that threw) with 500.
