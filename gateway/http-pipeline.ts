@@ -8,15 +8,14 @@
  * on every request: a SHA-256 of the document text, its document store lookup, the response
  * re-ordered and its head copied again.
  *
- * Everything else goes to Apollo Server unchanged (`null` from `run`): GET, uploads, batches, APQ,
- * a document not seen before (Apollo Server parses and validates it, with its tracing spans; this
- * path keeps it from then on) or one that is invalid, no operation to run or a subscription, an
- * `Accept` it cannot answer, and a request whose credentials are refused (handed over with the
- * same refusal, so they are checked once). Tested against Apollo Server's answers request by
- * request in test/http-pipeline.e2e.test.ts.
+ * Everything else goes to Apollo Server unchanged (`null` from `run`): GET, uploads, batches,
+ * APQ, a document not seen before (Apollo Server parses and validates it, with its tracing spans;
+ * this path parses it the second time and keeps it from then on) or one that is invalid, no
+ * operation to run or a subscription, an `Accept` it cannot answer, and a request whose
+ * credentials are refused (handed over with the same refusal, so they are checked once). Tested
+ * against Apollo Server's answers request by request in test/http-pipeline.e2e.test.ts.
  */
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextExecutionDidStart, type GraphQLRequestContextWillSendResponse, type GraphQLRequestListener, type HTTPGraphQLRequest } from '@apollo/server';
-import type { CachePolicy } from '@apollo/cache-control-types';
 import Negotiator from 'negotiator';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Logger } from '../kernel/logger.ts';
@@ -51,12 +50,15 @@ export interface HttpPipeline {
   run(http: HTTPGraphQLRequest, body: Record<string, unknown>, context: () => Promise<GatewayContext>): Promise<HttpAnswer | { refusal: unknown } | null>;
 }
 
+/** A request's cache policy (Apollo Server's `CachePolicy`). */
+type CachePolicy = RequestContext['overallCachePolicy'];
+
 /** What every hook of a request on this path is handed: its operation is resolved before the first. */
 type RequestContext = GraphQLRequestContextExecutionDidStart<GatewayContext> & GraphQLRequestContextWillSendResponse<GatewayContext>;
 
 /** How many document texts are kept per schema, and how many characters of them at most. */
 const DOCUMENTS_KEPT = 1000;
-const DOCUMENT_CHARS_KEPT = 4_000_000;
+const DOCUMENT_CHARS_KEPT = 1_000_000;
 /** How many `Accept` values' answers are kept. */
 const ACCEPTS_KEPT = 64;
 
@@ -76,8 +78,11 @@ interface Kept {
   key: string;
 }
 
+/** A text seen once, not parsed here yet. */
+const SEEN = 'seen';
+
 interface DocumentCache {
-  texts: Map<string, Kept>;
+  texts: Map<string, Kept | typeof SEEN>;
   chars: number;
 }
 
@@ -143,15 +148,22 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
   let keys = 0;
   const accepts = new Map<string, string | null>();
 
-  /** The kept document of `text`, or undefined the first time it is seen (then kept for the next request). */
+  /** The kept document of `text` (its parse if valid), or undefined the first time it is seen. */
   const keptOf = (schema: GraphQLSchema, text: string): Kept | undefined => {
     let cache = caches.get(schema);
     if (!cache) caches.set(schema, (cache = { texts: new Map(), chars: 0 }));
     const kept = cache.texts.get(text);
-    if (kept) return kept;
-    if (cache.texts.size >= DOCUMENTS_KEPT || cache.chars + text.length > DOCUMENT_CHARS_KEPT) {
-      cache.texts.clear();
-      cache.chars = 0;
+    if (kept !== undefined && kept !== SEEN) return kept;
+    if (kept === undefined) {
+      // The first sight: Apollo Server parses and validates it, and this path only notes the text,
+      // so a stream of documents each sent once costs no second parse.
+      if (cache.texts.size >= DOCUMENTS_KEPT || cache.chars + text.length > DOCUMENT_CHARS_KEPT) {
+        cache.texts.clear();
+        cache.chars = 0;
+      }
+      cache.texts.set(text, SEEN);
+      cache.chars += text.length;
+      return undefined;
     }
     let document: DocumentNode | null = null;
     try {
@@ -160,9 +172,9 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
     } catch {
       // a syntax error: Apollo Server answers it, every time
     }
-    cache.texts.set(text, { document, key: `http:${++keys}` });
-    cache.chars += text.length;
-    return undefined;
+    const parsed: Kept = { document, key: `http:${++keys}` };
+    cache.texts.set(text, parsed);
+    return parsed;
   };
 
   /** The content type Apollo Server answers a single result with for `accept` (null: 406). */

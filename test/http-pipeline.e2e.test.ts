@@ -101,7 +101,7 @@ describe('GraphQL POSTs: the gateway\'s own pipeline answers as Apollo Server do
     }
   });
 
-  it('answers the second sight of a valid query or mutation itself; Apollo Server answers every request of the other gateway', async () => {
+  it('answers a valid query or mutation itself from its second sight on; Apollo Server answers every request of the other gateway', async () => {
     const before = await pipelineCounts(own.url);
     const body = json({ query: '{ me { id username } }' });
     const answers = [await post(own.url, body, bearer()), await post(own.url, body, bearer())];
@@ -110,6 +110,11 @@ describe('GraphQL POSTs: the gateway\'s own pipeline answers as Apollo Server do
     const after = await pipelineCounts(own.url);
     // Seen before (by the cases above), so both are the own pipeline's.
     expect({ gateway: (after.gateway ?? 0) - (before.gateway ?? 0), apollo: (after.apollo ?? 0) - (before.apollo ?? 0) }).toEqual({ gateway: 2, apollo: 0 });
+    // A document never sent before: Apollo Server answers its first sight, the own pipeline the next.
+    const fresh = json({ query: `{ fresh${Date.now()}: __typename }` });
+    for (let i = 0; i < 3; i++) expect((await post(own.url, fresh, {})).status).toBe(200);
+    const last = await pipelineCounts(own.url);
+    expect({ gateway: (last.gateway ?? 0) - (after.gateway ?? 0), apollo: (last.apollo ?? 0) - (after.apollo ?? 0) }).toEqual({ gateway: 2, apollo: 1 });
     const theirs = await pipelineCounts(apollo.url);
     expect(theirs.gateway).toBe(0);
     expect(theirs.apollo).toBeGreaterThan(cases.length);
