@@ -5,8 +5,8 @@
  * (`requestDidStart`, `didResolveSource`, `didResolveOperation`, `responseForOperation`,
  * `executionDidStart`/`executionDidEnd`, `didEncounterErrors`, `willSendResponse`), the same error
  * formatting and the same statuses, headers and body bytes, but without what it costs Apollo Server
- * on every request: a SHA-256 of the document text, its document store lookup, the response
- * re-ordered and its head copied again.
+ * on every request: a SHA-256 of the document text, its document store lookup, the result
+ * re-ordered into a new object, and a promise for every phase of every plugin.
  *
  * Everything else goes to Apollo Server unchanged (`null` from `run`): GET, uploads, batches,
  * APQ, a document not seen before (Apollo Server parses and validates it, with its tracing spans;
