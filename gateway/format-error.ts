@@ -54,6 +54,11 @@ export interface HttpHead {
   headers: HeaderMap;
 }
 
+/** Any thrown value as an Error (Apollo's `ensureError`). */
+export function ensureError(error: unknown): Error {
+  return error instanceof Error ? error : ensureGraphQLError(error);
+}
+
 /** Any thrown value as a GraphQL error (Apollo's `ensureGraphQLError`). */
 export function ensureGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;

@@ -109,7 +109,7 @@ export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trust
       posts.answered(outcome && 'status' in outcome ? 'gateway' : 'apollo');
       if (outcome && 'refusal' in outcome) {
         const { refusal } = outcome;
-        contextOf = () => Promise.reject(refusal instanceof Error ? refusal : new Error(String(refusal)));
+        contextOf = () => Promise.reject(refusal);
       } else if (outcome) {
         sendAnswer(reply, outcome);
         // As bytes: fastify would measure a string's UTF-8 length for content-length and then encode

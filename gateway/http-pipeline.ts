@@ -21,7 +21,7 @@ import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type Do
 import type { Logger } from '../kernel/logger.ts';
 import type { GatewayContext } from './context.ts';
 import { NO_CACHE, outsideRequestContext, type LeanGateway } from './executor/index.ts';
-import { ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
+import { ensureError, ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
 
 export interface HttpPipelineOptions {
   lean: LeanGateway;
@@ -47,7 +47,7 @@ export interface HttpPipeline {
    * Answers `body` (a POST's parsed JSON, its document settled) if this path takes it; `null` hands
    * the request to Apollo Server, with the context's refusal when `context` threw.
    */
-  run(http: HTTPGraphQLRequest, body: Record<string, unknown>, context: () => Promise<GatewayContext>): Promise<HttpAnswer | { refusal: unknown } | null>;
+  run(http: HTTPGraphQLRequest, body: Record<string, unknown>, context: () => Promise<GatewayContext>): Promise<HttpAnswer | { refusal: Error } | null>;
 }
 
 /** A request's cache policy (Apollo Server's `CachePolicy`). */
@@ -90,7 +90,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 const isAbsentOr = (x: unknown, test: (x: unknown) => boolean): boolean => x === undefined || x === null || test(x);
 const isString = (x: unknown): x is string => typeof x === 'string';
 
-/** Apollo Server's request cache policy (its `newCachePolicy`): POST answers are never restricted here. */
+/** Apollo Server's request cache policy (its `newCachePolicy`, not exported), which its cache control plugin reads. */
 function newCachePolicy(): CachePolicy {
   return {
     maxAge: undefined,
@@ -108,19 +108,6 @@ function newCachePolicy(): CachePolicy {
       return { maxAge: this.maxAge, scope: this.scope ?? 'PUBLIC' };
     },
   };
-}
-
-/** The `Cache-Control` Apollo Server's cache control plugin writes last, for an answer nothing made cacheable. */
-function writeCacheControl(headers: HeaderMap, policy: CachePolicy, hasErrors: boolean): void {
-  const existing = headers.get('cache-control');
-  const cacheable = existing && /^max-age=(\d+), (public|private)$/.exec(existing);
-  if (existing && existing !== 'no-store' && !cacheable) return; // a header it cannot read stays
-  const next = newCachePolicy();
-  next.replace(policy);
-  if (cacheable) next.restrict({ maxAge: Number(cacheable[1]), scope: cacheable[2] === 'public' ? 'PUBLIC' : 'PRIVATE' });
-  const ifCacheable = next.policyIfCacheable();
-  if (ifCacheable && existing !== 'no-store' && !hasErrors) headers.set('cache-control', `max-age=${ifCacheable.maxAge}, ${ifCacheable.scope.toLowerCase()}`);
-  else headers.set('cache-control', 'no-store');
 }
 
 /**
@@ -199,18 +186,19 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
       const kept = keptOf(schema, query);
       if (!kept?.document) return null;
       const document = kept.document;
-      const operation = getOperationAST(document, isString(operationName) ? operationName : undefined);
+      const name = isString(operationName) ? operationName : undefined;
+      const operation = getOperationAST(document, name);
       if (!operation || operation.operation === 'subscription') return null;
 
       let contextValue: GatewayContext;
       try {
         contextValue = await context();
       } catch (refusal) {
-        return { refusal };
+        return { refusal: ensureError(refusal) };
       }
 
       const response: RequestContext['response'] = { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: {} } };
-      const request = { query, operationName: isString(operationName) ? operationName : undefined, variables: isRecord(variables) ? variables : undefined, extensions: isRecord(extensions) ? extensions : undefined, http };
+      const request = { query, operationName: name, variables: isRecord(variables) ? variables : undefined, extensions: isRecord(extensions) ? extensions : undefined, http };
       const rc: RequestContext = {
         logger,
         cache: NO_CACHE,
@@ -232,7 +220,6 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
       const answer = (): HttpAnswer => {
         const headers = response.http.headers;
         const single = response.body.kind === 'single' ? response.body.singleResult : {};
-        writeCacheControl(headers, rc.overallCachePolicy, single.errors !== undefined);
         if (!headers.get('content-type')) headers.set('content-type', contentType);
         // Apollo Server's order of a result's fields, and its trailing newline.
         return { status: response.http.status ?? 200, headers, body: `${JSON.stringify({ errors: single.errors, data: single.data, extensions: single.extensions })}\n` };
@@ -280,7 +267,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
             merge(fromErrors);
             response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
           } catch (err) {
-            await together(executionListeners.map((l) => l.executionDidEnd?.(err instanceof Error ? err : ensureGraphQLError(err))));
+            await together(executionListeners.map((l) => l.executionDidEnd?.(ensureError(err))));
             return await sendErrors([ensureGraphQLError(err)]);
           }
           await together(executionListeners.map((l) => l.executionDidEnd?.()));
@@ -289,8 +276,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         return answer();
       } catch (err) {
         // Apollo Server answers an error of its own pipeline (a plugin's hook that threw) with 500.
-        const error = err instanceof Error ? err : ensureGraphQLError(err);
-        await Promise.all(plugins.map((p) => p.unexpectedErrorProcessingRequest?.({ requestContext: rc, error }))).catch(() => {});
+        await Promise.all(plugins.map((p) => p.unexpectedErrorProcessingRequest?.({ requestContext: rc, error: ensureError(err) }))).catch(() => {});
         logger.error({ err }, 'unexpected error processing a GraphQL request');
         const { formatted, http: fromError } = formatErrors(formatError, [new Error('Internal server error')]);
         const headers = new HeaderMap([...fromError.headers, ['content-type', contentType]]);

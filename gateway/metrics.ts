@@ -213,10 +213,3 @@ export function registerMetrics(app: FastifyInstance, opts: MetricsRouteOptions)
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }
-
-/** Counts GraphQL POSTs by the pipeline that answered them (children bound once: nothing hashed per request). */
-export function countedBy(metrics: GatewayMetrics): (by: 'gateway' | 'apollo') => void {
-  const gateway = metrics.graphqlPipeline.labels({ pipeline: 'gateway' });
-  const apollo = metrics.graphqlPipeline.labels({ pipeline: 'apollo' });
-  return (by) => (by === 'gateway' ? gateway : apollo).inc();
-}

@@ -11,6 +11,7 @@ import Fastify from 'fastify';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { parse } from 'graphql';
 import { disableVendorTelemetry, type Config } from '../kernel/config.ts';
@@ -42,7 +43,7 @@ import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, c
 import { createSubgraphGuards } from './resilience.ts';
 import { createConnectionPool } from './subgraph-poster.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
-import { countedBy, createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
 import type { GatewayPlugin } from './plugin.ts';
@@ -141,8 +142,9 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const apq = createApqCache(config, logger);
 
   const cacheHints = supergraph.derive((current) => readCacheHints(current.sdl));
-  // The plugins with request hooks, which both Apollo Server and the gateway's own pipeline run.
-  const requestPlugins = [statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies), cacheControlPlugin({ get fields() { return cacheHints().fields; }, get types() { return cacheHints().types; } }), ...graphqlTracingPlugins<GatewayContext>({ execute: false })];
+  // The plugins with request hooks, which both Apollo Server and the gateway's own pipeline run;
+  // Apollo Server's cache control plugin writes `Cache-Control` (it would install it by default).
+  const requestPlugins = [ApolloServerPluginCacheControl(), statusFromErrors, legacyJsonStatusPlugin<GatewayContext>(), operationResolutionPlugin<GatewayContext>(), metricsPlugin<GatewayContext>(metrics), createRateLimitPlugin<GatewayContext>(rateLimiter, policies), cacheControlPlugin({ get fields() { return cacheHints().fields; }, get types() { return cacheHints().types; } }), ...graphqlTracingPlugins<GatewayContext>({ execute: false })];
   const options = executorOptions(config, formatError);
   const apollo = new ApolloServer<GatewayContext>({
     ...options,
@@ -161,7 +163,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const authenticate = recordingCaller(httpAuthentication(authenticator, config.trustProxy));
 
   if (config.ide) registerIde(app, { path: '/graphql', title: 'Xentree Graph' });
-  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted, { pipeline, answered: countedBy(metrics) });
+  registerGraphQLRoutes(app, '/graphql', apollo, authenticate, trusted, { pipeline, answered: (by) => metrics.graphqlPipeline.inc({ pipeline: by }) });
 
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 

@@ -175,11 +175,9 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
 
   return {
     schema() {
-      if (current) return current.schema;
-      // Before Apollo Server loads the gateway: the state the executor will find for this schema.
-      const state = leanStateOf(source.current, options);
-      states.set(state.schema, state);
-      return state.schema;
+      // Apollo Server loads the gateway as it starts, before the gateway takes a request.
+      if (!current) throw new Error('The gateway has not loaded a supergraph yet');
+      return current.schema;
     },
     executor,
     executeDirect({ source: text, document, operationName, variables, context }) {
