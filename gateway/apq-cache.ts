@@ -8,8 +8,7 @@
  */
 import type { PersistedQueryOptions } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { Redis } from 'ioredis';
-import { connectRedis } from '../kernel/redis.ts';
+import { Redis } from 'ioredis';
 import type { Config } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { documentHash } from '../schema/persisted-documents.ts';
@@ -120,7 +119,7 @@ export function createApqCache(config: Config, logger: Logger): ApqCache {
     return { kind: 'memory', options: { ttl, cache }, lookup: apqLookup(cache, ttl, logger), close: async () => {} };
   }
   // Like the rate limiter: never stall a request on Redis; one retry, then a miss.
-  const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
   redis.on('error', () => {}); // reported through failed commands; ioredis reconnects by itself
   const cache = new RedisKeyValueCache(redis, config.trustedDocuments.apqKeyPrefix, logger);
   return {

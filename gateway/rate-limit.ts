@@ -9,7 +9,7 @@
  * Operations the REST layer runs in-process are not counted twice: only requests that arrived as
  * GraphQL over HTTP (`viaHttp`) are limited by the GraphQL plugin.
  */
-import { connectRedis } from '../kernel/redis.ts';
+import { Redis } from 'ioredis';
 import { GraphQLError, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { AuthContext } from '../kernel/context.ts';
@@ -76,7 +76,7 @@ export function createMemoryRateLimitStore(now: () => number = Date.now): RateLi
 /** Redis counters shared by every replica: INCR and PEXPIRE in one MULTI, so no key outlives its window. */
 export function createRedisRateLimitStore(url: string): RateLimitStore {
   // A limiter must not stall requests while Redis is away: one retry, then the caller fails open.
-  const redis = connectRedis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
   redis.on('error', () => {}); // reported through failed commands; ioredis reconnects by itself
   return {
     kind: 'redis',

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { parse } from 'graphql';
@@ -153,9 +153,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     // The CLI closes everything on SIGINT/SIGTERM; Apollo's own handler would re-raise the signal first.
     stopOnTerminationSignals: false,
     // Apollo's default landing page loads from its CDN; our own GraphiQL (or nothing) is the IDE.
-    // Inline tracing is for subgraphs: Apollo Server would load it (and its protobuf code, about
-    // 3 MB of heap) only to find the gateway's schema is not one.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...requestPlugins],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), ...requestPlugins],
   });
   await apollo.start();
   const pipeline = lean && opts.httpPipeline !== 'apollo'

@@ -4,7 +4,7 @@
  * With tracing on, a message carries its publisher's trace context (kernel/trace-pubsub.ts).
  */
 import { EventEmitter } from 'node:events';
-import { connectRedis } from './redis.ts';
+import { Redis } from 'ioredis';
 import { reasonOf, redactUrl, StartupError } from './startup.ts';
 import { deliver, tracedPublish } from './trace-pubsub.ts';
 
@@ -49,8 +49,8 @@ export function createRedisPubSub(url: string, prefix = 'xentree:'): PubSub {
 }
 
 function redisPubSub(url: string, prefix: string): { pubsub: PubSub; lastError(): unknown } {
-  const pub = connectRedis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  const sub = connectRedis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
   const handlers = new Map<string, Set<Handler>>();
   sub.on('message', (channel: string, message: string) => {
     const set = handlers.get(channel);

@@ -4,8 +4,7 @@
  * client-facing schema, for codegen and review).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Composition from '@apollo/composition';
+import { composeServices } from '@apollo/composition';
 import { printSchema as printFederationSchema } from '@apollo/federation-internals';
 import { lexicographicSortSchema, printSchema, buildSchema, type DocumentNode } from 'graphql';
 
@@ -51,11 +50,7 @@ export function composeSupergraphSdl(subgraphs: readonly SubgraphToCompose[]): s
   return composeOrThrow(subgraphs).supergraphSdl;
 }
 
-// Composition is loaded when first used: a gateway given its supergraph never holds its code.
-const load = createRequire(import.meta.url);
-
 function composeOrThrow(subgraphs: readonly SubgraphToCompose[]) {
-  const { composeServices } = load('@apollo/composition') as typeof Composition;
   const result = composeServices(subgraphs.map((s) => ({ name: s.name, typeDefs: s.typeDefs, url: s.url ?? placeholderUrl(s.name) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   return result;
