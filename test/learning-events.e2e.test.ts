@@ -42,11 +42,12 @@ describe('learningEvents', () => {
 
   it('streak_changed also when reconciliation ends a streak: found by a read (once) or by the next award', async () => {
     const subscribe = async (l: Awaited<ReturnType<typeof learner>>) => {
-      // Probes on 4 October (1 XP each) until the subscription is live: that day's activity.
+      // Probes on 4 October (1 XP each) until the subscription is live, then a marker: that day's
+      // activity. A probe sent while an earlier one was on its way is delivered before the marker.
       at('2026-10-04T09:00:00.000Z');
-      const { events, close } = await subscribeLearningEvents(t, l, QUERY);
+      const { events, seen, close } = await subscribeLearningEvents(t, l, QUERY, { marker: true });
       const streaks = () => events.filter((e) => e.type === 'STREAK_CHANGED').map((e) => e.streak);
-      return { events, streaks, close };
+      return { events, seen, streaks, close };
     };
 
     const reader = await learner(t);
@@ -71,7 +72,7 @@ describe('learningEvents', () => {
     const earner = await learner(t);
     const b = await subscribe(earner);
     try {
-      const from = b.events.length;
+      const from = b.seen;
       at('2026-10-06T09:00:00.000Z'); // 5 October missed, no freeze
       await award(t, { source: 'live_session', sourceId: `late-${earner.id}`, userId: earner.id, baseXp: 4 });
       await until(() => b.events.length >= from + 3);
