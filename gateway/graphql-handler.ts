@@ -112,9 +112,7 @@ export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trust
         contextOf = () => Promise.reject(refusal);
       } else if (outcome) {
         sendAnswer(reply, outcome);
-        // As bytes: fastify would measure a string's UTF-8 length for content-length and then encode
-        // it again to write it (two passes over an answer that can be 100 KB); this is one.
-        return Buffer.from(outcome.body, 'utf8');
+        return outcome.body;
       }
     }
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: settled, context: contextOf });

@@ -20,7 +20,7 @@ import Negotiator from 'negotiator';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Logger } from '../kernel/logger.ts';
 import type { GatewayContext } from './context.ts';
-import { NO_CACHE, outsideRequestContext, type LeanGateway } from './executor/index.ts';
+import { NO_CACHE, outsideRequestContext, WRITTEN, type LeanGateway } from './executor/index.ts';
 import { ensureError, ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
 
 export interface HttpPipelineOptions {
@@ -39,7 +39,8 @@ export interface HttpPipelineOptions {
 export interface HttpAnswer {
   status: number;
   headers: HeaderMap;
-  body: string;
+  /** The JSON text, in UTF-8, with Apollo Server's trailing newline. */
+  body: Buffer;
 }
 
 export interface HttpPipeline {
@@ -216,13 +217,17 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         operationName: operation.name?.value ?? null,
       };
       let listeners: GraphQLRequestListener<GatewayContext>[] = [];
+      /** The data as the executor wrote it, while the result's `data` is still its `WRITTEN`. */
+      let json: Buffer | undefined;
 
       const answer = (): HttpAnswer => {
         const headers = response.http.headers;
-        const single = response.body.kind === 'single' ? response.body.singleResult : {};
+        const { errors, data, extensions } = response.body.kind === 'single' ? response.body.singleResult : {};
         if (!headers.get('content-type')) headers.set('content-type', contentType);
+        const status = response.http.status ?? 200;
+        if (data === WRITTEN && json) return { status, headers, body: withWrittenData(errors, json, extensions) };
         // Apollo Server's order of a result's fields, and its trailing newline.
-        return { status: response.http.status ?? 200, headers, body: `${JSON.stringify({ errors: single.errors, data: single.data, extensions: single.extensions })}\n` };
+        return { status, headers, body: Buffer.from(`${JSON.stringify({ errors, data, extensions })}\n`, 'utf8') };
       };
       const didEncounterErrors = async (errors: readonly GraphQLError[]): Promise<void> => {
         // The same object for every hook, as Apollo Server hands it on; from here on it has the errors.
@@ -259,13 +264,14 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         } else {
           const executionListeners = ((await together(listeners.map((l) => l.executionDidStart?.(rc)))) ?? []).filter((l) => !!l).reverse();
           try {
-            const result = await lean.executor(outsideRequestContext({ source: query, document, operation, operationName: request.operationName, variables: request.variables ?? {}, schema, context: contextValue, logger, queryHash: kept.key }));
+            const result = await lean.executeJson(outsideRequestContext({ source: query, document, operation, operationName: request.operationName, variables: request.variables ?? {}, schema, context: contextValue, logger, queryHash: kept.key }));
             const errors = result.errors?.map((e) => (isBadUserInput(e) && e.extensions.code == null ? new GraphQLError(e.message, { nodes: e.nodes, originalError: e.originalError ?? e, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }) : e));
             if (errors) await didEncounterErrors(errors);
             const { formatted, http: fromErrors }: { formatted?: GraphQLFormattedError[]; http: HttpHead } = errors ? formatErrors(formatError, errors) : { http: { headers: new HeaderMap() } };
             if (errors?.length && result.data === undefined && !fromErrors.status) fromErrors.status = 400;
             merge(fromErrors);
-            response.body = { kind: 'single', singleResult: { ...result, errors: formatted } };
+            json = result.json;
+            response.body = { kind: 'single', singleResult: { data: result.data, errors: formatted, extensions: result.extensions } };
           } catch (err) {
             await together(executionListeners.map((l) => l.executionDidEnd?.(ensureError(err))));
             return await sendErrors([ensureGraphQLError(err)]);
@@ -280,8 +286,15 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
         logger.error({ err }, 'unexpected error processing a GraphQL request');
         const { formatted, http: fromError } = formatErrors(formatError, [new Error('Internal server error')]);
         const headers = new HeaderMap([...fromError.headers, ['content-type', contentType]]);
-        return { status: fromError.status ?? 500, headers, body: `${JSON.stringify({ errors: formatted })}\n` };
+        return { status: fromError.status ?? 500, headers, body: Buffer.from(`${JSON.stringify({ errors: formatted })}\n`, 'utf8') };
       }
     },
   };
+}
+
+/** `JSON.stringify({ errors, data, extensions })` and a newline, with the data's JSON already written. */
+function withWrittenData(errors: readonly GraphQLFormattedError[] | undefined, data: Buffer, extensions: Record<string, unknown> | undefined): Buffer {
+  const head = errors === undefined ? '{"data":' : `{"errors":${JSON.stringify(errors)},"data":`;
+  const tail = extensions === undefined ? '}\n' : `,"extensions":${JSON.stringify(extensions)}}\n`;
+  return Buffer.concat([Buffer.from(head, 'utf8'), data, Buffer.from(tail, 'utf8')]);
 }

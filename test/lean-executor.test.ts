@@ -13,7 +13,7 @@ import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type S
 import type { FetchNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, parse } from 'graphql';
-import { executeLeanQueryPlan } from '../gateway/executor/index.ts';
+import { executeLeanQueryPlan, executeLeanQueryPlanAsJson, WRITTEN, type JsonExecutionResult } from '../gateway/executor/index.ts';
 import { representationOf, TypeTester } from '../gateway/executor/entities.ts';
 import { Representations } from '../gateway/executor/representations.ts';
 import { createFixture } from './executor-fixture.ts';
@@ -56,22 +56,37 @@ function wire(result: GatewayExecutionResult): string {
   return JSON.stringify({ ...result, errors: errors(result.errors), ...(result.extensions ? { extensions: { ...result.extensions, valueCompletion: errors(valueCompletion) } } : {}) });
 }
 
-/** Runs `c` through both executors; returns the lean one's answer after checking both agree. */
-async function run(c: Case): Promise<unknown> {
+/** `wire` of a result whose data may be JSON bytes: those bytes where the data goes. */
+function wireOfJson(result: JsonExecutionResult, written: 'written' | 'objects'): string {
+  const { json, ...rest } = result;
+  if (written === 'objects' || rest.data === null || rest.data === undefined) {
+    expect(json).toBeUndefined();
+    return wire(rest);
+  }
+  expect(rest.data).toBe(WRITTEN);
+  const mark = '\u0000data';
+  return wire({ ...rest, data: { [mark]: true } }).replace(JSON.stringify({ [mark]: true }), () => json?.toString('utf8') ?? 'missing');
+}
+
+/**
+ * Runs `c` through both executors, and the lean one with its data written as JSON (GraphQL over
+ * HTTP's); returns the lean one's answer after checking all three agree to the byte. `written`:
+ * whether the JSON writer takes the operation (no response name twice in one object).
+ */
+async function run(c: Case, written: 'written' | 'objects' = 'written'): Promise<unknown> {
   const document = parse(c.query);
   const plan = fixture.planner.buildQueryPlan(operationFromDocument(fixture.apiSchema, document));
   const answers: string[] = [];
-  for (const executor of ['apollo', 'lean'] as const) {
+  for (const executor of ['apollo', 'lean', 'json'] as const) {
     const services = c.services ? c.services(fixture.serviceMap(c.failures)) : fixture.serviceMap(c.failures);
     const ctx = requestContext(c.query, c.variables ?? {});
     const operationContext = buildOperationContext({ schema: fixture.apiGraphQLSchema, operationDocument: ctx.document });
-    const result =
-      executor === 'apollo'
-        ? await executeQueryPlan(plan, services, ctx, operationContext, fixture.supergraphSchema, fixture.apiSchema)
-        : await executeLeanQueryPlan(plan, services, ctx, operationContext, fixture.supergraphSchema);
-    answers.push(wire(result));
+    if (executor === 'json') answers.push(wireOfJson(await executeLeanQueryPlanAsJson(plan, services, ctx, operationContext, fixture.supergraphSchema), written));
+    else if (executor === 'lean') answers.push(wire(await executeLeanQueryPlan(plan, services, ctx, operationContext, fixture.supergraphSchema)));
+    else answers.push(wire(await executeQueryPlan(plan, services, ctx, operationContext, fixture.supergraphSchema, fixture.apiSchema)));
   }
   expect(answers[1]).toBe(answers[0]);
+  expect(answers[2]).toBe(answers[1]);
   return JSON.parse(answers[1] ?? 'null');
 }
 
@@ -201,6 +216,44 @@ describe('lean executor, same answers as @apollo/gateway', () => {
   it('nulls a field whose object has a type name the schema does not know, with an error', async () => {
     const answer = await run({ query: '{ product(upc: "1") { name } }', services: (map) => ({ ...map, products: answering({ product: { __typename: 'Secret', name: 'x' } }) }) });
     expect(answer).toEqual({ data: { product: null }, extensions: { valueCompletion: [{ message: 'Invalid __typename found for object at field Query.product.', path: ['product'], extensions: { code: 'INVALID_GRAPHQL' } }] } });
+  });
+});
+
+describe('the data written as JSON, byte for byte what JSON.stringify makes of the shaped data', () => {
+  const products = (product: Record<string, unknown> | null): Case['services'] => (map) => ({ ...map, products: answering({ product }) });
+
+  it('escapes and encodes strings as JSON.stringify does: quotes, backslashes, control characters, DEL, Latin-1, emoji, a lone surrogate', async () => {
+    const name = 'a"b\\c\n\t\u0001\u001f \u007f é ✓ 😀 \ud800 end';
+    const answer = await run({ query: '{ product(upc: "1") { name upc } }', services: products({ __typename: 'Book', upc: 'plain', name }) });
+    expect(answer).toEqual({ data: { product: { name, upc: 'plain' } } });
+  });
+
+  it('writes integers at the limits of Int and nulls in lists and objects', async () => {
+    for (const price of [2147483647, -2147483648, 0, -0, 7]) {
+      expect(await run({ query: '{ product(upc: "1") { price name } }', services: products({ __typename: 'Book', upc: '1', price, name: null }) })).toEqual({ data: { product: { price: price === 0 ? 0 : price, name: null } } });
+    }
+  });
+
+  it('nulls a list whose non-null element is null, and the object whose non-null field is null, with one error each', async () => {
+    const answer = await run({
+      query: '{ topProducts { upc name } me { username name { first } } }',
+      services: (map) => ({
+        ...map,
+        products: answering({ topProducts: [{ __typename: 'Book', upc: '1', name: 'x' }, { __typename: 'Book', upc: null, name: 'y' }] }),
+        accounts: answering({ me: { username: null, name: { first: 'Ada' } } }),
+      }),
+    });
+    expect(answer).toMatchObject({ data: { topProducts: [{ upc: '1', name: 'x' }, null], me: null } });
+  });
+
+  it('nulls the whole data when a non-null root field is null', async () => {
+    const answer = await run({ query: '{ users { id } }', services: (map) => ({ ...map, accounts: answering({ users: null }) }) });
+    expect(answer).toMatchObject({ data: null });
+  });
+
+  it('leaves an operation that selects a response name twice in one object to the object walk, with the same answer', async () => {
+    const answer = await run({ query: '{ product(upc: "1") { name ... on Book { name isbn } } }' }, 'objects');
+    expect(answer).toEqual({ data: { product: { name: 'Structure and Interpretation', isbn: '0262510871' } } });
   });
 });
 

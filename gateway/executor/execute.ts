@@ -20,6 +20,7 @@ import { Representations } from './representations.ts';
 import { downstreamServiceError, errorPathRewriter } from './errors.ts';
 import { compileOperation, type FieldShape, type OperationShape } from './shape-compile.ts';
 import { conditionValue, shapeResult } from './shape-apply.ts';
+import { writeResult } from './shape-write.ts';
 
 /** What @apollo/gateway's `buildOperationContext` returns (the type is not exported by name). */
 export type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -60,10 +61,30 @@ export function shapeOf(operationContext: OperationContext): OperationShape {
 }
 
 /**
+ * A result whose data may have been written as JSON (`asJson`): then `json` holds the bytes of the
+ * data and `data` is `WRITTEN`, which says only that the data is not null.
+ */
+export interface JsonExecutionResult extends GatewayExecutionResult {
+  json?: Buffer;
+}
+
+/** The `data` of a result whose data is in its `json`. */
+export const WRITTEN: Record<string, unknown> = Object.freeze(Object.create(null) as Record<string, unknown>);
+
+/**
  * Executes `queryPlan` for the request; the signature of @apollo/gateway's `executeQueryPlan`
  * (the API schema comes from `operationContext`).
  */
-export async function executeLeanQueryPlan(queryPlan: QueryPlan, serviceMap: ServiceMap, requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext, supergraphSchema: GraphQLSchema): Promise<GatewayExecutionResult> {
+export function executeLeanQueryPlan(queryPlan: QueryPlan, serviceMap: ServiceMap, requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext, supergraphSchema: GraphQLSchema): Promise<GatewayExecutionResult> {
+  return executePlan(queryPlan, serviceMap, requestContext, operationContext, supergraphSchema, false);
+}
+
+/** `executeLeanQueryPlan` with the data as JSON bytes where the operation allows it (shape-write.ts), as objects otherwise. */
+export function executeLeanQueryPlanAsJson(queryPlan: QueryPlan, serviceMap: ServiceMap, requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext, supergraphSchema: GraphQLSchema): Promise<JsonExecutionResult> {
+  return executePlan(queryPlan, serviceMap, requestContext, operationContext, supergraphSchema, true);
+}
+
+async function executePlan(queryPlan: QueryPlan, serviceMap: ServiceMap, requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext, supergraphSchema: GraphQLSchema, asJson: boolean): Promise<JsonExecutionResult> {
   return inSpan('gateway.execute', {}, async () => {
     let shape: OperationShape;
     try {
@@ -84,11 +105,19 @@ export async function executeLeanQueryPlan(queryPlan: QueryPlan, serviceMap: Ser
     if (node) await executeNode(run, node, { path: [], data, full: data });
     return inSpan('gateway.postprocessing', {}, async () => {
       try {
-        const shaped = shapeResult(shape, data, variables, (field) => introspect(shape, field, variables));
+        const introspection = (field: FieldShape) => introspect(shape, field, variables);
+        let shaped: { data: Obj | null; errors: GraphQLError[]; json?: Buffer };
+        if (asJson && shape.writable) {
+          const written = writeResult(shape, data, variables, introspection);
+          shaped = written.json ? { data: WRITTEN, errors: written.errors, json: written.json } : { data: null, errors: written.errors };
+        } else {
+          shaped = shapeResult(shape, data, variables, introspection);
+        }
+        const json = shaped.json ? { json: shaped.json } : {};
         // As @apollo/gateway: value-completion errors go out only when the fetches had none, and
         // then as an extension (they follow from the fetch errors otherwise).
-        if (run.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-        return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors, data: shaped.data };
+        if (run.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data, ...json };
+        return run.errors.length === 0 ? { data: shaped.data, ...json } : { errors: run.errors, data: shaped.data, ...json };
       } catch (err) {
         return { errors: [asGraphQLError(err)] };
       }

@@ -25,9 +25,9 @@ import { getOperationAST, getVariableValues, GraphQLError, validate, type Docume
 import type { Logger } from '../../kernel/logger.ts';
 import { inSpan } from '../../kernel/telemetry.ts';
 import type { LoadedSupergraph, SupergraphFollower } from '../supergraph.ts';
-import { executeLeanQueryPlan, type OperationContext } from './execute.ts';
+import { executeLeanQueryPlan, executeLeanQueryPlanAsJson, type JsonExecutionResult, type OperationContext } from './execute.ts';
 
-export { executeLeanQueryPlan } from './execute.ts';
+export { executeLeanQueryPlan, executeLeanQueryPlanAsJson, WRITTEN, type JsonExecutionResult } from './execute.ts';
 
 /** How many operations' plans are kept per supergraph (the oldest planned goes first). */
 const PLAN_CACHE_SIZE = 1000;
@@ -116,8 +116,10 @@ export interface LeanGateway extends GatewayInterface {
   executeDirect<TContext extends object>(operation: DirectOperation<TContext>): Promise<GatewayExecutionResult>;
   /** The API schema requests are validated and executed against now (the one Apollo Server has). */
   schema(): GraphQLSchema;
-  /** What Apollo Server calls to execute a request, for GraphQL over HTTP's own path (gateway/http-pipeline.ts). */
+  /** What Apollo Server calls to execute a request. */
   executor: GatewayExecutor;
+  /** The executor of GraphQL over HTTP's own path (gateway/http-pipeline.ts): the data as JSON bytes where the operation allows it. */
+  executeJson(requestContext: GatewayGraphQLRequestContext): Promise<JsonExecutionResult>;
 }
 
 export interface LeanExecutorOptions {
@@ -155,11 +157,12 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
     return () => serve(state);
   });
 
-  const executor: GatewayExecutor = (requestContext) => {
+  const run = (requestContext: GatewayGraphQLRequestContext, asJson: boolean): Promise<JsonExecutionResult> => {
     const state = states.get(requestContext.schema);
     if (!state) throw new Error('The gateway has not loaded this supergraph');
-    return inSpan('gateway.request', {}, () => execute(state, requestContext));
+    return inSpan('gateway.request', {}, () => execute(state, requestContext, asJson));
   };
+  const executor: GatewayExecutor = (requestContext) => run(requestContext, false);
 
   // Direct operations: each document's validation per schema, and a plan key per document.
   const validations = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>();
@@ -180,6 +183,7 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
       return current.schema;
     },
     executor,
+    executeJson: (requestContext) => run(requestContext, true),
     executeDirect({ source: text, document, operationName, variables, context }) {
       const state = current ?? leanStateOf(source.current, options);
       const errors = validated(state.schema, document);
@@ -229,7 +233,7 @@ function leanStateOf(loaded: LoadedSupergraph, options: LeanExecutorOptions): Le
   };
 }
 
-async function execute(state: LeanState, requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult> {
+async function execute(state: LeanState, requestContext: GatewayGraphQLRequestContext, asJson = false): Promise<JsonExecutionResult> {
   const { request, queryHash, document } = requestContext;
   const key = request.operationName ? `${queryHash}\0${request.operationName}` : queryHash;
   let planned = state.plans.get(key);
@@ -251,7 +255,7 @@ async function execute(state: LeanState, requestContext: GatewayGraphQLRequestCo
     const variableErrors = validateVariables(requestContext, planned.operationContext);
     if (variableErrors.length > 0) return { errors: variableErrors };
   }
-  return executeLeanQueryPlan(planned.plan, state.serviceMap, requestContext, planned.operationContext, state.supergraphSchema());
+  return (asJson ? executeLeanQueryPlanAsJson : executeLeanQueryPlan)(planned.plan, state.serviceMap, requestContext, planned.operationContext, state.supergraphSchema());
 }
 
 /** The request's variables against the operation's definitions (what @apollo/gateway checks before planning). */

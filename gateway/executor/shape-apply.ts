@@ -11,13 +11,17 @@ import { isCompositeType, isObjectType, type GraphQLCompositeType, type GraphQLE
 import type { ResponsePath } from '@apollo/query-planner';
 import { typeApplies, type Condition, type FieldShape, type OperationShape, type OutType, type Shape } from './shape-compile.ts';
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-interface Walk {
+/** What a walk over the merged data (this one, or shape-write.ts's) carries. */
+export interface WalkBase {
   shape: OperationShape;
   variables: Obj;
   errors: GraphQLError[];
   introspect: (field: FieldShape) => unknown;
+}
+
+interface Walk extends WalkBase {
   /** What `update` returns, one object per walk: every caller reads it before the next call (no object per value). */
   result: Updated;
 }
@@ -44,7 +48,7 @@ export function conditionValue(condition: Condition, variables: Obj, defaults: O
   return value;
 }
 
-function skipped(walk: Walk, selection: Shape): boolean {
+export function skipped(walk: WalkBase, selection: Shape): boolean {
   const { skip, include } = selection;
   if (skip !== undefined && conditionValue(skip, walk.variables, walk.shape.defaults)) return true;
   return include !== undefined && !conditionValue(include, walk.variables, walk.shape.defaults);
@@ -86,7 +90,7 @@ function applySelections(walk: Walk, input: Obj, selections: Shape[], output: Ob
   return true;
 }
 
-function fragmentApplies(walk: Walk, condition: GraphQLCompositeType | null, typename: string | undefined, parentType: GraphQLCompositeType, cache: Map<string, boolean>): boolean {
+export function fragmentApplies(walk: WalkBase, condition: GraphQLCompositeType | null, typename: string | undefined, parentType: GraphQLCompositeType, cache: Map<string, boolean>): boolean {
   if (!condition) return true;
   const key = typename ?? `\0${parentType.name}`;
   let applies = cache.get(key);
@@ -114,7 +118,7 @@ function updated(walk: Walk, value: unknown, invalid = false, reported = false):
   return result;
 }
 
-function describe(path: ResponsePath, type: { toString(): string }, parentType: GraphQLCompositeType): string {
+export function describePath(path: ResponsePath, type: { toString(): string }, parentType: GraphQLCompositeType): string {
   const element = path[path.length - 1];
   return typeof element === 'string' ? `field ${parentType.name}.${element}` : `array element of type ${type.toString()} at index ${String(element)}`;
 }
@@ -125,7 +129,7 @@ function update(walk: Walk, outputValue: unknown, type: OutType, inputValue: unk
     case 'nonNull': {
       const inner = update(walk, outputValue, type.of, inputValue, selections, path, parentType);
       if (inner.value !== null) return updated(walk, inner.value);
-      if (!inner.reported) walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describe(path, type.of.gql, parentType)}.`, { path: [...path] }));
+      if (!inner.reported) walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describePath(path, type.of.gql, parentType)}.`, { path: [...path] }));
       return updated(walk, null, true, true);
     }
     case 'list': {
@@ -151,7 +155,7 @@ function update(walk: Walk, outputValue: unknown, type: OutType, inputValue: unk
     case 'leaf': {
       if (inputValue === null) return updated(walk, null);
       if (type.valid(inputValue)) return updated(walk, inputValue);
-      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describe(path, type.gql, parentType)}.`, { path: [...path] }));
+      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describePath(path, type.gql, parentType)}.`, { path: [...path] }));
       return updated(walk, null, false, true);
     }
   }
@@ -168,7 +172,7 @@ function composite(walk: Walk, outputValue: unknown, type: GraphQLCompositeType,
     const named = walk.shape.schema.getType(typename);
     if (!named || !isCompositeType(named)) {
       // The type name may be @inaccessible: it stays out of the message.
-      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describe(path, type, parentType)}.`, { path: [...path] }));
+      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describePath(path, type, parentType)}.`, { path: [...path] }));
       return updated(walk, null, false, true);
     }
     objType = named;

@@ -43,6 +43,8 @@ export type OutType =
 export interface FieldShape {
   kind: 'field';
   responseName: string;
+  /** The response name as a JSON object key, with its colon (shape-write.ts). */
+  key: string;
   skip: Condition | undefined;
   include: Condition | undefined;
   /** `__typename` (completed by the gateway, never trusted blindly from a subgraph). */
@@ -73,6 +75,8 @@ export interface OperationShape {
   selections: Shape[];
   /** Default values of the operation's variables (literals only; what @skip/@include and Condition nodes read). */
   defaults: Record<string, unknown>;
+  /** No response name occurs twice in one object, fragments included: the answer can be written as it is walked (shape-write.ts). */
+  writable: boolean;
 }
 
 type Group =
@@ -92,7 +96,21 @@ export function compileOperation(schema: GraphQLSchema, operation: OperationDefi
     if (def.defaultValue) defaults[def.variable.name.value] = literalOf(def.defaultValue);
   }
   const compiler = new Compiler(schema, byName);
-  return { schema, operation, fragments, rootType, selections: compiler.selections([operation.selectionSet], rootType), defaults };
+  const selections = compiler.selections([operation.selectionSet], rootType);
+  return { schema, operation, fragments, rootType, selections, defaults, writable: namesOnce(selections) };
+}
+
+/** Whether each object's selections (its fragments' included) name every response name once, at every level. */
+function namesOnce(selections: Shape[]): boolean {
+  const names = new Set<string>();
+  const inObject = (list: Shape[]): boolean =>
+    list.every((s) => {
+      if (s.kind === 'fragment') return inObject(s.selections);
+      if (names.has(s.responseName)) return false;
+      names.add(s.responseName);
+      return !s.selections || namesOnce(s.selections);
+    });
+  return inObject(selections);
 }
 
 class Compiler {
@@ -148,7 +166,8 @@ class Compiler {
     const [node] = nodes;
     if (!node) throw new Error('A field group without a field');
     const name = node.name.value;
-    const base = { kind: 'field' as const, responseName: node.alias?.value ?? name, ...conditionsOf(directives) };
+    const responseName = node.alias?.value ?? name;
+    const base = { kind: 'field' as const, responseName, key: `${JSON.stringify(responseName)}:`, ...conditionsOf(directives) };
     if (name === '__typename') return { ...base, typename: true, introspection: null, type: null, selections: null };
     if (name === '__schema' || name === '__type') return { ...base, typename: false, introspection: node, type: null, selections: null };
     if (!isObjectType(parent) && !isInterfaceType(parent)) throw new Error(`Cannot query field "${name}" on union "${parent.name}"`);
