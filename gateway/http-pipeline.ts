@@ -20,7 +20,7 @@ import Negotiator from 'negotiator';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Logger } from '../kernel/logger.ts';
 import type { GatewayContext } from './context.ts';
-import { NO_CACHE, outsideRequestContext, WRITTEN, type LeanGateway } from './executor/index.ts';
+import { NO_CACHE, outsideRequestContext, WRITTEN, type LeanGateway, type WrittenData } from './executor/index.ts';
 import { ensureError, ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
 
 export interface HttpPipelineOptions {
@@ -218,7 +218,7 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
       };
       let listeners: GraphQLRequestListener<GatewayContext>[] = [];
       /** The data as the executor wrote it, while the result's `data` is still its `WRITTEN`. */
-      let json: Buffer | undefined;
+      let json: WrittenData | undefined;
 
       const answer = (): HttpAnswer => {
         const headers = response.http.headers;
@@ -293,8 +293,9 @@ export function createHttpPipeline(opts: HttpPipelineOptions): HttpPipeline {
 }
 
 /** `JSON.stringify({ errors, data, extensions })` and a newline, with the data's JSON already written. */
-function withWrittenData(errors: readonly GraphQLFormattedError[] | undefined, data: Buffer, extensions: Record<string, unknown> | undefined): Buffer {
+function withWrittenData(errors: readonly GraphQLFormattedError[] | undefined, data: WrittenData, extensions: Record<string, unknown> | undefined): Buffer {
+  if (errors === undefined && extensions === undefined) return data.answer;
   const head = errors === undefined ? '{"data":' : `{"errors":${JSON.stringify(errors)},"data":`;
   const tail = extensions === undefined ? '}\n' : `,"extensions":${JSON.stringify(extensions)}}\n`;
-  return Buffer.concat([Buffer.from(head, 'utf8'), data, Buffer.from(tail, 'utf8')]);
+  return Buffer.concat([Buffer.from(head, 'utf8'), data.answer.subarray(data.start, data.end), Buffer.from(tail, 'utf8')]);
 }

@@ -19,6 +19,25 @@ describe('classifyFailure on real network errors', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
+  it('reads an answer that comes in many pieces, a character split between two, as the text sent: small, larger than its shared buffer, one after the other', async () => {
+    // Pieces of 1,000 bytes: every 'é' (2 bytes) and '😀' (4 bytes) across a boundary somewhere.
+    const texts = [`{"a":"${'é😀x'.repeat(30_000)}"}`, `{"b":"${'😀é'.repeat(200_000)}"}`, '{"c":"é"}'];
+    const url = await listen((_req, res) => {
+      const bytes = Buffer.from(texts[Number(_req.url?.slice(1))] ?? '', 'utf8');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let at = 0;
+      const next = (): void => {
+        if (at >= bytes.length) return void res.end();
+        res.write(bytes.subarray(at, (at += 1_000)), next);
+      };
+      next();
+    });
+    const pool = createConnectionPool();
+    const post = createSubgraphPoster(pool, 5_000);
+    for (const i of [0, 1, 2, 0]) expect((await post(new URL(`${url}/${i}`), { headers: {}, body: '{}' })).text).toBe(texts[i]);
+    await pool.close();
+  });
+
   it('a refused connection is a retryable connection failure', async () => {
     const url = await listen(() => {});
     await new Promise<void>((resolve) => server?.close(() => resolve()));

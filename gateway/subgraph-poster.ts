@@ -81,7 +81,7 @@ export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 
           onComplete() {
             if (done) return;
             settle();
-            resolve({ status, contentType, text: Buffer.concat(chunks).toString('utf8') });
+            resolve({ status, contentType, text: textOf(chunks) });
           },
           onError(err) {
             if (done) return;
@@ -91,6 +91,23 @@ export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 
         },
       );
     });
+}
+
+/** The largest answer decoded through the shared buffer; a larger one is concatenated on its own. */
+const SCRATCH_MAX = 1024 * 1024;
+/** Where an answer that came in several chunks is put together to be decoded (decoding is synchronous). */
+let scratch = Buffer.alloc(0);
+
+/** The answer's bytes as UTF-8 text, without a new buffer per answer for the bytes put together. */
+function textOf(chunks: readonly Buffer[]): string {
+  if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  if (size > SCRATCH_MAX) return Buffer.concat(chunks, size).toString('utf8');
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2, 64 * 1024)));
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(scratch, at);
+  return scratch.toString('utf8', 0, size);
 }
 
 /** The first value of header `name` (lower case) among undici's raw headers (name, value, name, …), as text. */

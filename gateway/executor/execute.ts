@@ -20,7 +20,7 @@ import { Representations } from './representations.ts';
 import { downstreamServiceError, errorPathRewriter } from './errors.ts';
 import { compileOperation, type FieldShape, type OperationShape } from './shape-compile.ts';
 import { conditionValue, shapeResult } from './shape-apply.ts';
-import { writeResult } from './shape-write.ts';
+import { writeResult, type WrittenData } from './shape-write.ts';
 
 /** What @apollo/gateway's `buildOperationContext` returns (the type is not exported by name). */
 export type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -65,7 +65,7 @@ export function shapeOf(operationContext: OperationContext): OperationShape {
  * data and `data` is `WRITTEN`, which says only that the data is not null.
  */
 export interface JsonExecutionResult extends GatewayExecutionResult {
-  json?: Buffer;
+  json?: WrittenData;
 }
 
 /** The `data` of a result whose data is in its `json`. */
@@ -106,7 +106,7 @@ async function executePlan(queryPlan: QueryPlan, serviceMap: ServiceMap, request
     return inSpan('gateway.postprocessing', {}, async () => {
       try {
         const introspection = (field: FieldShape) => introspect(shape, field, variables);
-        let shaped: { data: Obj | null; errors: GraphQLError[]; json?: Buffer };
+        let shaped: { data: Obj | null; errors: GraphQLError[]; json?: WrittenData };
         if (asJson && shape.writable) {
           const written = writeResult(shape, data, variables, introspection);
           shaped = written.json ? { data: WRITTEN, errors: written.errors, json: written.json } : { data: null, errors: written.errors };

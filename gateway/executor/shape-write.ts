@@ -95,11 +95,25 @@ interface Walk extends WalkBase {
   reported: boolean;
 }
 
+/**
+ * The data's JSON, inside the answer GraphQL over HTTP gives a result that has only data
+ * (`{"data":…}` and Apollo Server's newline), so that such an answer is these bytes as they are.
+ */
+export interface WrittenData {
+  answer: Buffer;
+  /** Where the data's JSON starts and ends in `answer`. */
+  start: number;
+  end: number;
+}
+
 /** What writing produced: the data's JSON (null when a null reached the root) and the value-completion errors. */
 export interface Written {
-  json: Buffer | null;
+  json: WrittenData | null;
   errors: GraphQLError[];
 }
+
+const HEAD = '{"data":';
+const TAIL = '}\n';
 
 /** `JSON.stringify(shapeResult(…).data)` as UTF-8 bytes, for a `writable` shape. */
 export function writeResult(shape: OperationShape, input: Obj, variables: Obj, introspect: (field: FieldShape) => unknown): Written {
@@ -107,14 +121,14 @@ export function writeResult(shape: OperationShape, input: Obj, variables: Obj, i
   const walk: Walk = { shape, variables, errors: [], introspect, isNull: false, invalid: false, reported: false };
   out.pos = 0;
   try {
+    out.ascii(HEAD);
     out.byte(OPEN_BRACE);
     const ok = fields(walk, input, shape.selections, [], shape.rootType, true) !== FAILED;
     out.byte(CLOSE_BRACE);
-    if (!ok) {
-      out.pos = 0;
-      return { json: null, errors: walk.errors };
-    }
-    return { json: out.take(), errors: walk.errors };
+    if (!ok) return { json: null, errors: walk.errors };
+    const end = out.pos;
+    out.ascii(TAIL);
+    return { json: { answer: out.take(), start: HEAD.length, end }, errors: walk.errors };
   } finally {
     out.pos = 0;
   }
