@@ -48,20 +48,26 @@ export function conditionValue(condition: Condition, variables: Obj, defaults: O
   return value;
 }
 
-export function skipped(walk: WalkBase, selection: Shape): boolean {
+function skipped(walk: WalkBase, selection: Shape): boolean {
   const { skip, include } = selection;
   if (skip !== undefined && conditionValue(skip, walk.variables, walk.shape.defaults)) return true;
   return include !== undefined && !conditionValue(include, walk.variables, walk.shape.defaults);
 }
 
+/** Whether `selection` applies to `input`: not skipped by @skip/@include, and a fragment's type condition met. */
+export function selected(walk: WalkBase, input: Obj, selection: Shape, parentType: GraphQLCompositeType): boolean {
+  if ((selection.skip !== undefined || selection.include !== undefined) && skipped(walk, selection)) return false;
+  if (selection.kind !== 'fragment') return true;
+  const typename = input.__typename;
+  if (typename !== undefined && typename !== null && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
+  return fragmentApplies(walk, selection.typeCondition, typename || undefined, parentType, selection.applies);
+}
+
 /** Fills `output` from `input`; false when a null must bubble up to the parent. */
 function applySelections(walk: Walk, input: Obj, selections: Shape[], output: Obj, path: ResponsePath, parentType: GraphQLCompositeType): boolean {
   for (const selection of selections) {
-    if ((selection.skip !== undefined || selection.include !== undefined) && skipped(walk, selection)) continue;
+    if (!selected(walk, input, selection, parentType)) continue;
     if (selection.kind === 'fragment') {
-      const typename = input.__typename;
-      if (typename !== undefined && typename !== null && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
-      if (!fragmentApplies(walk, selection.typeCondition, typename || undefined, parentType, selection.applies)) continue;
       if (!applySelections(walk, input, selection.selections, output, path, selection.typeCondition ?? parentType)) return false;
       continue;
     }
@@ -90,7 +96,7 @@ function applySelections(walk: Walk, input: Obj, selections: Shape[], output: Ob
   return true;
 }
 
-export function fragmentApplies(walk: WalkBase, condition: GraphQLCompositeType | null, typename: string | undefined, parentType: GraphQLCompositeType, cache: Map<string, boolean>): boolean {
+function fragmentApplies(walk: WalkBase, condition: GraphQLCompositeType | null, typename: string | undefined, parentType: GraphQLCompositeType, cache: Map<string, boolean>): boolean {
   if (!condition) return true;
   const key = typename ?? `\0${parentType.name}`;
   let applies = cache.get(key);
@@ -162,22 +168,27 @@ function update(walk: Walk, outputValue: unknown, type: OutType, inputValue: unk
 }
 
 function composite(walk: Walk, outputValue: unknown, type: GraphQLCompositeType, inputValue: unknown, selections: Shape[] | null, path: ResponsePath, parentType: GraphQLCompositeType): Updated {
+  const objType = objectTypeOf(walk, type, inputValue, selections, path, parentType);
+  if (!objType) return updated(walk, null, false, true);
+  const output = outputValue === undefined ? (Object.create(null) as Obj) : (outputValue as Obj);
+  const ok = applySelections(walk, inputValue as Obj, selections as Shape[], output, path, objType);
+  return ok ? updated(walk, output) : updated(walk, null, false, true);
+}
+
+/**
+ * The type of a composite value (an object, with sub-selections: a throw otherwise): the one its
+ * `__typename` names, or `type`. Null, with the error reported, when the schema has no composite
+ * type of that name (the value is then null).
+ */
+export function objectTypeOf(walk: WalkBase, type: GraphQLCompositeType, inputValue: unknown, selections: Shape[] | null, path: ResponsePath, parentType: GraphQLCompositeType): GraphQLCompositeType | null {
   if (!selections) throw new Error(`Invalid empty selection set for composite type ${type.name}`);
   if (typeof inputValue !== 'object' || inputValue === null || Array.isArray(inputValue)) throw new Error(`Invalid non-object value ${String(inputValue)} returned by subgraph for composite type ${type.name}`);
-  const input = inputValue as Obj;
-  const typename = input.__typename;
+  const typename = (inputValue as Obj).__typename;
   if (typename !== undefined && typeof typename !== 'string') throw new Error(`Invalid non-string value ${String(typename)} for __typename at ${path.join('.')}`);
-  let objType: GraphQLCompositeType = type;
-  if (typename) {
-    const named = walk.shape.schema.getType(typename);
-    if (!named || !isCompositeType(named)) {
-      // The type name may be @inaccessible: it stays out of the message.
-      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describePath(path, type, parentType)}.`, { path: [...path] }));
-      return updated(walk, null, false, true);
-    }
-    objType = named;
-  }
-  const output = outputValue === undefined ? (Object.create(null) as Obj) : (outputValue as Obj);
-  const ok = applySelections(walk, input, selections, output, path, objType);
-  return ok ? updated(walk, output) : updated(walk, null, false, true);
+  if (!typename) return type;
+  const named = walk.shape.schema.getType(typename);
+  if (named && isCompositeType(named)) return named;
+  // The type name may be @inaccessible: it stays out of the message.
+  walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describePath(path, type, parentType)}.`, { path: [...path] }));
+  return null;
 }

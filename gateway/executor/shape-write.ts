@@ -14,9 +14,9 @@
  * that parent's value began and writes `null` there. Errors are the object walk's, in its order.
  */
 import { ERRORS } from '@apollo/federation-internals';
-import { isCompositeType, isObjectType, type GraphQLCompositeType, type GraphQLError } from 'graphql';
+import { isObjectType, type GraphQLCompositeType, type GraphQLError } from 'graphql';
 import type { ResponsePath } from '@apollo/query-planner';
-import { describePath, fragmentApplies, skipped, type Obj, type WalkBase } from './shape-apply.ts';
+import { describePath, objectTypeOf, selected, type Obj, type WalkBase } from './shape-apply.ts';
 import type { FieldShape, OperationShape, OutType, Shape } from './shape-compile.ts';
 
 /** The bytes of a JSON text being written, in a buffer every call reuses (a walk is synchronous). */
@@ -146,11 +146,8 @@ const FAILED = -1;
 function fields(walk: Walk, input: Obj, selections: Shape[], path: ResponsePath, parentType: GraphQLCompositeType, first: boolean): number {
   let written = first ? 0 : 1;
   for (const selection of selections) {
-    if ((selection.skip !== undefined || selection.include !== undefined) && skipped(walk, selection)) continue;
+    if (!selected(walk, input, selection, parentType)) continue;
     if (selection.kind === 'fragment') {
-      const typename = input.__typename;
-      if (typename !== undefined && typename !== null && typeof typename !== 'string') throw new Error(`Got unexpected value for __typename: ${String(typename)}`);
-      if (!fragmentApplies(walk, selection.typeCondition, typename || undefined, parentType, selection.applies)) continue;
       const inner = fields(walk, input, selection.selections, path, selection.typeCondition ?? parentType, written === 0);
       if (inner === FAILED) return FAILED;
       written += inner;
@@ -233,23 +230,10 @@ function value(walk: Walk, type: OutType, inputValue: unknown, selections: Shape
 }
 
 function composite(walk: Walk, type: GraphQLCompositeType, inputValue: unknown, selections: Shape[] | null, path: ResponsePath, parentType: GraphQLCompositeType, start: number): void {
-  if (!selections) throw new Error(`Invalid empty selection set for composite type ${type.name}`);
-  if (typeof inputValue !== 'object' || inputValue === null || Array.isArray(inputValue)) throw new Error(`Invalid non-object value ${String(inputValue)} returned by subgraph for composite type ${type.name}`);
-  const input = inputValue as Obj;
-  const typename = input.__typename;
-  if (typename !== undefined && typeof typename !== 'string') throw new Error(`Invalid non-string value ${String(typename)} for __typename at ${path.join('.')}`);
-  let objType: GraphQLCompositeType = type;
-  if (typename) {
-    const named = walk.shape.schema.getType(typename);
-    if (!named || !isCompositeType(named)) {
-      // The type name may be @inaccessible: it stays out of the message.
-      walk.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describePath(path, type, parentType)}.`, { path: [...path] }));
-      return nullAt(start), result(walk, true, false, true);
-    }
-    objType = named;
-  }
+  const objType = objectTypeOf(walk, type, inputValue, selections, path, parentType);
+  if (!objType) return nullAt(start), result(walk, true, false, true);
   out.byte(OPEN_BRACE);
-  const ok = fields(walk, input, selections, path, objType, true) !== FAILED;
+  const ok = fields(walk, inputValue as Obj, selections as Shape[], path, objType, true) !== FAILED;
   out.byte(CLOSE_BRACE);
   if (!ok) return nullAt(start), result(walk, true, false, true);
   return result(walk, false);
