@@ -64,8 +64,10 @@ function wireOfJson(result: JsonExecutionResult, written: 'written' | 'objects')
     return wire(rest);
   }
   expect(rest.data).toBe(WRITTEN);
+  const data = json?.answer.toString('utf8', json.start, json.end) ?? 'missing';
+  expect(json?.answer.toString('utf8')).toBe(`{"data":${data}}\n`);
   const mark = '\u0000data';
-  return wire({ ...rest, data: { [mark]: true } }).replace(JSON.stringify({ [mark]: true }), () => json?.toString('utf8') ?? 'missing');
+  return wire({ ...rest, data: { [mark]: true } }).replace(JSON.stringify({ [mark]: true }), () => data);
 }
 
 /**
