@@ -71,13 +71,17 @@ class Out {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** A copy of what was written, and the buffer ready for the next walk (a large one is let go). */
+  /** A copy of what was written. */
   take(): Buffer {
     const bytes = Buffer.allocUnsafeSlow(this.pos);
     this.buf.copy(bytes, 0, 0, this.pos);
+    return bytes;
+  }
+
+  /** Ready for the next walk, whatever this one did; a large buffer is let go. */
+  reset(): void {
     this.pos = 0;
     if (this.buf.length > KEPT) this.buf = Buffer.allocUnsafeSlow(INITIAL);
-    return bytes;
   }
 }
 
@@ -130,7 +134,7 @@ export function writeResult(shape: OperationShape, input: Obj, variables: Obj, i
     out.ascii(TAIL);
     return { json: { answer: out.take(), start: HEAD.length, end }, errors: walk.errors };
   } finally {
-    out.pos = 0;
+    out.reset();
   }
 }
 
