@@ -51,8 +51,10 @@ describe('GraphQL POSTs: the gateway\'s own pipeline answers as Apollo Server do
   beforeAll(async () => {
     const start = (httpPipeline: 'gateway' | 'apollo') =>
       createGateway({
-        // Each its own rate limit counters, with a login limit low enough to be reached.
-        config: { ...t.config, rateLimits: { ...t.config.rateLimits, auth: { limit: 3, windowSeconds: 3600 } }, rateLimitKeyPrefix: `xentree:test:${randomBytes(6).toString('hex')}:rl:` },
+        // Each its own rate limit counters, with a login limit low enough to be reached. The default
+        // window is an hour: one of a minute could end between the two gateways' answers on a slow
+        // machine (their windows start a request apart), and their remaining counts would differ.
+        config: { ...t.config, rateLimits: { ...t.config.rateLimits, default: { ...t.config.rateLimits.default, windowSeconds: 3600 }, auth: { limit: 3, windowSeconds: 3600 } }, rateLimitKeyPrefix: `xentree:test:${randomBytes(6).toString('hex')}:rl:` },
         logger: createLogger('silent'),
         pubsub: t.stack.pubsub,
         port: 0,
