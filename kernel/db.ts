@@ -15,6 +15,7 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { lockDataDir, releaseDataDir } from './data-lock.ts';
+import { createInMemoryCluster } from './pglite-template.ts';
 import { errorCode, reasonOf, redactUrl, StartupError } from './startup.ts';
 
 export type { MikroORM };
@@ -38,11 +39,12 @@ export function embeddedPostgres(config: Config): Promise<PGlite> {
     lockDataDir(dataDir);
     mkdirSync(key, { recursive: true });
   }
-  const db = PGlite.create(dataDir ? key : undefined, {
+  const options = {
     extensions: { pg_trgm, unaccent },
     // PostgreSQL's default pool (128 MB) is resident from the start: most of `npm start`'s memory.
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${config.pgliteSharedBuffersMb}MB`],
-  });
+  };
+  const db = dataDir ? PGlite.create(key, options) : createInMemoryCluster(options);
   embedded = { key, dataDir, db };
   return db;
 }

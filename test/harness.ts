@@ -14,10 +14,14 @@ import { loadConfig, type Config, type SubgraphName } from '../kernel/config.ts'
 import { createLogger } from '../kernel/logger.ts';
 import { createStack, type Stack } from '../bin/stack.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+import { useClusterTemplate } from '../kernel/pglite-template.ts';
 
 export const SERVICES = process.env.XENTREE_TEST_SERVICES === '1';
 export const SERVICES_DATABASE_URL = process.env.DATABASE_URL_SERVICES ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const SERVICES_REDIS_URL = process.env.REDIS_URL_SERVICES ?? 'redis://127.0.0.1:6379';
+
+// Every suite starts stacks on fresh in-memory clusters: from one initdb, not one each.
+useClusterTemplate(tmpdir());
 
 /** Creates an empty database on the services PostgreSQL; returns its URL and a dropper. */
 export function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
