@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { classifyFailure } from './resilience.ts';
 import { createConnectionPool, createSubgraphPoster } from './subgraph-poster.ts';
 
-describe('classifyFailure on real network errors', () => {
+describe('the subgraph poster over real connections, and how classifyFailure reads its network errors', () => {
   let server: Server | undefined;
   afterEach(async () => {
     server?.closeAllConnections();

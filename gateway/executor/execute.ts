@@ -113,11 +113,12 @@ async function executePlan(queryPlan: QueryPlan, serviceMap: ServiceMap, request
         } else {
           shaped = shapeResult(shape, data, variables, introspection);
         }
-        const json = shaped.json ? { json: shaped.json } : {};
         // As @apollo/gateway: value-completion errors go out only when the fetches had none, and
         // then as an extension (they follow from the fetch errors otherwise).
-        if (run.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data, ...json };
-        return run.errors.length === 0 ? { data: shaped.data, ...json } : { errors: run.errors, data: shaped.data, ...json };
+        const result: JsonExecutionResult =
+          run.errors.length > 0 ? { errors: run.errors, data: shaped.data } : shaped.errors.length > 0 ? { extensions: { valueCompletion: shaped.errors }, data: shaped.data } : { data: shaped.data };
+        if (shaped.json) result.json = shaped.json;
+        return result;
       } catch (err) {
         return { errors: [asGraphQLError(err)] };
       }

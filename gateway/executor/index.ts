@@ -197,7 +197,7 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
       // Not a hash of the text (nothing is hashed per call): a key no SHA-256 hex string can equal.
       if (queryHash === undefined) planKeys.set(document, (queryHash = `direct:${++directDocuments}`));
       const requestContext = outsideRequestContext({ source: text, document, operation, operationName, variables, schema: state.schema, context, logger: options.logger, queryHash });
-      return inSpan('gateway.request', {}, () => execute(state, requestContext));
+      return inSpan('gateway.request', {}, () => execute(state, requestContext, false));
     },
     onSchemaLoadOrUpdate(callback) {
       listeners.add(callback);
@@ -234,7 +234,7 @@ function leanStateOf(loaded: LoadedSupergraph, options: LeanExecutorOptions): Le
   };
 }
 
-async function execute(state: LeanState, requestContext: GatewayGraphQLRequestContext, asJson = false): Promise<JsonExecutionResult> {
+async function execute(state: LeanState, requestContext: GatewayGraphQLRequestContext, asJson: boolean): Promise<JsonExecutionResult> {
   const { request, queryHash, document } = requestContext;
   const key = request.operationName ? `${queryHash}\0${request.operationName}` : queryHash;
   let planned = state.plans.get(key);
