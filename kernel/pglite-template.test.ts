@@ -7,8 +7,12 @@ import { createInMemoryCluster, useClusterTemplate } from './pglite-template.ts'
 
 describe('in-memory clusters from a template', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'xentree-template-test-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  useClusterTemplate(dir);
+  // Whatever this process used before (the harness's folder, when files share a process) is put back.
+  const before = useClusterTemplate(dir);
+  afterAll(() => {
+    useClusterTemplate(before);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const templates = () => readdirSync(dir).filter((f) => /^xentree-pglite-\d+\.\d+\.\d+\.tar$/.test(f));
 
   it('dumps the first cluster before anything runs on it, and starts the next from that dump', async () => {
@@ -35,5 +39,18 @@ describe('in-memory clusters from a template', () => {
     expect((await db.query<{ n: number }>('select 1 as n')).rows).toEqual([{ n: 1 }]);
     expect(statSync(file).size).toBeGreaterThan(1_000_000);
     await db.close();
+  });
+
+  it('still gives a cluster when the template cannot be written', async () => {
+    const gone = path.join(dir, 'removed');
+    useClusterTemplate(gone);
+    try {
+      const db = await createInMemoryCluster({});
+      expect((await db.query<{ n: number }>('select 1 as n')).rows).toEqual([{ n: 1 }]);
+      await db.close();
+    } finally {
+      useClusterTemplate(dir);
+    }
+    expect(readdirSync(dir)).toEqual(templates());
   });
 });

@@ -16,13 +16,20 @@ let templateFile: string | null = null;
 
 /**
  * Starts this process's later in-memory clusters from a template kept in `dir` (one file per
- * PGlite version, made by the first process that needs it).
+ * PGlite version, made by the first process that needs it), or from initdb again with null.
+ * Returns what was in use before, for a caller that sets it only for a while.
  */
-export function useClusterTemplate(dir: string): void {
+export function useClusterTemplate(dir: string | null): string | null {
+  const before = templateFile && path.dirname(templateFile);
+  if (dir === null) {
+    templateFile = null;
+    return before;
+  }
   // The package exports no package.json: read it beside its entry (dist/).
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const { version } = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
   templateFile = path.join(dir, `xentree-pglite-${version}.tar`);
+  return before;
 }
 
 /** A new in-memory cluster: from the template when one is in use, else from initdb. */
@@ -43,10 +50,19 @@ export async function createInMemoryCluster(options: PGliteOptions): Promise<PGl
     }
   }
   const db = await PGlite.create(undefined, options);
-  const dump = await db.dumpDataDir('none');
-  // Written whole under a name of its own, then renamed: a process never reads half a template.
-  const partial = `${templateFile}.${process.pid}-${randomBytes(4).toString('hex')}`;
-  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-  renameSync(partial, templateFile);
+  await keepTemplate(db, templateFile);
   return db;
+}
+
+/** Dumps a fresh cluster to `file`. Only a saving: a template that cannot be written is left unmade. */
+async function keepTemplate(db: PGlite, file: string): Promise<void> {
+  // Written whole under a name of its own, then renamed: a process never reads half a template.
+  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const dump = await db.dumpDataDir('none');
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+  } catch {
+    rmSync(partial, { force: true });
+  }
 }
