@@ -50,7 +50,11 @@ function expectLimitHeaders(res: Limited, policy: string, q: number, w: number, 
   expect(Number.isInteger(reset) && reset % w === 0).toBe(true);
   expect(t).toBeGreaterThanOrEqual(1);
   expect(t).toBeLessThanOrEqual(w);
-  expect(Math.abs(reset - t - now)).toBeLessThanOrEqual(1.5);
+  // `t` is counted when the request is counted, before the response is written: `reset - t` is at
+  // most a second before that moment and never after now. How long before now depends on the
+  // machine's load (over a second has been seen on a loaded CI machine), so that side is generous.
+  expect(reset - t).toBeLessThanOrEqual(now);
+  expect(reset - t).toBeGreaterThan(now - 1 - 10);
   return { t, reset };
 }
 
