@@ -122,8 +122,8 @@ function treeRssMb(pid: number): number {
 function baseEnv(dataDir: string): Record<string, string> {
   const nodeOptions = process.env.BENCH_FOOTPRINT_NODE_OPTIONS;
   return {
-    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     ...PRODUCTION_ENV,
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     LOG_LEVEL: 'warn',
     XENTREE_DATA_DIR: dataDir,
     INTERNAL_SERVICE_KEY: randomBytes(32).toString('base64url'),

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageEnv } from '../bench/compiled.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { newUser, testEnv } from './harness.ts';
 
@@ -106,6 +107,12 @@ describe('the production image', () => {
     expect(runtime).toMatch(/^HEALTHCHECK /m);
     expect(runtime).toMatch(/^ENTRYPOINT \["node", "dist\/bin\/xentree\.js"\]$/m);
     expect(runtime).not.toMatch(/tsx/);
+  });
+
+  it('gives every process the memory settings the benchmarks measure it with, and they read them from here', () => {
+    expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
+    expect(runtime).toMatch(/^ENV NODE_OPTIONS=--max-semi-space-size=16$/m);
+    expect(imageEnv()).toEqual({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=16' });
   });
 });
 
