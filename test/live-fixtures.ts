@@ -11,9 +11,14 @@ export async function liveSql<T = Record<string, unknown>>(t: TestStack, sql: st
   return orm.em.fork().getConnection().execute<T[]>(sql, params);
 }
 
-/** Moves a session back in time: its start and last heartbeat happened `seconds` earlier. */
+/**
+ * Moves a session back in time so that its last heartbeat (or its start, before any) was `seconds`
+ * ago, now; its start moves back by as much. Counted from now, not from the stored time: the time a
+ * loaded machine takes between the last request and this one must not add to the next credit.
+ */
 export async function backdate(t: TestStack, sessionId: string, seconds: number): Promise<void> {
-  await liveSql(t, `update "live"."sessions" set "started_at" = "started_at" - (?::int * interval '1 second'), "last_heartbeat_at" = "last_heartbeat_at" - (?::int * interval '1 second') where "id" = ?`, [seconds, seconds, sessionId]);
+  const back = `("last_heartbeat_at" - (now() - ?::int * interval '1 second'))`;
+  await liveSql(t, `update "live"."sessions" set "started_at" = "started_at" - ${back}, "last_heartbeat_at" = "last_heartbeat_at" - ${back} where "id" = ?`, [seconds, seconds, sessionId]);
 }
 
 /** Sets the user's usage of the current UTC month. */
