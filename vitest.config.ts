@@ -4,15 +4,17 @@ import { defineConfig } from 'vitest/config';
 // Two projects: `default` runs against embedded PGlite and in-memory PubSub (a fresh machine has
 // nothing else); `services` runs the same suites plus the multi-process topology tests against the
 // real PostgreSQL and Redis named by DATABASE_URL / REDIS_URL.
+
+// One module registry per worker, not per file: importing the stack (fastify, Apollo, graphql,
+// MikroORM…) again for every file was most of the suites' time (the default suite's imports took
+// 311 s of 600). Every file starts its own stacks and ports and restores what it changes (the
+// PGlite template folder, spies, fake timers), so nothing a file needs is left over from another.
+const isolate = false;
+
 // graphql ships CommonJS (`main`) and ESM (`module`) builds. Node (and tsx) always load the
 // CommonJS one, but vite would give our sources the ESM one while dependencies loaded by Node
 // (graphql-ws, Apollo, federation) get CommonJS: two realms whose `instanceof` checks fail. Pin
 // the CommonJS build so tests run the same single copy as production.
-// One module registry per worker, not per file: importing the stack (fastify, Apollo, graphql,
-// MikroORM…) again for every file was most of the suites' time (the default suite's imports took
-// 311 s of 600). Every file starts its own stacks and ports and restores what it changes (the
-// PGlite template folder, spies), so nothing a file needs is left over from another.
-const isolate = false;
 const singleGraphql = { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] };
 
 export default defineConfig({
