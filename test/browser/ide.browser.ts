@@ -22,6 +22,7 @@ interface Element {
 }
 declare const document: { querySelector(selector: string): Element | null; querySelectorAll(selector: string): ArrayLike<Element> };
 declare const window: { shown?: string[] };
+declare const localStorage: { getItem(key: string): string | null; clear(): void };
 
 let t: TestStack;
 let browser: Browser;
@@ -84,6 +85,19 @@ const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
 const RESPONSE = '.graphiql-response .CodeMirror';
 const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
 
+/**
+ * The operation name GraphiQL holds for its active tab. It parses the query editor a moment after
+ * the editor changes (a tab switch too), and only then drops the other tab's name: a click before
+ * that sends the new document with the old name, which the gateway rightly refuses as
+ * OPERATION_RESOLUTION_FAILURE.
+ */
+function activeOperationName(): Promise<string | null> {
+  return page.evaluate(() => {
+    const state = JSON.parse(localStorage.getItem('graphiql:tabState') ?? 'null') as { activeTabIndex: number; tabs: { operationName: string | null }[] } | null;
+    return state?.tabs[state.activeTabIndex]?.operationName ?? null;
+  });
+}
+
 /** Opens the Headers tab of the current GraphiQL tab and sets the bearer header there. */
 async function setBearer(token: string): Promise<void> {
   await page.getByRole('button', { name: 'Headers' }).click();
@@ -130,9 +144,15 @@ describe('GraphiQL in a browser', () => {
 
   it('runs chatStream over WebSocket and shows every chunk as it arrives', async () => {
     await page.goto(`${t.url}/graphql`);
+    // Without the tab state the earlier tests left, so that the ChatStream tab's name is only there
+    // once GraphiQL has parsed that tab's editor (activeOperationName).
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
     await page.locator(QUERY_EDITOR).waitFor();
+    await expect.poll(activeOperationName).toBe('Me');
     await page.locator('.graphiql-tab').nth(1).locator('button').first().click();
     await expect.poll(() => editorText(QUERY_EDITOR)).toContain('subscription ChatStream');
+    await expect.poll(activeOperationName).toBe('ChatStream');
     await setBearer(user.access);
     // Record every text the response pane shows, so chunks replaced by later ones are seen too.
     await page.evaluate((sel) => {
