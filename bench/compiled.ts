@@ -34,7 +34,7 @@ export function benchNode(): string {
  * Dockerfile so that a benchmark measures what the image runs. One `KEY=value` pair or more per
  * `ENV` line, without quotes.
  */
-export function imageEnv(): Record<string, string> {
+function readImageEnv(): Readonly<Record<string, string>> {
   const env: Record<string, string> = {};
   for (const line of readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').split('\n')) {
     const settings = /^ENV\s+(.+)$/.exec(line.trim())?.[1] ?? '';
@@ -46,12 +46,14 @@ export function imageEnv(): Record<string, string> {
   return env;
 }
 
+export const IMAGE_ENV = readImageEnv();
+
 /**
  * The environment a benchmark's processes share with the production image: the image's own
- * (imageEnv: NODE_ENV=production, so graphql-js, Apollo Server and others take their faster
+ * (IMAGE_ENV: NODE_ENV=production, so graphql-js, Apollo Server and others take their faster
  * paths), bound to loopback, and embedded PostgreSQL allowed for the runs without DATABASE_URL.
  */
-export const PRODUCTION_ENV: Readonly<Record<string, string>> = { ...imageEnv(), HOST: '127.0.0.1', XENTREE_ALLOW_EMBEDDED_DB: 'true' };
+export const PRODUCTION_ENV: Readonly<Record<string, string>> = { ...IMAGE_ENV, HOST: '127.0.0.1', XENTREE_ALLOW_EMBEDDED_DB: 'true' };
 
 /** `node <version>` of benchNode(), for a benchmark's header. */
 export function benchNodeLabel(): string {

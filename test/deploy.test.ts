@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageEnv } from '../bench/compiled.ts';
+import { IMAGE_ENV } from '../bench/compiled.ts';
 import { SUBGRAPHS } from '../subgraphs/index.ts';
 import { newUser, testEnv } from './harness.ts';
 
@@ -112,7 +112,7 @@ describe('the production image', () => {
   it('gives every process the memory settings the benchmarks measure it with, and they read them from here', () => {
     expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
     expect(runtime).toMatch(/^ENV NODE_OPTIONS=--max-semi-space-size=16$/m);
-    expect(imageEnv()).toEqual({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=16' });
+    expect(IMAGE_ENV).toEqual({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=16' });
   });
 });
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, stopChild } from '../../test/processes.ts';
-import { benchNode, compileProject, imageEnv } from '../compiled.ts';
+import { benchNode, compileProject, IMAGE_ENV } from '../compiled.ts';
 import { composeBenchGraph, HEAVY_BODY, referenceAnswer } from './graph.ts';
 import { READY, type GatewayName } from './serve.ts';
 
@@ -148,7 +148,7 @@ export async function startGateway(name: GatewayName, setup: BenchSetup, cpu: nu
       ? {
           // What the production image sets for every process (the allocator's arenas, V8's young
           // generation); the peers run with their own defaults.
-          ...imageEnv(),
+          ...IMAGE_ENV,
           LOG_LEVEL: 'warn',
           INTERNAL_SERVICE_KEY: setup.secret,
           ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
