@@ -17,10 +17,17 @@ import { AppError } from '../../kernel/errors.ts';
 const ARGON2ID = 2;
 const PARAMS = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+/** A task waiting for a slot: started by the task before it, or refused once `deadline` has passed. */
+interface Waiter {
+  deadline: number;
+  start(): void;
+  refuse(): void;
+}
+
 /** Runs tasks at most `limit` at a time, in arrival order; a task queued `maxWaitMs` is refused. */
 class Gate {
   private running = 0;
-  private readonly waiting = new Set<{ start(): void }>();
+  private readonly waiting = new Set<Waiter>();
 
   constructor(
     private readonly limit: number,
@@ -33,28 +40,43 @@ class Gate {
     try {
       return await task();
     } finally {
-      const [next] = this.waiting;
-      // The slot passes straight to the next waiter, so `running` stays as it is.
-      if (next) {
-        this.waiting.delete(next);
-        next.start();
-      } else this.running -= 1;
+      this.handOver();
     }
+  }
+
+  /**
+   * Passes the slot straight to the next waiter still within its wait, so `running` stays as it
+   * is. One past its deadline is refused here too: whether its timer or this release runs first
+   * (a loaded machine can deliver both at once) must not decide.
+   */
+  private handOver(): void {
+    for (const waiter of this.waiting) {
+      if (performance.now() < waiter.deadline) {
+        this.waiting.delete(waiter);
+        waiter.start();
+        return;
+      }
+      waiter.refuse();
+    }
+    this.running -= 1;
   }
 
   /** @throws SERVICE_UNAVAILABLE when no slot frees within `maxWaitMs`. */
   private queue(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter = {
+      const waiter: Waiter = {
+        deadline: performance.now() + this.maxWaitMs,
         start: () => {
           clearTimeout(timer);
           resolve();
         },
+        refuse: () => {
+          clearTimeout(timer);
+          this.waiting.delete(waiter);
+          reject(new AppError('SERVICE_UNAVAILABLE', { message: 'Too many sign-ins at once; try again shortly' }));
+        },
       };
-      const timer = setTimeout(() => {
-        this.waiting.delete(waiter);
-        reject(new AppError('SERVICE_UNAVAILABLE', { message: 'Too many sign-ins at once; try again shortly' }));
-      }, this.maxWaitMs);
+      const timer = setTimeout(waiter.refuse, this.maxWaitMs);
       this.waiting.add(waiter);
     });
   }
