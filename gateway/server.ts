@@ -46,6 +46,7 @@ import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
+import { createExecutionAdmission } from './admission.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { createOperationRunner } from './operation-runner.ts';
 import { createHttpPipeline } from './http-pipeline.ts';
@@ -119,7 +120,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   let lean: LeanGateway | null = null;
   const gateway: GatewayInterface = stock
     ? new stock.ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) })
-    : (lean = createLeanGateway(supergraph, { dataSourceFor, logger }));
+    : (lean = createLeanGateway(supergraph, { dataSourceFor, logger, admission: createExecutionAdmission({ limit: config.gatewayBusyExecutions }) }));
 
   const app = Fastify({
     logger: false,

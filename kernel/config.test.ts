@@ -55,6 +55,7 @@ describe('loadConfig defaults', () => {
       subgraphTimeoutMs: 10_000,
       gatewayExecutor: 'lean',
       gatewayHeapGrowthPercent: 50,
+      gatewayBusyExecutions: 4,
       trpcTimeoutMs: 5_000,
       trpcMaxBatch: 20,
       chatSessionIdleSeconds: 300,
@@ -333,6 +334,14 @@ describe('subgraph resilience and metrics settings', () => {
     expect(loadConfig({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: '0' }).gatewayHeapGrowthPercent).toBe(0);
     expect(loadConfig({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: '150' }).gatewayHeapGrowthPercent).toBe(150);
     for (const bad of ['-1', '1001', '12.5', 'lots']) expect(problemsOf({ ...base, GATEWAY_HEAP_GROWTH_PERCENT: bad }).map((p) => p.split(':')[0])).toEqual(['GATEWAY_HEAP_GROWTH_PERCENT']);
+  });
+
+  it('reads how many executions run at once on a saturated event loop (0: no limit) and refuses what is not a count', () => {
+    const base = { XENTREE_DATA_DIR: dataDir, INTERNAL_SERVICE_KEY: KEY, ENCRYPTION_KEY: ENC };
+    expect(loadConfig(base).gatewayBusyExecutions).toBe(4);
+    expect(loadConfig({ ...base, GATEWAY_BUSY_EXECUTIONS: '0' }).gatewayBusyExecutions).toBe(0);
+    expect(loadConfig({ ...base, GATEWAY_BUSY_EXECUTIONS: '32' }).gatewayBusyExecutions).toBe(32);
+    for (const bad of ['-1', '2.5', 'many', '100001']) expect(problemsOf({ ...base, GATEWAY_BUSY_EXECUTIONS: bad }).map((p) => p.split(':')[0])).toEqual(['GATEWAY_BUSY_EXECUTIONS']);
   });
 
   it('gives knowledge the AI timeout plus 5 s unless SUBGRAPH_KNOWLEDGE_TIMEOUT_MS is set', () => {

@@ -116,6 +116,7 @@ const envSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   GATEWAY_EXECUTOR: z.enum(['lean', 'apollo']).default('lean'),
   GATEWAY_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1_000).default(50),
+  GATEWAY_BUSY_EXECUTIONS: z.coerce.number().int().min(0).max(100_000).default(4),
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   SUBGRAPH_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).default(5_000),
   SUBGRAPH_RETRY_BUDGET: z.coerce.number().min(0).max(1).default(0.1),
@@ -211,6 +212,8 @@ export interface Config {
   gatewayExecutor: 'lean' | 'apollo';
   /** V8's old generation may grow this far (%) past what a full GC kept; 0: V8's own factor (kernel/heap.ts). */
   gatewayHeapGrowthPercent: number;
+  /** Executions of queries and mutations that run at once while the event loop is saturated; 0: no limit (gateway/admission.ts). */
+  gatewayBusyExecutions: number;
   trpcTimeoutMs: number;
   trpcMaxBatch: number;
   /** §4.7: a conversation session idle this long ends by timeout (tests shorten it). */
@@ -426,6 +429,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     gatewayExecutor: e.GATEWAY_EXECUTOR,
     gatewayHeapGrowthPercent: e.GATEWAY_HEAP_GROWTH_PERCENT,
+    gatewayBusyExecutions: e.GATEWAY_BUSY_EXECUTIONS,
     trpcTimeoutMs: e.TRPC_TIMEOUT_MS,
     trpcMaxBatch: e.TRPC_MAX_BATCH,
     chatSessionIdleSeconds: e.CHAT_SESSION_IDLE_SECONDS,

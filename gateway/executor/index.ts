@@ -23,6 +23,7 @@ import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import { getOperationAST, getVariableValues, GraphQLError, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '../../kernel/logger.ts';
+import type { ExecutionAdmission } from '../admission.ts';
 import { inSpan } from '../../kernel/telemetry.ts';
 import type { LoadedSupergraph, SupergraphFollower } from '../supergraph.ts';
 import { executeLeanQueryPlan, executeLeanQueryPlanAsJson, type JsonExecutionResult, type OperationContext } from './execute.ts';
@@ -127,6 +128,8 @@ export interface LeanExecutorOptions {
   /** The data source of a subgraph at its routing URL as the supergraph gives it. */
   dataSourceFor(name: string, url: string): GraphQLDataSource;
   logger: Logger;
+  /** What admits each execution while the event loop is saturated (gateway/admission.ts); none: every one at once. */
+  admission?: ExecutionAdmission;
 }
 
 /**
@@ -158,10 +161,12 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
     return () => serve(state);
   });
 
+  const { admission } = options;
+  const admitted = <T>(task: () => Promise<T>): Promise<T> => (admission ? admission.run(task) : task());
   const run = (requestContext: GatewayGraphQLRequestContext, asJson: boolean): Promise<JsonExecutionResult> => {
     const state = states.get(requestContext.schema);
     if (!state) throw new Error('The gateway has not loaded this supergraph');
-    return inSpan('gateway.request', {}, () => execute(state, requestContext, asJson));
+    return inSpan('gateway.request', {}, () => admitted(() => execute(state, requestContext, asJson)));
   };
   const executor: GatewayExecutor = (requestContext) => run(requestContext, false);
 
@@ -197,7 +202,7 @@ export function createLeanGateway(source: LeanSupergraphSource, options: LeanExe
       // Not a hash of the text (nothing is hashed per call): a key no SHA-256 hex string can equal.
       if (queryHash === undefined) planKeys.set(document, (queryHash = `direct:${++directDocuments}`));
       const requestContext = outsideRequestContext({ source: text, document, operation, operationName, variables, schema: state.schema, context, logger: options.logger, queryHash });
-      return inSpan('gateway.request', {}, () => execute(state, requestContext, false));
+      return inSpan('gateway.request', {}, () => admitted(() => execute(state, requestContext, false)));
     },
     onSchemaLoadOrUpdate(callback) {
       listeners.add(callback);
