@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { limitHeapGrowth, releaseStartupMemory } from './heap.ts';
 
@@ -32,6 +33,22 @@ describe('releaseStartupMemory', () => {
     const run = vi.spyOn(vm, 'runInNewContext').mockReturnValue(undefined);
     expect(() => releaseStartupMemory()).not.toThrow();
     expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('runs a full collection on every runtime (Node 20 took the options object as "minor only")', async () => {
+    const kinds: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) kinds.push(entry.detail?.kind ?? -1);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      releaseStartupMemory();
+      // GC entries are delivered after the collection, from the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      observer.disconnect();
+    }
+    expect(kinds).toContain(constants.NODE_PERFORMANCE_GC_MAJOR);
   });
 
   // Node 20's V8 has no last-resort flavour for its `gc` extension: there it is a plain full collection

@@ -22,13 +22,20 @@ export function limitHeapGrowth(percent: number): void {
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-/** The options of V8's `gc` extension this module uses. */
+/** The options of V8's `gc` extension this module uses (V8 12 and later read them). */
 interface GcOptions {
   type: 'major';
   execution: 'sync';
-  /** Newer V8 (Node 26's has it); Node 20's ignores it and runs a plain full collection. */
+  /** Newer V8 (Node 26's has it); where it is unknown, a plain full collection runs. */
   flavor: 'last-resort';
 }
+
+/**
+ * Whether this V8 reads the `gc` extension's options. V8 11 (Node 20) takes any argument as the
+ * old boolean "minor collection" switch: `gc({ type: 'major' })` there runs only a scavenge, and a
+ * full collection is `gc()` without arguments.
+ */
+const GC_READS_OPTIONS = Number(process.versions.v8.split('.')[0]) >= 12;
 
 /**
  * Returning start-up's memory. Starting a process (composing or loading the supergraph, building
@@ -52,9 +59,11 @@ export function releaseStartupMemory(): void {
     v8.setFlagsFromString('--no-expose-gc');
   }
   // A runtime that gives no `gc` this way keeps its memory: the process serves all the same.
-  if (isGc(gc)) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  if (!isGc(gc)) return;
+  if (GC_READS_OPTIONS) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  else gc();
 }
 
-function isGc(x: unknown): x is (options: GcOptions) => void {
+function isGc(x: unknown): x is (options?: GcOptions) => void {
   return typeof x === 'function';
 }
