@@ -29,10 +29,11 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # Memory, measured under the gateway benchmark's heavy query on this Node.js (bench/RESULTS.md):
 # two malloc arenas instead of up to eight per CPU hold 10-15 MB less, and V8's young generation
-# capped at two 16 MB semi-spaces (Node.js 20's own cap) about 27 MB less, both for the same
-# throughput. Keep the flag if you set NODE_OPTIONS yourself.
+# capped at two 8 MB semi-spaces. The small young generation keeps its throughput because the
+# gateway runs at most GATEWAY_BUSY_EXECUTIONS executions at once while its event loop is
+# saturated, so what an execution holds dies young. Keep the flag if you set NODE_OPTIONS yourself.
 ENV MALLOC_ARENA_MAX=2
-ENV NODE_OPTIONS=--max-semi-space-size=16
+ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

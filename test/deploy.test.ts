@@ -111,8 +111,8 @@ describe('the production image', () => {
 
   it('gives every process the memory settings the benchmarks measure it with, and they read them from here', () => {
     expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m);
-    expect(runtime).toMatch(/^ENV NODE_OPTIONS=--max-semi-space-size=16$/m);
-    expect(IMAGE_ENV).toEqual({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=16' });
+    expect(runtime).toMatch(/^ENV NODE_OPTIONS=--max-semi-space-size=8$/m);
+    expect(IMAGE_ENV).toEqual({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=8' });
   });
 });
 
