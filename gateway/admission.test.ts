@@ -42,11 +42,13 @@ describe('execution admission', () => {
 
   it('runs at most `limit` at once while saturated, the others in order of arrival as running ones finish', async () => {
     const log: string[] = [];
-    const gate = createExecutionAdmission({ limit: 2, saturated: () => true });
+    const onQueued = vi.fn();
+    const gate = createExecutionAdmission({ limit: 2, saturated: () => true, onQueued });
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => controlled(log, n));
     const results = [a, b, c, d].map((t) => gate.run(t!.task));
     await settle();
     expect(log).toEqual(['start a', 'start b']);
+    expect(onQueued).toHaveBeenCalledTimes(2);
     expect([gate.running, gate.waiting]).toEqual([2, 2]);
     b!.finish();
     await settle();

@@ -47,6 +47,8 @@ export interface AdmissionOptions {
   saturated?: SaturationProbe;
   /** How often waiting executions are checked again when none finishes, in ms (default 50). */
   recheckMs?: number;
+  /** Called for each execution that has to wait (metrics). */
+  onQueued?: () => void;
 }
 
 export interface ExecutionAdmission {
@@ -115,6 +117,7 @@ export function createExecutionAdmission(options: AdmissionOptions): ExecutionAd
         running += 1;
         return started(task);
       }
+      options.onQueued?.();
       return new Promise<void>((resolve) => {
         queue.push(resolve);
         admit();

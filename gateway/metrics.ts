@@ -34,6 +34,8 @@ export interface GatewayMetrics {
   untrustedDocuments: Counter<'action'>;
   /** GraphQL POSTs of JSON by the pipeline that answered them: the gateway's own, or Apollo Server's (http-pipeline.ts). */
   graphqlPipeline: Counter<'pipeline'>;
+  /** Executions that waited for admission because the event loop was saturated (gateway/admission.ts). */
+  executionsQueued: Counter;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -59,6 +61,7 @@ export function createGatewayMetrics(subgraphs: readonly string[] = []): Gateway
     websocketConnections: new Gauge({ name: 'xentree_websocket_connections', help: 'Open client WebSocket connections.', registers }),
     untrustedDocuments: new Counter({ name: 'xentree_untrusted_documents_total', help: 'GraphQL requests whose document is in no trusted documents manifest: run (allow) or refused (enforce).', labelNames: ['action'], registers }),
     graphqlPipeline: new Counter({ name: 'xentree_graphql_pipeline_total', help: 'GraphQL POSTs of JSON by the pipeline that answered them: gateway (its own) or apollo (Apollo Server).', labelNames: ['pipeline'], registers }),
+    executionsQueued: new Counter({ name: 'xentree_gateway_executions_queued_total', help: 'Queries and mutations that waited to start because the event loop was saturated (GATEWAY_BUSY_EXECUTIONS).', registers }),
   };
   for (const subgraph of subgraphs) metrics.breakerState.set({ subgraph }, 0);
   return metrics;
@@ -211,5 +214,19 @@ export function registerMetrics(app: FastifyInstance, opts: MetricsRouteOptions)
       }
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}
+
+/** `xentree_gateway_executions{state="running"|"waiting"}`, read from `admission` at each scrape. */
+export function registerAdmissionMetrics(registry: Registry, admission: { readonly running: number; readonly waiting: number }): void {
+  new Gauge({
+    name: 'xentree_gateway_executions',
+    help: 'Queries and mutations executing (running) or waiting to start on a saturated event loop (waiting).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'running' }, admission.running);
+      this.set({ state: 'waiting' }, admission.waiting);
+    },
   });
 }

@@ -43,10 +43,10 @@ import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, c
 import { createSubgraphGuards } from './resilience.ts';
 import { createConnectionPool } from './subgraph-poster.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
-import { createGatewayMetrics, guardObserver, metricsPlugin, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, guardObserver, metricsPlugin, registerAdmissionMetrics, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
 import { executorOptions } from './executor-options.ts';
 import { createLeanGateway, executeLeanQueryPlan, type LeanGateway } from './executor/index.ts';
-import { createExecutionAdmission } from './admission.ts';
+import { createExecutionAdmission, type ExecutionAdmission } from './admission.ts';
 import type { GatewayPlugin } from './plugin.ts';
 import { createOperationRunner } from './operation-runner.ts';
 import { createHttpPipeline } from './http-pipeline.ts';
@@ -120,7 +120,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   let lean: LeanGateway | null = null;
   const gateway: GatewayInterface = stock
     ? new stock.ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) })
-    : (lean = createLeanGateway(supergraph, { dataSourceFor, logger, admission: createExecutionAdmission({ limit: config.gatewayBusyExecutions }) }));
+    : (lean = createLeanGateway(supergraph, { dataSourceFor, logger, admission: admissionOf(config.gatewayBusyExecutions, metrics) }));
 
   const app = Fastify({
     logger: false,
@@ -242,4 +242,11 @@ function createCountedRateLimiter(config: Config, logger: Logger, metrics: Gatew
 function reachableUrl(address: AddressInfo): string {
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** The lean executor's admission (gateway/admission.ts), counted in the metrics. */
+function admissionOf(limit: number, metrics: GatewayMetrics): ExecutionAdmission {
+  const admission = createExecutionAdmission({ limit, onQueued: () => metrics.executionsQueued.inc() });
+  registerAdmissionMetrics(metrics.registry, admission);
+  return admission;
 }
