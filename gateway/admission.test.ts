@@ -118,6 +118,21 @@ describe('execution admission', () => {
     b.finish();
   });
 
+  it('keeps the order of thousands that pass one at a time while others always wait', async () => {
+    const gate = createExecutionAdmission({ limit: 1, saturated: () => true });
+    const order: number[] = [];
+    const all = Array.from({ length: 5000 }, (_, i) =>
+      gate.run(async () => {
+        order.push(i);
+        await Promise.resolve();
+        return i;
+      }),
+    );
+    expect(await Promise.all(all)).toEqual(order);
+    expect(order).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect([gate.running, gate.waiting]).toEqual([0, 0]);
+  });
+
   it('with limit 0 is no gate at all', async () => {
     const probe = vi.fn(() => true);
     const gate = createExecutionAdmission({ limit: 0, saturated: probe });

@@ -84,7 +84,14 @@ export function createExecutionAdmission(options: AdmissionOptions): ExecutionAd
       head = 0;
       if (timer) clearTimeout(timer);
       timer = null;
-    } else if (!timer) {
+      return;
+    }
+    // Under sustained saturation the queue may never drain: drop the started part now and then.
+    if (head >= 1024 && head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    if (!timer) {
       // Nothing may finish soon (every running execution waiting on a slow subgraph): look again
       // once the loop has had a window to show whether it is still saturated.
       timer = setTimeout(() => {
