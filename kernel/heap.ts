@@ -22,7 +22,7 @@ export function limitHeapGrowth(percent: number): void {
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-/** The options of V8's `gc` extension this module uses (V8 12 and later read them). */
+/** The options of V8's `gc` extension this module uses (Node 26's V8 reads them; Node 20's does not). */
 interface GcOptions {
   type: 'major';
   execution: 'sync';
@@ -31,22 +31,15 @@ interface GcOptions {
 }
 
 /**
- * Whether this V8 reads the `gc` extension's options. V8 11 (Node 20) takes any argument as the
- * old boolean "minor collection" switch: `gc({ type: 'major' })` there runs only a scavenge, and a
- * full collection is `gc()` without arguments.
- */
-const GC_READS_OPTIONS = Number(process.versions.v8.split('.')[0]) >= 12;
-
-/**
  * Returning start-up's memory. Starting a process (composing or loading the supergraph, building
  * query plans, running migrations) allocates fast, so V8 grows the young generation to its most:
  * 32 MB on Node 20, about 64 MB on Node 26. V8 shrinks it again only at a collection
  * that sees little allocation, and an idle process collects nothing, so those pages stayed
  * resident: a gateway on Node 26 idled at about 180 MB, 60 MB of them an empty young generation.
  *
- * One last-resort collection (the one V8 runs before giving up on memory: it shrinks the young
- * generation and compacts) once the process serves returns them. It takes tens of milliseconds,
- * once. Under load the young generation grows back as V8 needs it.
+ * A full collection, then a last-resort one (the one V8 runs before giving up on memory: it
+ * shrinks the young generation and compacts), once the process serves, return them. They take
+ * tens of milliseconds, once. Under load the young generation grows back as V8 needs it.
  */
 export function releaseStartupMemory(): void {
   // V8's `gc` extension is installed in contexts created while --expose-gc is set: take it from a
@@ -60,8 +53,12 @@ export function releaseStartupMemory(): void {
   }
   // A runtime that gives no `gc` this way keeps its memory: the process serves all the same.
   if (!isGc(gc)) return;
-  if (GC_READS_OPTIONS) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  else gc();
+  // A full collection on every runtime: Node 20's V8 reads any argument as the old "minor only"
+  // switch (`gc({ type: 'major' })` runs a scavenge there), so this call passes none.
+  gc();
+  // Where V8 reads the options (Node 26's does), the last-resort collection also shrinks the young
+  // generation and compacts; on Node 20 it is one more scavenge.
+  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 function isGc(x: unknown): x is (options?: GcOptions) => void {
