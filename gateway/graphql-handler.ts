@@ -11,6 +11,7 @@ import type { GatewayContext } from './context.ts';
 import { Readable } from 'node:stream';
 import type { HttpPipeline } from './http-pipeline.ts';
 import { wantsLegacyJson } from './legacy-json-status.ts';
+import { answerSent } from './executor/index.ts';
 import { withoutPersistedQuery, type DocumentRefusal, type TrustedDocuments } from './trusted-documents.ts';
 
 type ContextFunction = (req: FastifyRequest, reply: FastifyReply) => Promise<GatewayContext>;
@@ -112,9 +113,12 @@ export function createGraphQLHandler(apollo: ApolloServer<GatewayContext>, trust
         contextOf = () => Promise.reject(refusal);
       } else if (outcome) {
         sendAnswer(reply, outcome);
+        // Its buffer is used again once the socket has taken all of it (executor/answer-buffers.ts).
+        const { body } = outcome;
+        reply.raw.once('finish', () => answerSent(body));
         // Bytes already (the pipeline writes its answers as UTF-8): fastify sets content-length from
         // a buffer's length and writes it as it is, where a string would be measured and encoded again.
-        return outcome.body;
+        return body;
       }
     }
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: settled, context: contextOf });

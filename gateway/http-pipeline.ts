@@ -20,7 +20,7 @@ import Negotiator from 'negotiator';
 import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import type { Logger } from '../kernel/logger.ts';
 import type { GatewayContext } from './context.ts';
-import { NO_CACHE, outsideRequestContext, WRITTEN, type LeanGateway, type WrittenData } from './executor/index.ts';
+import { answerSent, NO_CACHE, outsideRequestContext, WRITTEN, type LeanGateway, type WrittenData } from './executor/index.ts';
 import { ensureError, ensureGraphQLError, formatErrors, type FormatError, type HttpHead } from './format-error.ts';
 
 export interface HttpPipelineOptions {
@@ -297,5 +297,7 @@ function withWrittenData(errors: readonly GraphQLFormattedError[] | undefined, d
   if (errors === undefined && extensions === undefined) return data.answer;
   const head = errors === undefined ? '{"data":' : `{"errors":${JSON.stringify(errors)},"data":`;
   const tail = extensions === undefined ? '}\n' : `,"extensions":${JSON.stringify(extensions)}}\n`;
-  return Buffer.concat([Buffer.from(head, 'utf8'), data.answer.subarray(data.start, data.end), Buffer.from(tail, 'utf8')]);
+  const body = Buffer.concat([Buffer.from(head, 'utf8'), data.answer.subarray(data.start, data.end), Buffer.from(tail, 'utf8')]);
+  answerSent(data.answer);
+  return body;
 }

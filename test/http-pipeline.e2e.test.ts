@@ -103,6 +103,18 @@ describe('GraphQL POSTs: the gateway\'s own pipeline answers as Apollo Server do
     }
   });
 
+  it('answers many requests at once, each with its own bytes (its answer buffers are used again)', async () => {
+    const users = await Promise.all([1, 2, 3, 4].map((i) => registerAndLogin(t, `pipe${i}`)));
+    const body = json({ query: '{ me { id username } }' });
+    // Seen once, so the rest are the own pipeline's.
+    await post(own.url, body, { authorization: `Bearer ${users[0]?.access ?? ''}` });
+    for (let round = 0; round < 3; round++) {
+      const sent = Array.from({ length: 40 }, (_, i) => users[i % users.length] as (typeof users)[number]);
+      const answers = await Promise.all(sent.map((u) => post(own.url, body, { authorization: `Bearer ${u.access}` })));
+      expect(answers.map((a) => JSON.parse(a.body) as unknown)).toEqual(sent.map((u) => ({ data: { me: { id: u.id, username: u.user.username } } })));
+    }
+  });
+
   it('answers a valid query or mutation itself from its second sight on; Apollo Server answers every request of the other gateway', async () => {
     const before = await pipelineCounts(own.url);
     const body = json({ query: '{ me { id username } }' });

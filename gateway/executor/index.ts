@@ -29,7 +29,7 @@ import type { LoadedSupergraph, SupergraphFollower } from '../supergraph.ts';
 import { executeLeanQueryPlan, executeLeanQueryPlanAsJson, type JsonExecutionResult, type OperationContext } from './execute.ts';
 
 export { executeLeanQueryPlan, executeLeanQueryPlanAsJson, WRITTEN, type JsonExecutionResult } from './execute.ts';
-export type { WrittenData } from './shape-write.ts';
+export { answerSent, type WrittenData } from './shape-write.ts';
 
 /** How many operations' plans are kept per supergraph (the oldest planned goes first). */
 const PLAN_CACHE_SIZE = 1000;

@@ -18,10 +18,11 @@ import { isObjectType, type GraphQLCompositeType, type GraphQLError } from 'grap
 import type { ResponsePath } from '@apollo/query-planner';
 import { describePath, objectTypeOf, selected, type Obj, type WalkBase } from './shape-apply.ts';
 import type { FieldShape, OperationShape, OutType, Shape } from './shape-compile.ts';
+import { AnswerBuffers } from './answer-buffers.ts';
 
 /** The bytes of a JSON text being written, in a buffer every call reuses (a walk is synchronous). */
 class Out {
-  buf = Buffer.allocUnsafeSlow(INITIAL);
+  buf: Buffer = answers.get();
   pos = 0;
 
   /** Room for `n` more bytes. */
@@ -29,7 +30,7 @@ class Out {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
+    const next: Buffer = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -71,23 +72,29 @@ class Out {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** A copy of what was written. */
+  /** What was written, lent out (answer-buffers.ts): the next walk writes into another buffer. */
   take(): Buffer {
-    const bytes = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(bytes, 0, 0, this.pos);
+    const bytes = answers.lend(this.buf, this.pos);
+    this.buf = answers.get();
     return bytes;
   }
 
   /** Ready for the next walk, whatever this one did; a large buffer is let go. */
   reset(): void {
     this.pos = 0;
-    if (this.buf.length > KEPT) this.buf = Buffer.allocUnsafeSlow(INITIAL);
+    if (this.buf.length > KEPT) this.buf = answers.get();
   }
 }
 
 const INITIAL = 64 * 1024;
 /** The largest buffer kept between walks; a larger answer's buffer is left to the collector. */
 const KEPT = 1024 * 1024;
+const answers = new AnswerBuffers(INITIAL, KEPT);
+
+/** Gives an answer's buffer back once it has been sent (`WrittenData.answer`); any other buffer is ignored. */
+export function answerSent(answer: Buffer): void {
+  answers.giveBack(answer);
+}
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const out = new Out();
@@ -104,6 +111,7 @@ interface Walk extends WalkBase {
  * (`{"data":…}` and Apollo Server's newline), so that such an answer is these bytes as they are.
  */
 export interface WrittenData {
+  /** Lent until `answerSent(answer)`: nothing writes into it before, and the caller must not use it after. */
   answer: Buffer;
   /** Where the data's JSON starts and ends in `answer`. */
   start: number;
