@@ -64,34 +64,23 @@ export function createExecutionAdmission(options: AdmissionOptions): ExecutionAd
   const { limit, recheckMs = 50 } = options;
   const saturated = options.saturated ?? loopSaturation();
   let running = 0;
-  // A queue as an array and a head index: admitting does not shift the array.
-  let queue: (() => void)[] = [];
-  let head = 0;
+  // Waiting executions' starters in order of arrival (a Set iterates in insertion order).
+  const waiting = new Set<() => void>();
   let timer: NodeJS.Timeout | null = null;
 
   const mayStart = (): boolean => running < limit || !saturated();
 
   const admit = (): void => {
-    while (head < queue.length && mayStart()) {
-      const start = queue[head] as () => void;
-      queue[head] = noop;
-      head += 1;
+    for (const start of waiting) {
+      if (!mayStart()) break;
+      waiting.delete(start);
       running += 1;
       start();
     }
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
+    if (waiting.size === 0) {
       if (timer) clearTimeout(timer);
       timer = null;
-      return;
-    }
-    // Under sustained saturation the queue may never drain: drop the started part now and then.
-    if (head >= 1024 && head * 2 >= queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    if (!timer) {
+    } else if (!timer) {
       // Nothing may finish soon (every running execution waiting on a slow subgraph): look again
       // once the loop has had a window to show whether it is still saturated.
       timer = setTimeout(() => {
@@ -120,13 +109,13 @@ export function createExecutionAdmission(options: AdmissionOptions): ExecutionAd
     run(task) {
       if (limit <= 0) return task();
       // Arrivals queue behind those already waiting: the order of arrival is the order of start.
-      if (head === queue.length && mayStart()) {
+      if (waiting.size === 0 && mayStart()) {
         running += 1;
         return started(task);
       }
       options.onQueued?.();
       return new Promise<void>((resolve) => {
-        queue.push(resolve);
+        waiting.add(resolve);
         admit();
       }).then(() => started(task));
     },
@@ -134,9 +123,7 @@ export function createExecutionAdmission(options: AdmissionOptions): ExecutionAd
       return running;
     },
     get waiting() {
-      return queue.length - head;
+      return waiting.size;
     },
   };
 }
-
-function noop(): void {}
