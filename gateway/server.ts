@@ -116,7 +116,9 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   // (which builds its own supergraph, schemas and planner) only when configured.
   // Loaded only when configured: @apollo/gateway's index brings its supergraph managers, fetchers
   // and telemetry with it (about 16 MB of heap a lean gateway would hold for nothing).
-  const stock = config.gatewayExecutor === 'apollo' ? await import('@apollo/gateway') : null;
+  // `.default`, the package's CommonJS exports: what Node gives either way, and all that esbuild's
+  // split chunk of it exports in the production bundle (scripts/bundle-gateway.mjs).
+  const stock = config.gatewayExecutor === 'apollo' ? (await import('@apollo/gateway')).default : null;
   let lean: LeanGateway | null = null;
   const gateway: GatewayInterface = stock
     ? new stock.ApolloGateway({ supergraphSdl: supergraph.apolloManager(), buildService: ({ name, url }) => dataSourceFor(name, url) })

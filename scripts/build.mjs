@@ -2,12 +2,14 @@
 // default outDir dist/) and copies beside it what the code reads at run time: every file of the
 // source folders that is not TypeScript (SDL and operation documents, data files), and the
 // knowledge parser's worker entry, which in the compiled build loads plain JavaScript instead of
-// going through tsx. Run it with `node dist/bin/xentree.js`.
+// going through tsx. The gateway's entry, bin/gateway.js, is then replaced by its minified bundle
+// (scripts/bundle-gateway.mjs). Run it with `node dist/bin/xentree.js`.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleGateway } from './bundle-gateway.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = path.resolve(root, process.argv[2] ?? 'dist');
@@ -35,6 +37,8 @@ writeFileSync(
   path.join(out, 'subgraphs/knowledge/parse.worker.mjs'),
   "// Entry of the parser worker in the compiled build (parser-pool.ts): the body is JavaScript here.\nawait import('./parse.worker.js');\n",
 );
+
+await bundleGateway(out);
 
 const cli = path.join(out, 'bin/xentree.js');
 writeFileSync(cli, readFileSync(cli, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'), { mode: 0o755 });

@@ -67,6 +67,19 @@ describe('the compiled build', () => {
     expect(sources.filter((f) => !existsSync(path.join(out, f)))).toEqual([]);
   });
 
+  it("runs the gateway role from one minified bundle that loads none of the project's compiled modules", () => {
+    const bundle = readdirSync(path.join(out, 'bin')).filter((f) => /^gateway(-[A-Z0-9]+)?\.js$/.test(f));
+    expect(bundle).toContain('gateway.js');
+    expect(bundle.length).toBeGreaterThan(1); // the chunks loaded on demand
+    const imported = bundle.flatMap((f) => [...readFileSync(path.join(out, 'bin', f), 'utf8').matchAll(/(?:from|import\(|require\()\s*"(\.\.?\/[^"]+)"/g)].map((m) => m[1]));
+    // Only its own chunks, and the copies of the packages kept outside it that are nested in node_modules.
+    expect(imported.filter((spec) => !/^\.\/gateway-[A-Z0-9]+\.js$/.test(spec ?? '') && !/^(\.\.\/)+node_modules\//.test(spec ?? ''))).toEqual([]);
+    expect(existsSync(path.join(out, 'bin/gateway.js.map'))).toBe(false);
+    // Minified: long lines (tsc's output averages under 60 characters a line).
+    const entry = readFileSync(path.join(out, 'bin/gateway.js'), 'utf8');
+    expect(entry.length / entry.split('\n').length).toBeGreaterThan(200);
+  });
+
   it('starts with plain node, answers health and parses an upload in its worker, and stops on SIGTERM', async () => {
     expect(await (await fetch(`${url}/api/health`)).json()).toEqual({ status: 'ok' });
     const user = newUser('build');

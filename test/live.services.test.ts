@@ -3,7 +3,8 @@
  * its own live replica. Both sweepers run every 100 ms, yet each silent session is ended, and
  * awarded, exactly once; its ENDED event reaches a subscriber on the other replica; a crowd of
  * fresh sessions is accepted at once (the gateway batches their session checks) while revoked ones
- * are refused; parallel heartbeats through both replicas never credit a second twice.
+ * are refused; parallel heartbeats through both replicas never credit a second twice. The gateways
+ * run from the production build (their minified bundle), as the image runs them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -20,7 +21,7 @@ let gatewayB = '';
 let sql: pg.Client;
 
 beforeAll(async () => {
-  topology = await startTopology({ name: 'live', subgraphs: ['identity', 'live'], perGateway: 'live', env: { LOG_LEVEL: 'error', LIVE_SWEEP_INTERVAL_MS: '100', RATE_LIMIT_AUTH: '1000/60' } });
+  topology = await startTopology({ name: 'live', subgraphs: ['identity', 'live'], perGateway: 'live', compiledGateways: true, env: { LOG_LEVEL: 'error', LIVE_SWEEP_INTERVAL_MS: '100', RATE_LIMIT_AUTH: '1000/60' } });
   [gatewayA = '', gatewayB = ''] = topology.gateways;
   sql = new pg.Client({ connectionString: topology.databaseUrl });
   await sql.connect();

@@ -1,12 +1,13 @@
 /**
  * The distributed topology as separate processes sharing the real PostgreSQL and Redis:
- * identity and two gateway replicas. A logout through gateway A must be rejected by gateway B
+ * identity and two gateway replicas, run as the production image runs them (the compiled build,
+ * the gateway as its minified bundle). A logout through gateway A must be rejected by gateway B
  * within 1 s (Redis PubSub invalidation; B's positive cache would otherwise keep it for 10 s).
  */
 import { describe, expect, it } from 'vitest';
 import { signUp, untilRefused, useTopology } from './topology.ts';
 
-const topology = useTopology({ name: 'topology', subgraphs: ['identity', 'live'] });
+const topology = useTopology({ name: 'topology', subgraphs: ['identity', 'live'], compiledGateways: true });
 
 async function me(gateway: string, token: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${gateway}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });

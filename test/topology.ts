@@ -10,7 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { SubgraphName } from '../kernel/config.ts';
 import { SERVICES_REDIS_URL, freshDatabase, newUser } from './harness.ts';
-import { crash, freePort, startProcess, type Proc } from './processes.ts';
+import { compileProject } from '../bench/compiled.ts';
+import { crash, freePort, startProcess, type CompiledCli, type Proc } from './processes.ts';
 
 export interface TopologyOptions {
   /** Names the data directory (`/tmp/xentree-<name>-<pid>`). */
@@ -23,6 +24,11 @@ export interface TopologyOptions {
   gateways?: number;
   /** Extra environment for every process; overrides the defaults (e.g. `LOG_LEVEL`, `RATE_LIMIT_KEY_PREFIX`). */
   env?: Record<string, string>;
+  /**
+   * Runs the gateway replicas from a production build (`npm run build`, made for this topology):
+   * the minified bundle the image runs (scripts/bundle-gateway.mjs) instead of the sources.
+   */
+  compiledGateways?: boolean;
 }
 
 export interface Topology {
@@ -45,6 +51,7 @@ interface Started {
   args: string[];
   env: Record<string, string>;
   ready: string;
+  compiled?: CompiledCli;
 }
 
 /** Starts the topology; `close()` stops every process and drops the database. */
@@ -52,12 +59,14 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const db = await freshDatabase();
   const replicas = opts.gateways ?? 2;
   const started = new Map<string, Started>();
-  const start = async (name: string, args: string[], env: Record<string, string>, ready: string): Promise<void> => {
-    started.set(name, { proc: await startProcess(args, env, ready), args, env, ready });
+  const start = async (name: string, args: string[], env: Record<string, string>, ready: string, compiled?: CompiledCli): Promise<void> => {
+    started.set(name, { proc: await startProcess(args, env, ready, compiled), args, env, ready, compiled });
   };
+  const build = opts.compiledGateways ? compileProject() : undefined;
   const close = async (): Promise<void> => {
     await Promise.all([...started.values()].map((p) => p.proc.stop()));
     started.clear();
+    build?.remove();
     await db.drop();
   };
   try {
@@ -109,7 +118,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     });
     envs.forEach((env, i) => {
       const port = gatewayPorts[i] ?? 0;
-      later.push(start(`gateway${letter(i)}`, ['gateway'], { ...env, PORT: String(port) }, `${url(port)}/api/health`));
+      later.push(start(`gateway${letter(i)}`, ['gateway'], { ...env, PORT: String(port) }, `${url(port)}/api/health`, build));
     });
     await Promise.all(later);
     const gateways = gatewayPorts.map(url);
@@ -124,7 +133,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       kill9: (name) => crash(named(name).proc),
       restart: async (name) => {
         const p = named(name);
-        await start(name, p.args, p.env, p.ready);
+        await start(name, p.args, p.env, p.ready, p.compiled);
       },
       close,
     };

@@ -21,23 +21,15 @@ function env(name: string): string {
   return v;
 }
 
-/** This project's gateway, as `xentree gateway` starts it, over the benchmark supergraph. */
+/**
+ * This project's gateway, as `xentree gateway` starts it (bin/gateway.ts: in the compiled build
+ * the production bundle), over the benchmark supergraph.
+ */
 async function xentree(port: number, supergraphSdl: string, urls: Record<string, string>): Promise<() => Promise<void>> {
-  const { loadConfig } = await import('../../kernel/config.ts');
-  const { createLogger } = await import('../../kernel/logger.ts');
-  const { connectPubSub } = await import('../../kernel/pubsub.ts');
-  const { createGateway } = await import('../../gateway/server.ts');
-  const { restCompat } = await import('../../rest-compat/plugin.ts');
+  const { loadConfig, createLogger, startGatewayRole } = await import('../../bin/gateway.ts');
   const config = loadConfig();
-  const pubsub = await connectPubSub(config.redisUrl);
-  const gateway = await createGateway({ config, logger: createLogger(config.logLevel), pubsub, port, host: '127.0.0.1', supergraphSdl, subgraphUrls: urls, plugins: [restCompat()] });
-  // As `xentree gateway` does once it listens (kernel/heap.ts).
-  const { releaseStartupMemory } = await import('../../kernel/heap.ts');
-  releaseStartupMemory();
-  return async () => {
-    await gateway.close();
-    await pubsub.close();
-  };
+  const gateway = await startGatewayRole(config, createLogger(config.logLevel), { port, host: '127.0.0.1', supergraphSdl, subgraphUrls: urls });
+  return () => gateway.close();
 }
 
 /** Stock @apollo/gateway in @apollo/server's standalone HTTP server. */
