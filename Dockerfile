@@ -10,7 +10,8 @@
 # for one: `docker buildx imagetools inspect node:26.12.1-trixie-slim`).
 ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
-# 1. Build: every dependency (TypeScript is a devDependency), then `npm run build` → dist/.
+# 1. Build: every dependency (TypeScript and esbuild are devDependencies), then `npm run build` →
+#    dist/, where the gateway command runs from one minified bundle (scripts/bundle-gateway.mjs).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

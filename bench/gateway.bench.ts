@@ -10,7 +10,8 @@
  * through the gateway against the same three subgraph calls made directly. Set DATABASE_URL to
  * run the subgraphs on PostgreSQL (the figures that count); unset, each runs embedded PGlite.
  * BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each process (gateways, subgraphs) there;
- * BENCH_TRACING=0 skips the tracing section.
+ * BENCH_TRACING=0 skips the tracing section; BENCH_ROUNDS (default 3) sets how many times the
+ * `{ me }` throughput comparison alternates a direct run and a run through the gateway.
  *
  * Then tracing (issue 18): the same query through a second gateway process with OpenTelemetry on
  * (every request sampled, OTLP/HTTP protobuf export to a local stand-in collector) against the
@@ -26,11 +27,13 @@ import { createFreshDatabase } from '../test/fresh-database.ts';
 import { benchNodeLabel, compileProject, PRODUCTION_ENV } from './compiled.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
-import { cpuMeter, perUnit, profilingEnv } from './process-cpu.ts';
+import { cpuMeter, perUnit, profilingEnv, type CpuUsed } from './process-cpu.ts';
 
 /** Throughput is measured at this concurrency; latency overhead at one connection (no queueing). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+/** Rounds of the `{ me }` throughput comparison, each a direct run then a run through the gateway. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const QUERY = JSON.stringify({ query: '{ me { id username } }' });
 
 async function load(url: string, headers: Record<string, string>, connections = CONNECTIONS): Promise<Figures> {
@@ -49,6 +52,13 @@ async function load(url: string, headers: Record<string, string>, connections = 
 function meanOf(runs: readonly Figures[]): Figures {
   const mean = (pick: (f: Figures) => number) => runs.reduce((n, f) => n + pick(f), 0) / runs.length;
   return { rps: mean((f) => f.rps), mean: mean((f) => f.mean), p50: mean((f) => f.p50), p99: mean((f) => f.p99), errors: runs.reduce((n, f) => n + f.errors, 0) };
+}
+
+/** Each process's CPU seconds over several measurements, busiest first. */
+function sumCpu(measurements: readonly (readonly CpuUsed[])[]): CpuUsed[] {
+  const total = new Map<string, number>();
+  for (const used of measurements) for (const u of used) total.set(u.name, (total.get(u.name) ?? 0) + u.seconds);
+  return [...total].map(([name, seconds]) => ({ name, seconds })).sort((a, b) => b.seconds - a.seconds);
 }
 
 export async function run(): Promise<void> {
@@ -138,18 +148,28 @@ export async function run(): Promise<void> {
     console.log(`throughput, ${CONNECTIONS} connections:`);
     // Where the CPU goes in each run (the processes share this machine's cores).
     const databaseUrl = database?.url ?? null;
-    const directMeter = await cpuMeter(databaseUrl);
-    const direct = await load(directUrl, await contextHeaders());
-    const directCpu = await directMeter();
-    const throughMeter = await cpuMeter(databaseUrl);
-    const through = await load(gatewayUrl, bearerHeaders);
-    const throughCpu = await throughMeter();
+    // Alternated over ROUNDS rounds, as the tracing section below is: this machine's speed drifts
+    // over minutes, and a drift between one direct run and the gateway's run after it would be
+    // read as the gateway's cost. The ratio is of the means; each round's is shown too.
+    const measured = async (url: string, headers: () => Promise<Record<string, string>>) => {
+      const meter = await cpuMeter(databaseUrl);
+      const figures = await load(url, await headers());
+      return { figures, cpu: await meter() };
+    };
+    const rounds: { direct: Awaited<ReturnType<typeof measured>>; through: Awaited<ReturnType<typeof measured>> }[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      rounds.push({ direct: await measured(directUrl, contextHeaders), through: await measured(gatewayUrl, async () => bearerHeaders) });
+    }
+    const direct = meanOf(rounds.map((r) => r.direct.figures));
+    const through = meanOf(rounds.map((r) => r.through.figures));
+    const cpuOf = (side: 'direct' | 'through') => sumCpu(rounds.map((r) => r[side].cpu));
     console.log(row('direct (identity)', direct));
     console.log(row('through the gateway', through));
-    console.log(`  CPU per request (ms), direct: ${perUnit(directCpu, direct.rps * DURATION_S)}`);
-    console.log(`  CPU per request (ms), through the gateway: ${perUnit(throughCpu, through.rps * DURATION_S)}`);
+    console.log(`  CPU per request (ms), direct: ${perUnit(cpuOf('direct'), direct.rps * DURATION_S * ROUNDS)}`);
+    console.log(`  CPU per request (ms), through the gateway: ${perUnit(cpuOf('through'), through.rps * DURATION_S * ROUNDS)}`);
     const ratio = through.rps / direct.rps;
-    console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}`);
+    const each = rounds.map((r) => (r.through.figures.rps / r.direct.figures.rps).toFixed(2)).join(', ');
+    console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}; by round ${each}`);
 
     console.log('latency, 1 connection (no queueing):');
     const direct1 = await load(directUrl, await contextHeaders(), 1);
