@@ -9,7 +9,7 @@
 import { loadConfig, type Config } from '../kernel/config.ts';
 import { createLogger, type Logger } from '../kernel/logger.ts';
 import { connectPubSub } from '../kernel/pubsub.ts';
-import { releaseStartupMemory } from '../kernel/heap.ts';
+import { keepWebAssemblyOnBaseline, releaseStartupMemory } from '../kernel/heap.ts';
 import type { GatewayOptions, StartedGateway } from '../gateway/server.ts';
 import { onReloadSignal, onShutdown, requirePort, runCommand, startRoleTracing } from './lifecycle.ts';
 
@@ -20,6 +20,8 @@ export type GatewayRoleOptions = Pick<GatewayOptions, 'port' | 'host' | 'supergr
 
 /** The gateway with the REST layer on its PubSub, listening; `close()` closes both. */
 export async function startGatewayRole(config: Config, logger: Logger, options: GatewayRoleOptions = {}): Promise<StartedGateway> {
+  // This process runs no embedded PostgreSQL, so its only WebAssembly is undici's HTTP parser.
+  keepWebAssemblyOnBaseline();
   const pubsub = await connectPubSub(config.redisUrl);
   const { createGateway } = await import('../gateway/server.ts');
   const { restCompat } = await import('../rest-compat/plugin.ts');

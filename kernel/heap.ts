@@ -1,6 +1,7 @@
 /**
  * V8 heap settings of the project's processes: how far the gateway's old generation may grow
- * (limitHeapGrowth), and returning what start-up used (releaseStartupMemory).
+ * (limitHeapGrowth), the gateway's WebAssembly on the baseline compiler (keepWebAssemblyOnBaseline),
+ * and returning what start-up used (releaseStartupMemory).
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -20,6 +21,21 @@ import vm from 'node:vm';
 export function limitHeapGrowth(percent: number): void {
   if (!Number.isSafeInteger(percent) || percent < 0) throw new RangeError(`heap growth must be a whole percentage, not ${percent}`);
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
+/**
+ * Keeps WebAssembly on V8's baseline compiler (Liftoff) in the gateway role (bin/gateway.ts, not
+ * `xentree start`, which runs embedded PostgreSQL in the same process). Its one WebAssembly module
+ * is undici's HTTP parser (llhttp), which reads every subgraph answer. V8 starts it on Liftoff and
+ * recompiles its hot functions with TurboFan a moment after the first requests; on Node 20 that
+ * compilation holds about 20 MB for some 100 ms, and it set the gateway's peak RSS under the heavy
+ * benchmark query (132–146 MB, against 126–127 without it, at the same CPU per request within the
+ * noise; bench/RESULTS.md). Call before the first subgraph request: V8 reads the flag as it
+ * compiles a module. Not for a process that runs embedded PostgreSQL, a database engine in
+ * WebAssembly that needs TurboFan.
+ */
+export function keepWebAssemblyOnBaseline(): void {
+  v8.setFlagsFromString('--liftoff-only');
 }
 
 /** The options of V8's `gc` extension this module uses (Node 26's V8 reads them; Node 20's does not). */

@@ -4,7 +4,9 @@
  * the gateway as its minified bundle). A logout through gateway A must be rejected by gateway B
  * within 1 s (Redis PubSub invalidation; B's positive cache would otherwise keep it for 10 s).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { OPENAPI_FILE } from '../rest-compat/openapi-file.ts';
 import { signUp, untilRefused, useTopology } from './topology.ts';
 
 const topology = useTopology({ name: 'topology', subgraphs: ['identity', 'live'], compiledGateways: true });
@@ -39,6 +41,24 @@ describe('identity + two gateways as separate processes', () => {
       const res = await fetch(`${gw}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+  });
+
+  it('serves, from its bundle, the files it finds beside its code and in node_modules', async () => {
+    const gw = topology.gatewayA;
+    const openapi = await fetch(`${gw}/api/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(await openapi.json()).toEqual(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
+    const assets: [string, Record<string, string>, string][] = [
+      ['/api/docs', {}, 'text/html; charset=utf-8'],
+      ['/api/docs/swagger-ui-bundle.js', {}, 'text/javascript; charset=utf-8'],
+      ['/graphql', { accept: 'text/html' }, 'text/html; charset=utf-8'],
+      ['/graphql/_ide/graphiql.min.js', {}, 'text/javascript; charset=utf-8'],
+    ];
+    for (const [path, headers, type] of assets) {
+      const res = await fetch(`${gw}${path}`, { headers });
+      expect({ path, status: res.status, type: res.headers.get('content-type') }).toEqual({ path, status: 200, type });
+      expect((await res.text()).length, path).toBeGreaterThan(500);
     }
   });
 });
