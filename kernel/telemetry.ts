@@ -3,8 +3,8 @@
  * for an exporter (kernel/tracing-config.ts); otherwise nothing is registered and every span this
  * project (or @apollo/gateway) starts goes to the API's no-op tracer.
  *
- * Start it before the database modules load (bin/xentree.ts does, before its dynamic imports): the
- * pg instrumentation patches `pg` when knex first requires it. Our own code checks
+ * Start it before the database modules load (bin/lifecycle.ts does, before the commands' dynamic
+ * imports): the pg instrumentation patches `pg` when knex first requires it. Our own code checks
  * `tracingEnabled()` before any span or propagation work, so the off path costs one boolean test.
  */
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
