@@ -82,6 +82,8 @@ function ownFileUrls(out, outBin) {
 /** Bundles bin/gateway.ts into `out`/bin/gateway.js (a build of scripts/build.mjs). */
 export async function bundleGateway(out) {
   const outBin = path.join(out, 'bin');
+  // tsc's source map of the entry this replaces.
+  rmSync(path.join(outBin, 'gateway.js.map'), { force: true });
   await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: { gateway: path.join(ROOT, 'bin/gateway.ts') },
@@ -98,14 +100,16 @@ export async function bundleGateway(out) {
     mainFields: ['main', 'module'],
     conditions: [],
     minify: true,
+    // Beside each file, for reading a minified stack trace (or `node --enable-source-maps`): the
+    // positions in the project's TypeScript and the packages' files, without their text.
+    sourcemap: 'linked',
+    sourcesContent: false,
     legalComments: 'external',
     // The CommonJS packages inside an ES module require Node's built-ins and the external packages.
     banner: { js: "import{createRequire as __xentreeRequire}from'node:module';const require=__xentreeRequire(import.meta.url);" },
     plugins: [externals(outBin), ownFileUrls(out, outBin)],
     logLevel: 'warning',
   });
-  // tsc's source map of the entry it replaced.
-  rmSync(path.join(outBin, 'gateway.js.map'), { force: true });
 }
 
 // `node scripts/bundle-gateway.mjs OUT`: bundles again into a build whose bin/gateway.js was

@@ -74,7 +74,11 @@ describe('the compiled build', () => {
     const imported = bundle.flatMap((f) => [...readFileSync(path.join(out, 'bin', f), 'utf8').matchAll(/(?:from|import\(|require\()\s*"(\.\.?\/[^"]+)"/g)].map((m) => m[1]));
     // Only its own chunks, and the copies of the packages kept outside it that are nested in node_modules.
     expect(imported.filter((spec) => !/^\.\/gateway-[A-Z0-9]+\.js$/.test(spec ?? '') && !/^(\.\.\/)+node_modules\//.test(spec ?? ''))).toEqual([]);
-    expect(existsSync(path.join(out, 'bin/gateway.js.map'))).toBe(false);
+    // Every file has its source map, the entry's esbuild's of the modules in it (tsc's named one file).
+    expect(bundle.filter((f) => !existsSync(path.join(out, 'bin', `${f}.map`)))).toEqual([]);
+    const map = JSON.parse(readFileSync(path.join(out, 'bin/gateway.js.map'), 'utf8')) as { sources: string[] };
+    expect(map.sources).toContain('../../bin/gateway.ts');
+    expect(map.sources.length).toBeGreaterThan(1);
     // Minified: long lines (tsc's output averages under 60 characters a line).
     const entry = readFileSync(path.join(out, 'bin/gateway.js'), 'utf8');
     expect(entry.length / entry.split('\n').length).toBeGreaterThan(200);
