@@ -56,13 +56,14 @@ interface Started {
 
 /** Starts the topology; `close()` stops every process and drops the database. */
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
+  // Built first: a build that fails then leaves no database behind.
+  const build = opts.compiledGateways ? compileProject() : undefined;
   const db = await freshDatabase();
   const replicas = opts.gateways ?? 2;
   const started = new Map<string, Started>();
   const start = async (name: string, args: string[], env: Record<string, string>, ready: string, compiled?: CompiledCli): Promise<void> => {
     started.set(name, { proc: await startProcess(args, env, ready, compiled), args, env, ready, compiled });
   };
-  const build = opts.compiledGateways ? compileProject() : undefined;
   const close = async (): Promise<void> => {
     await Promise.all([...started.values()].map((p) => p.proc.stop()));
     started.clear();
