@@ -154,8 +154,13 @@ describe('loopSaturation', () => {
     expect(probe()).toBe(true);
     // The answer holds until the next window ends.
     expect(probe()).toBe(true);
-    // A window spent waiting on a timer.
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(probe()).toBe(false);
+    // Windows spent waiting on a timer. On a loaded machine one such window can still read busy
+    // (a collection, the test runner's own messages), so a few are allowed before it must clear.
+    const answers: boolean[] = [];
+    for (let window = 0; window < 10 && answers.at(-1) !== false; window += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      answers.push(probe());
+    }
+    expect(answers.at(-1)).toBe(false);
   });
 });
