@@ -23,9 +23,15 @@ export async function startGatewayRole(config: Config, logger: Logger, options: 
   // This process runs no embedded PostgreSQL, so its only WebAssembly is undici's HTTP parser.
   keepWebAssemblyOnBaseline();
   const pubsub = await connectPubSub(config.redisUrl);
-  const { createGateway } = await import('../gateway/server.ts');
-  const { restCompat } = await import('../rest-compat/plugin.ts');
-  const gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()], ...options });
+  let gateway: StartedGateway;
+  try {
+    const { createGateway } = await import('../gateway/server.ts');
+    const { restCompat } = await import('../rest-compat/plugin.ts');
+    gateway = await createGateway({ config, logger, pubsub, plugins: [restCompat()], ...options });
+  } catch (err) {
+    await pubsub.close();
+    throw err;
+  }
   // Once it listens: what start-up allocated and no longer needs goes back (kernel/heap.ts).
   releaseStartupMemory();
   return {

@@ -211,26 +211,33 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     health: () => checkHealth({ identity, pubsub, subgraphs: supergraph.subgraphUrls(), supergraph: supergraph.current }),
   });
 
-  await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await supergraph.stop();
+    await subscriptions.close();
+    await authenticator.stop();
+    await apollo.stop();
+    await app.close();
+    await rateLimiter.close();
+    await apq.close();
+    await pool.close();
+  };
+  try {
+    await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
+  } catch (err) {
+    // Its port taken, say: what started above would otherwise keep the process alive.
+    await close();
+    throw err;
+  }
   const url = reachableUrl(app.server.address() as AddressInfo);
   logger.info({ url }, 'gateway listening');
 
-  let closed = false;
   return {
     url,
     reload: (trigger = 'SIGHUP') => supergraph.reload(trigger),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await supergraph.stop();
-      await subscriptions.close();
-      await authenticator.stop();
-      await apollo.stop();
-      await app.close();
-      await rateLimiter.close();
-      await apq.close();
-      await pool.close();
-    },
+    close,
   };
 }
 
