@@ -5,6 +5,9 @@
  * processes (the distributed topology), each from the project compiled to JavaScript with plain
  * node and NODE_ENV=production, as production runs (bench/compiled.ts); the load generator runs here.
  * Targets (issue 17): gateway throughput ≥ 0.6× direct, added p50 ≤ 1 ms, added p99 ≤ 5 ms.
+ * Each round also runs the same load through a bare HTTP proxy in front of identity
+ * (bench/bare-proxy.mjs: node:http and undici, nothing else), the floor of any gateway hop on this
+ * machine, so the figures show how much of the gap is the extra hop and how much the gateway's work.
  *
  * Then the cross-subgraph query `me → organizations → members → user` (bench/gateway-cross.ts)
  * through the gateway against the same three subgraph calls made directly. Set DATABASE_URL to
@@ -18,13 +21,15 @@
  * first, whose tracing is off, and the ratio of the two; and a third with tracing on but no request
  * sampled (the cost of context propagation alone).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { anonymousContext, signContext } from '../kernel/context.ts';
-import { freePort, startProcess } from '../test/processes.ts';
+import { freePort, startProcess, stopChild } from '../test/processes.ts';
 import { createFreshDatabase } from '../test/fresh-database.ts';
-import { benchNodeLabel, compileProject, PRODUCTION_ENV } from './compiled.ts';
+import { benchNode, benchNodeLabel, compileProject, PRODUCTION_ENV } from './compiled.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { closeAgent, CROSS_QUERY, directToSubgraphs, loop, seedOrganizations, throughGateway, type Figures } from './gateway-cross.ts';
 import { cpuMeter, perUnit, profilingEnv, type CpuUsed } from './process-cpu.ts';
@@ -110,6 +115,8 @@ export async function run(): Promise<void> {
       }
     };
     const gateway = await startGateway({});
+    const proxyPort = await freePort();
+    track(await startBareProxy(proxyPort, `http://127.0.0.1:${identityPort}/graphql`));
     const sink = await startOtlpSink();
     track({ stop: () => sink.close() });
     const tracing = process.env.BENCH_TRACING !== '0';
@@ -132,6 +139,7 @@ export async function run(): Promise<void> {
 
     const gatewayUrl = `${gw}/graphql`;
     const directUrl = `http://127.0.0.1:${identityPort}/graphql`;
+    const proxyUrl = `http://127.0.0.1:${proxyPort}/graphql`;
     const bearerHeaders = { authorization: `Bearer ${token}` };
     // The internal context is valid for 60 s: sign a fresh one right before each direct run.
     const contextHeaders = async () => ({
@@ -143,6 +151,7 @@ export async function run(): Promise<void> {
     console.log(`gateway bench (${benchNodeLabel()}): query { me { id username } }, ${DURATION_S} s per run, identity, orgs and gateway as separate processes (NODE_ENV=production), subgraphs on ${database ? 'PostgreSQL (a fresh database on DATABASE_URL\'s server)' : 'embedded PGlite'}`);
     // Warm both paths (JIT, JWKS and session caches, connection pools).
     await load(directUrl, await contextHeaders());
+    await load(proxyUrl, await contextHeaders());
     await load(gatewayUrl, bearerHeaders);
 
     console.log(`throughput, ${CONNECTIONS} connections:`);
@@ -156,20 +165,24 @@ export async function run(): Promise<void> {
       const figures = await load(url, await headers());
       return { figures, cpu: await meter() };
     };
-    const rounds: { direct: Awaited<ReturnType<typeof measured>>; through: Awaited<ReturnType<typeof measured>> }[] = [];
+    const rounds: Record<'direct' | 'proxy' | 'through', Awaited<ReturnType<typeof measured>>>[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      rounds.push({ direct: await measured(directUrl, contextHeaders), through: await measured(gatewayUrl, async () => bearerHeaders) });
+      rounds.push({ direct: await measured(directUrl, contextHeaders), proxy: await measured(proxyUrl, contextHeaders), through: await measured(gatewayUrl, async () => bearerHeaders) });
     }
     const direct = meanOf(rounds.map((r) => r.direct.figures));
+    const proxy = meanOf(rounds.map((r) => r.proxy.figures));
     const through = meanOf(rounds.map((r) => r.through.figures));
-    const cpuOf = (side: 'direct' | 'through') => sumCpu(rounds.map((r) => r[side].cpu));
+    const cpuOf = (side: 'direct' | 'proxy' | 'through') => sumCpu(rounds.map((r) => r[side].cpu));
     console.log(row('direct (identity)', direct));
+    console.log(row('a bare HTTP proxy', proxy));
     console.log(row('through the gateway', through));
     console.log(`  CPU per request (ms), direct: ${perUnit(cpuOf('direct'), direct.rps * DURATION_S * ROUNDS)}`);
+    console.log(`  CPU per request (ms), a bare HTTP proxy: ${perUnit(cpuOf('proxy'), proxy.rps * DURATION_S * ROUNDS)}`);
     console.log(`  CPU per request (ms), through the gateway: ${perUnit(cpuOf('through'), through.rps * DURATION_S * ROUNDS)}`);
     const ratio = through.rps / direct.rps;
     const each = rounds.map((r) => (r.through.figures.rps / r.direct.figures.rps).toFixed(2)).join(', ');
     console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}; by round ${each}`);
+    console.log(`  throughput ratio bare proxy/direct (the floor of one more hop): ${(proxy.rps / direct.rps).toFixed(2)}; gateway/bare proxy: ${(through.rps / proxy.rps).toFixed(2)}`);
 
     console.log('latency, 1 connection (no queueing):');
     const direct1 = await load(directUrl, await contextHeaders(), 1);
@@ -219,6 +232,17 @@ export async function run(): Promise<void> {
     await closeAgent();
     await database?.drop();
   }
+}
+
+/** bench/bare-proxy.mjs on `port` in front of `target`, on the benchmark's Node.js, once it listens. */
+async function startBareProxy(port: number, target: string): Promise<{ stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./bare-proxy.mjs', import.meta.url));
+  const child = spawn(benchNode(), [script], { env: { ...process.env, ...PRODUCTION_ENV, PORT: String(port), TARGET: target }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare proxy exited with ${code}`)));
+    child.stdout?.once('data', () => resolve());
+  });
+  return { stop: () => stopChild(child) };
 }
 
 /** User plus system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */

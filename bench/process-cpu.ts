@@ -28,7 +28,8 @@ function childPids(): number[] {
 function nameOf(pid: number): string {
   const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   const script = args.findIndex((a) => a.endsWith('xentree.ts') || a.endsWith('xentree.js'));
-  return script >= 0 ? args.slice(script + 1).join(' ') : `pid ${pid}`;
+  if (script >= 0) return args.slice(script + 1).join(' ');
+  return args.some((a) => a.endsWith('bare-proxy.mjs')) ? 'bare proxy' : `pid ${pid}`;
 }
 
 function cpuSecondsOf(pid: number): number {
