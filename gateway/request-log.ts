@@ -28,6 +28,8 @@ export function recordingCaller(authenticate: (req: FastifyRequest) => Promise<A
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   const log = logger.child({ component: 'http' });
   const record = (req: FastifyRequest, reply: FastifyReply): void => {
+    // Below the configured level (LOG_LEVEL=warn, say) the line is not built at all.
+    if (!log.isLevelEnabled('info')) return;
     const caller = callers.get(req);
     log.info(
       {
