@@ -1,0 +1,40 @@
+/**
+ * `startGatewayRole` (bin/gateway.ts), the gateway command's start as a library call (the gateway
+ * benchmark's), on Redis: a gateway that cannot start closes what it opened, whose sockets (PubSub,
+ * the rate-limit store, the APQ cache) would otherwise keep the calling process alive.
+ */
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, loadConfig, startGatewayRole } from '../bin/gateway.ts';
+import { SERVICES_REDIS_URL, testEnv } from './harness.ts';
+
+/** How many active handles and requests of each kind the process holds (timers, sockets, servers). */
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+let taken: Server;
+let port: number;
+beforeAll(async () => {
+  taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  port = (taken.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((resolve) => taken.close(resolve));
+});
+
+describe('startGatewayRole', () => {
+  it('closes every socket, server and timer it opened when the gateway cannot start (its port taken)', async () => {
+    const config = loadConfig(testEnv({ HOST: '127.0.0.1', PORT: String(port), REDIS_URL: SERVICES_REDIS_URL }));
+    const before = resourceCounts();
+    await expect(startGatewayRole(config, createLogger('silent'), { port, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+    // The test runner's own handles come and go, and a socket's close may take a turn or two of
+    // the loop: only more of a kind than before, still there after a second, is the gateway's.
+    const extra = () => [...resourceCounts()].filter(([kind, n]) => n > (before.get(kind) ?? 0));
+    for (let wait = 0; wait < 20 && extra().length > 0; wait += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(extra()).toEqual([]);
+  });
+});
