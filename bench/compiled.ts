@@ -64,14 +64,15 @@ export function benchNodeLabel(): string {
 /**
  * Compiles the project (`scripts/build.mjs`) into a fresh folder inside the repository, so that the
  * packages resolve from node_modules (git and the linter ignore `.dist-test-*`), and runs `then`
- * on it before handing it over (removed again if `then` fails).
+ * on it before handing it over (removed again if `then` fails). `bundle: false` leaves the gateway
+ * unbundled, for a `then` that compiles more into the folder and bundles it itself.
  */
-export function compileProject(then: (dir: string) => void = () => undefined): CompiledBuild {
+export function compileProject(then: (dir: string) => void = () => undefined, { bundle = true }: { bundle?: boolean } = {}): CompiledBuild {
   const dir = path.join(ROOT, `.dist-test-bench-${process.pid}-${randomBytes(3).toString('hex')}`);
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const quiet: ExecFileSyncOptions = { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] };
   try {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), dir], quiet);
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), dir, ...(bundle ? [] : ['--no-bundle'])], quiet);
     then(dir);
   } catch (err) {
     remove();

@@ -3,7 +3,8 @@
 // source folders that is not TypeScript (SDL and operation documents, data files), and the
 // knowledge parser's worker entry, which in the compiled build loads plain JavaScript instead of
 // going through tsx. The gateway's entry, bin/gateway.js, is then replaced by its minified bundle
-// (scripts/bundle-gateway.mjs). Run it with `node dist/bin/xentree.js`.
+// (scripts/bundle-gateway.mjs), unless `--no-bundle` is given (the gateway benchmark compiles more
+// into the folder first and bundles once after). Run it with `node dist/bin/xentree.js`.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { bundleGateway } from './bundle-gateway.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = path.resolve(root, process.argv[2] ?? 'dist');
+const args = process.argv.slice(2);
+const out = path.resolve(root, args.find((arg) => !arg.startsWith('--')) ?? 'dist');
+const bundle = !args.includes('--no-bundle');
 const SOURCES = ['kernel', 'subgraphs', 'gateway', 'rest-compat', 'schema', 'bin'];
 
 rmSync(out, { recursive: true, force: true });
@@ -38,7 +41,7 @@ writeFileSync(
   "// Entry of the parser worker in the compiled build (parser-pool.ts): the body is JavaScript here.\nawait import('./parse.worker.js');\n",
 );
 
-await bundleGateway(out);
+if (bundle) await bundleGateway(out);
 
 const cli = path.join(out, 'bin/xentree.js');
 writeFileSync(cli, readFileSync(cli, 'utf8').replace(/^#!.*\n/, '#!/usr/bin/env node\n'), { mode: 0o755 });

@@ -27,10 +27,11 @@ export function buildForBench(): string {
   const serve = (dir: string) => {
     const quiet: ExecFileSyncOptions = { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] };
     execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench/gateways/tsconfig.build.json'), '--outDir', dir], quiet);
-    // tsc wrote bin/gateway.js again (serve.ts imports it): the production bundle takes its place.
+    // Bundled once, after tsc has written everything serve.ts imports (bin/gateway.js among them):
+    // the production bundle takes that file's place.
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle-gateway.mjs'), dir], quiet);
   };
-  return compileProject(serve).dir;
+  return compileProject(serve, { bundle: false }).dir;
 }
 
 /** Whether `taskset` can pin processes here (Linux util-linux). */
