@@ -115,8 +115,7 @@ export async function run(): Promise<void> {
       }
     };
     const gateway = await startGateway({});
-    const proxyPort = await freePort();
-    track(await startBareProxy(proxyPort, `http://127.0.0.1:${identityPort}/graphql`));
+    const proxy = track(await startBareProxy(`http://127.0.0.1:${identityPort}/graphql`));
     const sink = await startOtlpSink();
     track({ stop: () => sink.close() });
     const tracing = process.env.BENCH_TRACING !== '0';
@@ -139,7 +138,7 @@ export async function run(): Promise<void> {
 
     const gatewayUrl = `${gw}/graphql`;
     const directUrl = `http://127.0.0.1:${identityPort}/graphql`;
-    const proxyUrl = `http://127.0.0.1:${proxyPort}/graphql`;
+    const proxyUrl = `http://127.0.0.1:${proxy.port}/graphql`;
     const bearerHeaders = { authorization: `Bearer ${token}` };
     // The internal context is valid for 60 s: sign a fresh one right before each direct run.
     const contextHeaders = async () => ({
@@ -170,19 +169,19 @@ export async function run(): Promise<void> {
       rounds.push({ direct: await measured(directUrl, contextHeaders), proxy: await measured(proxyUrl, contextHeaders), through: await measured(gatewayUrl, async () => bearerHeaders) });
     }
     const direct = meanOf(rounds.map((r) => r.direct.figures));
-    const proxy = meanOf(rounds.map((r) => r.proxy.figures));
+    const viaProxy = meanOf(rounds.map((r) => r.proxy.figures));
     const through = meanOf(rounds.map((r) => r.through.figures));
     const cpuOf = (side: 'direct' | 'proxy' | 'through') => sumCpu(rounds.map((r) => r[side].cpu));
     console.log(row('direct (identity)', direct));
-    console.log(row('a bare HTTP proxy', proxy));
+    console.log(row('a bare HTTP proxy', viaProxy));
     console.log(row('through the gateway', through));
     console.log(`  CPU per request (ms), direct: ${perUnit(cpuOf('direct'), direct.rps * DURATION_S * ROUNDS)}`);
-    console.log(`  CPU per request (ms), a bare HTTP proxy: ${perUnit(cpuOf('proxy'), proxy.rps * DURATION_S * ROUNDS)}`);
+    console.log(`  CPU per request (ms), a bare HTTP proxy: ${perUnit(cpuOf('proxy'), viaProxy.rps * DURATION_S * ROUNDS)}`);
     console.log(`  CPU per request (ms), through the gateway: ${perUnit(cpuOf('through'), through.rps * DURATION_S * ROUNDS)}`);
     const ratio = through.rps / direct.rps;
     const each = rounds.map((r) => (r.through.figures.rps / r.direct.figures.rps).toFixed(2)).join(', ');
     console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}; by round ${each}`);
-    console.log(`  throughput ratio bare proxy/direct (the floor of one more hop): ${(proxy.rps / direct.rps).toFixed(2)}; gateway/bare proxy: ${(through.rps / proxy.rps).toFixed(2)}`);
+    console.log(`  throughput ratio bare proxy/direct (the floor of one more hop): ${(viaProxy.rps / direct.rps).toFixed(2)}; gateway/bare proxy: ${(through.rps / viaProxy.rps).toFixed(2)}`);
 
     console.log('latency, 1 connection (no queueing):');
     const direct1 = await load(directUrl, await contextHeaders(), 1);
@@ -234,15 +233,15 @@ export async function run(): Promise<void> {
   }
 }
 
-/** bench/bare-proxy.mjs on `port` in front of `target`, on the benchmark's Node.js, once it listens. */
-async function startBareProxy(port: number, target: string): Promise<{ stop(): Promise<void> }> {
+/** bench/bare-proxy.mjs in front of `target`, on the benchmark's Node.js, once it listens (on `port`). */
+async function startBareProxy(target: string): Promise<{ port: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL('./bare-proxy.mjs', import.meta.url));
-  const child = spawn(benchNode(), [script], { env: { ...process.env, ...PRODUCTION_ENV, PORT: String(port), TARGET: target }, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
+  const child = spawn(benchNode(), [script], { env: { ...process.env, ...PRODUCTION_ENV, TARGET: target }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bare proxy exited with ${code}`)));
-    child.stdout?.once('data', () => resolve());
+    child.stdout?.once('data', (line: Buffer) => resolve(Number(/^ready (\d+)/.exec(line.toString())?.[1])));
   });
-  return { stop: () => stopChild(child) };
+  return { port, stop: () => stopChild(child) };
 }
 
 /** User plus system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */

@@ -3,6 +3,7 @@
  * Linux /proc, so a benchmark can print which process the CPU went to while it measured.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 
 /** /proc reports utime and stime in clock ticks; Linux's USER_HZ is 100 on every common build. */
@@ -24,12 +25,17 @@ function childPids(): number[] {
   return [...pids];
 }
 
-/** A child's name: what follows the CLI's script in its command line (`subgraph live`, `gateway`). */
+/**
+ * A child's name: what follows the CLI's script in its command line (`subgraph live`, `gateway`),
+ * or for another script its file's name (`bare-proxy`).
+ */
 function nameOf(pid: number): string {
   const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   const script = args.findIndex((a) => a.endsWith('xentree.ts') || a.endsWith('xentree.js'));
   if (script >= 0) return args.slice(script + 1).join(' ');
-  return args.some((a) => a.endsWith('bare-proxy.mjs')) ? 'bare proxy' : `pid ${pid}`;
+  // The last script named: an `--import`ed one (a profiler) comes before it.
+  const other = args.slice(1).findLast((a) => /\.[cm]?[jt]s$/.test(a));
+  return other ? path.basename(other).replace(/\.[cm]?[jt]s$/, '') : `pid ${pid}`;
 }
 
 function cpuSecondsOf(pid: number): number {
