@@ -27,8 +27,8 @@ beforeAll(async () => {
   alice = await person(t, 'adm_alice');
 });
 
-// 24 words 150 ms apart: the chat runs about 3.6 s once the model is called.
-const WORDS = Array.from({ length: 24 }, (_, i) => ` w${i}`);
+// 40 words 150 ms apart: the chat runs about 6 s once the model is called.
+const WORDS = Array.from({ length: 40 }, (_, i) => ` w${i}`);
 
 async function metric(name: string): Promise<number> {
   const text = (await t.rest('GET', '/metrics')).text;
@@ -65,12 +65,20 @@ describe('execution admission', () => {
     // has it look now, whatever the stack's start-up before did to the loop.
     expect((await me()).status).toBe(200);
     await sleep(300);
-    const queuedBefore = await metric('xentree_gateway_executions_queued_total');
 
-    // The loop is idle (the chat waits on the model): a query starts at once, beside the chat.
-    const idle = await me();
-    expect(idle.body).toEqual({ data: { me: { id: alice.id } } });
-    expect(await metric('xentree_gateway_executions_queued_total')).toBe(queuedBefore);
+    // The loop is idle (the chat waits on the model): a query starts at once, beside the chat. On
+    // a loaded machine one window can still look saturated (a full collection of this process's
+    // heap, other processes on the CPUs), so the idle query gets a few windows to show it starts.
+    let queuedBefore = await metric('xentree_gateway_executions_queued_total');
+    for (let attempt = 1; ; attempt += 1) {
+      const idle = await me();
+      expect(idle.body).toEqual({ data: { me: { id: alice.id } } });
+      const queued = await metric('xentree_gateway_executions_queued_total');
+      if (queued === queuedBefore) break;
+      expect(attempt, 'an idle loop held every query back').toBeLessThan(8);
+      queuedBefore = queued;
+      await sleep(100);
+    }
     expect(await metric('xentree_gateway_executions{state="running"}')).toBe(1);
 
     // Now a second of nothing but work: the query sent meanwhile finds the loop saturated.
