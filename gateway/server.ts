@@ -82,8 +82,40 @@ export interface StartedGateway {
   close(): Promise<void>;
 }
 
+/** What the gateway starts, in the order it closes them: requests drain before the stores they use close. */
+const CLOSE_ORDER = ['supergraph', 'subscriptions', 'authenticator', 'apollo', 'app', 'rateLimiter', 'apq', 'pool'] as const;
+type Closable = (typeof CLOSE_ORDER)[number];
+type OnClose = (what: Closable, close: () => Promise<unknown>) => void;
+
 /** Starts the gateway on `opts.port` (default `config.port`; 0 = any free port). */
 export async function createGateway(opts: GatewayOptions): Promise<StartedGateway> {
+  const steps: { rank: number; close(): Promise<unknown> }[] = [];
+  let closing: Promise<void> | null = null;
+  // Everything that started is closed, whatever else fails to; the first failure is reported.
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      let failure: { err: unknown } | null = null;
+      for (const step of steps.sort((a, b) => a.rank - b.rank)) {
+        try {
+          await step.close();
+        } catch (err) {
+          failure ??= { err };
+        }
+      }
+      if (failure) throw failure.err;
+    })());
+  try {
+    const started = await startGateway(opts, (what, stop) => steps.push({ rank: CLOSE_ORDER.indexOf(what), close: stop }));
+    return { ...started, close };
+  } catch (err) {
+    // A port taken, a plugin that failed to register: what started before would otherwise keep
+    // the process alive (the PubSub, rate-limit and APQ sockets, the supergraph's subscription).
+    await close().catch(() => {});
+    throw err;
+  }
+}
+
+async function startGateway(opts: GatewayOptions, onClose: OnClose): Promise<Omit<StartedGateway, 'close'>> {
   const { config, logger, pubsub } = opts;
   limitHeapGrowth(config.gatewayHeapGrowthPercent);
   const baseUrls = { ...config.subgraphUrls, ...opts.subgraphUrls } as Record<string, string>;
@@ -96,15 +128,18 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     supergraphSdl: opts.supergraphSdl,
     configuredUrl: (name) => `${baseUrls[name] ?? ''}/graphql`,
   });
+  onClose('supergraph', () => supergraph.stop());
   const policies = supergraph.policies;
   const graphqlUrlOf = (name: string): string => supergraph.graphqlUrlOf(name);
 
   const identity = createIdentityClient(config, baseUrls.identity);
   const authenticator = await startAuthenticator(identity, pubsub);
+  onClose('authenticator', () => authenticator.stop());
 
   const metrics = createGatewayMetrics([...supergraph.current.subgraphs.keys()]);
   registerSupergraphMetrics(metrics.registry, supergraph);
   const pool = createConnectionPool();
+  onClose('pool', () => pool.close());
   const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
@@ -130,6 +165,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     trustProxy: config.trustProxy,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
   });
+  onClose('app', () => app.close());
   traceRequests(app);
   const plugins = opts.plugins ?? [];
   registerMetrics(app, { metrics, operations: new Map(plugins.flatMap((p) => [...(p.operations ?? [])])), production: config.production, token: config.metricsToken });
@@ -141,8 +177,10 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
   const formatError = createFormatError({ production: config.production, logger });
 
   const rateLimiter = createCountedRateLimiter(config, logger, metrics);
+  onClose('rateLimiter', () => rateLimiter.close());
   const trusted = createTrustedDocuments(config.trustedDocuments.mode, loadManifests(config.trustedDocuments), parseOptionsOf(config.graphqlLimits), (action) => metrics.untrustedDocuments.inc({ action }));
   const apq = createApqCache(config, logger);
+  onClose('apq', () => apq.close());
 
   const cacheHints = supergraph.derive((current) => readCacheHints(current.sdl));
   // The plugins with request hooks, which both Apollo Server and the gateway's own pipeline run;
@@ -159,6 +197,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: app.server }), ApolloServerPluginLandingPageDisabled(), ...requestPlugins],
   });
   await apollo.start();
+  onClose('apollo', () => apollo.stop());
   const pipeline = lean && opts.httpPipeline !== 'apollo'
     ? createHttpPipeline({ lean, plugins: requestPlugins, formatError, parseOptions: options.parseOptions ?? {}, validationRules: options.validationRules ?? [], hideSuggestions: options.validationOptions?.hideSuggestions ?? false, introspection: options.introspection ?? false, logger })
     : null;
@@ -192,6 +231,7 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     onConnectionCount: (open) => metrics.websocketConnections.set(open),
     executePlan: stock ? stock.executeQueryPlan : executeLeanQueryPlan,
   });
+  onClose('subscriptions', () => subscriptions.close());
   supergraph.follow((next) => subscriptions.prepareSupergraph(next.sdl, next.policies));
   await supergraph.start();
 
@@ -211,33 +251,13 @@ export async function createGateway(opts: GatewayOptions): Promise<StartedGatewa
     health: () => checkHealth({ identity, pubsub, subgraphs: supergraph.subgraphUrls(), supergraph: supergraph.current }),
   });
 
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await supergraph.stop();
-    await subscriptions.close();
-    await authenticator.stop();
-    await apollo.stop();
-    await app.close();
-    await rateLimiter.close();
-    await apq.close();
-    await pool.close();
-  };
-  try {
-    await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
-  } catch (err) {
-    // Its port taken, say: what started above would otherwise keep the process alive.
-    await close();
-    throw err;
-  }
+  await app.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
   const url = reachableUrl(app.server.address() as AddressInfo);
   logger.info({ url }, 'gateway listening');
 
   return {
     url,
     reload: (trigger = 'SIGHUP') => supergraph.reload(trigger),
-    close,
   };
 }
 
