@@ -5,7 +5,8 @@
  * calling process alive.
  */
 import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, loadConfig, startGatewayRole } from '../bin/gateway.ts';
 import { connectPubSub } from '../kernel/pubsub.ts';
 import { createGateway } from '../gateway/server.ts';
@@ -45,6 +46,18 @@ describe('startGatewayRole', () => {
     const before = resourceCounts();
     await expect(startGatewayRole(config, createLogger('silent'), { port, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
     expect(await leftOver(before)).toEqual([]);
+  });
+
+  it('keeps WebAssembly on V8\'s baseline compiler (--liftoff-only) from its start', async () => {
+    // Asked of V8, not applied here: this process runs embedded PostgreSQL, which needs TurboFan.
+    const flags = vi.spyOn(v8, 'setFlagsFromString').mockImplementation(() => {});
+    try {
+      const config = loadConfig(testEnv({ HOST: '127.0.0.1', PORT: String(port), REDIS_URL: SERVICES_REDIS_URL }));
+      await expect(startGatewayRole(config, createLogger('silent'), { port, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+      expect(flags.mock.calls[0]).toEqual(['--liftoff-only']);
+    } finally {
+      flags.mockRestore();
+    }
   });
 });
 
