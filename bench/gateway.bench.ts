@@ -239,7 +239,11 @@ async function startBareProxy(target: string): Promise<{ port: number; stop(): P
   const child = spawn(benchNode(), [script], { env: { ...process.env, ...PRODUCTION_ENV, TARGET: target }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bare proxy exited with ${code}`)));
-    child.stdout?.once('data', (line: Buffer) => resolve(Number(/^ready (\d+)/.exec(line.toString())?.[1])));
+    child.stdout?.once('data', (line: Buffer) => {
+      const port = /^ready (\d+)/.exec(line.toString())?.[1];
+      if (port) resolve(Number(port));
+      else reject(new Error(`bare proxy said ${JSON.stringify(line.toString())}, not "ready <port>"`));
+    });
   });
   return { port, stop: () => stopChild(child) };
 }
