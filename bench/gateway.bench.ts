@@ -14,7 +14,9 @@
  * run the subgraphs on PostgreSQL (the figures that count); unset, each runs embedded PGlite.
  * BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each process (gateways, subgraphs) there;
  * BENCH_TRACING=0 skips the tracing section; BENCH_ROUNDS (default 3) sets how many times the
- * `{ me }` throughput comparison alternates a direct run and a run through the gateway.
+ * `{ me }` throughput comparison alternates a direct run and a run through the gateway;
+ * BENCH_PIPELINING=N adds to each round a run through a second gateway that pipelines its identity
+ * queries N deep (`SUBGRAPH_IDENTITY_PIPELINING=N`, off by default), against the first.
  *
  * Then tracing (issue 18): the same query through a second gateway process with OpenTelemetry on
  * (every request sampled, OTLP/HTTP protobuf export to a local stand-in collector) against the
@@ -115,6 +117,8 @@ export async function run(): Promise<void> {
       }
     };
     const gateway = await startGateway({});
+    const depth = Number(process.env.BENCH_PIPELINING ?? 1);
+    const pipelined = depth > 1 ? await startGateway({ SUBGRAPH_IDENTITY_PIPELINING: String(depth) }) : null;
     const proxy = track(await startBareProxy(`http://127.0.0.1:${identityPort}/graphql`));
     const sink = await startOtlpSink();
     track({ stop: () => sink.close() });
@@ -152,6 +156,7 @@ export async function run(): Promise<void> {
     await load(directUrl, await contextHeaders());
     await load(proxyUrl, await contextHeaders());
     await load(gatewayUrl, bearerHeaders);
+    if (pipelined) await load(`${pipelined.url}/graphql`, bearerHeaders);
 
     console.log(`throughput, ${CONNECTIONS} connections:`);
     // Where the CPU goes in each run (the processes share this machine's cores).
@@ -165,8 +170,10 @@ export async function run(): Promise<void> {
       return { figures, cpu: await meter() };
     };
     const rounds: Record<'direct' | 'proxy' | 'through', Awaited<ReturnType<typeof measured>>>[] = [];
+    const pipelinedRuns: Awaited<ReturnType<typeof measured>>[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       rounds.push({ direct: await measured(directUrl, contextHeaders), proxy: await measured(proxyUrl, contextHeaders), through: await measured(gatewayUrl, async () => bearerHeaders) });
+      if (pipelined) pipelinedRuns.push(await measured(`${pipelined.url}/graphql`, async () => bearerHeaders));
     }
     const direct = meanOf(rounds.map((r) => r.direct.figures));
     const viaProxy = meanOf(rounds.map((r) => r.proxy.figures));
@@ -181,6 +188,13 @@ export async function run(): Promise<void> {
     const ratio = through.rps / direct.rps;
     const each = rounds.map((r) => (r.through.figures.rps / r.direct.figures.rps).toFixed(2)).join(', ');
     console.log(`  throughput ratio gateway/direct: ${ratio.toFixed(2)} (target >= 0.60) ${ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}; by round ${each}`);
+    if (pipelined) {
+      const piped = meanOf(pipelinedRuns.map((r) => r.figures));
+      console.log(row(`identity pipelined ${depth}`, piped));
+      console.log(`  CPU per request (ms), identity pipelined ${depth} deep: ${perUnit(sumCpu(pipelinedRuns.map((r) => r.cpu)), piped.rps * DURATION_S * ROUNDS)}`);
+      const byRound = pipelinedRuns.map((r, i) => (r.figures.rps / (rounds[i]?.through.figures.rps ?? Number.NaN)).toFixed(2)).join(', ');
+      console.log(`  pipelined/gateway: ${(piped.rps / through.rps).toFixed(2)} (by round ${byRound}); pipelined/direct: ${(piped.rps / direct.rps).toFixed(2)}`);
+    }
     console.log(`  throughput ratio bare proxy/direct (the floor of one more hop): ${(viaProxy.rps / direct.rps).toFixed(2)}; gateway/bare proxy: ${(through.rps / viaProxy.rps).toFixed(2)}`);
 
     console.log('latency, 1 connection (no queueing):');

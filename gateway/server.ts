@@ -41,6 +41,7 @@ import { createApqCache } from './apq-cache.ts';
 import { cacheControlPlugin, readCacheHints } from './cache-control.ts';
 import { createMemoryRateLimitStore, createRateLimitPlugin, createRateLimiter, createRedisRateLimitStore, type RateLimiter } from './rate-limit.ts';
 import { createSubgraphGuards } from './resilience.ts';
+import type { Agent } from 'undici';
 import { createConnectionPool } from './subgraph-poster.ts';
 import { createSubgraphSources } from './subgraph-source.ts';
 import { createGatewayMetrics, guardObserver, metricsPlugin, registerAdmissionMetrics, registerMetrics, withRateLimitMetrics, type GatewayMetrics } from './metrics.ts';
@@ -140,12 +141,20 @@ async function startGateway(opts: GatewayOptions, onClose: OnClose): Promise<Omi
   registerSupergraphMetrics(metrics.registry, supergraph);
   const pool = createConnectionPool();
   onClose('pool', () => pool.close());
+  // One pool per pipelining depth the configuration names (usually one), made on first use.
+  const pipelined = new Map<number, Agent>();
+  const pipelinedPool = (depth: number): Agent => {
+    let agent = pipelined.get(depth);
+    if (!agent) pipelined.set(depth, (agent = createConnectionPool(depth)));
+    return agent;
+  };
+  onClose('pool', async () => void (await Promise.all([...pipelined.values()].map((p) => p.close()))));
   const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo
   // from every process (read in its constructor); this gateway makes no calls outside its deployment.
   disableVendorTelemetry();
-  const sourceFor = createSubgraphSources({ config, pool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
+  const sourceFor = createSubgraphSources({ config, pool, pipelinedPool, policies, revocations: authenticator, guardOf, urlOf: graphqlUrlOf });
   const dataSourceFor = (name: string, url: string | undefined) => sourceFor(name, supergraph.graphqlUrlOf(name, url));
   // Queries and mutations run on the lean executor over the runtime's own supergraph; @apollo/gateway
   // (which builds its own supergraph, schemas and planner) only when configured.

@@ -15,11 +15,16 @@ export interface SubgraphReply {
 /** Sends one JSON POST to a subgraph; rejects on connection failures and timeouts. */
 export type SubgraphPoster = (url: URL, request: { headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<SubgraphReply>;
 
-/** Keep-alive connections shared by every subgraph call of one gateway. */
-export function createConnectionPool(): Agent {
+/**
+ * Keep-alive connections shared by the subgraph calls of one gateway, with up to `pipelining`
+ * requests in flight on each (HTTP/1.1 pipelining; 1, the default, is one at a time). A pipelining
+ * pool fills a connection before it opens the next: 32 queries in flight at depth 8 travel on 4
+ * connections, and each side reads several requests or answers per system call and wake-up.
+ */
+export function createConnectionPool(pipelining = 1): Agent {
   // Under the subgraph servers' own keep-alive timeout (Node's default is 5 s), so the pool drops
   // an idle socket before the server closes it under a request.
-  return new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 128 });
+  return new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 128, pipelining });
 }
 
 /**
@@ -31,7 +36,7 @@ export function createConnectionPool(): Agent {
  * the same connection pool without `fetch`'s WHATWG layers (about a fifth of the gateway's CPU per
  * call) nor `request`'s readable stream and header object per answer.
  */
-export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 0): SubgraphPoster {
+export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 0, { idempotent = false }: { idempotent?: boolean } = {}): SubgraphPoster {
   return (url, { headers, body, signal }) =>
     new Promise<SubgraphReply>((resolve, reject) => {
       if (signal?.aborted) {
@@ -62,7 +67,9 @@ export function createSubgraphPoster(pool: Agent, timeoutMs: number, marginMs = 
       let contentType: string | undefined;
       const chunks: Buffer[] = [];
       pool.dispatch(
-        { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body },
+        // `idempotent`: undici pipelines only such requests, and sends them again on a new
+        // connection when the one they were waiting on closes (another call on it timed out).
+        { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body, idempotent },
         {
           onConnect(cancelCall) {
             if (abortReason !== undefined) cancelCall(abortReason as Error);

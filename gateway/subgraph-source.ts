@@ -30,8 +30,10 @@ export interface RevocationSink {
 
 export interface SubgraphSourceOptions {
   config: Config;
-  /** The connection pool every subgraph call shares. */
+  /** The connection pool of the calls sent one at a time per connection (mutations, and every call without pipelining). */
   pool: Agent;
+  /** The pool whose connections carry up to `depth` queries at once (`config.subgraphResilience.pipelining`). */
+  pipelinedPool(depth: number): Agent;
   policies: PolicyTable;
   revocations: RevocationSink;
 }
@@ -42,19 +44,27 @@ type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   readonly #url: URL;
   readonly #post: SubgraphPoster;
+  /** Queries go pipelined where the subgraph's setting allows; mutations never do (a retry could apply one twice). */
+  readonly #postQuery: SubgraphPoster;
 
   constructor(readonly guard: SubgraphGuard, url: string, private readonly settings: SubgraphSourceOptions) {
     const { config, pool } = settings;
     this.#url = new URL(url);
-    this.#post = createSubgraphPoster(pool, subgraphTimeoutOf(config, guard.subgraph), config.subgraphResilience.deadlineMarginMs);
+    const timeoutMs = subgraphTimeoutOf(config, guard.subgraph);
+    const { deadlineMarginMs, pipelining } = config.subgraphResilience;
+    this.#post = createSubgraphPoster(pool, timeoutMs, deadlineMarginMs);
+    const depth = Object.entries(pipelining).find(([name]) => name === guard.subgraph)?.[1] ?? 1;
+    this.#postQuery = depth > 1 ? createSubgraphPoster(settings.pipelinedPool(depth), timeoutMs, deadlineMarginMs, { idempotent: true }) : this.#post;
   }
 
   /** Breaker, retries and timing around each call; a failed subgraph yields errors, not a throw (partial data). */
   async process(options: Options): Promise<GatewayGraphQLResponse> {
     const ended = (options.context as GatewayContext).timing?.subgraphCall();
     try {
-      const send = () => traceSubgraphFetch(this.guard.subgraph, this.#url, options.request.operationName, (headers) => this.#send(options, headers));
-      return await this.guard.run(operationKindOf(this.#documentOf(options), options.request.query), send);
+      const kind = operationKindOf(this.#documentOf(options), options.request.query);
+      const post = kind === 'query' ? this.#postQuery : this.#post;
+      const send = () => traceSubgraphFetch(this.guard.subgraph, this.#url, options.request.operationName, (headers) => this.#send(options, headers, post));
+      return await this.guard.run(kind, send);
     } catch (err) {
       if (err instanceof SubgraphUnavailableError) return { errors: unavailableErrors(err) };
       throw err;
@@ -68,7 +78,7 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   }
 
   /** One attempt; `headers` holds the trace context of the attempt's span (empty with tracing off). */
-  async #send(options: Options, headers: Record<string, string>): Promise<GatewayGraphQLResponse> {
+  async #send(options: Options, headers: Record<string, string>, post: SubgraphPoster): Promise<GatewayGraphQLResponse> {
     const { config, policies } = this.settings;
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
@@ -81,7 +91,7 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     // The subgraph stops at this deadline; the poster waits a margin longer (resilience.ts).
     headers[DEADLINE_HEADER] = String(callDeadlineMs(config, this.guard.subgraph, this.#documentOf(options), request.query, policies));
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-    const reply = await this.#post(this.#url, { headers, body });
+    const reply = await post(this.#url, { headers, body });
     const json = reply.contentType?.startsWith('application/json') || reply.contentType?.startsWith('application/graphql-response+json');
     if (reply.status < 200 || reply.status > 299) throw errorFromReply(this.#url, reply.status, json ? parseJson(reply.text) : reply.text);
     const parsed: unknown = json ? JSON.parse(reply.text) : reply.text;

@@ -46,4 +46,11 @@ export interface SubgraphResilience {
   deadlineMarginMs: number;
   /** Budget of one document ingestion (KB-3: parse, chunk, store); the gateway derives its deadline from it. */
   ingestionTimeoutMs: number;
+  /**
+   * `SUBGRAPH_<NAME>_PIPELINING`: how many queries the gateway may have in flight on one connection
+   * to the subgraph (HTTP/1.1 pipelining; 1, the default, is one at a time). Mutations always go
+   * one at a time. An answer waits for those sent before it on its connection, so this suits only a
+   * subgraph whose queries are all fast (docs/operations.md).
+   */
+  pipelining: Record<SubgraphName, number>;
 }

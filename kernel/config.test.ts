@@ -84,7 +84,7 @@ describe('loadConfig defaults', () => {
       trustedDocuments: { mode: 'allow', manifests: [], apqTtlSeconds: 86_400, apqKeyPrefix: 'xentree:' },
       bodyLimitBytes: 2_097_152,
       knowledgeParser: { workers: Math.max(1, Math.min(2, availableParallelism() - 1)), timeoutMs: 20_000, memoryMb: 256 },
-      subgraphResilience: { timeouts: { knowledge: 65_000, integrations: 15_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1, deadlineMarginMs: 2_000, ingestionTimeoutMs: 120_000 },
+      subgraphResilience: { timeouts: { knowledge: 65_000, integrations: 15_000 }, breakerFailures: 5, breakerCooldownMs: 5_000, retryBudget: 0.1, deadlineMarginMs: 2_000, ingestionTimeoutMs: 120_000, pipelining: { identity: 1, orgs: 1, chat: 1, knowledge: 1, learning: 1, live: 1, integrations: 1 } },
       metricsToken: null,
       subgraphUrls: DEFAULT_URLS as Config['subgraphUrls'],
       subgraphPorts: DEFAULT_PORTS,
@@ -314,6 +314,8 @@ describe('subgraph resilience and metrics settings', () => {
       SUBGRAPH_BREAKER_COOLDOWN_MS: '250',
       SUBGRAPH_RETRY_BUDGET: '0.2',
       SUBGRAPH_CHAT_TIMEOUT_MS: '30000',
+      SUBGRAPH_IDENTITY_PIPELINING: '8',
+      SUBGRAPH_LEARNING_PIPELINING: '4',
       SUBGRAPH_DEADLINE_MARGIN_MS: '500',
       INGESTION_TIMEOUT_MS: '90000',
       METRICS_TOKEN: 'm'.repeat(16),
@@ -325,6 +327,7 @@ describe('subgraph resilience and metrics settings', () => {
       retryBudget: 0.2,
       deadlineMarginMs: 500,
       ingestionTimeoutMs: 90_000,
+      pipelining: { identity: 8, orgs: 1, chat: 1, knowledge: 1, learning: 4, live: 1, integrations: 1 },
     });
     expect(config.metricsToken).toBe('m'.repeat(16));
   });
@@ -376,9 +379,12 @@ describe('subgraph resilience and metrics settings', () => {
       SUBGRAPH_BREAKER_FAILURES: '0',
       SUBGRAPH_RETRY_BUDGET: '1.5',
       SUBGRAPH_IDENTITY_TIMEOUT_MS: '10',
+      SUBGRAPH_ORGS_PIPELINING: '0',
+      SUBGRAPH_CHAT_PIPELINING: '65',
+      SUBGRAPH_LIVE_PIPELINING: '2.5',
       METRICS_TOKEN: 'short',
     });
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS_TOKEN', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_IDENTITY_TIMEOUT_MS', 'SUBGRAPH_RETRY_BUDGET']);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS_TOKEN', 'SUBGRAPH_BREAKER_FAILURES', 'SUBGRAPH_CHAT_PIPELINING', 'SUBGRAPH_IDENTITY_TIMEOUT_MS', 'SUBGRAPH_LIVE_PIPELINING', 'SUBGRAPH_ORGS_PIPELINING', 'SUBGRAPH_RETRY_BUDGET']);
   });
 });
 

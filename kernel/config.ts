@@ -180,6 +180,7 @@ const envSchema = z.object({
 const subgraphUrl = z.url({ protocol: /^https?$/ }).optional();
 const subgraphPort = port.optional();
 const subgraphTimeout = z.coerce.number().int().min(100).optional();
+const subgraphPipelining = z.coerce.number().int().min(1).max(64).optional();
 
 /** The validated configuration every factory receives. */
 export interface Config {
@@ -364,19 +365,18 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const subgraphPorts = {} as Record<SubgraphName, number>;
   const subgraphUrls = {} as Record<SubgraphName, string>;
   const timeouts: Partial<Record<SubgraphName, number>> = {};
+  const pipelining = {} as Record<SubgraphName, number>;
   for (const name of SUBGRAPH_NAMES) {
-    const portVar = `SUBGRAPH_${name.toUpperCase()}_PORT`;
-    const urlVar = `SUBGRAPH_${name.toUpperCase()}_URL`;
-    const p = subgraphPort.safeParse(cleaned[portVar]);
-    const u = subgraphUrl.safeParse(cleaned[urlVar]);
-    if (!p.success) problems.push(`${portVar}: ${p.error.issues[0]?.message ?? 'invalid'}`);
-    if (!u.success) problems.push(`${urlVar}: ${u.error.issues[0]?.message ?? 'invalid'}`);
-    const timeoutVar = `SUBGRAPH_${name.toUpperCase()}_TIMEOUT_MS`;
-    const t = subgraphTimeout.safeParse(cleaned[timeoutVar]);
-    if (!t.success) problems.push(`${timeoutVar}: ${t.error.issues[0]?.message ?? 'invalid'}`);
-    else if (t.data !== undefined) timeouts[name] = t.data;
-    subgraphPorts[name] = (p.success ? p.data : undefined) ?? DEFAULT_SUBGRAPH_PORTS[name];
-    const url = u.success ? u.data : undefined;
+    /** Variable `key` by `schema`, its problem listed; undefined when unset or invalid. */
+    const read = <T>(key: string, schema: z.ZodType<T | undefined>): T | undefined => {
+      const v = schema.safeParse(cleaned[key]);
+      if (!v.success) problems.push(`${key}: ${v.error.issues[0]?.message ?? 'invalid'}`);
+      return v.success ? v.data : undefined;
+    };
+    subgraphPorts[name] = read(`SUBGRAPH_${name.toUpperCase()}_PORT`, subgraphPort) ?? DEFAULT_SUBGRAPH_PORTS[name];
+    const [url, timeout] = [read(`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphUrl), read(`SUBGRAPH_${name.toUpperCase()}_TIMEOUT_MS`, subgraphTimeout)];
+    if (timeout !== undefined) timeouts[name] = timeout;
+    pipelining[name] = read(`SUBGRAPH_${name.toUpperCase()}_PIPELINING`, subgraphPipelining) ?? 1;
     subgraphUrls[name] = url ? url.replace(/\/graphql\/?$/, '').replace(/\/$/, '') : `http://127.0.0.1:${subgraphPorts[name]}`;
   }
   // Checked on the raw values so that they are listed together with any invalid variable.
@@ -480,6 +480,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retryBudget: e.SUBGRAPH_RETRY_BUDGET,
       deadlineMarginMs: e.SUBGRAPH_DEADLINE_MARGIN_MS,
       ingestionTimeoutMs: e.INGESTION_TIMEOUT_MS,
+      pipelining,
     },
     metricsToken: e.METRICS_TOKEN ?? null,
     subgraphUrls,

@@ -68,7 +68,7 @@ describe('documentation', () => {
   it('.env.example names every variable kernel/config.ts reads, and no other', () => {
     const known = variablesReadByConfig();
     const named = [...read('.env.example').matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] ?? '');
-    const perSubgraph = (v: string): string => v.replace(/^SUBGRAPH_[A-Z]+_(PORT|URL|TIMEOUT_MS)$/, 'SUBGRAPH_<NAME>_$1');
+    const perSubgraph = (v: string): string => v.replace(/^SUBGRAPH_[A-Z]+_(PORT|URL|TIMEOUT_MS|PIPELINING)$/, 'SUBGRAPH_<NAME>_$1');
     expect(named.map(perSubgraph).filter((v) => !known.includes(v))).toEqual([]);
     expect(known.filter((v) => !named.map(perSubgraph).includes(v))).toEqual([]);
   });
