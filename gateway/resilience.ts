@@ -347,10 +347,19 @@ export function createSubgraphGuards(settings: SubgraphResilience, observer?: Gu
   };
 }
 
+/** A per-subgraph setting of `subgraph` (any name: one the configuration does not know has none). */
+function settingOf<T>(settings: Partial<Record<string, T>>, subgraph: string): T | undefined {
+  return Object.entries(settings).find(([name]) => name === subgraph)?.[1];
+}
+
 /** The call timeout of one subgraph: `SUBGRAPH_<NAME>_TIMEOUT_MS`, else `SUBGRAPH_TIMEOUT_MS`. */
 export function subgraphTimeoutOf(config: Config, subgraph: string): number {
-  const own = Object.entries(config.subgraphResilience.timeouts).find(([name]) => name === subgraph)?.[1];
-  return own ?? config.subgraphTimeoutMs;
+  return settingOf(config.subgraphResilience.timeouts, subgraph) ?? config.subgraphTimeoutMs;
+}
+
+/** How many queries may be in flight on one connection to `subgraph`: `SUBGRAPH_<NAME>_PIPELINING`, else 1. */
+export function subgraphPipeliningOf(config: Config, subgraph: string): number {
+  return settingOf(config.subgraphResilience.pipelining, subgraph) ?? 1;
 }
 
 /** How long the work of `budget` may take: an AI call after its grounding look-up, or one ingestion. */

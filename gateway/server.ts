@@ -140,15 +140,14 @@ async function startGateway(opts: GatewayOptions, onClose: OnClose): Promise<Omi
   const metrics = createGatewayMetrics([...supergraph.current.subgraphs.keys()]);
   registerSupergraphMetrics(metrics.registry, supergraph);
   const pool = createConnectionPool();
-  onClose('pool', () => pool.close());
-  // One pool per pipelining depth the configuration names (usually one), made on first use.
+  // One pool per pipelining depth the configuration names (usually none), made on first use.
   const pipelined = new Map<number, Agent>();
   const pipelinedPool = (depth: number): Agent => {
     let agent = pipelined.get(depth);
     if (!agent) pipelined.set(depth, (agent = createConnectionPool(depth)));
     return agent;
   };
-  onClose('pool', async () => void (await Promise.all([...pipelined.values()].map((p) => p.close()))));
+  onClose('pool', () => Promise.all([pool, ...pipelined.values()].map((p) => p.close())));
   const guardOf = createSubgraphGuards(config.subgraphResilience, guardObserver(metrics));
 
   // @apollo/gateway otherwise probes cloud metadata endpoints and exports usage metrics to Apollo

@@ -19,7 +19,7 @@ import { DEADLINE_HEADER } from '../kernel/deadline.ts';
 import { traceSubgraphFetch } from './trace-fetch.ts';
 import { signedContextOf, type GatewayContext } from './context.ts';
 import type { PolicyTable } from './policies.ts';
-import { callDeadlineMs, operationKindOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
+import { callDeadlineMs, operationKindOf, subgraphPipeliningOf, subgraphTimeoutOf, SubgraphUnavailableError, unavailableErrors, type SubgraphGuard } from './resilience.ts';
 import { createSubgraphPoster, type SubgraphPoster } from './subgraph-poster.ts';
 
 /** Where revocations reported by subgraphs (`extensions.revokedSessions` / `revokedApiKeys`) go. */
@@ -51,9 +51,9 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     const { config, pool } = settings;
     this.#url = new URL(url);
     const timeoutMs = subgraphTimeoutOf(config, guard.subgraph);
-    const { deadlineMarginMs, pipelining } = config.subgraphResilience;
+    const { deadlineMarginMs } = config.subgraphResilience;
     this.#post = createSubgraphPoster(pool, timeoutMs, deadlineMarginMs);
-    const depth = Object.entries(pipelining).find(([name]) => name === guard.subgraph)?.[1] ?? 1;
+    const depth = subgraphPipeliningOf(config, guard.subgraph);
     this.#postQuery = depth > 1 ? createSubgraphPoster(settings.pipelinedPool(depth), timeoutMs, deadlineMarginMs, { idempotent: true }) : this.#post;
   }
 

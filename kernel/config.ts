@@ -366,13 +366,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const subgraphUrls = {} as Record<SubgraphName, string>;
   const timeouts: Partial<Record<SubgraphName, number>> = {};
   const pipelining = {} as Record<SubgraphName, number>;
+  /** Variable `key` by `schema`, its problem listed; undefined when unset or invalid. */
+  const read = <T>(key: string, schema: z.ZodType<T | undefined>): T | undefined => {
+    const v = schema.safeParse(cleaned[key]);
+    if (!v.success) problems.push(`${key}: ${v.error.issues[0]?.message ?? 'invalid'}`);
+    return v.success ? v.data : undefined;
+  };
   for (const name of SUBGRAPH_NAMES) {
-    /** Variable `key` by `schema`, its problem listed; undefined when unset or invalid. */
-    const read = <T>(key: string, schema: z.ZodType<T | undefined>): T | undefined => {
-      const v = schema.safeParse(cleaned[key]);
-      if (!v.success) problems.push(`${key}: ${v.error.issues[0]?.message ?? 'invalid'}`);
-      return v.success ? v.data : undefined;
-    };
     subgraphPorts[name] = read(`SUBGRAPH_${name.toUpperCase()}_PORT`, subgraphPort) ?? DEFAULT_SUBGRAPH_PORTS[name];
     const [url, timeout] = [read(`SUBGRAPH_${name.toUpperCase()}_URL`, subgraphUrl), read(`SUBGRAPH_${name.toUpperCase()}_TIMEOUT_MS`, subgraphTimeout)];
     if (timeout !== undefined) timeouts[name] = timeout;
